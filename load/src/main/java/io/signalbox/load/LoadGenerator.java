@@ -1,0 +1,323 @@
+package io.signalbox.load;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Stream;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * End-to-end load generator: opens {@code --connections} persistent TCP connections to a running
+ * sidecar and sends {@code --messages} protocol v1 lines as fast as the sockets take them (or at
+ * {@code --rate} messages/s in total), a 60/30/10 mix of events, metrics and spans from
+ * {@code --sources} sources, ~170 bytes each, every line unique (connection and sequence number).
+ *
+ * <p>With {@code --await-dir} it then watches the file backend's output directory until it holds
+ * every message sent (it counts newline bytes in {@code *.jsonl} files, reading only what is new)
+ * and reports the end-to-end rate: first byte sent → last line on disk. Lines are generated
+ * straight into the socket buffer (no String per message) so that the generator, which shares
+ * the machine's cores with the sidecar, costs as little as possible.
+ *
+ * <p>Output is one summary block on the log (SLF4J simple logger writes to stderr) and, with
+ * {@code --summary FILE}, the same numbers as {@code key=value} lines for scripts.
+ */
+public final class LoadGenerator {
+    private static final Logger LOG = LoggerFactory.getLogger(LoadGenerator.class);
+    private static final long BASE_TS = 1_763_900_000_000L;
+
+    private final String host;
+    private final int port;
+    private final int connections;
+    private final long messages;
+    private final int sources;
+    private final long rate;
+    private final Path awaitDir;
+    private final long awaitTimeoutMs;
+    private final Path summary;
+
+    LoadGenerator(Map<String, String> opts) {
+        host = opts.getOrDefault("host", "127.0.0.1");
+        port = Integer.parseInt(opts.getOrDefault("port", "17000"));
+        connections = Integer.parseInt(opts.getOrDefault("connections", "4"));
+        messages = Long.parseLong(opts.getOrDefault("messages", "2000000"));
+        sources = Integer.parseInt(opts.getOrDefault("sources", "8"));
+        rate = Long.parseLong(opts.getOrDefault("rate", "0"));
+        awaitDir = opts.containsKey("await-dir") ? Path.of(opts.get("await-dir")) : null;
+        awaitTimeoutMs = Long.parseLong(opts.getOrDefault("await-timeout-seconds", "600")) * 1000;
+        summary = opts.containsKey("summary") ? Path.of(opts.get("summary")) : null;
+        if (connections < 1 || sources < 1 || messages < 0 || rate < 0) {
+            throw new IllegalArgumentException("connections and sources must be >= 1, messages and rate >= 0");
+        }
+    }
+
+    public static void main(String[] args) throws Exception {
+        Map<String, String> opts = parse(args);
+        if (opts == null) {
+            LOG.error("usage: LoadGenerator [--host 127.0.0.1] [--port 17000] [--connections 4] [--messages 2000000] "
+                    + "[--sources 8] [--rate msgs/s, 0=unlimited] [--await-dir DIR] [--await-timeout-seconds 600] "
+                    + "[--summary FILE]");
+            System.exit(2);
+        }
+        System.exit(new LoadGenerator(opts).run() ? 0 : 1);
+    }
+
+    static Map<String, String> parse(String[] args) {
+        Map<String, String> opts = new HashMap<>();
+        for (int i = 0; i < args.length; i += 2) {
+            if (!args[i].startsWith("--") || i + 1 >= args.length) {
+                return null;
+            }
+            opts.put(args[i].substring(2), args[i + 1]);
+        }
+        return opts;
+    }
+
+    /** Sends, optionally awaits delivery, reports; returns whether every message was seen on disk. */
+    boolean run() throws Exception {
+        long before = awaitDir == null ? 0 : new LineCounter(awaitDir).count();
+        AtomicLong bytes = new AtomicLong();
+        List<Thread> senders = new ArrayList<>();
+        List<Throwable> failures = new ArrayList<>();
+        long start = System.nanoTime();
+        for (int c = 0; c < connections; c++) {
+            int conn = c;
+            long share = messages / connections + (c < messages % connections ? 1 : 0);
+            Thread t = new Thread(() -> {
+                try {
+                    bytes.addAndGet(send(conn, share));
+                } catch (IOException | RuntimeException e) {
+                    synchronized (failures) {
+                        failures.add(e);
+                    }
+                    LOG.error("connection {} failed", conn, e);
+                }
+            }, "load-conn-" + c);
+            t.start();
+            senders.add(t);
+        }
+        for (Thread t : senders) {
+            t.join();
+        }
+        long sent = System.nanoTime();
+        if (!failures.isEmpty()) {
+            return false;
+        }
+        Map<String, Object> report = new java.util.LinkedHashMap<>();
+        report.put("messages", messages);
+        report.put("connections", connections);
+        report.put("sources", sources);
+        report.put("bytes", bytes.get());
+        report.put("avg_line_bytes", messages == 0 ? 0 : bytes.get() / messages);
+        double sendSeconds = (sent - start) / 1e9;
+        report.put("send_seconds", fmt(sendSeconds));
+        report.put("send_msgs_per_s", Math.round(messages / sendSeconds));
+        boolean complete = true;
+        if (awaitDir != null) {
+            LineCounter counter = new LineCounter(awaitDir);
+            long expected = before + messages;
+            long deadline = System.nanoTime() + awaitTimeoutMs * 1_000_000;
+            long seen;
+            while ((seen = counter.count()) < expected && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            long done = System.nanoTime();
+            complete = seen >= expected;
+            double e2e = (done - start) / 1e9;
+            report.put("delivered", seen - before);
+            report.put("e2e_seconds", fmt(e2e));
+            report.put("e2e_msgs_per_s", Math.round((seen - before) / e2e));
+            report.put("e2e_mib_per_s", fmt(bytes.get() / e2e / (1024 * 1024)));
+        }
+        StringBuilder text = new StringBuilder();
+        report.forEach((k, v) -> text.append(k).append('=').append(v).append('\n'));
+        LOG.info("load result:\n{}", text);
+        if (summary != null) {
+            Files.writeString(summary, text);
+        }
+        if (!complete) {
+            LOG.error("only {} of {} messages arrived in {} within {} s", report.get("delivered"), messages, awaitDir,
+                    awaitTimeoutMs / 1000);
+        }
+        return complete;
+    }
+
+    private long send(int conn, long count) throws IOException {
+        long total = 0;
+        try (SocketChannel ch = SocketChannel.open(new InetSocketAddress(host, port))) {
+            ch.socket().setSendBufferSize(1 << 20);
+            ByteBuffer buf = ByteBuffer.allocate(256 * 1024);
+            LineWriter w = new LineWriter(conn, sources);
+            long perConnRate = rate == 0 ? 0 : Math.max(1, rate / connections);
+            long t0 = System.nanoTime();
+            for (long i = 0; i < count; i++) {
+                if (buf.remaining() < 1024) {
+                    buf.flip();
+                    total += buf.remaining();
+                    while (buf.hasRemaining()) {
+                        ch.write(buf);
+                    }
+                    buf.clear();
+                    if (perConnRate > 0) {
+                        pace(t0, i, perConnRate);
+                    }
+                }
+                w.write(buf, i);
+            }
+            buf.flip();
+            total += buf.remaining();
+            while (buf.hasRemaining()) {
+                ch.write(buf);
+            }
+        }
+        return total;
+    }
+
+    private static void pace(long t0, long sentSoFar, long perSecond) {
+        long due = t0 + sentSoFar * 1_000_000_000L / perSecond;
+        long wait = due - System.nanoTime();
+        if (wait > 0) {
+            java.util.concurrent.locks.LockSupport.parkNanos(wait);
+        }
+    }
+
+    private static String fmt(double d) {
+        return String.format(Locale.ROOT, "%.3f", d);
+    }
+
+    /** Writes protocol v1 lines byte by byte into a buffer: 60 % events, 30 % metrics, 10 % spans. */
+    static final class LineWriter {
+        private final int conn;
+        private final byte[][] srcPrefix;
+
+        LineWriter(int conn, int sources) {
+            this.conn = conn;
+            srcPrefix = new byte[sources][];
+            for (int s = 0; s < sources; s++) {
+                srcPrefix[s] = ascii("{\"v\":1,\"src\":\"load-" + s + "\",\"ts\":");
+            }
+        }
+
+        private static final byte[] EVENT_A = ascii(",\"type\":\"event\",\"ctx\":{\"conn\":");
+        private static final byte[] EVENT_B = ascii("},\"data\":{\"level\":\"info\",\"msg\":\"load message ");
+        private static final byte[] EVENT_C = ascii(" lorem ipsum dolor sit amet, consectetur\"}}\n");
+        private static final byte[] METRIC_A = ascii(",\"type\":\"metric\",\"data\":{\"name\":\"queue.depth\",\"value\":");
+        private static final byte[] METRIC_B = ascii(",\"unit\":\"items\",\"tags\":{\"queue\":\"jobs-");
+        private static final byte[] METRIC_C = ascii("\",\"host\":\"load-host\"}}}\n");
+        private static final byte[] SPAN_A = ascii(",\"type\":\"span\",\"tid\":\"c");
+        private static final byte[] SPAN_B = ascii("\",\"sid\":\"s");
+        private static final byte[] SPAN_C = ascii("\",\"data\":{\"name\":\"handle request\",\"status\":\"ok\",\"start\":");
+        private static final byte[] SPAN_D = ascii(",\"end\":");
+        private static final byte[] SPAN_E = ascii("}}\n");
+
+        void write(ByteBuffer b, long i) {
+            long ts = BASE_TS + i;
+            b.put(srcPrefix[(int) (i % srcPrefix.length)]);
+            number(b, ts);
+            int kind = (int) (i % 10);
+            if (kind < 6) {
+                b.put(EVENT_A);
+                number(b, conn);
+                b.put(EVENT_B);
+                number(b, conn);
+                b.put((byte) '-');
+                number(b, i);
+                b.put(EVENT_C);
+            } else if (kind < 9) {
+                b.put(METRIC_A);
+                number(b, i % 1000);
+                b.put(METRIC_B);
+                number(b, conn);
+                b.put((byte) '-');
+                number(b, i);
+                b.put(METRIC_C);
+            } else {
+                b.put(SPAN_A);
+                number(b, conn);
+                b.put((byte) '-');
+                number(b, i / 100);
+                b.put(SPAN_B);
+                number(b, i);
+                b.put(SPAN_C);
+                number(b, ts - 5);
+                b.put(SPAN_D);
+                number(b, ts);
+                b.put(SPAN_E);
+            }
+        }
+
+        private static void number(ByteBuffer b, long v) {
+            if (v == 0) {
+                b.put((byte) '0');
+                return;
+            }
+            int start = b.position();
+            while (v > 0) {
+                b.put((byte) ('0' + (v % 10)));
+                v /= 10;
+            }
+            for (int lo = start, hi = b.position() - 1; lo < hi; lo++, hi--) {
+                byte t = b.get(lo);
+                b.put(lo, b.get(hi));
+                b.put(hi, t);
+            }
+        }
+
+        private static byte[] ascii(String s) {
+            return s.getBytes(StandardCharsets.US_ASCII);
+        }
+    }
+
+    /** Counts '\n' in every *.jsonl under a directory, reading each file only from where it left off. */
+    static final class LineCounter {
+        private final Path root;
+        private final Map<Path, long[]> seen = new HashMap<>(); // path -> {offset, lines}
+        private final byte[] buf = new byte[1 << 16];
+
+        LineCounter(Path root) {
+            this.root = root;
+        }
+
+        long count() throws IOException {
+            if (!Files.isDirectory(root)) {
+                return 0;
+            }
+            List<Path> files;
+            try (Stream<Path> walk = Files.walk(root)) {
+                files = walk.filter(p -> p.toString().endsWith(".jsonl")).toList();
+            }
+            long total = 0;
+            for (Path f : files) {
+                long[] st = seen.computeIfAbsent(f, k -> new long[2]);
+                try (InputStream in = Files.newInputStream(f)) {
+                    in.skipNBytes(st[0]);
+                    int n;
+                    while ((n = in.read(buf)) > 0) {
+                        for (int i = 0; i < n; i++) {
+                            if (buf[i] == '\n') {
+                                st[1]++;
+                            }
+                        }
+                        st[0] += n;
+                    }
+                } catch (java.nio.file.NoSuchFileException | java.io.EOFException e) {
+                    LOG.debug("{} changed while counting ({}); counting it again next round", f, e.toString());
+                }
+                total += st[1];
+            }
+            return total;
+        }
+    }
+}
