@@ -1,0 +1,194 @@
+package io.signalbox.correlation.internal;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.LongSupplier;
+
+import io.signalbox.api.Message;
+import io.signalbox.api.Trace;
+import io.signalbox.api.TraceStore;
+import io.signalbox.api.TraceSummary;
+
+/**
+ * Recent traces, keyed by trace id, bounded by count and by time since the last update.
+ *
+ * <p>{@link #record} is on the ingest hot path: one map lookup and one short, normally
+ * uncontended per-trace lock; trees are built only when queried. {@link #sweep} (every second,
+ * from the owner's scheduler) removes traces not updated for the TTL and then the least
+ * recently updated ones above the count limit. Inserting a new trace also checks the count, so
+ * a burst of new ids cannot grow the map much beyond the limit between sweeps.
+ */
+final class InMemoryTraceStore implements TraceStore {
+    private final ConcurrentHashMap<String, TraceEntry> traces = new ConcurrentHashMap<>();
+    private final LongSupplier clock;
+    private final AtomicBoolean evicting = new AtomicBoolean();
+    private final LongAdder spansDropped = new LongAdder();
+    private final LongAdder evictedTtl = new LongAdder();
+    private final LongAdder evictedCapacity = new LongAdder();
+    private volatile Limits limits;
+
+    /** @param clock current time in epoch millis (injectable for tests) */
+    InMemoryTraceStore(int maxTraces, long ttlMillis, int maxSpans, LongSupplier clock) {
+        this.clock = clock;
+        configure(maxTraces, ttlMillis, maxSpans);
+    }
+
+    /** New limits; applied from the next message (spans) or the next sweep (count, TTL). */
+    void configure(int maxTraces, long ttlMillis, int maxSpans) {
+        this.limits = new Limits(maxTraces, ttlMillis, maxSpans);
+    }
+
+    /** Records a message if it carries a trace id. Never throws for any valid message. */
+    void record(Message m) {
+        String traceId = m.traceId();
+        if (traceId == null) {
+            return;
+        }
+        Limits l = limits;
+        long now = clock.getAsLong();
+        for (;;) {
+            TraceEntry entry = traces.get(traceId);
+            if (entry == null) {
+                TraceEntry created = new TraceEntry(traceId, now);
+                entry = traces.putIfAbsent(traceId, created);
+                if (entry == null) {
+                    entry = created;
+                    if (traces.size() > l.evictAbove) {
+                        evictOverCapacity(l.maxTraces);
+                    }
+                }
+            }
+            int result = entry.add(m, now, l.maxSpans);
+            if (result == TraceEntry.ADDED) {
+                return;
+            }
+            if (result == TraceEntry.SPAN_DROPPED) {
+                spansDropped.increment();
+                return;
+            }
+            // retired by an eviction between lookup and lock: the id starts a new entry
+        }
+    }
+
+    /** Removes expired traces, then the least recently updated ones above the count limit. */
+    void sweep() {
+        Limits l = limits;
+        long expiredAtOrBefore = clock.getAsLong() - l.ttlMillis;
+        for (TraceEntry e : traces.values()) {
+            if (e.retireIfNotUpdatedSince(expiredAtOrBefore)) {
+                traces.remove(e.traceId, e);
+                evictedTtl.increment();
+            }
+        }
+        if (traces.size() > l.maxTraces) {
+            evictOverCapacity(l.maxTraces);
+        }
+    }
+
+    /** Evicts least recently updated traces until at most {@code max} remain; one thread at a time, others skip. */
+    private void evictOverCapacity(int max) {
+        if (!evicting.compareAndSet(false, true)) {
+            return;
+        }
+        try {
+            int excess = traces.size() - max;
+            if (excess <= 0) {
+                return;
+            }
+            List<TraceEntry> entries = new ArrayList<>(traces.values());
+            long[] keyed = new long[entries.size()];
+            // sort (lastUpdate, index) pairs cheaply: lastUpdate values are compared, ties by index
+            Integer[] order = new Integer[entries.size()];
+            for (int i = 0; i < order.length; i++) {
+                keyed[i] = entries.get(i).lastUpdate();
+                order[i] = i;
+            }
+            Arrays.sort(order, (a, b) -> Long.compare(keyed[a], keyed[b]));
+            for (int k = 0; k < order.length && excess > 0; k++) {
+                TraceEntry e = entries.get(order[k]);
+                // skip one that was updated since the snapshot: it is no longer least recent
+                if (e.retireIfNotUpdatedSince(keyed[order[k]])) {
+                    traces.remove(e.traceId, e);
+                    evictedCapacity.increment();
+                    excess--;
+                }
+            }
+        } finally {
+            evicting.set(false);
+        }
+    }
+
+    @Override
+    public Optional<Trace> trace(String traceId) {
+        if (traceId == null) {
+            return Optional.empty();
+        }
+        TraceEntry e = traces.get(traceId);
+        return e == null ? Optional.empty() : Optional.of(e.toTrace());
+    }
+
+    @Override
+    public List<TraceSummary> recent(int limit) {
+        if (limit <= 0) {
+            return List.of();
+        }
+        List<TraceEntry> entries = new ArrayList<>(traces.values());
+        int n = entries.size();
+        long[] updated = new long[n];
+        TraceSummary[] summaries = new TraceSummary[n];
+        Integer[] order = new Integer[n];
+        for (int i = 0; i < n; i++) {
+            TraceEntry e = entries.get(i);
+            updated[i] = e.lastUpdate();
+            summaries[i] = e.summary();
+            order[i] = i;
+        }
+        Arrays.sort(order, (a, b) -> {
+            int c = Long.compare(updated[b], updated[a]);
+            return c != 0 ? c : Long.compare(summaries[b].lastSeen(), summaries[a].lastSeen());
+        });
+        List<TraceSummary> result = new ArrayList<>(Math.min(limit, n));
+        for (int k = 0; k < n && k < limit; k++) {
+            result.add(summaries[order[k]]);
+        }
+        return List.copyOf(result);
+    }
+
+    @Override
+    public int size() {
+        return traces.size();
+    }
+
+    long spansDropped() {
+        return spansDropped.sum();
+    }
+
+    long evictedByTtl() {
+        return evictedTtl.sum();
+    }
+
+    long evictedByCapacity() {
+        return evictedCapacity.sum();
+    }
+
+    /** Limits, swapped as a whole on reconfiguration. */
+    private static final class Limits {
+        final int maxTraces;
+        final long ttlMillis;
+        final int maxSpans;
+        /** Map size above which an insert evicts: a little slack so it does not scan on every new id. */
+        final int evictAbove;
+
+        Limits(int maxTraces, long ttlMillis, int maxSpans) {
+            this.maxTraces = maxTraces;
+            this.ttlMillis = ttlMillis;
+            this.maxSpans = maxSpans;
+            this.evictAbove = (int) Math.min(Integer.MAX_VALUE, (long) maxTraces + Math.max(1, maxTraces / 10));
+        }
+    }
+}
