@@ -143,7 +143,7 @@ public final class CorrelationEngine implements Ingest, TraceStore, StatsSource 
     }
 
     @Modified
-    void modified(Config config) {
+    public void modified(Config config) {
         Settings old = settings;
         Settings s = Settings.of(config);
         settings = s;
@@ -163,7 +163,7 @@ public final class CorrelationEngine implements Ingest, TraceStore, StatsSource 
      * instance that is gone. Routing (which outlives this component) drains what it was given.
      */
     @Deactivate
-    void deactivate() {
+    public void deactivate() {
         stopping.set(true);
         flushAll(FlushReason.SHUTDOWN);
         if (scheduler != null) {
