@@ -1,0 +1,375 @@
+package io.signalbox.transport.tcp.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.ConnectException;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import java.util.stream.Collectors;
+
+import org.apache.mina.core.session.IoSession;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.osgi.util.converter.Converters;
+
+import io.signalbox.api.DropReason;
+import io.signalbox.protocol.RejectCounters;
+
+/** The real MINA acceptor on 127.0.0.1, a free port, and a {@link TestIngest}. */
+class TcpTransportTest {
+    private static final Duration DEADLINE = Duration.ofSeconds(15);
+
+    private final TestIngest ingest = new TestIngest();
+    private final List<Socket> sockets = new ArrayList<>();
+    private TcpTransport transport;
+    private boolean stopped;
+
+    private TcpTransport start(Map<String, Object> overrides) throws IOException {
+        Map<String, Object> props = new HashMap<>();
+        props.put("host", "127.0.0.1");
+        props.put("port", 0);
+        props.put("io.threads", 2);
+        props.putAll(overrides);
+        transport = new TcpTransport(config(props), ingest);
+        return transport;
+    }
+
+    private static TcpTransport.Config config(Map<String, Object> props) {
+        return Converters.standardConverter().convert(props).to(TcpTransport.Config.class);
+    }
+
+    @AfterEach
+    void stop() throws IOException {
+        for (Socket s : sockets) {
+            s.close();
+        }
+        if (transport != null && !stopped) {
+            transport.deactivate();
+        }
+        ingest.close();
+    }
+
+    private Socket connect() throws IOException {
+        Socket s = new Socket("127.0.0.1", transport.port());
+        s.setSoTimeout((int) DEADLINE.toMillis());
+        sockets.add(s);
+        return s;
+    }
+
+    private static void write(Socket s, String text) throws IOException {
+        OutputStream out = s.getOutputStream();
+        out.write(text.getBytes(StandardCharsets.UTF_8));
+        out.flush();
+    }
+
+    private long stat(String key) {
+        Number n = transport.stats().get(key);
+        assertThat(n).as("series %s", key).isNotNull();
+        return n.longValue();
+    }
+
+    private long dropped(DropReason reason) {
+        return stat(RejectCounters.key(reason));
+    }
+
+    private static void waitUntil(String what, BooleanSupplier condition) throws InterruptedException {
+        long end = System.nanoTime() + DEADLINE.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() - end > 0) {
+                throw new AssertionError("timed out after " + DEADLINE.toSeconds() + " s waiting for: " + what);
+            }
+            Thread.sleep(5);
+        }
+    }
+
+    private static List<String> events(String src, int from, int count) {
+        List<String> lines = new ArrayList<>();
+        for (int i = from; i < from + count; i++) {
+            lines.add(Lines.event(src, i));
+        }
+        return lines;
+    }
+
+    private static String joined(List<String> lines) {
+        return lines.stream().map(l -> l + "\n").collect(Collectors.joining());
+    }
+
+    @Test
+    void lineSplitAcrossTcpPacketsIsReassembled() throws Exception {
+        start(Map.of());
+        Socket s = connect();
+        String line = Lines.event("split", 1);
+        String second = Lines.event("split", 2);
+        String wire = line + "\n" + second + "\n";
+        int[] cuts = {10, line.length() - 3, line.length() + 1, line.length() + 20, wire.length()};
+        int sent = 0;
+        for (int cut : cuts) {
+            write(s, wire.substring(sent, cut));
+            sent = cut;
+            long expected = sent;
+            // the next packet is only written once the transport has read this one
+            waitUntil(expected + " bytes read", () -> stat(TcpStats.BYTES) == expected);
+        }
+
+        waitUntil("2 messages", () -> ingest.messages.size() == 2);
+        assertThat(ingest.lines()).containsExactly(line, second);
+        assertThat(stat(TcpStats.RECEIVED)).isEqualTo(2);
+    }
+
+    @Test
+    void manyLinesInOneWriteArriveCompleteAndInOrder() throws Exception {
+        start(Map.of());
+        List<String> lines = events("bulk", 0, 5000);
+        String wire = joined(lines);
+
+        write(connect(), wire);
+
+        waitUntil("5000 messages", () -> ingest.messages.size() == 5000);
+        assertThat(ingest.lines()).containsExactlyElementsOf(lines);
+        assertThat(stat(TcpStats.BYTES)).isEqualTo(wire.length());
+        assertThat(stat(TcpStats.RECEIVED)).isEqualTo(5000);
+    }
+
+    @Test
+    void oversizeLineIsCountedAndTheFollowingLinesAreIntact() throws Exception {
+        start(Map.of("max.line.length", 300));
+        Socket s = connect();
+        String huge = "{\"v\":1,\"pad\":\"" + "x".repeat(200_000) + "\"}";
+        String a = Lines.event("big", 1);
+        String b = Lines.eventOfLength(300);
+        String c = Lines.event("big", 3);
+
+        write(s, a + "\n" + huge.substring(0, 100_000));
+        waitUntil("first part of the huge line read", () -> dropped(DropReason.TOO_LONG) == 1);
+        write(s, huge.substring(100_000) + "\n" + b + "\n" + "y".repeat(301) + "\n" + c + "\n");
+
+        waitUntil("3 messages", () -> ingest.messages.size() == 3);
+        assertThat(ingest.lines()).containsExactly(a, b, c);
+        waitUntil("2 too_long", () -> dropped(DropReason.TOO_LONG) == 2);
+        Connection conn = LineHandler.connection(transport.sessions().iterator().next());
+        assertThat(conn.carry.length).as("the huge line was never buffered").isLessThanOrEqualTo(1024);
+        assertThat(stat(TcpStats.ACTIVE)).isEqualTo(1);
+    }
+
+    @Test
+    void malformedLinesAreCountedAndTheConnectionContinues() throws Exception {
+        start(Map.of());
+        Socket s = connect();
+        String a = Lines.event("m", 1);
+        String b = Lines.event("m", 2);
+        String c = Lines.event("m", 3);
+
+        write(s, a + "\n{this is not json\n" + b + "\n{\"v\":1,\"src\":\"m\",\"type\":\"event\",\"data\":{}}\n"
+                + "{\"v\":7,\"src\":\"m\",\"ts\":1,\"type\":\"event\",\"data\":{}}\n");
+        waitUntil("2 messages", () -> ingest.messages.size() == 2);
+        write(s, c + "\n");
+
+        waitUntil("3 messages", () -> ingest.messages.size() == 3);
+        assertThat(ingest.lines()).containsExactly(a, b, c);
+        assertThat(dropped(DropReason.MALFORMED)).isEqualTo(1);
+        assertThat(dropped(DropReason.MISSING_FIELD)).isEqualTo(1);
+        assertThat(dropped(DropReason.UNSUPPORTED_VERSION)).isEqualTo(1);
+    }
+
+    @Test
+    void crLfTerminatorsAndBlankLinesAreTolerated() throws Exception {
+        start(Map.of());
+        String a = Lines.event("crlf", 1);
+        String b = Lines.event("crlf", 2);
+
+        write(connect(), a + "\r\n\r\n\n   \n" + b + "\r\n");
+
+        waitUntil("2 messages", () -> ingest.messages.size() == 2);
+        assertThat(ingest.lines()).containsExactly(a, b);
+        assertThat(transport.stats().entrySet().stream()
+                .filter(e -> e.getKey().startsWith(RejectCounters.SERIES))
+                .mapToLong(e -> e.getValue().longValue()).sum()).isZero();
+    }
+
+    @Test
+    void connectionsAboveTheLimitAreRefusedAndCounted() throws Exception {
+        start(Map.of("max.connections", 2));
+        Socket a = connect();
+        Socket b = connect();
+        waitUntil("2 active", () -> stat(TcpStats.ACTIVE) == 2);
+
+        Socket refused = connect();
+        assertThat(refused.getInputStream().read()).as("closed by the server").isEqualTo(-1);
+        assertThat(stat(TcpStats.REFUSED)).isEqualTo(1);
+        assertThat(stat(TcpStats.ACCEPTED)).isEqualTo(2);
+
+        write(a, Lines.event("a", 1) + "\n");
+        write(b, Lines.event("b", 1) + "\n");
+        waitUntil("the two accepted connections still work", () -> ingest.messages.size() == 2);
+
+        a.close();
+        waitUntil("1 active", () -> stat(TcpStats.ACTIVE) == 1);
+        write(connect(), Lines.event("c", 1) + "\n");
+        waitUntil("a new connection is accepted once there is room", () -> ingest.messages.size() == 3);
+        assertThat(stat(TcpStats.REFUSED)).isEqualTo(1);
+    }
+
+    @Test
+    void backPressureSuspendsReadingAndResumesWithoutLosingAMessage() throws Exception {
+        start(Map.of());
+        ingest.setWritable(false);
+        List<String> lines = events("bp", 0, 2000); // ~290 KB: more than one read buffer (at most 64 KiB)
+
+        Socket s = connect();
+        write(s, joined(lines));
+
+        waitUntil("reading suspended", () -> stat(TcpStats.SUSPENSIONS) == 1 && ingest.waitingCallbacks() == 1);
+        IoSession session = transport.sessions().iterator().next();
+        assertThat(session.isReadSuspended()).isTrue();
+        assertThat(ingest.messages.size()).as("stopped reading before the end").isLessThan(2000);
+        assertThat(ingest.registrations.get()).as("one callback per suspension").isEqualTo(1);
+
+        ingest.setWritable(true);
+
+        waitUntil("every message", () -> ingest.messages.size() == 2000);
+        assertThat(ingest.lines()).containsExactlyElementsOf(lines);
+        assertThat(session.isReadSuspended()).isFalse();
+    }
+
+    @Test
+    void repeatedBackPressureOnTwoConnectionsLosesNothingAndKeepsOrder() throws Exception {
+        start(Map.of());
+        ingest.flap(97);
+        List<String> one = events("one", 0, 20_000);
+        List<String> two = events("two", 0, 20_000);
+        ExecutorService clients = Executors.newFixedThreadPool(2);
+        try {
+            Socket s1 = connect();
+            Socket s2 = connect();
+            Future<?> f1 = clients.submit(() -> {
+                write(s1, joined(one));
+                return null;
+            });
+            Future<?> f2 = clients.submit(() -> {
+                write(s2, joined(two));
+                return null;
+            });
+            f1.get(DEADLINE.toSeconds(), TimeUnit.SECONDS);
+            f2.get(DEADLINE.toSeconds(), TimeUnit.SECONDS);
+
+            waitUntil("40000 messages", () -> ingest.messages.size() == 40_000);
+        } finally {
+            clients.shutdownNow();
+        }
+        List<String> got = ingest.lines();
+        assertThat(got.stream().filter(l -> l.contains("\"one\"")).collect(Collectors.toList())).containsExactlyElementsOf(one);
+        assertThat(got.stream().filter(l -> l.contains("\"two\"")).collect(Collectors.toList())).containsExactlyElementsOf(two);
+        assertThat(stat(TcpStats.SUSPENSIONS)).isGreaterThan(0).isEqualTo(ingest.registrations.get());
+    }
+
+    @Test
+    void gracefulDeactivateDeliversEverythingAlreadySent() throws Exception {
+        start(Map.of("shutdown.drain.ms", 5000));
+        List<String> lines = events("drain", 0, 3000);
+        String last = Lines.event("drain", 3000);
+        Socket s = connect();
+        write(s, joined(lines) + last); // the last line has no newline; the client stays connected
+
+        stopped = true;
+        transport.deactivate();
+
+        List<String> expected = new ArrayList<>(lines);
+        expected.add(last);
+        assertThat(ingest.lines()).containsExactlyElementsOf(expected);
+        assertThat(s.getInputStream().read()).as("closed by the server").isEqualTo(-1);
+        assertThatThrownBy(() -> new Socket("127.0.0.1", transport.port()).close()).isInstanceOf(ConnectException.class);
+        assertThat(stat(TcpStats.ACTIVE)).isZero();
+    }
+
+    @Test
+    void deactivateWithoutConnectionsReturnsPromptlyAndFreesThePort() throws Exception {
+        start(Map.of());
+        int port = transport.port();
+        stopped = true;
+        long t0 = System.nanoTime();
+
+        transport.deactivate();
+
+        assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0)).isLessThan(DEADLINE.toMillis());
+        TcpTransport again = new TcpTransport(config(Map.of("host", "127.0.0.1", "port", port)), ingest);
+        again.deactivate();
+    }
+
+    @Test
+    void finalLineWithoutNewlineIsDeliveredWhenTheClientCloses() throws Exception {
+        start(Map.of());
+        String a = Lines.event("eof", 1);
+        String b = Lines.event("eof", 2);
+        Socket s = connect();
+
+        write(s, a + "\n" + b);
+        s.shutdownOutput();
+
+        waitUntil("2 messages", () -> ingest.messages.size() == 2);
+        assertThat(ingest.lines()).containsExactly(a, b);
+        waitUntil("connection closed", () -> stat(TcpStats.ACTIVE) == 0);
+    }
+
+    @Test
+    void idleConnectionIsClosedAfterTheTimeout() throws Exception {
+        start(Map.of("idle.timeout.seconds", 1));
+        Socket s = connect();
+        InputStream in = s.getInputStream();
+
+        int read;
+        try {
+            read = in.read();
+        } catch (SocketTimeoutException e) {
+            throw new AssertionError("idle connection not closed", e);
+        }
+
+        assertThat(read).isEqualTo(-1);
+        waitUntil("no active connection", () -> stat(TcpStats.ACTIVE) == 0);
+    }
+
+    @Test
+    void statsPublishEverySeries() throws Exception {
+        start(Map.of());
+
+        assertThat(transport.stats()).containsKeys(TcpStats.ACTIVE, TcpStats.ACCEPTED, TcpStats.REFUSED,
+                TcpStats.BYTES, TcpStats.SUSPENSIONS, "signalbox_messages_received_total{transport=\"tcp\"}");
+        for (DropReason r : DropReason.values()) {
+            assertThat(transport.stats()).containsEntry(
+                    "signalbox_messages_dropped_total{reason=\"" + r.label() + "\"}", 0L);
+        }
+    }
+
+    @Test
+    void invalidConfigurationIsRefusedWithTheKeyName() {
+        assertThatThrownBy(() -> start(Map.of("max.line.length", 0)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("max.line.length");
+        transport = null;
+    }
+
+    @Test
+    void defaultsAreTheDocumentedOnes() {
+        TcpTransport.Config c = config(Map.of());
+        assertThat(c.host()).isEqualTo("127.0.0.1");
+        assertThat(c.port()).isEqualTo(17000);
+        assertThat(c.max_line_length()).isEqualTo(65536);
+        assertThat(c.max_connections()).isEqualTo(100);
+        assertThat(c.idle_timeout_seconds()).isEqualTo(300);
+        assertThat(c.io_threads()).isZero();
+        assertThat(c.shutdown_drain_ms()).isEqualTo(2000);
+    }
+}
