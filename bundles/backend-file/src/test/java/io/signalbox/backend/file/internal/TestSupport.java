@@ -1,0 +1,189 @@
+package io.signalbox.backend.file.internal;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
+import java.util.zip.GZIPInputStream;
+
+import org.osgi.util.converter.Converters;
+
+import io.signalbox.api.Batch;
+import io.signalbox.api.Message;
+import io.signalbox.api.MessageType;
+
+/** Fakes and helpers shared by the file backend tests. */
+final class TestSupport {
+    private TestSupport() {
+    }
+
+    static FileBackend.Config config(Path dir, Object... keyValues) {
+        Map<String, Object> map = new HashMap<>();
+        map.put("path", dir.toString());
+        for (int i = 0; i < keyValues.length; i += 2) {
+            map.put((String) keyValues[i], keyValues[i + 1]);
+        }
+        return Converters.standardConverter().convert(map).to(FileBackend.Config.class);
+    }
+
+    static Message message(String source, MessageType type, String text) {
+        String line = "{\"v\":1,\"src\":\"" + source + "\",\"ts\":1700000000000,\"type\":\"" + type.wireName()
+                + "\",\"data\":{\"msg\":\"" + text + "\"}}";
+        return new Message(source, 1_700_000_000_000L, type, null, null, null, null, null,
+                line.getBytes(StandardCharsets.UTF_8));
+    }
+
+    static Batch batch(String source, int from, int count) {
+        List<Message> list = new ArrayList<>();
+        for (int i = from; i < from + count; i++) {
+            list.add(message(source, MessageType.EVENT, String.format("m%05d", i)));
+        }
+        return new Batch(source, list);
+    }
+
+    static List<String> lines(Batch... batches) {
+        List<String> out = new ArrayList<>();
+        for (Batch b : batches) {
+            for (Message m : b.messages()) {
+                out.add(m.toString());
+            }
+        }
+        return out;
+    }
+
+    static List<String> read(Path file) throws IOException {
+        return Files.readAllLines(file, StandardCharsets.UTF_8);
+    }
+
+    static List<String> gunzip(Path file) throws IOException {
+        try (InputStream in = new GZIPInputStream(Files.newInputStream(file))) {
+            String text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            return text.isEmpty() ? List.of() : List.of(text.split("\n", -1)).subList(0, text.split("\n", -1).length - 1);
+        }
+    }
+
+    static void waitUntil(String what, BooleanSupplier condition) throws InterruptedException {
+        long end = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > end) {
+                throw new AssertionError("timed out waiting for: " + what);
+            }
+            Thread.sleep(10);
+        }
+    }
+
+    /** A clock the test moves by hand. */
+    static final class FakeClock extends Clock {
+        private volatile long millis;
+
+        FakeClock(String instant) {
+            millis = Instant.parse(instant).toEpochMilli();
+        }
+
+        void set(String instant) {
+            millis = Instant.parse(instant).toEpochMilli();
+        }
+
+        void advance(Duration d) {
+            millis += d.toMillis();
+        }
+
+        @Override
+        public long millis() {
+            return millis;
+        }
+
+        @Override
+        public Instant instant() {
+            return Instant.ofEpochMilli(millis);
+        }
+
+        @Override
+        public ZoneId getZone() {
+            return ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(ZoneId zone) {
+            throw new UnsupportedOperationException();
+        }
+    }
+
+    /** Real files, with counted fsyncs and a failure that can be armed: "the disk fills up after N more bytes". */
+    static final class Sinks implements FileSink.Factory {
+        final AtomicInteger forces = new AtomicInteger();
+        final AtomicInteger opens = new AtomicInteger();
+        /** Bytes that may still be written before writes fail; -1 = never fail. */
+        volatile long failAfterBytes = -1;
+        volatile boolean failTruncate;
+
+        @Override
+        public FileSink open(Path file) throws IOException {
+            FileSink real = FileSink.CHANNELS.open(file);
+            opens.incrementAndGet();
+            return new FileSink() {
+                @Override
+                public int write(ByteBuffer src) throws IOException {
+                    long budget = failAfterBytes;
+                    if (budget >= 0 && src.remaining() > budget) {
+                        int limit = src.limit();
+                        src.limit(src.position() + (int) budget);
+                        while (src.hasRemaining()) {
+                            real.write(src);
+                        }
+                        src.limit(limit);
+                        failAfterBytes = 0;
+                        throw new IOException("No space left on device (simulated)");
+                    }
+                    int n = real.write(src);
+                    if (budget >= 0) {
+                        failAfterBytes = budget - n;
+                    }
+                    return n;
+                }
+
+                @Override
+                public int read(ByteBuffer dst, long position) throws IOException {
+                    return real.read(dst, position);
+                }
+
+                @Override
+                public long size() throws IOException {
+                    return real.size();
+                }
+
+                @Override
+                public void truncate(long size) throws IOException {
+                    if (failTruncate) {
+                        throw new IOException("Input/output error (simulated)");
+                    }
+                    real.truncate(size);
+                }
+
+                @Override
+                public void force() throws IOException {
+                    forces.incrementAndGet();
+                    real.force();
+                }
+
+                @Override
+                public void close() throws IOException {
+                    real.close();
+                }
+            };
+        }
+    }
+}
