@@ -49,7 +49,8 @@ import io.signalbox.api.TraceSummary;
  * every monitor; a source's batches reach it in order (see {@link SourceBuffer}).
  *
  * <p>One scheduler thread ticks every {@code min(flush.interval.ms / 4, 250 ms)}: it flushes
- * buffers whose oldest message is older than the interval, retires sources idle for
+ * buffers whose oldest message is older than the interval (every buffer while a transport is
+ * paused by back-pressure), retires sources idle for
  * {@value #SOURCE_IDLE_MINUTES} minutes and, once a second, sweeps the trace store (TTL,
  * count).
  */
@@ -269,12 +270,17 @@ public final class CorrelationEngine implements Ingest, TraceStore, StatsSource 
 
     // ---------------------------------------------------------------- internals
 
-    /** One scheduler round: age flushes, idle sources, and (once a second) the trace sweep. */
+    /**
+     * One scheduler round: age flushes, idle sources, and (once a second) the trace sweep. While
+     * a transport waits for room, every buffer counts as aged, so messages held back by
+     * {@code batch.size} cannot keep it paused for a whole flush interval.
+     */
     void tick() {
         Settings s = settings;
         long now = nanoClock.getAsLong();
+        long maxAge = writableCallbacks.isEmpty() ? s.flushIntervalNanos : 0;
         for (SourceBuffer buffer : buffers.values()) {
-            Batch batch = buffer.flushIfOlder(now, s.flushIntervalNanos);
+            Batch batch = buffer.flushIfOlder(now, maxAge);
             if (batch != null) {
                 routeInOrder(buffer, batch);
             } else if (buffer.retireIfIdle(now, SOURCE_IDLE_NANOS)) {

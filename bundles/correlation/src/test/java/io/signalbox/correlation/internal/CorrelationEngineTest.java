@@ -220,6 +220,68 @@ class CorrelationEngineTest {
     }
 
     @Test
+    void producersPausedByBackPressureAreAlwaysResumedByAsynchronousDeliveries() throws Exception {
+        ExecutorService deliverer = Executors.newSingleThreadExecutor();
+        AtomicInteger routed = new AtomicInteger();
+        Router asyncRouter = (batch, delivered) -> {
+            routed.addAndGet(batch.size());
+            deliverer.execute(delivered);
+        };
+        CorrelationEngine engine = engine(asyncRouter, Map.of("batch.size", 10, "queue.capacity", 50));
+        int producers = 2;
+        int perProducer = 20_000;
+        ExecutorService pool = Executors.newFixedThreadPool(producers);
+        AtomicInteger pauses = new AtomicInteger();
+        try {
+            List<Future<?>> done = new ArrayList<>();
+            for (int p = 0; p < producers; p++) {
+                String source = "s" + p;
+                done.add(pool.submit(() -> {
+                    for (int i = 0; i < perProducer; i++) {
+                        if (!engine.offer(info(source, Integer.toString(i)))) {
+                            pauses.incrementAndGet();
+                            CountDownLatch resumed = new CountDownLatch(1);
+                            engine.whenWritable(resumed::countDown);
+                            assertThat(resumed.await(10, TimeUnit.SECONDS)).as("resumed after pause").isTrue();
+                        }
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> f : done) {
+                f.get(60, TimeUnit.SECONDS);
+            }
+            engine.deactivate();
+            started.remove(engine);
+        } finally {
+            pool.shutdownNow();
+            deliverer.shutdown();
+            assertThat(deliverer.awaitTermination(10, TimeUnit.SECONDS)).isTrue();
+        }
+
+        assertThat(pauses.get()).isPositive();
+        assertThat(routed).hasValue(producers * perProducer);
+        assertThat(engine.stats()).containsEntry("signalbox_pipeline_inflight", 0L);
+    }
+
+    @Test
+    void whilePausedTheTickFlushesBuffersThatAreNotYetFullOrOld() {
+        RecordingRouter router = RecordingRouter.deliveringAtOnce();
+        CorrelationEngine engine = engine(router, Map.of("batch.size", 100, "queue.capacity", 10));
+        for (int i = 0; i < 10; i++) {
+            engine.offer(info("s" + (i % 5), "m" + i));
+        }
+        AtomicInteger resumed = new AtomicInteger();
+        engine.whenWritable(resumed::incrementAndGet);
+        assertThat(resumed).hasValue(0);
+
+        engine.tick();
+
+        assertThat(router.batches()).hasSize(5);
+        assertThat(resumed).hasValue(1);
+    }
+
+    @Test
     void whenWritableRunsAtOnceWhenThereIsRoom() {
         CorrelationEngine engine = engine(RecordingRouter.holdingDeliveries(), Map.of("queue.capacity", 10));
         engine.offer(info("a", "m"));
