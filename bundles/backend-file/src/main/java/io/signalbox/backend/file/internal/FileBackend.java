@@ -10,7 +10,6 @@ import java.nio.file.StandardOpenOption;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.Hashtable;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -26,21 +25,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 
-import org.osgi.framework.BundleContext;
-import org.osgi.framework.ServiceRegistration;
-import org.osgi.service.component.annotations.Activate;
-import org.osgi.service.component.annotations.Component;
-import org.osgi.service.component.annotations.ConfigurationPolicy;
-import org.osgi.service.component.annotations.Deactivate;
-import org.osgi.service.metatype.annotations.AttributeDefinition;
-import org.osgi.service.metatype.annotations.Designate;
-import org.osgi.service.metatype.annotations.ObjectClassDefinition;
-import org.osgi.service.metatype.annotations.Option;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import io.signalbox.api.Backend;
-import io.signalbox.api.BackendNames;
 import io.signalbox.api.Batch;
 import io.signalbox.api.Message;
 import io.signalbox.api.MessageType;
@@ -57,57 +45,13 @@ import io.signalbox.api.StatsSource;
  * part-way, every file the batch touched is truncated back to its length before the batch, so
  * the channel's retry of the whole batch neither duplicates nor tears lines.
  *
- * <p>The component registers its own {@link Backend} and {@link StatsSource} service so that
- * it can publish {@value Backend#NAME} = instance name and {@value Backend#KIND} = {@code file}.
+ * <p>{@link FileBackendComponent} creates one per configuration and registers it.
  */
-@Component(configurationPid = FileBackend.FACTORY_PID, configurationPolicy = ConfigurationPolicy.REQUIRE,
-        service = {}, immediate = true)
-@Designate(ocd = FileBackend.Config.class, factory = true)
 public final class FileBackend implements Backend, StatsSource {
-    /** Factory PID: {@code etc/io.signalbox.backend.file-<name>.cfg}. */
-    public static final String FACTORY_PID = "io.signalbox.backend.file";
-    /** Value of the {@value Backend#KIND} service property. */
-    public static final String KIND = "file";
-
     static final long MIB = 1024L * 1024L;
 
     private static final Logger LOG = LoggerFactory.getLogger(FileBackend.class);
 
-    @ObjectClassDefinition(name = "Signalbox file backend",
-            description = "JSON lines files with a path template, daily and size rotation, gzip and an fsync policy.")
-    public @interface Config {
-        @AttributeDefinition(description = "Instance name routes refer to; empty = the -<name> part of the config file.")
-        String name() default "";
-
-        @AttributeDefinition(description = "Root folder; relative paths are relative to the working directory.")
-        String path() default "data/files";
-
-        @AttributeDefinition(description = "File path under 'path': {source} {date} (yyyy-MM-dd) {hour} (HH) {type}; UTC write time.")
-        String path_template() default "{source}/{date}.jsonl";
-
-        @AttributeDefinition(description = "Rotate a file before it would exceed this many MiB: <base>.1.jsonl, <base>.2.jsonl, ...; 0 = off.")
-        double rotate_size_mb() default 0;
-
-        @AttributeDefinition(description = "Gzip files once they are rotated (by size or when their day/hour is over).")
-        boolean compress_rotated() default false;
-
-        @AttributeDefinition(description = "When data is forced to disk: never, batch (before a batch counts as delivered), interval.",
-                options = {@Option(label = "never", value = "never"), @Option(label = "batch", value = "batch"),
-                        @Option(label = "interval", value = "interval")})
-        String fsync() default "interval";
-
-        @AttributeDefinition(description = "Period of fsync=interval, in milliseconds.")
-        long fsync_interval_ms() default 1000;
-
-        @AttributeDefinition(description = "Write buffer in KiB, shared by the files of one batch.")
-        int buffer_kb() default 64;
-
-        @AttributeDefinition(description = "Close files nobody wrote to for this many seconds; 0 = never.")
-        long idle_close_seconds() default 300;
-
-        @AttributeDefinition(description = "At most this many files open at once; the least recently written is closed first.")
-        int max_open_files() default 1000;
-    }
 
     private final RateLimitedLog rateLimited = new RateLimitedLog(LOG);
     private final String name;
@@ -138,7 +82,6 @@ public final class FileBackend implements Backend, StatsSource {
     private final Set<Path> compressing = ConcurrentHashMap.newKeySet();
     private final ExecutorService compressor;
     private final ScheduledExecutorService scheduler;
-    private ServiceRegistration<?> registration;
 
     private final AtomicLong bytesWritten = new AtomicLong();
     private final AtomicLong messagesWritten = new AtomicLong();
@@ -151,22 +94,17 @@ public final class FileBackend implements Backend, StatsSource {
     private final String rotationsKey;
     private final String fsyncsKey;
 
-    /** DS: builds the backend from its configuration and registers it under its instance name. */
-    @Activate
-    public FileBackend(Config config, Map<String, Object> properties, BundleContext context) {
-        this(instanceName(config, properties), config, Clock.systemUTC(), FileSink.CHANNELS);
-        try {
-            start();
-            registration = context.registerService(new String[] {Backend.class.getName(), StatsSource.class.getName()},
-                    this, serviceProperties(properties, name));
-        } catch (RuntimeException e) {
-            close();
-            throw e;
-        }
+    /**
+     * A backend writing with the system clock to real files; its background tasks (interval
+     * fsync, idle close, rollover) run until {@link #close()}.
+     */
+    public FileBackend(String name, FileBackendComponent.Config config) {
+        this(name, config, Clock.systemUTC(), FileSink.CHANNELS);
+        start();
     }
 
-    /** For tests: no service registration, no background tasks until {@link #start()}. */
-    FileBackend(String name, Config config, Clock clock, FileSink.Factory sinks) {
+    /** For tests: an injected clock and files, no background tasks until {@link #start()}. */
+    FileBackend(String name, FileBackendComponent.Config config, Clock clock, FileSink.Factory sinks) {
         this.name = name;
         this.clock = clock;
         this.sinks = sinks;
@@ -205,47 +143,6 @@ public final class FileBackend implements Backend, StatsSource {
         }
         long sweepMillis = idleCloseMillis > 0 ? Math.min(Math.max(idleCloseMillis / 2, 1000), 10_000) : 10_000;
         scheduler.scheduleWithFixedDelay(this::sweepLogged, sweepMillis, sweepMillis, TimeUnit.MILLISECONDS);
-    }
-
-    @Deactivate
-    void deactivate() {
-        ServiceRegistration<?> r = registration;
-        registration = null;
-        if (r != null) {
-            try {
-                r.unregister();
-            } catch (IllegalStateException e) {
-                LOG.debug("File backend \"{}\" was already unregistered", name, e);
-            }
-        }
-        close();
-    }
-
-    /** The instance name: explicit {@code name}, else the PID or file name part (see {@link BackendNames}). */
-    static String instanceName(Config config, Map<String, ?> properties) {
-        if (config.name() != null && !config.name().isBlank()) {
-            return config.name().trim();
-        }
-        String derived = BackendNames.of(properties);
-        if (derived != null && !derived.isBlank()) {
-            return derived;
-        }
-        Object pid = properties.get("service.pid");
-        return pid != null ? pid.toString() : KIND;
-    }
-
-    /** Public component properties (not starting with '.') plus name and kind. */
-    static Hashtable<String, Object> serviceProperties(Map<String, ?> properties, String name) {
-        Hashtable<String, Object> out = new Hashtable<>();
-        properties.forEach((k, v) -> {
-            if (v != null && !k.startsWith(".") && !k.equals("objectClass") && !k.equals("service.id")
-                    && !k.equals("service.bundleid") && !k.equals("service.scope")) {
-                out.put(k, v);
-            }
-        });
-        out.put(Backend.NAME, name);
-        out.put(Backend.KIND, KIND);
-        return out;
     }
 
     String name() {
@@ -755,7 +652,7 @@ public final class FileBackend implements Backend, StatsSource {
      * Closes every file (forcing it unless {@code fsync=never}), compresses those whose period
      * is over, and waits for running compressions. Later writes fail.
      */
-    void close() {
+    public void close() {
         lock.lock();
         try {
             if (closed) {

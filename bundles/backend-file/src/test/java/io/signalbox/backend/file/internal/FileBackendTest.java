@@ -17,7 +17,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
@@ -25,7 +24,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import io.signalbox.api.Backend;
 import io.signalbox.api.Batch;
 import io.signalbox.api.MessageType;
 import io.signalbox.backend.file.internal.TestSupport.FakeClock;
@@ -399,25 +397,5 @@ class FileBackendTest {
         assertThatThrownBy(() -> backend("fsync", "sometimes")).hasMessageContaining("never, batch, interval");
         assertThatThrownBy(() -> backend("path.template", "{source}/{when}.jsonl")).hasMessageContaining("{when}");
         assertThatThrownBy(() -> backend("rotate.size.mb", -1)).hasMessageContaining("rotate.size.mb");
-    }
-
-    @Test
-    void instanceNameIsExplicitNameElsePidElseFileName() {
-        assertThat(FileBackend.instanceName(config(dir, "name", "audit"),
-                Map.of("service.pid", "io.signalbox.backend.file~other"))).isEqualTo("audit");
-        assertThat(FileBackend.instanceName(config(dir), Map.of("service.pid", "io.signalbox.backend.file~audit")))
-                .isEqualTo("audit");
-        assertThat(FileBackend.instanceName(config(dir), Map.of("service.pid", "io.signalbox.backend.file.1234",
-                "felix.fileinstall.filename", "file:/opt/signalbox/etc/io.signalbox.backend.file-files.cfg")))
-                .isEqualTo("files");
-    }
-
-    @Test
-    void servicePropertiesCarryNameAndKindButNoPrivateKeys() {
-        Map<String, Object> props = FileBackend.serviceProperties(
-                Map.of("path", "data/x", ".secret", "s", "service.pid", "io.signalbox.backend.file~x"), "x");
-        assertThat(props).containsEntry(Backend.NAME, "x").containsEntry(Backend.KIND, "file")
-                .containsEntry("path", "data/x").containsEntry("service.pid", "io.signalbox.backend.file~x")
-                .doesNotContainKey(".secret");
     }
 }

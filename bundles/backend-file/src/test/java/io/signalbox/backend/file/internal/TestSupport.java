@@ -30,13 +30,13 @@ final class TestSupport {
     private TestSupport() {
     }
 
-    static FileBackend.Config config(Path dir, Object... keyValues) {
+    static FileBackendComponent.Config config(Path dir, Object... keyValues) {
         Map<String, Object> map = new HashMap<>();
         map.put("path", dir.toString());
         for (int i = 0; i < keyValues.length; i += 2) {
             map.put((String) keyValues[i], keyValues[i + 1]);
         }
-        return Converters.standardConverter().convert(map).to(FileBackend.Config.class);
+        return Converters.standardConverter().convert(map).to(FileBackendComponent.Config.class);
     }
 
     static Message message(String source, MessageType type, String text) {
