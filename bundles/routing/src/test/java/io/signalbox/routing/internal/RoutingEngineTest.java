@@ -1,0 +1,380 @@
+package io.signalbox.routing.internal;
+
+import static io.signalbox.routing.internal.TestSupport.await;
+import static io.signalbox.routing.internal.TestSupport.batch;
+import static io.signalbox.routing.internal.TestSupport.bind;
+import static io.signalbox.routing.internal.TestSupport.events;
+import static io.signalbox.routing.internal.TestSupport.stat;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import io.signalbox.api.Batch;
+import io.signalbox.api.Message;
+import io.signalbox.api.MessageType;
+
+class RoutingEngineTest {
+    private final List<RoutingEngine> engines = new ArrayList<>();
+    private final AtomicInteger delivered = new AtomicInteger();
+
+    private RoutingEngine engine() {
+        RoutingEngine e = TestSupport.engine();
+        engines.add(e);
+        return e;
+    }
+
+    @AfterEach
+    void stopEngines() {
+        for (RoutingEngine e : engines) {
+            e.deactivate();
+        }
+    }
+
+    private void route(RoutingEngine engine, Batch batch) {
+        engine.route(batch, delivered::incrementAndGet);
+    }
+
+    private static List<Long> seqs(List<Message> messages) {
+        List<Long> out = new ArrayList<>();
+        for (Message m : messages) {
+            out.add(m.timestamp());
+        }
+        return out;
+    }
+
+    @Test
+    void engineConfigurationDefaultsAreThoseDocumented() {
+        RoutingEngine.Config c = TestSupport.engineConfig(Map.of());
+        assertThat(c.drain_timeout_seconds()).isEqualTo(30);
+        assertThat(c.retry_initial_ms()).isEqualTo(100);
+        assertThat(c.retry_max_ms()).isEqualTo(30_000);
+    }
+
+    @Test
+    void batchIsSplitByTheTypesOfEachRouteAndUntakenTypesAreCountedUnrouted() {
+        RoutingEngine engine = engine();
+        FakeBackend events = new FakeBackend();
+        FakeBackend spans = new FakeBackend();
+        bind(engine, "events", events);
+        bind(engine, "spans", spans);
+        engine.addRoute(new RouteDefinition("e", "web", List.of("events"), Set.of(MessageType.EVENT), true, 0, false));
+        engine.addRoute(new RouteDefinition("s", "web", List.of("spans"), Set.of(MessageType.SPAN), true, 0, false));
+
+        route(engine, batch("web", MessageType.EVENT, MessageType.SPAN, MessageType.METRIC, MessageType.EVENT));
+
+        await("both parts written", () -> delivered.get() == 1);
+        assertThat(events.messages()).extracting(Message::type).containsExactly(MessageType.EVENT, MessageType.EVENT);
+        assertThat(spans.messages()).extracting(Message::type).containsExactly(MessageType.SPAN);
+        assertThat(stat(engine, "signalbox_messages_unrouted_total")).isEqualTo(1);
+        assertThat(stat(engine, "signalbox_messages_routed_total{backend=\"events\"}")).isEqualTo(2);
+        assertThat(stat(engine, "signalbox_messages_routed_total{backend=\"spans\"}")).isEqualTo(1);
+    }
+
+    @Test
+    void aMessageReachesABackendOnceEvenWhenSeveralRoutesSendItThere() {
+        RoutingEngine engine = engine();
+        FakeBackend files = new FakeBackend();
+        bind(engine, "files", files);
+        engine.addRoute(RouteDefinition.of("exact", "web", "files"));
+        engine.addRoute(RouteDefinition.of("glob", "w*", "files"));
+        engine.addRoute(new RouteDefinition("all", null, List.of("files"), Set.of(), true, 0, true));
+
+        Batch b = events("web", 0, 10);
+        route(engine, b);
+
+        await("delivered", () -> delivered.get() == 1);
+        assertThat(files.batches()).hasSize(1);
+        assertThat(files.batches().get(0)).isSameAs(b); // whole batch passed on, not copied
+        assertThat(stat(engine, "signalbox_backend_batches_written_total{backend=\"files\"}")).isEqualTo(1);
+    }
+
+    @Test
+    void messagesNoRouteTakesAreCountedAndTheirCallbackRunsAtOnce() {
+        RoutingEngine engine = engine();
+        engine.addRoute(RouteDefinition.of("billing", "billing", "files"));
+
+        route(engine, events("web", 0, 7));
+
+        assertThat(delivered.get()).isEqualTo(1);
+        assertThat(stat(engine, "signalbox_messages_unrouted_total")).isEqualTo(7);
+        assertThat(stat(engine, "signalbox_batches_held")).isZero();
+    }
+
+    @Test
+    void batchesAreHeldWhileNoRouteExistsAndReleasedInOrderWhenTheFirstArrives() {
+        RoutingEngine engine = engine();
+        FakeBackend files = new FakeBackend();
+        bind(engine, "files", files);
+
+        for (int i = 0; i < 5; i++) {
+            route(engine, events("web", i * 10, 10));
+        }
+        assertThat(stat(engine, "signalbox_batches_held")).isEqualTo(5);
+        assertThat(stat(engine, "signalbox_messages_unrouted_total")).isZero();
+        assertThat(stat(engine, "signalbox_routes_configured")).isZero();
+        assertThat(delivered.get()).isZero();
+
+        engine.addRoute(RouteDefinition.of("all", "default", "files"));
+        route(engine, events("web", 50, 10));
+
+        await("all delivered", () -> delivered.get() == 6);
+        assertThat(seqs(files.messages())).isSorted().hasSize(60);
+        assertThat(stat(engine, "signalbox_batches_held")).isZero();
+        assertThat(stat(engine, "signalbox_routes_configured")).isEqualTo(1);
+    }
+
+    @Test
+    void batchesForAnAbsentBackendWaitAndAreWrittenInOrderWhenItArrives() {
+        RoutingEngine engine = engine();
+        engine.addRoute(RouteDefinition.of("r", "web", "late"));
+        assertThat(stat(engine, "signalbox_channel_waiting_for_backend{backend=\"late\"}")).isEqualTo(1);
+
+        for (int i = 0; i < 20; i++) {
+            route(engine, events("web", i * 5, 5));
+        }
+        assertThat(stat(engine, "signalbox_channel_queued_messages{backend=\"late\"}")).isEqualTo(100);
+        assertThat(delivered.get()).isZero();
+
+        FakeBackend late = new FakeBackend();
+        bind(engine, "late", late);
+
+        await("all delivered", () -> delivered.get() == 20);
+        assertThat(seqs(late.messages())).isSorted().hasSize(100);
+        assertThat(stat(engine, "signalbox_channel_waiting_for_backend{backend=\"late\"}")).isZero();
+        assertThat(stat(engine, "signalbox_channel_queued_messages{backend=\"late\"}")).isZero();
+    }
+
+    @Test
+    void failingBackendIsRetriedWithBackoffUntilItSucceedsAndOrderIsKept() {
+        RoutingEngine engine = engine();
+        FakeBackend flaky = new FakeBackend().failing(3);
+        bind(engine, "flaky", flaky);
+        engine.addRoute(RouteDefinition.of("r", "web", "flaky"));
+
+        route(engine, events("web", 0, 3));
+        route(engine, events("web", 3, 3));
+
+        await("both delivered", () -> delivered.get() == 2);
+        assertThat(flaky.attempts()).isEqualTo(5);
+        assertThat(seqs(flaky.messages())).containsExactly(0L, 1L, 2L, 3L, 4L, 5L);
+        assertThat(stat(engine, "signalbox_backend_write_failures_total{backend=\"flaky\"}")).isEqualTo(3);
+        assertThat(stat(engine, "signalbox_backend_batches_written_total{backend=\"flaky\"}")).isEqualTo(2);
+    }
+
+    @Test
+    void retryDelayDoublesFromInitialUpToMax() {
+        Channel c = new Channel("x", new Channel.RetryPolicy() {
+            @Override
+            public long initialMillis() {
+                return 100;
+            }
+
+            @Override
+            public long maxMillis() {
+                return 1000;
+            }
+        });
+        assertThat(c.backoffMillis(0)).isEqualTo(100);
+        assertThat(c.backoffMillis(1)).isEqualTo(200);
+        assertThat(c.backoffMillis(3)).isEqualTo(800);
+        assertThat(c.backoffMillis(4)).isEqualTo(1000);
+        assertThat(c.backoffMillis(10_000)).isEqualTo(1000);
+    }
+
+    @Test
+    void deliveredRunsOnlyAfterEveryChannelHasWritten() throws Exception {
+        RoutingEngine engine = engine();
+        FakeBackend fast = new FakeBackend();
+        FakeBackend slow = new FakeBackend().gated();
+        bind(engine, "fast", fast);
+        bind(engine, "slow", slow);
+        engine.addRoute(RouteDefinition.of("r", "web", "fast", "slow"));
+
+        route(engine, events("web", 0, 10));
+
+        await("fast wrote", () -> fast.messageCount() == 10);
+        assertThat(slow.awaitWriteStarted(10)).isTrue();
+        assertThat(delivered.get()).isZero();
+
+        slow.open();
+        await("delivered", () -> delivered.get() == 1);
+        assertThat(slow.messageCount()).isEqualTo(10);
+    }
+
+    @Test
+    void slowBackendDoesNotHoldUpAnotherBackend() throws Exception {
+        RoutingEngine engine = engine();
+        FakeBackend fast = new FakeBackend();
+        FakeBackend slow = new FakeBackend().gated();
+        bind(engine, "fast", fast);
+        bind(engine, "slow", slow);
+        engine.addRoute(RouteDefinition.of("r", "web", "fast", "slow"));
+
+        for (int i = 0; i < 50; i++) {
+            route(engine, events("web", i * 10, 10));
+        }
+
+        await("fast wrote everything", () -> fast.messageCount() == 500);
+        assertThat(slow.awaitWriteStarted(10)).isTrue();
+        assertThat(slow.messageCount()).isZero();
+        assertThat(stat(engine, "signalbox_channel_queued_messages{backend=\"slow\"}")).isEqualTo(500);
+        assertThat(delivered.get()).isZero();
+
+        slow.open();
+        await("all delivered", () -> delivered.get() == 50);
+        assertThat(seqs(slow.messages())).isSorted().hasSize(500);
+    }
+
+    @Test
+    void swappingTheTableWhileRoutingConcurrentlyLosesNothing() throws Exception {
+        RoutingEngine engine = engine();
+        FakeBackend stable = new FakeBackend();
+        FakeBackend extra = new FakeBackend();
+        bind(engine, "stable", stable);
+        bind(engine, "extra", extra);
+        engine.addRoute(RouteDefinition.of("stable", "src-*", "stable"));
+
+        int threads = 4;
+        int batchesPerThread = 2_000;
+        AtomicBoolean routing = new AtomicBoolean(true);
+        CountDownLatch start = new CountDownLatch(1);
+        List<Thread> producers = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            String source = "src-" + t;
+            Thread p = new Thread(() -> {
+                try {
+                    start.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+                for (int i = 0; i < batchesPerThread; i++) {
+                    route(engine, events(source, i * 10, 10));
+                }
+            });
+            p.start();
+            producers.add(p);
+        }
+        Thread swapper = new Thread(() -> {
+            int n = 0;
+            while (routing.get()) {
+                RouteDefinition r = new RouteDefinition("extra" + n++, "*", List.of("extra", "stable"), Set.of(), true,
+                        n % 3, n % 2 == 0);
+                engine.addRoute(r);
+                engine.removeRoute(r);
+            }
+        });
+        swapper.start();
+        start.countDown();
+        for (Thread p : producers) {
+            p.join(TimeUnit.SECONDS.toMillis(30));
+        }
+        routing.set(false);
+        swapper.join(TimeUnit.SECONDS.toMillis(30));
+
+        int total = threads * batchesPerThread;
+        await("every batch delivered", () -> delivered.get() == total);
+        assertThat(stable.messageCount()).isEqualTo(total * 10);
+        assertThat(stat(engine, "signalbox_messages_unrouted_total")).isZero();
+        for (int t = 0; t < threads; t++) {
+            String source = "src-" + t;
+            List<Message> ofSource = new ArrayList<>();
+            for (Message m : stable.messages()) {
+                if (m.source().equals(source)) {
+                    ofSource.add(m);
+                }
+            }
+            assertThat(seqs(ofSource)).as(source).isSorted().hasSize(batchesPerThread * 10);
+        }
+    }
+
+    @Test
+    void unbindingABackendWaitsForItsWriteInProgress() throws Exception {
+        RoutingEngine engine = engine();
+        FakeBackend gated = new FakeBackend().gated();
+        bind(engine, "files", gated);
+        engine.addRoute(RouteDefinition.of("r", "web", "files"));
+        route(engine, events("web", 0, 10));
+        assertThat(gated.awaitWriteStarted(10)).isTrue();
+
+        AtomicBoolean unbound = new AtomicBoolean();
+        Thread unbinder = new Thread(() -> {
+            engine.unbindBackend(gated, Map.of("signalbox.backend.name", "files"));
+            unbound.set(true);
+        });
+        unbinder.start();
+        await("unbind is waiting", () -> unbinder.getState() == Thread.State.TIMED_WAITING
+                || unbinder.getState() == Thread.State.WAITING);
+        assertThat(unbound.get()).isFalse();
+
+        gated.open();
+        unbinder.join(TimeUnit.SECONDS.toMillis(10));
+        assertThat(unbound.get()).isTrue();
+        assertThat(gated.messageCount()).isEqualTo(10);
+        await("delivered", () -> delivered.get() == 1);
+        assertThat(stat(engine, "signalbox_channel_waiting_for_backend{backend=\"files\"}")).isEqualTo(1);
+    }
+
+    @Test
+    void deactivateDrainsWhatTheChannelsHoldBeforeReturning() throws Exception {
+        RoutingEngine engine = engine();
+        FakeBackend gated = new FakeBackend().gated();
+        bind(engine, "files", gated);
+        engine.addRoute(RouteDefinition.of("r", "default", "files"));
+        for (int i = 0; i < 10; i++) {
+            route(engine, events("web", i * 10, 10));
+        }
+        assertThat(gated.awaitWriteStarted(10)).isTrue();
+
+        Thread stopper = new Thread(engine::deactivate);
+        stopper.start();
+        await("deactivate is draining", () -> stopper.getState() == Thread.State.TIMED_WAITING);
+        route(engine, events("web", 100, 10)); // after stop: not accepted, callback still runs
+        assertThat(stat(engine, "signalbox_routing_rejected_messages_total")).isEqualTo(10);
+
+        gated.open();
+        stopper.join(TimeUnit.SECONDS.toMillis(10));
+        assertThat(stopper.isAlive()).isFalse();
+        assertThat(seqs(gated.messages())).isSorted().hasSize(100);
+        assertThat(delivered.get()).isEqualTo(11);
+        assertThat(stat(engine, "signalbox_channel_queued_messages{backend=\"files\"}")).isZero();
+    }
+
+    @Test
+    void deactivateDoesNotWaitForAnAbsentBackendAndReportsWhatIsLeft() {
+        RoutingEngine engine = new RoutingEngine(TestSupport.engineConfig(Map.of("drain.timeout.seconds", 30)));
+        engine.addRoute(RouteDefinition.of("r", "web", "missing"));
+        route(engine, events("web", 0, 10));
+
+        long t0 = System.nanoTime();
+        engine.deactivate();
+        assertThat(TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - t0)).isLessThan(30);
+        assertThat(stat(engine, "signalbox_channel_queued_messages{backend=\"missing\"}")).isEqualTo(10);
+        assertThat(delivered.get()).isZero();
+    }
+
+    @Test
+    void statsNameEverySeriesOfTheIssue() {
+        RoutingEngine engine = engine();
+        engine.addRoute(RouteDefinition.of("r", "web", "files"));
+        assertThat(engine.stats()).containsKeys(
+                "signalbox_messages_routed_total{backend=\"files\"}",
+                "signalbox_channel_queued_messages{backend=\"files\"}",
+                "signalbox_backend_write_failures_total{backend=\"files\"}",
+                "signalbox_backend_batches_written_total{backend=\"files\"}",
+                "signalbox_channel_waiting_for_backend{backend=\"files\"}",
+                "signalbox_messages_unrouted_total",
+                "signalbox_routes_configured",
+                "signalbox_batches_held");
+    }
+}
