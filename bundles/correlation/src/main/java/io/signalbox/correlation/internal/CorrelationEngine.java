@@ -218,6 +218,13 @@ public final class CorrelationEngine implements Ingest, TraceStore, StatsSource 
         return inflight.get() < settings.capacity;
     }
 
+    /**
+     * Runs {@code callback} on the calling thread if in-flight is already at or below the resume
+     * level ({@code queue.capacity × resume.ratio}); otherwise on the thread whose delivery brings
+     * it there (a routing thread), or on the tick thread. Between the resume level and the
+     * capacity {@link #isWritable()} is true but a paused transport is not resumed yet: that gap
+     * keeps a busy pipeline from pausing and resuming on every batch.
+     */
     @Override
     public void whenWritable(Runnable callback) {
         Objects.requireNonNull(callback, "callback");
