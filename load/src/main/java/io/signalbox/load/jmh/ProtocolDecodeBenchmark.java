@@ -1,0 +1,101 @@
+package io.signalbox.load.jmh;
+
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.TimeUnit;
+
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+
+import com.fasterxml.jackson.core.JsonFactory;
+
+import io.signalbox.protocol.DecodeResult;
+import io.signalbox.protocol.LineDecoder;
+
+/**
+ * {@link LineDecoder#decode(byte[], int, int)} of one line, single thread: what the TCP
+ * transport's I/O thread spends per line before {@code Ingest.offer}. Lines are decoded from the
+ * middle of a larger buffer, as the transport does from MINA's read buffer. The long form of the
+ * earlier design costs a second pass (the rewrite into the short form).
+ *
+ * <p>Run: {@code java -jar load/target/benchmarks.jar ProtocolDecodeBenchmark -f 1 -wi 2 -i 3}
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.SECONDS)
+public class ProtocolDecodeBenchmark {
+    /** 168 bytes, like the load generator's events. */
+    static final String EVENT = "{\"v\":1,\"src\":\"billing-worker\",\"ts\":1700000000123,\"type\":\"event\","
+            + "\"tid\":\"job-48213\",\"ctx\":{\"job_id\":\"job-48213\"},"
+            + "\"data\":{\"level\":\"info\",\"msg\":\"invoice 99120 charged ok\"}}";
+    static final String METRIC = "{\"v\":1,\"src\":\"queue-runner\",\"ts\":1700000000456,\"type\":\"metric\","
+            + "\"data\":{\"name\":\"queue.depth\",\"value\":42.5,\"unit\":\"items\",\"tags\":{\"queue\":\"mail\"}}}";
+    static final String SPAN = "{\"v\":1,\"src\":\"web\",\"ts\":1700000001900,\"type\":\"span\",\"tid\":\"job-48213\","
+            + "\"sid\":\"s-17\",\"pid\":\"s-3\",\"data\":{\"name\":\"render invoice\",\"status\":\"ok\","
+            + "\"start\":1700000001000,\"end\":1700000001900,\"attrs\":{\"pages\":3}}}";
+    static final String LONG_FORM = "{\"source\":\"billing-worker\",\"timestamp\":\"2023-11-14T22:13:20.123Z\","
+            + "\"type\":\"event\",\"trace_id\":\"job-48213\",\"span_id\":\"s-17\",\"ctx\":{\"job_id\":\"job-48213\"},"
+            + "\"data\":{\"level\":\"info\",\"msg\":\"charged customer 1842 for invoice 99120\"}}";
+
+    private final LineDecoder decoder = new LineDecoder(new JsonFactory());
+    private Line event;
+    private Line metric;
+    private Line span;
+    private Line longForm;
+
+    /** A line inside a read buffer: some bytes before it, its newline after it. */
+    static final class Line {
+        final byte[] buf;
+        final int off;
+        final int len;
+
+        Line(String text) {
+            byte[] line = text.getBytes(StandardCharsets.UTF_8);
+            buf = new byte[line.length + 64];
+            off = 31;
+            len = line.length;
+            System.arraycopy(line, 0, buf, off, len);
+            buf[off + len] = '\n';
+        }
+    }
+
+    @Setup
+    public void setup() {
+        event = check(new Line(EVENT));
+        metric = check(new Line(METRIC));
+        span = check(new Line(SPAN));
+        longForm = check(new Line(LONG_FORM));
+    }
+
+    private Line check(Line line) {
+        DecodeResult r = decoder.decode(line.buf, line.off, line.len);
+        if (!r.isMessage()) {
+            throw new IllegalStateException("benchmark line does not decode: " + r);
+        }
+        return line;
+    }
+
+    @Benchmark
+    public DecodeResult event() {
+        return decoder.decode(event.buf, event.off, event.len);
+    }
+
+    @Benchmark
+    public DecodeResult metric() {
+        return decoder.decode(metric.buf, metric.off, metric.len);
+    }
+
+    @Benchmark
+    public DecodeResult span() {
+        return decoder.decode(span.buf, span.off, span.len);
+    }
+
+    @Benchmark
+    public DecodeResult longForm() {
+        return decoder.decode(longForm.buf, longForm.off, longForm.len);
+    }
+}
