@@ -619,12 +619,12 @@ public final class FileBackend implements Backend, StatsSource {
             for (Slot s : over) {
                 retire(s);
             }
-            if (idleCloseMillis > 0) {
-                Iterator<Stream> it = streams.values().iterator();
-                while (it.hasNext()) {
-                    if (now - it.next().lastWrite >= idleCloseMillis) {
-                        it.remove();
-                    }
+            // streams are only a cache of (source -> slot): forget sources that went quiet
+            long streamTtl = idleCloseMillis > 0 ? idleCloseMillis : PathTemplate.HOUR_MILLIS;
+            Iterator<Stream> it = streams.values().iterator();
+            while (it.hasNext()) {
+                if (now - it.next().lastWrite >= streamTtl) {
+                    it.remove();
                 }
             }
         } finally {
