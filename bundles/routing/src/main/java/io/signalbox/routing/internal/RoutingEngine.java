@@ -116,7 +116,7 @@ public final class RoutingEngine implements Router, StatsSource {
     }
 
     @Modified
-    void modified(Config config) {
+    public void modified(Config config) {
         apply(config);
         LOG.info("routing reconfigured: drain.timeout.seconds={} retry.initial.ms={} retry.max.ms={}",
                 drainTimeoutMillis / 1000, retryInitialMillis, retryMaxMillis);
@@ -148,7 +148,7 @@ public final class RoutingEngine implements Router, StatsSource {
      * {@code drain.timeout.seconds}, then stops them and reports what was not delivered.
      */
     @Deactivate
-    void deactivate() {
+    public void deactivate() {
         accepting = false;
         int heldCount;
         long heldMessages = 0;
