@@ -173,8 +173,8 @@ public final class RouteDefinition {
     // --- parsing -------------------------------------------------------------------------
 
     private static String nameOf(String explicit, Map<String, Object> properties) {
-        if (explicit != null && !explicit.isBlank()) {
-            return explicit.trim();
+        if (explicit != null && !unquote(explicit).isEmpty()) {
+            return unquote(explicit);
         }
         Map<String, Object> naming = new HashMap<>();
         copy(properties, naming, "service.pid");
@@ -197,7 +197,11 @@ public final class RouteDefinition {
         }
     }
 
-    /** Splits list elements at commas too, so {@code backends=a,b} works like {@code ["a","b"]}. */
+    /**
+     * Splits list elements at commas too, so {@code backends=a,b} works like {@code ["a","b"]}.
+     * A value that arrives as the literal text {@code ["a","b"]} (fileinstall reads a whole
+     * file as plain text when one of its values is not in the typed syntax) is unpacked too.
+     */
     private static List<String> split(String[] values) {
         List<String> out = new ArrayList<>();
         if (values == null) {
@@ -207,14 +211,27 @@ public final class RouteDefinition {
             if (v == null) {
                 continue;
             }
-            for (String part : v.split(",")) {
-                String t = part.trim();
+            String list = v.trim();
+            if (list.length() >= 2 && list.charAt(0) == '[' && list.charAt(list.length() - 1) == ']') {
+                list = list.substring(1, list.length() - 1);
+            }
+            for (String part : list.split(",")) {
+                String t = unquote(part);
                 if (!t.isEmpty()) {
                     out.add(t);
                 }
             }
         }
         return out;
+    }
+
+    /** Trims, and removes one pair of surrounding double quotes (plain-text {@code "default"}). */
+    static String unquote(String value) {
+        String t = value.trim();
+        if (t.length() >= 2 && t.charAt(0) == '"' && t.charAt(t.length() - 1) == '"') {
+            t = t.substring(1, t.length() - 1).trim();
+        }
+        return t;
     }
 
     private static List<String> parseBackends(String[] values) {

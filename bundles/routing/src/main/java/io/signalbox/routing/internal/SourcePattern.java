@@ -31,7 +31,10 @@ final class SourcePattern {
         if (value == null || value.isBlank()) {
             throw new IllegalArgumentException("'source' is required: an exact source name, a glob such as queue-*, or default");
         }
-        String s = value.trim();
+        String s = RouteDefinition.unquote(value);
+        if (s.isEmpty()) {
+            throw new IllegalArgumentException("'source' is required: an exact source name, a glob such as queue-*, or default");
+        }
         if (RouteDefinition.DEFAULT_SOURCE.equals(s)) {
             return new SourcePattern(s, Kind.DEFAULT);
         }
@@ -44,7 +47,7 @@ final class SourcePattern {
                 throw new IllegalArgumentException("'source' \"" + s
                         + "\" contains ','; a route has one source pattern: use a glob or one route per source");
             }
-            if (c == '[' || c == ']' || c == '{' || c == '}' || c == '\\') {
+            if (c == '[' || c == ']' || c == '{' || c == '}' || c == '\\' || c == '"') {
                 throw new IllegalArgumentException("'source' \"" + s + "\" contains '" + c
                         + "'; only the wildcards * and ? are supported");
             }

@@ -44,6 +44,15 @@ class RouteDefinitionTest {
     }
 
     @Test
+    void valuesThatFileinstallPassedAsPlainTextListsAreUnpacked() {
+        RouteDefinition r = route(Map.of("source", "\"default\"", "backends", "[\"files\", \"db\"]",
+                "types", "[\"metric\",\"event\"]"));
+        assertThat(r.source().isDefault()).isTrue();
+        assertThat(r.backends()).containsExactly("files", "db");
+        assertThat(r.types()).containsExactlyInAnyOrder(MessageType.METRIC, MessageType.EVENT);
+    }
+
+    @Test
     void nameComesFromTheNamedFactoryPidBeforeTheFileName() {
         RouteDefinition r = route(Map.of("source", "a", "backends", "files", "service.pid", "io.signalbox.route~audit"));
         assertThat(r.name()).isEqualTo("audit");
