@@ -349,6 +349,10 @@ public final class RoutingEngine implements Router, StatsSource {
     /** Holds the batch while no route exists; returns the table to use if routes appeared meanwhile. */
     private RoutingTable hold(Batch batch, Runnable delivered) {
         synchronized (tableLock) {
+            if (!accepting) {
+                reject(batch, delivered); // deactivate() already counted what was held
+                return null;
+            }
             RoutingTable t = table;
             if (!t.isEmpty()) {
                 return t;

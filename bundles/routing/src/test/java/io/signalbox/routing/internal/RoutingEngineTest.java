@@ -364,6 +364,20 @@ class RoutingEngineTest {
     }
 
     @Test
+    void batchesStillHeldAtDeactivateAreNotRoutedAndLaterOnesAreRejected() {
+        RoutingEngine engine = new RoutingEngine(TestSupport.engineConfig(Map.of()));
+        route(engine, events("web", 0, 10));
+        assertThat(stat(engine, "signalbox_batches_held")).isEqualTo(1);
+
+        engine.deactivate();
+        route(engine, events("web", 10, 10));
+
+        assertThat(stat(engine, "signalbox_batches_held")).isZero();
+        assertThat(stat(engine, "signalbox_routing_rejected_messages_total")).isEqualTo(10);
+        assertThat(delivered.get()).isEqualTo(1); // only the rejected batch's callback ran
+    }
+
+    @Test
     void statsNameEverySeriesOfTheIssue() {
         RoutingEngine engine = engine();
         engine.addRoute(RouteDefinition.of("r", "web", "files"));
