@@ -169,8 +169,8 @@ final class Installation {
      * is still there after that, kill it (and say so) so that no JVM outlives the test run.
      */
     void stopQuietly() {
-        Optional<ProcessHandle> process = pid().flatMap(ProcessHandle::of).filter(ProcessHandle::isAlive);
-        if (process.isEmpty()) {
+        Optional<Long> pid = pid().filter(Installation::isRunning);
+        if (pid.isEmpty()) {
             return;
         }
         try {
@@ -180,10 +180,30 @@ final class Installation {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        process.filter(ProcessHandle::isAlive).ifPresent(p -> {
+        pid.filter(Installation::isRunning).flatMap(ProcessHandle::of).ifPresent(p -> {
             LOG.warn("Signalbox pid {} survived bin/signalbox stop; killing it", p.pid());
             p.destroyForcibly();
         });
+    }
+
+    /**
+     * Whether the process runs. A process that has exited but is not yet reaped (a zombie: the
+     * daemon's parent is init, which reaps when it gets to it) does not run, though
+     * {@link ProcessHandle#isAlive()} still says it is alive.
+     */
+    static boolean isRunning(long pid) {
+        Path stat = Path.of("/proc", Long.toString(pid), "stat");
+        if (Files.isDirectory(Path.of("/proc/self"))) {
+            try {
+                String text = Files.readString(stat, StandardCharsets.US_ASCII);
+                // "<pid> (<comm>) <state> …": the command may contain spaces and parentheses
+                char state = text.charAt(text.lastIndexOf(')') + 2);
+                return state != 'Z' && state != 'X';
+            } catch (IOException gone) {
+                return false;
+            }
+        }
+        return ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
     }
 
     /** Polls {@code condition} every 50 ms until it holds or {@code timeout} has passed. */
