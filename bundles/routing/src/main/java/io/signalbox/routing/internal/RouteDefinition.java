@@ -26,8 +26,8 @@ import io.signalbox.api.MessageType;
  * immutable, validated value registered as a service for the {@link RoutingEngine}.
  *
  * <p>The configuration is validated in the constructor. An invalid one is logged at ERROR
- * with its PID, file and reason, and the constructor throws, so SCR never hands an instance
- * to the engine: the route does not exist until the file is fixed.
+ * with its PID, file and reason; the engine ignores it (it is not applied and does not count
+ * as a configured route) until the file is fixed.
  */
 @Component(service = RouteDefinition.class, configurationPid = RouteDefinition.FACTORY_PID,
         configurationPolicy = ConfigurationPolicy.REQUIRE)
@@ -80,25 +80,49 @@ public final class RouteDefinition {
     private final boolean enabled;
     private final int priority;
     private final boolean global;
+    private final String invalidReason;
 
-    /** DS: validates the configuration; throws (after an ERROR log) if it is invalid. */
+    /**
+     * DS: validates the configuration. An invalid one is logged at ERROR with the reason and
+     * kept as an {@linkplain #invalidReason() invalid} route that the engine ignores (throwing
+     * instead would make SCR log a second, 70-line stack trace for a typo in a file).
+     */
     @Activate
     public RouteDefinition(Config config, Map<String, Object> properties) {
         String where = describe(properties);
+        String n = null;
+        boolean g = false;
+        SourcePattern src = null;
+        List<String> bs = List.of();
+        Set<MessageType> ts = Set.of();
+        boolean en = false;
+        int pr = 0;
+        String invalid = null;
         try {
-            this.name = nameOf(config.name(), properties);
-            this.global = config.global();
-            this.source = global ? SourcePattern.ANY : SourcePattern.parse(config.source());
-            this.backends = parseBackends(config.backends());
-            this.types = parseTypes(config.types());
-            this.typeMask = mask(types);
-            this.enabled = config.enabled();
-            this.priority = config.priority();
-        } catch (IllegalArgumentException e) {
-            LOG.error("invalid route configuration {}: {}; the route is not active", where, e.getMessage());
-            throw new IllegalArgumentException("invalid route configuration " + where + ": " + e.getMessage(), e);
+            n = nameOf(config.name(), properties);
+            g = config.global();
+            src = g ? SourcePattern.ANY : SourcePattern.parse(config.source());
+            bs = parseBackends(config.backends());
+            ts = parseTypes(config.types());
+            en = config.enabled();
+            pr = config.priority();
+        } catch (RuntimeException e) { // IllegalArgumentException of ours, or a value SCR could not convert
+            invalid = e.getMessage();
+            LOG.error("invalid route configuration {}: {}; the route is not applied until the file is fixed",
+                    where, invalid);
         }
-        LOG.info("route {} configured: {}", name, this);
+        this.name = n != null ? n : where;
+        this.global = g;
+        this.source = src;
+        this.backends = bs;
+        this.types = ts;
+        this.typeMask = mask(ts);
+        this.invalidReason = invalid;
+        this.enabled = invalid == null && en;
+        this.priority = pr;
+        if (invalid == null) {
+            LOG.info("route {} configured: {}", name, this);
+        }
     }
 
     /**
@@ -117,6 +141,7 @@ public final class RouteDefinition {
         this.typeMask = mask(this.types);
         this.enabled = enabled;
         this.priority = priority;
+        this.invalidReason = null;
     }
 
     /** For tests and benchmarks: an enabled route of priority 0 for every type. */
@@ -126,6 +151,11 @@ public final class RouteDefinition {
 
     public String name() {
         return name;
+    }
+
+    /** Why the configuration is invalid, or {@code null} if it is valid; invalid routes are ignored. */
+    public String invalidReason() {
+        return invalidReason;
     }
 
     SourcePattern source() {
@@ -165,6 +195,9 @@ public final class RouteDefinition {
 
     @Override
     public String toString() {
+        if (invalidReason != null) {
+            return "invalid: " + invalidReason;
+        }
         return "source=" + (global ? "(global)" : source.toString()) + " backends=" + backends
                 + " types=" + (typeMask == ALL_TYPES ? "all" : wireNames(types))
                 + " priority=" + priority + (enabled ? "" : " (disabled)");

@@ -199,6 +199,9 @@ public final class RoutingEngine implements Router, StatsSource {
     @Reference(name = "routes", service = RouteDefinition.class, cardinality = ReferenceCardinality.MULTIPLE,
             policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY, unbind = "removeRoute")
     public void addRoute(RouteDefinition route) {
+        if (route.invalidReason() != null) {
+            return; // logged at ERROR by the route itself; not applied
+        }
         synchronized (tableLock) {
             routes.add(route);
             rebuild("route " + route.name() + " added");

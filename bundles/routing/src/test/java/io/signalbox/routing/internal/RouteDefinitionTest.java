@@ -1,7 +1,6 @@
 package io.signalbox.routing.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.HashMap;
 import java.util.Map;
@@ -67,27 +66,40 @@ class RouteDefinitionTest {
 
     @Test
     void routeWithoutBackendsIsRejectedWithTheReason() {
-        assertThatThrownBy(() -> route(Map.of("source", "billing")))
-                .isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("io.signalbox.route-billing.cfg")
-                .hasMessageContaining("'backends' is required");
-        assertThatThrownBy(() -> route(Map.of("source", "billing", "backends", " , ")))
-                .hasMessageContaining("'backends' is required");
+        RouteDefinition r = route(Map.of("source", "billing"));
+        assertThat(r.invalidReason()).contains("'backends' is required");
+        assertThat(r.enabled()).isFalse();
+        assertThat(route(Map.of("source", "billing", "backends", " , ")).invalidReason())
+                .contains("'backends' is required");
     }
 
     @Test
     void routeWithUnknownTypeIsRejectedWithTheReason() {
-        assertThatThrownBy(() -> route(Map.of("source", "billing", "backends", "files", "types", "event,metrics")))
-                .isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("unknown message type \"metrics\"");
+        assertThat(route(Map.of("source", "billing", "backends", "files", "types", "event,metrics")).invalidReason())
+                .contains("unknown message type \"metrics\"");
     }
 
     @Test
     void routeWithBadGlobIsRejectedWithTheReason() {
-        assertThatThrownBy(() -> route(Map.of("source", "queue-[0-9]", "backends", "files")))
-                .isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("only the wildcards * and ? are supported");
-        assertThatThrownBy(() -> route(Map.of("backends", "files")))
-                .hasMessageContaining("'source' is required");
+        assertThat(route(Map.of("source", "queue-[0-9]", "backends", "files")).invalidReason())
+                .contains("only the wildcards * and ? are supported");
+        assertThat(route(Map.of("backends", "files")).invalidReason()).contains("'source' is required");
+    }
+
+    @Test
+    void validRouteHasNoInvalidReason() {
+        assertThat(route(Map.of("source", "billing", "backends", "files")).invalidReason()).isNull();
+    }
+
+    @Test
+    void invalidRouteIsNotAppliedByTheEngineAndDoesNotCountAsConfigured() {
+        RoutingEngine engine = TestSupport.engine();
+        try {
+            engine.addRoute(route(Map.of("source", "web", "backends", "files", "types", "metrics")));
+            assertThat(engine.stats().get("signalbox_routes_configured")).isEqualTo(0);
+            assertThat(engine.stats()).doesNotContainKey("signalbox_channel_waiting_for_backend{backend=\"files\"}");
+        } finally {
+            engine.deactivate();
+        }
     }
 }
