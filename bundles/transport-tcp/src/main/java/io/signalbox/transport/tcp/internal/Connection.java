@@ -27,8 +27,13 @@ final class Connection {
 
     /** Reading is suspended and one {@code whenWritable} callback is registered. */
     final AtomicBoolean suspended = new AtomicBoolean();
-    /** {@link System#currentTimeMillis()} of the last resume, for the shutdown quiet check. */
-    volatile long resumedAt;
+    /**
+     * {@link System#currentTimeMillis()} of the last resume or of the end of the last read's
+     * processing, for the shutdown quiet check.
+     */
+    volatile long lastActivity;
+    /** The I/O thread is processing a read of this connection right now. */
+    volatile boolean reading;
 
     Connection(IoSession session, String remote) {
         this.session = session;
@@ -48,7 +53,7 @@ final class Connection {
     /** Runs on a pipeline thread when the pipeline has room again. */
     void resume() {
         if (suspended.compareAndSet(true, false)) {
-            resumedAt = System.currentTimeMillis();
+            lastActivity = System.currentTimeMillis();
             session.resumeRead();
             wakeUp();
         }
@@ -69,9 +74,13 @@ final class Connection {
         }
     }
 
-    /** When this connection last did something: its last read or its last resume. */
-    long lastActivity() {
-        return Math.max(session.getLastReadTime(), resumedAt);
+    /**
+     * Whether this connection has been quiet for {@code quietMs}: not reading now, suspended
+     * neither, and no read, end of processing or resume for that long.
+     */
+    boolean quietFor(long quietMs, long now) {
+        return !reading && !suspended.get()
+                && now - Math.max(session.getLastReadTime(), lastActivity) >= quietMs;
     }
 
     @Override

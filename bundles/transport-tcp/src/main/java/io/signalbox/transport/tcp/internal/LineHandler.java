@@ -87,7 +87,16 @@ final class LineHandler extends IoHandlerAdapter {
         if (c == null) {
             return; // refused, closing
         }
-        IoBuffer buf = (IoBuffer) message;
+        c.reading = true;
+        try {
+            receive(c, (IoBuffer) message);
+        } finally {
+            c.lastActivity = System.currentTimeMillis();
+            c.reading = false;
+        }
+    }
+
+    private void receive(Connection c, IoBuffer buf) {
         int n = buf.remaining();
         stats.bytes.add(n);
         int offers;

@@ -38,7 +38,8 @@ import io.signalbox.protocol.RejectCounters;
  * as on shutdown, then the acceptor binds again.
  */
 @Component(name = TcpTransport.PID, configurationPid = TcpTransport.PID,
-        configurationPolicy = ConfigurationPolicy.REQUIRE, service = StatsSource.class)
+        configurationPolicy = ConfigurationPolicy.REQUIRE, service = StatsSource.class,
+        immediate = true) // it provides a service, so DS would otherwise delay it until someone reads the stats
 @Designate(ocd = TcpTransport.Config.class)
 public final class TcpTransport implements StatsSource {
     /** Configuration PID (stable: deployed config files name it). */
@@ -158,7 +159,7 @@ public final class TcpTransport implements StatsSource {
                     continue;
                 }
                 Connection c = LineHandler.connection(s);
-                boolean quiet = c == null || (!c.suspended.get() && now - c.lastActivity() >= DRAIN_QUIET_MS);
+                boolean quiet = c == null || c.quietFor(DRAIN_QUIET_MS, now);
                 if (late || quiet) {
                     if (!quiet) {
                         forced++;

@@ -284,6 +284,8 @@ class TcpTransportTest {
         String last = Lines.event("drain", 3000);
         Socket s = connect();
         write(s, joined(lines) + last); // the last line has no newline; the client stays connected
+        // (a connection still in the kernel's backlog when the acceptor unbinds is reset by the OS)
+        waitUntil("connection accepted", () -> stat(TcpStats.ACCEPTED) == 1);
 
         stopped = true;
         transport.deactivate();
