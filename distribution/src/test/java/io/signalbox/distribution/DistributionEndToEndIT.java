@@ -15,6 +15,7 @@ import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -152,6 +153,30 @@ class DistributionEndToEndIT {
         assertThat(signalbox.command("stop").exitCode()).isZero();
         assertThat(signalbox.command("status").exitCode()).isEqualTo(3);
         assertThat(signalbox.command("stop").output()).as("stop when not running").contains("not running");
+    }
+
+    @Test
+    void stopThatTimesOutSaysSoExitsOneAndDoesNotKill() throws Exception {
+        assertThat(signalbox.command("start").exitCode()).isZero();
+        signalbox.awaitListening();
+        long pid = signalbox.pid().orElseThrow();
+
+        // a frozen JVM cannot act on SIGTERM: stop must give up after the timeout, not kill it
+        Installation.signal(pid, "STOP");
+        Installation.Result stop;
+        try {
+            stop = signalbox.command("stop", Map.of("SIGNALBOX_STOP_TIMEOUT", "1"));
+        } finally {
+            Installation.signal(pid, "CONT");
+        }
+        assertThat(stop.exitCode()).as("stop that timed out: %s", stop).isEqualTo(1);
+        assertThat(stop.output()).contains("did not exit within 1 s", "NOT killed");
+
+        // the SIGTERM was delivered all the same: once thawed, the JVM shuts down gracefully
+        assertThat(Installation.poll(Duration.ofSeconds(60), () -> !Installation.isRunning(pid)))
+                .as("the JVM exits after SIGCONT").isTrue();
+        assertThat(signalbox.command("status").exitCode()).isEqualTo(3);
+        assertThat(signalbox.pidFile()).as("status removes a pid file whose process is gone").doesNotExist();
     }
 
     /**

@@ -16,6 +16,7 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
@@ -107,6 +108,11 @@ final class Installation {
 
     /** Runs {@code bin/signalbox <command>} from a folder other than the distribution's. */
     Result command(String command) throws IOException, InterruptedException {
+        return command(command, Map.of());
+    }
+
+    /** Same, with extra environment variables. */
+    Result command(String command, Map<String, String> env) throws IOException, InterruptedException {
         Path out = workDir.resolve("command-" + (++commands) + "-" + command + ".out");
         ProcessBuilder pb = new ProcessBuilder(home.resolve("bin/signalbox").toString(), command)
                 .directory(workDir.toFile())
@@ -117,6 +123,7 @@ final class Installation {
         pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
         pb.environment().put("SIGNALBOX_JAVA_OPTS", "-Xmx384m");
         pb.environment().remove("SIGNALBOX_STOP_TIMEOUT");
+        pb.environment().putAll(env);
         Process p = pb.start();
         if (!p.waitFor(COMMAND_TIMEOUT.toSeconds(), TimeUnit.SECONDS)) {
             p.destroyForcibly();
@@ -204,6 +211,17 @@ final class Installation {
             }
         }
         return ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
+    }
+
+    /** Sends a signal ({@code STOP}, {@code CONT}, …) with kill(1). */
+    static void signal(long pid, String signal) throws IOException, InterruptedException {
+        Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(pid))
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                .start();
+        if (!kill.waitFor(30, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+            throw new IllegalStateException("kill -" + signal + " " + pid + " failed");
+        }
     }
 
     /** Polls {@code condition} every 50 ms until it holds or {@code timeout} has passed. */
