@@ -13,6 +13,7 @@ import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -51,7 +52,6 @@ public final class FileBackend implements Backend, StatsSource {
     static final long MIB = 1024L * 1024L;
 
     private static final Logger LOG = LoggerFactory.getLogger(FileBackend.class);
-
 
     private final RateLimitedLog rateLimited = new RateLimitedLog(LOG);
     private final String name;
@@ -131,7 +131,7 @@ public final class FileBackend implements Backend, StatsSource {
         scheduler = Executors.newSingleThreadScheduledExecutor(daemon("signalbox-file-" + name));
         LOG.info("File backend \"{}\": path={} path.template={} rotate.size.mb={} compress.rotated={} fsync={}"
                 + " fsync.interval.ms={} buffer.kb={} idle.close.seconds={} max.open.files={}", name, root, template,
-                config.rotate_size_mb(), compress, fsync.name().toLowerCase(java.util.Locale.ROOT), fsyncIntervalMillis,
+                config.rotate_size_mb(), compress, fsync.name().toLowerCase(Locale.ROOT), fsyncIntervalMillis,
                 kb, idleCloseMillis / 1000, maxOpenFiles);
     }
 
