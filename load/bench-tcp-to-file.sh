@@ -4,11 +4,17 @@
 # sidecar's peak RSS, and checks that every message sent is on disk exactly once (line count).
 #
 #   mvn -B -DskipTests package          # builds distribution/target/signalbox and load/target/benchmarks.jar
-#   load/bench-tcp-to-file.sh [--messages 2000000] [--connections 4] [--sources 8] [--rate 0]
+#   load/bench-tcp-to-file.sh [--messages 2000000] [--warmup 1000000] [--connections 4] [--sources 8] [--rate 0]
+#
+# The sidecar is a JVM: its first seconds are spent compiling the hot path (the JIT compiler
+# threads take most of a core for a few seconds). So the script first sends --warmup messages
+# (sources warmup-*, reported as cold_*), waits until they are on disk, and then measures
+# --messages (sources load-*) from first byte to last line on disk. --warmup 0 measures cold.
 #
 # Environment: SIGNALBOX_JAVA_OPTS (default -Xms512m -Xmx1g), FLUSH_MS (correlation
 # flush.interval.ms for the run, default 250: with the shipped 5 s the last partial batches
-# would add up to 5 s of pure waiting to a few-second run), KEEP=1 keeps the temp directory.
+# would add up to 5 s of pure waiting to a few-second run), KEEP=1 keeps the temp directory,
+# THREADS=1 also prints the CPU seconds of every sidecar thread group.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(dirname "$here")"
@@ -17,10 +23,12 @@ jar="$here/target/benchmarks.jar"
 [[ -x "$dist/bin/signalbox" && -f "$jar" ]] || { echo "build first: mvn -B -DskipTests package" >&2; exit 2; }
 
 messages=2000000
+warmup=1000000
 args=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --messages) messages="$2"; shift 2 ;;
+    --warmup) warmup="$2"; shift 2 ;;
     --connections|--sources|--rate) args+=("$1" "$2"); shift 2 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
@@ -49,16 +57,36 @@ for _ in $(seq 1 300); do
 done
 
 summary="$work/summary.txt"
-java -Xmx256m -cp "$jar" io.signalbox.load.LoadGenerator --port "$port" --messages "$messages" \
-  "${args[@]}" --await-dir "$home/data/files" --summary "$summary" 2>"$work/generator.log" \
-  || { cat "$work/generator.log" >&2; echo "FAILED: not every message arrived" >&2; exit 1; }
+# utime + stime: fields 14 and 15 of /proc/<pid>/stat, counted after the "(comm)" field
+cpu_ticks() { sed 's/.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'; }
+generate() {  # generate <source prefix> <messages> <summary file>
+  java -Xmx256m -cp "$jar" io.signalbox.load.LoadGenerator --port "$port" --source-prefix "$1" --messages "$2" \
+    "${args[@]}" --await-dir "$home/data/files" --summary "$3" 2>>"$work/generator.log" \
+    || { cat "$work/generator.log" >&2; echo "FAILED: not every message arrived" >&2; exit 1; }
+}
+if [[ "$warmup" -gt 0 ]]; then
+  generate warmup "$warmup" "$work/cold.txt"
+  grep -E '^(messages|e2e_msgs_per_s|e2e_seconds)=' "$work/cold.txt" | sed 's/^/cold_/'
+fi
+cpu_before="$(cpu_ticks "$pid")"
+generate load "$messages" "$summary"
 rss_kib="$(awk '/VmHWM/ {print $2}' "/proc/$pid/status")"
+cpu_after="$(cpu_ticks "$pid")"
+if [[ "${THREADS:-0}" == 1 ]]; then  # user and system CPU seconds per sidecar thread group, whole life
+  for t in /proc/"$pid"/task/*; do
+    printf '%s %s %s\n' "$(sed 's/.*) //' "$t/stat" | awk '{print $12, $13}')" "$(tr -d '0-9 ' < "$t/comm")"
+  done | awk -v tck="$(getconf CLK_TCK)" '{u[$3]+=$1; s[$3]+=$2} END {for (k in u) if (u[k] + s[k] > 0) printf "thread_cpu_seconds %-24s user=%.2f sys=%.2f\n", k, u[k]/tck, s[k]/tck}' | sort -k3 -r
+fi
+tck="$(getconf CLK_TCK)"
 "$home/bin/signalbox" stop >/dev/null
 
-on_disk="$(find "$home/data/files" -name '*.jsonl' -exec cat {} + | wc -l)"
-unique="$(find "$home/data/files" -name '*.jsonl' -exec cat {} + | sort -u | wc -l)"
+on_disk="$(find "$home/data/files" -path '*/load-*' -name '*.jsonl' -exec cat {} + | wc -l)"
+unique="$(find "$home/data/files" -path '*/load-*' -name '*.jsonl' -exec cat {} + | sort -u | wc -l)"
 cat "$summary"
 echo "sidecar_peak_rss_mib=$((rss_kib / 1024))"
+# CPU the sidecar process burned during the run (user + system), and messages per CPU-second:
+# the generator shares the same 2 cores, so this is the sidecar's own cost per message.
+python3 -c "t=($cpu_after-$cpu_before)/$tck; print(f'sidecar_cpu_seconds={t:.2f}'); print(f'sidecar_msgs_per_cpu_second={round($messages/t) if t else 0}')"
 echo "lines_on_disk_after_stop=$on_disk unique=$unique"
 if [[ "$on_disk" != "$messages" || "$unique" != "$messages" ]]; then
   echo "FAILED: expected exactly $messages unique lines" >&2

@@ -23,7 +23,8 @@ import org.slf4j.LoggerFactory;
  * End-to-end load generator: opens {@code --connections} persistent TCP connections to a running
  * sidecar and sends {@code --messages} protocol v1 lines as fast as the sockets take them (or at
  * {@code --rate} messages/s in total), a 60/30/10 mix of events, metrics and spans from
- * {@code --sources} sources, ~170 bytes each, every line unique (connection and sequence number).
+ * {@code --sources} sources named {@code <source-prefix>-<n>}, ~170 bytes each, every line of a
+ * run unique (connection and sequence number).
  *
  * <p>With {@code --await-dir} it then watches the file backend's output directory until it holds
  * every message sent (it counts newline bytes in {@code *.jsonl} files, reading only what is new)
@@ -47,6 +48,7 @@ public final class LoadGenerator {
     private final Path awaitDir;
     private final long awaitTimeoutMs;
     private final Path summary;
+    private final String sourcePrefix;
 
     LoadGenerator(Map<String, String> opts) {
         host = opts.getOrDefault("host", "127.0.0.1");
@@ -58,6 +60,7 @@ public final class LoadGenerator {
         awaitDir = opts.containsKey("await-dir") ? Path.of(opts.get("await-dir")) : null;
         awaitTimeoutMs = Long.parseLong(opts.getOrDefault("await-timeout-seconds", "600")) * 1000;
         summary = opts.containsKey("summary") ? Path.of(opts.get("summary")) : null;
+        sourcePrefix = opts.getOrDefault("source-prefix", "load");
         if (connections < 1 || sources < 1 || messages < 0 || rate < 0) {
             throw new IllegalArgumentException("connections and sources must be >= 1, messages and rate >= 0");
         }
@@ -68,7 +71,7 @@ public final class LoadGenerator {
         if (opts == null) {
             LOG.error("usage: LoadGenerator [--host 127.0.0.1] [--port 17000] [--connections 4] [--messages 2000000] "
                     + "[--sources 8] [--rate msgs/s, 0=unlimited] [--await-dir DIR] [--await-timeout-seconds 600] "
-                    + "[--summary FILE]");
+                    + "[--summary FILE] [--source-prefix load]");
             System.exit(2);
         }
         System.exit(new LoadGenerator(opts).run() ? 0 : 1);
@@ -159,7 +162,7 @@ public final class LoadGenerator {
         try (SocketChannel ch = SocketChannel.open(new InetSocketAddress(host, port))) {
             ch.socket().setSendBufferSize(1 << 20);
             ByteBuffer buf = ByteBuffer.allocate(256 * 1024);
-            LineWriter w = new LineWriter(conn, sources);
+            LineWriter w = new LineWriter(sourcePrefix, conn, sources);
             long perConnRate = rate == 0 ? 0 : Math.max(1, rate / connections);
             long t0 = System.nanoTime();
             for (long i = 0; i < count; i++) {
@@ -202,11 +205,11 @@ public final class LoadGenerator {
         private final int conn;
         private final byte[][] srcPrefix;
 
-        LineWriter(int conn, int sources) {
+        LineWriter(String sourcePrefix, int conn, int sources) {
             this.conn = conn;
             srcPrefix = new byte[sources][];
             for (int s = 0; s < sources; s++) {
-                srcPrefix[s] = ascii("{\"v\":1,\"src\":\"load-" + s + "\",\"ts\":");
+                srcPrefix[s] = ascii("{\"v\":1,\"src\":\"" + sourcePrefix + "-" + s + "\",\"ts\":");
             }
         }
 

@@ -30,7 +30,7 @@ class LoadGeneratorTest {
 
     @Test
     void generatedLinesAreValidUniqueAndMixedSixtyThirtyTen() {
-        LoadGenerator.LineWriter w = new LoadGenerator.LineWriter(3, 8);
+        LoadGenerator.LineWriter w = new LoadGenerator.LineWriter("load", 3, 8);
         LineDecoder decoder = new LineDecoder();
         ByteBuffer buf = ByteBuffer.allocate(1024);
         Map<MessageType, Integer> types = new EnumMap<>(MessageType.class);

@@ -41,7 +41,10 @@ public class ProtocolDecodeBenchmark {
             + "\"type\":\"event\",\"trace_id\":\"job-48213\",\"span_id\":\"s-17\",\"ctx\":{\"job_id\":\"job-48213\"},"
             + "\"data\":{\"level\":\"info\",\"msg\":\"charged customer 1842 for invoice 99120\"}}";
 
-    private final LineDecoder decoder = new LineDecoder(new JsonFactory());
+    /** What the TCP transport uses: UTF-8 parsers built directly. */
+    private final LineDecoder decoder = new LineDecoder();
+    /** The same decoder over a stock JsonFactory (encoding detection per line), for comparison. */
+    private final LineDecoder stockFactoryDecoder = new LineDecoder(new JsonFactory());
     private Line event;
     private Line metric;
     private Line span;
@@ -97,5 +100,10 @@ public class ProtocolDecodeBenchmark {
     @Benchmark
     public DecodeResult longForm() {
         return decoder.decode(longForm.buf, longForm.off, longForm.len);
+    }
+
+    @Benchmark
+    public DecodeResult eventStockFactory() {
+        return stockFactoryDecoder.decode(event.buf, event.off, event.len);
     }
 }

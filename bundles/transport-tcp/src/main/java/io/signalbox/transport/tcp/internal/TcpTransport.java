@@ -22,7 +22,6 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import com.fasterxml.jackson.core.JsonFactory;
 
 import io.signalbox.api.Ingest;
 import io.signalbox.api.StatsSource;
@@ -88,7 +87,7 @@ public final class TcpTransport implements StatsSource {
         validate(config);
         int threads = config.io_threads() > 0 ? config.io_threads() : Runtime.getRuntime().availableProcessors();
         this.drainMs = config.shutdown_drain_ms();
-        LineHandler handler = new LineHandler(ingest, new LineDecoder(new JsonFactory()), rejects, stats,
+        LineHandler handler = new LineHandler(ingest, new LineDecoder(), rejects, stats,
                 config.max_line_length(), config.max_connections());
         NioSocketAcceptor a = new NioSocketAcceptor(threads);
         a.setReuseAddress(true);
