@@ -1,5 +1,6 @@
 package io.signalbox.correlation.internal;
 
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -113,20 +114,41 @@ public final class CorrelationEngine implements Ingest, TraceStore, StatsSource 
     /** Tick thread only. */
     private long lastSweepNanos;
 
+    /**
+     * Validates the whole configuration first: unknown keys, values of the wrong type and out of
+     * range values are rejected (ERROR with the reason) and the component does not start.
+     */
     @Activate
-    public CorrelationEngine(Config config, @Reference(name = "router") Router router) {
-        this(config, router, System::currentTimeMillis, System::nanoTime, true);
+    public CorrelationEngine(Config config, Map<String, Object> properties, @Reference(name = "router") Router router) {
+        this(config, properties, router, System::currentTimeMillis, System::nanoTime, true);
+    }
+
+    /** Without the raw properties (benchmarks): values are checked, keys are not. */
+    public CorrelationEngine(Config config, Router router) {
+        this(config, Map.of(), router, System::currentTimeMillis, System::nanoTime, true);
+    }
+
+    CorrelationEngine(Config config, Router router, LongSupplier millisClock, LongSupplier nanoClock, boolean tick) {
+        this(config, Map.of(), router, millisClock, nanoClock, tick);
     }
 
     /**
+     * @param properties  the raw configuration, for the unknown-key check
      * @param millisClock epoch millis, for the trace store's TTL
      * @param nanoClock   monotonic nanos, for buffer ages
      * @param tick        whether to start the scheduler thread; without it the caller runs {@link #tick()}
      */
-    CorrelationEngine(Config config, Router router, LongSupplier millisClock, LongSupplier nanoClock, boolean tick) {
+    CorrelationEngine(Config config, Map<String, ?> properties, Router router, LongSupplier millisClock,
+            LongSupplier nanoClock, boolean tick) {
         this.router = Objects.requireNonNull(router, "router");
+        String problem = problems(config, properties);
+        if (problem != null) {
+            String message = ConfigCheck.rejection(Ingest.PID, properties, problem);
+            LOG.error("{}", message);
+            throw new ConfigCheck.Rejected(message);
+        }
         this.nanoClock = nanoClock;
-        Settings s = Settings.of(config);
+        Settings s = new Settings(config);
         this.settings = s;
         this.traces = new InMemoryTraceStore(s.maxTraces, s.ttlMillis, s.maxSpans, millisClock);
         this.lastSweepNanos = nanoClock.getAsLong();
@@ -143,10 +165,25 @@ public final class CorrelationEngine implements Ingest, TraceStore, StatsSource 
         LOG.info("Correlation started: {}", s);
     }
 
+    /**
+     * Applies a changed configuration live (buffers and traces are kept), or, if it is invalid,
+     * logs why at ERROR and keeps the configuration in force.
+     */
     @Modified
-    public void modified(Config config) {
+    public void modified(Config config, Map<String, Object> properties) {
+        reconfigure(config, properties);
+    }
+
+    /** {@link #modified}, telling whether the configuration was applied. */
+    boolean reconfigure(Config config, Map<String, ?> properties) {
+        String problem = problems(config, properties);
+        if (problem != null) {
+            LOG.error("{}; the previous configuration stays in force ({})",
+                    ConfigCheck.rejection(Ingest.PID, properties, problem), settings);
+            return false;
+        }
         Settings old = settings;
-        Settings s = Settings.of(config);
+        Settings s = new Settings(config);
         settings = s;
         traces.configure(s.maxTraces, s.ttlMillis, s.maxSpans);
         if (scheduler != null && s.tickMillis != old.tickMillis) {
@@ -156,6 +193,13 @@ public final class CorrelationEngine implements Ingest, TraceStore, StatsSource 
         if (inflight.get() <= s.resumeThreshold) {
             runWritableCallbacks();
         }
+        return true;
+    }
+
+    /** Everything wrong with a configuration (keys, types, ranges), or {@code null} if it is valid. */
+    static String problems(Config config, Map<String, ?> properties) {
+        String keysAndTypes = ConfigCheck.keysAndTypes(Config.class, config, properties);
+        return keysAndTypes != null ? keysAndTypes : Settings.problems(config);
     }
 
     /**
@@ -398,42 +442,40 @@ public final class CorrelationEngine implements Ingest, TraceStore, StatsSource 
         final int maxSpans;
         private final long flushIntervalMillis;
 
-        private Settings(Config c) {
-            batchSize = atLeast("batch.size", c.batch_size(), 1);
-            flushIntervalMillis = atLeast("flush.interval.ms", c.flush_interval_ms(), 1);
+        /** {@code c} must have passed {@link #problems}. */
+        Settings(Config c) {
+            batchSize = c.batch_size();
+            flushIntervalMillis = c.flush_interval_ms();
             flushIntervalNanos = TimeUnit.MILLISECONDS.toNanos(flushIntervalMillis);
             tickMillis = Math.max(MIN_TICK_MILLIS, Math.min(flushIntervalMillis / 4, MAX_TICK_MILLIS));
-            capacity = atLeast("queue.capacity", c.queue_capacity(), 1);
+            capacity = c.queue_capacity();
+            resumeRatio = c.resume_ratio();
+            resumeThreshold = (long) Math.floor(capacity * resumeRatio);
+            maxTraces = c.trace_max_traces();
+            ttlMillis = TimeUnit.SECONDS.toMillis(c.trace_ttl_seconds());
+            maxSpans = c.trace_max_spans();
+        }
+
+        /** Out of range values, or {@code null}. */
+        static String problems(Config c) {
+            List<String> out = new ArrayList<>();
+            atLeast(out, "batch.size", c.batch_size(), 1);
+            atLeast(out, "flush.interval.ms", c.flush_interval_ms(), 1);
+            atLeast(out, "queue.capacity", c.queue_capacity(), 1);
             double ratio = c.resume_ratio();
             if (!(ratio >= 0 && ratio <= 1)) {
-                LOG.warn("resume.ratio={} is outside 0..1; using 0.5", ratio);
-                ratio = 0.5;
+                out.add("resume.ratio must be within 0..1, is " + ratio);
             }
-            resumeRatio = ratio;
-            resumeThreshold = (long) Math.floor(capacity * ratio);
-            maxTraces = atLeast("trace.max.traces", c.trace_max_traces(), 1);
-            ttlMillis = TimeUnit.SECONDS.toMillis(atLeast("trace.ttl.seconds", c.trace_ttl_seconds(), 1));
-            maxSpans = atLeast("trace.max.spans", c.trace_max_spans(), 0);
+            atLeast(out, "trace.max.traces", c.trace_max_traces(), 1);
+            atLeast(out, "trace.ttl.seconds", c.trace_ttl_seconds(), 1);
+            atLeast(out, "trace.max.spans", c.trace_max_spans(), 0);
+            return out.isEmpty() ? null : String.join("; ", out);
         }
 
-        static Settings of(Config c) {
-            return new Settings(c);
-        }
-
-        private static int atLeast(String key, int value, int min) {
+        private static void atLeast(List<String> out, String key, long value, long min) {
             if (value < min) {
-                LOG.warn("{}={} is below {}; using {}", key, value, min, min);
-                return min;
+                out.add(key + " must be >= " + min + ", is " + value);
             }
-            return value;
-        }
-
-        private static long atLeast(String key, long value, long min) {
-            if (value < min) {
-                LOG.warn("{}={} is below {}; using {}", key, value, min, min);
-                return min;
-            }
-            return value;
         }
 
         @Override

@@ -4,6 +4,7 @@ import static io.signalbox.correlation.internal.TestMessages.config;
 import static io.signalbox.correlation.internal.TestMessages.event;
 import static io.signalbox.correlation.internal.TestMessages.info;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -37,7 +38,7 @@ class CorrelationEngineTest {
     }
 
     private CorrelationEngine engine(Router router, Map<String, ?> props) {
-        CorrelationEngine e = new CorrelationEngine(config(props), router, clock::millis, clock::nanos, false);
+        CorrelationEngine e = new CorrelationEngine(config(props), props, router, clock::millis, clock::nanos, false);
         started.add(e);
         return e;
     }
@@ -347,11 +348,66 @@ class CorrelationEngineTest {
         engine.offer(info("a", "a1"));
         engine.offer(info("a", "a2"));
 
-        engine.modified(config(Map.of("batch.size", 3, "queue.capacity", 50)));
+        Map<String, Object> changed = Map.of("batch.size", 3, "queue.capacity", 50);
+        assertThat(engine.reconfigure(config(changed), changed)).isTrue();
         engine.offer(info("a", "a3"));
 
         assertThat(router.linesOf("a")).containsExactly("a1", "a2", "a3");
         assertThat(engine.stats()).containsEntry("signalbox_pipeline_capacity", 50);
+    }
+
+    @Test
+    void unknownKeyIsRejectedAtActivationWithDidYouMean() {
+        assertThatThrownBy(() -> engine(RecordingRouter.deliveringAtOnce(),
+                Map.of("batch.sise", 10, "felix.fileinstall.filename", "file:/x/etc/io.signalbox.correlation.cfg")))
+                .isInstanceOf(ConfigCheck.Rejected.class)
+                .hasMessageStartingWith("configuration io.signalbox.correlation (file:/x/etc/io.signalbox.correlation.cfg)"
+                        + " rejected: unknown key 'batch.sise' (did you mean 'batch.size'?)");
+    }
+
+    @Test
+    void valuesOfTheWrongTypeOrOutOfRangeAreRejectedNotClamped() {
+        assertThatThrownBy(() -> engine(RecordingRouter.deliveringAtOnce(), Map.of("batch.size", "ten")))
+                .isInstanceOf(ConfigCheck.Rejected.class).hasMessageContaining("'batch.size' = 'ten' is not a valid int");
+        assertThatThrownBy(() -> engine(RecordingRouter.deliveringAtOnce(), Map.of("resume.ratio", 1.5, "batch.size", 0)))
+                .isInstanceOf(ConfigCheck.Rejected.class)
+                .hasMessageContaining("batch.size must be >= 1, is 0")
+                .hasMessageContaining("resume.ratio must be within 0..1, is 1.5");
+    }
+
+    @Test
+    void invalidModificationKeepsThePreviousConfigurationInForce() {
+        RecordingRouter router = RecordingRouter.deliveringAtOnce();
+        CorrelationEngine engine = engine(router, Map.of("batch.size", 2, "queue.capacity", 50));
+
+        Map<String, Object> typo = Map.of("batch.size", 5, "queue.capacty", 10);
+        Map<String, Object> outOfRange = Map.of("batch.size", 5, "resume.ratio", -1);
+        Map<String, Object> badType = Map.of("batch.size", "many");
+        assertThat(engine.reconfigure(config(typo), typo)).isFalse();
+        assertThat(engine.reconfigure(config(outOfRange), outOfRange)).isFalse();
+        assertThat(engine.reconfigure(config(badType), badType)).isFalse();
+
+        engine.offer(info("a", "a1"));
+        engine.offer(info("a", "a2"));
+        assertThat(router.batches()).as("batch.size=2 still applies").singleElement();
+        assertThat(engine.stats()).containsEntry("signalbox_pipeline_capacity", 50);
+    }
+
+    @Test
+    void validModificationIsAppliedLive() {
+        RecordingRouter router = RecordingRouter.deliveringAtOnce();
+        CorrelationEngine engine = engine(router, Map.of("batch.size", 2));
+
+        Map<String, Object> changed = Map.of("batch.size", 3, "queue.capacity", 70,
+                "service.pid", io.signalbox.api.Ingest.PID, "felix.fileinstall.filename", "file:/x/etc/io.signalbox.correlation.cfg");
+        assertThat(engine.reconfigure(config(changed), changed)).isTrue();
+        engine.offer(info("a", "a1"));
+        engine.offer(info("a", "a2"));
+        assertThat(router.batchCount()).isZero();
+        engine.offer(info("a", "a3"));
+
+        assertThat(router.linesOf("a")).containsExactly("a1", "a2", "a3");
+        assertThat(engine.stats()).containsEntry("signalbox_pipeline_capacity", 70);
     }
 
     @Test
