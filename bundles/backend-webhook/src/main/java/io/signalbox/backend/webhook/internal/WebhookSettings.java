@@ -69,7 +69,8 @@ record WebhookSettings(URI url, String method, boolean gzip, List<String> header
         checkInteger(properties, "request.timeout.ms", Long.MAX_VALUE);
         checkInteger(properties, "max.batch.bytes", Integer.MAX_VALUE - 16);
 
-        URI url = parseUrl(config.url());
+        // no default: SCR gives null, the Converter throws; so look at the raw property first
+        URI url = parseUrl(properties.get("url") == null ? null : config.url());
         String method = unquote(config.method()).toUpperCase(Locale.ROOT);
         if (!method.equals("POST") && !method.equals("PUT")) {
             throw new IllegalArgumentException("'method' must be POST or PUT, not \"" + config.method() + "\"");
