@@ -35,9 +35,13 @@ final class Connection {
     /** The I/O thread is processing a read of this connection right now. */
     volatile boolean reading;
 
-    Connection(IoSession session, String remote) {
+    /** Line length and connection limits in force when this connection opened. */
+    final LineHandler.Limits limits;
+
+    Connection(IoSession session, String remote, LineHandler.Limits limits) {
         this.session = session;
         this.remote = remote;
+        this.limits = limits;
     }
 
     /** Appends to the carry-over buffer, growing it geometrically (bounded by the caller). */

@@ -42,9 +42,8 @@ final class LineHandler extends IoHandlerAdapter {
     private final LineDecoder decoder;
     private final RejectCounters rejects;
     private final TcpStats stats;
-    private final int maxLineLength;
-    private final int maxConnections;
-    private final String tooLongDetail;
+    /** For connections opened from now on; each connection keeps the limits it was opened with. */
+    private volatile Limits limits;
     private final LogLimiter refusedLog = new LogLimiter();
     private final LogLimiter errorLog = new LogLimiter();
 
@@ -54,9 +53,25 @@ final class LineHandler extends IoHandlerAdapter {
         this.decoder = decoder;
         this.rejects = rejects;
         this.stats = stats;
-        this.maxLineLength = maxLineLength;
-        this.maxConnections = maxConnections;
-        this.tooLongDetail = "line longer than max.line.length=" + maxLineLength + " bytes";
+        this.limits = new Limits(maxLineLength, maxConnections);
+    }
+
+    /** The limits of one connection, fixed when it opens (a reconfiguration applies to new connections). */
+    static final class Limits {
+        final int maxLineLength;
+        final int maxConnections;
+        final String tooLongDetail;
+
+        Limits(int maxLineLength, int maxConnections) {
+            this.maxLineLength = maxLineLength;
+            this.maxConnections = maxConnections;
+            this.tooLongDetail = "line longer than max.line.length=" + maxLineLength + " bytes";
+        }
+    }
+
+    /** New limits for the connections opened from now on. */
+    void limits(int maxLineLength, int maxConnections) {
+        this.limits = new Limits(maxLineLength, maxConnections);
     }
 
     /** The state of an accepted session, {@code null} for a refused or closed one. */
@@ -67,6 +82,8 @@ final class LineHandler extends IoHandlerAdapter {
     @Override
     public void sessionOpened(IoSession session) {
         String remote = describe(session.getRemoteAddress());
+        Limits l = limits;
+        int maxConnections = l.maxConnections;
         int active = stats.active.incrementAndGet();
         if (active > maxConnections) {
             stats.active.decrementAndGet();
@@ -80,7 +97,7 @@ final class LineHandler extends IoHandlerAdapter {
             return;
         }
         stats.accepted.increment();
-        session.setAttribute(CONNECTION, new Connection(session, remote));
+        session.setAttribute(CONNECTION, new Connection(session, remote, l));
         LOG.debug("Connection from {} opened ({} active)", remote, active);
     }
 
@@ -129,6 +146,7 @@ final class LineHandler extends IoHandlerAdapter {
      * @return {@link #FULL} if an offer reported the pipeline above its high-water mark, else 0
      */
     int frame(Connection c, byte[] buf, int from, int to) {
+        int maxLineLength = c.limits.maxLineLength;
         int result = 0;
         int delivered = 0;
         int i = from;
@@ -140,7 +158,7 @@ final class LineHandler extends IoHandlerAdapter {
                     if (c.carryLength + rest > maxLineLength + 1) { // +1: room for a '\r'
                         c.carryLength = 0;
                         c.discarding = true;
-                        rejects.record(DropReason.TOO_LONG, tooLongDetail, c);
+                        rejects.record(DropReason.TOO_LONG, c.limits.tooLongDetail, c);
                     } else {
                         c.append(buf, i, rest);
                     }
@@ -152,7 +170,7 @@ final class LineHandler extends IoHandlerAdapter {
             } else if (c.carryLength > 0) {
                 int rest = nl - i;
                 if (c.carryLength + rest > maxLineLength + 1) {
-                    rejects.record(DropReason.TOO_LONG, tooLongDetail, c);
+                    rejects.record(DropReason.TOO_LONG, c.limits.tooLongDetail, c);
                 } else {
                     c.append(buf, i, rest);
                     int r = line(c, c.carry, 0, c.carryLength);
@@ -180,8 +198,8 @@ final class LineHandler extends IoHandlerAdapter {
      */
     private int line(Connection c, byte[] buf, int off, int len) {
         int effective = len > 0 && buf[off + len - 1] == '\r' ? len - 1 : len;
-        if (effective > maxLineLength) {
-            rejects.record(DropReason.TOO_LONG, tooLongDetail, c);
+        if (effective > c.limits.maxLineLength) {
+            rejects.record(DropReason.TOO_LONG, c.limits.tooLongDetail, c);
             return 0;
         }
         DecodeResult r = decoder.decode(buf, off, len);

@@ -2,11 +2,16 @@ package io.signalbox.transport.tcp.internal;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
+import org.apache.mina.core.service.IoService;
+import org.apache.mina.core.service.IoServiceListener;
 import org.apache.mina.core.session.IdleStatus;
 import org.apache.mina.core.session.IoSession;
 import org.apache.mina.transport.socket.SocketSessionConfig;
@@ -15,6 +20,7 @@ import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
 import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Modified;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.Designate;
@@ -33,8 +39,9 @@ import io.signalbox.protocol.RejectCounters;
  * decodes protocol v1 lines on the I/O threads and offers them to {@link Ingest}.
  *
  * <p>Runs only when configured ({@code etc/io.signalbox.transport.tcp.cfg} ships with the
- * distribution). A configuration change re-creates the component: open connections are drained
- * as on shutdown, then the acceptor binds again.
+ * distribution). The whole configuration is validated before it takes effect; a change is
+ * applied live ({@link #modified}): a new address is bound before the old one stops accepting,
+ * and the connections open on the old one continue.
  */
 @Component(name = TcpTransport.PID, configurationPid = TcpTransport.PID,
         configurationPolicy = ConfigurationPolicy.REQUIRE, service = StatsSource.class,
@@ -75,95 +82,277 @@ public final class TcpTransport implements StatsSource {
         long shutdown_drain_ms() default 2000;
     }
 
-    private final NioSocketAcceptor acceptor;
     private final RejectCounters rejects = new RejectCounters();
     private final TcpStats stats = new TcpStats();
-    private final long drainMs;
-    private final InetSocketAddress bound;
+    private final LineHandler handler;
+    /** The listener that accepts new connections. Replaced (never mutated) by a move. */
+    private volatile Listener current;
+    /** Listeners that stopped accepting after a move; they end when their last connection closes. */
+    private final List<Listener> retired = new CopyOnWriteArrayList<>();
+    private final List<Thread> disposers = new CopyOnWriteArrayList<>();
+    private volatile long drainMs;
 
-    /** Binds at once; the component is active when the port is open. */
+    /** One bound acceptor and the address it was configured with. */
+    private static final class Listener {
+        final NioSocketAcceptor acceptor;
+        final String host;
+        final int port;
+        final int threads;
+        final InetSocketAddress bound;
+
+        Listener(NioSocketAcceptor acceptor, String host, int port, int threads) {
+            this.acceptor = acceptor;
+            this.host = host;
+            this.port = port;
+            this.threads = threads;
+            this.bound = acceptor.getLocalAddress();
+        }
+
+        @Override
+        public String toString() {
+            return bound.getHostString() + ":" + bound.getPort();
+        }
+    }
+
+    /**
+     * Validates the whole configuration (unknown keys, types, ranges) and binds; the component is
+     * active when the port is open. An invalid configuration is logged at ERROR with the reason
+     * and the component does not start.
+     */
     @Activate
-    public TcpTransport(Config config, @Reference(name = "ingest") Ingest ingest) throws IOException {
-        validate(config);
-        int threads = config.io_threads() > 0 ? config.io_threads() : Runtime.getRuntime().availableProcessors();
+    public TcpTransport(Config config, Map<String, Object> properties, @Reference(name = "ingest") Ingest ingest)
+            throws IOException {
+        String problem = problems(config, properties);
+        if (problem != null) {
+            String message = ConfigCheck.rejection(PID, properties, problem);
+            LOG.error("{}", message);
+            throw new ConfigCheck.Rejected(message);
+        }
+        this.handler = new LineHandler(ingest, new LineDecoder(), rejects, stats, config.max_line_length(),
+                config.max_connections());
         this.drainMs = config.shutdown_drain_ms();
-        LineHandler handler = new LineHandler(ingest, new LineDecoder(), rejects, stats,
-                config.max_line_length(), config.max_connections());
+        this.current = listen(config);
+        LOG.info("TCP transport listening on {} ({})", current, describe(config, current.threads));
+    }
+
+    /** Without the raw properties (tests, benchmarks): values are checked, keys are not. */
+    public TcpTransport(Config config, Ingest ingest) throws IOException {
+        this(config, Map.of(), ingest);
+    }
+
+    /** A new acceptor bound to the configured address, sharing this transport's handler and counters. */
+    private Listener listen(Config c) throws IOException {
+        int threads = c.io_threads() > 0 ? c.io_threads() : Runtime.getRuntime().availableProcessors();
         NioSocketAcceptor a = new NioSocketAcceptor(threads);
         a.setReuseAddress(true);
-        a.setCloseOnDeactivation(false); // unbind keeps open connections: shutdown drains them
-        a.setBacklog(Math.max(50, config.max_connections()));
+        a.setCloseOnDeactivation(false); // unbind keeps open connections: shutdown and moves drain them
+        a.setBacklog(Math.max(50, c.max_connections()));
         SocketSessionConfig session = a.getSessionConfig();
         session.setReadBufferSize(INITIAL_READ_BUFFER);
         session.setTcpNoDelay(true);
-        if (config.idle_timeout_seconds() > 0) {
-            session.setIdleTime(IdleStatus.READER_IDLE, config.idle_timeout_seconds());
-        }
+        session.setIdleTime(IdleStatus.READER_IDLE, Math.max(0, c.idle_timeout_seconds()));
         a.setHandler(handler);
         try {
-            a.bind(new InetSocketAddress(config.host(), config.port()));
+            a.bind(new InetSocketAddress(c.host(), c.port()));
         } catch (IOException | RuntimeException e) {
             a.dispose(true);
-            throw new IOException("Cannot listen on " + config.host() + ":" + config.port() + ": " + e.getMessage(), e);
+            Throwable root = e;
+            while (root.getCause() != null && root.getCause() != root) {
+                root = root.getCause();
+            }
+            String detail = root == e ? String.valueOf(e.getMessage()) : e.getMessage() + " (" + root.getMessage() + ")";
+            throw new IOException("cannot listen on " + c.host() + ":" + c.port() + ": " + detail, e);
         }
-        this.acceptor = a;
-        this.bound = a.getLocalAddress();
-        LOG.info("TCP transport listening on {}:{} (max.line.length={}, max.connections={}, "
-                + "idle.timeout.seconds={}, io.threads={}, shutdown.drain.ms={})",
-                bound.getHostString(), bound.getPort(), config.max_line_length(), config.max_connections(),
-                config.idle_timeout_seconds(), threads, drainMs);
+        return new Listener(a, c.host(), c.port(), threads);
     }
 
-    private static void validate(Config c) {
-        require(c.port() >= 0 && c.port() <= 65535, "port must be 0..65535, is " + c.port());
-        require(c.max_line_length() > 0, "max.line.length must be > 0, is " + c.max_line_length());
-        require(c.max_connections() > 0, "max.connections must be > 0, is " + c.max_connections());
-        require(c.idle_timeout_seconds() >= 0, "idle.timeout.seconds must be >= 0, is " + c.idle_timeout_seconds());
-        require(c.io_threads() >= 0, "io.threads must be >= 0, is " + c.io_threads());
-        require(c.shutdown_drain_ms() >= 0, "shutdown.drain.ms must be >= 0, is " + c.shutdown_drain_ms());
+    /** Everything wrong with a configuration (keys, types, ranges), or {@code null} if it is valid. */
+    static String problems(Config c, Map<String, ?> properties) {
+        String keysAndTypes = ConfigCheck.keysAndTypes(Config.class, c, properties);
+        if (keysAndTypes != null) {
+            return keysAndTypes;
+        }
+        List<String> out = new ArrayList<>();
+        check(out, c.host() != null && !c.host().isBlank(), "host must not be empty");
+        check(out, c.port() >= 0 && c.port() <= 65535, "port must be 0..65535, is " + c.port());
+        check(out, c.max_line_length() > 0, "max.line.length must be > 0, is " + c.max_line_length());
+        check(out, c.max_connections() > 0, "max.connections must be > 0, is " + c.max_connections());
+        check(out, c.idle_timeout_seconds() >= 0, "idle.timeout.seconds must be >= 0, is " + c.idle_timeout_seconds());
+        check(out, c.io_threads() >= 0, "io.threads must be >= 0, is " + c.io_threads());
+        check(out, c.shutdown_drain_ms() >= 0, "shutdown.drain.ms must be >= 0, is " + c.shutdown_drain_ms());
+        return out.isEmpty() ? null : String.join("; ", out);
     }
 
-    private static void require(boolean ok, String problem) {
+    private static void check(List<String> out, boolean ok, String problem) {
         if (!ok) {
-            throw new IllegalArgumentException(PID + ": " + problem);
+            out.add(problem);
+        }
+    }
+
+    private static String describe(Config c, int threads) {
+        return "max.line.length=" + c.max_line_length() + ", max.connections=" + c.max_connections()
+                + ", idle.timeout.seconds=" + c.idle_timeout_seconds() + ", io.threads=" + threads
+                + ", shutdown.drain.ms=" + c.shutdown_drain_ms();
+    }
+
+    /**
+     * A changed configuration, applied live if it is valid, else logged at ERROR and ignored.
+     * A new host or port binds the new address first, then stops accepting on the old one; the
+     * connections already open there continue until their clients close them. If the new address
+     * cannot be bound, the old listener and the whole previous configuration stay in force. The
+     * other settings apply to connections opened from now on.
+     */
+    @Modified
+    public void modified(Config config, Map<String, Object> properties) {
+        reconfigure(config, properties);
+    }
+
+    /** {@link #modified}, telling whether the configuration was applied. */
+    synchronized boolean reconfigure(Config c, Map<String, ?> properties) {
+        String problem = problems(c, properties);
+        if (problem != null) {
+            LOG.error("{}; the previous configuration stays in force",
+                    ConfigCheck.rejection(PID, properties, problem));
+            return false;
+        }
+        Listener old = current;
+        if (!c.host().equals(old.host) || c.port() != old.port) {
+            Listener next;
+            try {
+                next = listen(c);
+            } catch (IOException e) {
+                LOG.error("{}; the previous configuration stays in force, still listening on {}",
+                        ConfigCheck.rejection(PID, properties, e.getMessage()), old);
+                return false;
+            }
+            handler.limits(c.max_line_length(), c.max_connections());
+            current = next;
+            retire(old);
+            LOG.info("TCP transport moved from {} to {} ({})", old, next, describe(c, next.threads));
+        } else {
+            handler.limits(c.max_line_length(), c.max_connections());
+            old.acceptor.getSessionConfig().setIdleTime(IdleStatus.READER_IDLE, c.idle_timeout_seconds());
+            int threads = c.io_threads() > 0 ? c.io_threads() : Runtime.getRuntime().availableProcessors();
+            if (threads != old.threads) {
+                LOG.warn("io.threads={} takes effect when the transport next moves to another address or restarts;"
+                        + " {} I/O threads until then", c.io_threads(), old.threads);
+            }
+            LOG.info("TCP transport on {} reconfigured for new connections ({})", old, describe(c, old.threads));
+        }
+        drainMs = c.shutdown_drain_ms();
+        return true;
+    }
+
+    /** Stops accepting on {@code l}; it is disposed once its last connection has closed. */
+    private void retire(Listener l) {
+        retired.add(l);
+        l.acceptor.addListener(new IoServiceListener() {
+            @Override
+            public void sessionDestroyed(IoSession session) {
+                if (l.acceptor.getManagedSessionCount() == 0) {
+                    dispose(l);
+                }
+            }
+
+            @Override
+            public void serviceActivated(IoService service) {
+                // nothing to do: only the end of the last session matters
+            }
+
+            @Override
+            public void serviceIdle(IoService service, IdleStatus idleStatus) {
+                // nothing to do
+            }
+
+            @Override
+            public void serviceDeactivated(IoService service) {
+                // nothing to do
+            }
+
+            @Override
+            public void sessionCreated(IoSession session) {
+                // nothing to do
+            }
+
+            @Override
+            public void sessionClosed(IoSession session) {
+                // nothing to do
+            }
+        });
+        l.acceptor.unbind();
+        int open = l.acceptor.getManagedSessionCount();
+        LOG.info("TCP transport stopped accepting on {}; {} open connection(s) there continue until their clients"
+                + " close them", l, open);
+        if (open == 0) {
+            dispose(l);
+        }
+    }
+
+    /** Disposes a retired listener once, on its own thread (not on one of its I/O threads). */
+    private void dispose(Listener l) {
+        if (retired.remove(l)) {
+            Thread t = new Thread(() -> {
+                l.acceptor.dispose(true);
+                LOG.info("TCP listener on {} closed: its last connection ended", l);
+            }, "signalbox-tcp-retire-" + l.bound.getPort());
+            t.setDaemon(true);
+            disposers.add(t);
+            t.start();
         }
     }
 
     /** The port actually bound (differs from the configured one when that is 0). */
     int port() {
-        return bound.getPort();
+        return current.bound.getPort();
     }
 
-    /** The sessions currently open, for tests. */
+    /** The sessions currently open on every listener, for tests. */
     Collection<IoSession> sessions() {
-        return acceptor.getManagedSessions().values();
+        List<IoSession> out = new ArrayList<>(current.acceptor.getManagedSessions().values());
+        for (Listener l : retired) {
+            out.addAll(l.acceptor.getManagedSessions().values());
+        }
+        return out;
     }
 
     /**
-     * Graceful stop: no new connections; open ones are read until their clients close them or
-     * they have been quiet for {@value #DRAIN_QUIET_MS} ms, for at most {@code shutdown.drain.ms};
-     * a last line without newline is decoded when its connection closes. Then the I/O threads end.
+     * Graceful stop: no new connections; open ones (on the current listener and on listeners
+     * retired by a move) are read until their clients close them or they have been quiet for
+     * {@value #DRAIN_QUIET_MS} ms, for at most {@code shutdown.drain.ms}; a last line without
+     * newline is decoded when its connection closes. Then the I/O threads end.
      */
     @Deactivate
-    void deactivate() {
-        acceptor.unbind();
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(drainMs);
+    synchronized void deactivate() {
+        List<NioSocketAcceptor> acceptors = new ArrayList<>();
+        acceptors.add(current.acceptor);
+        for (Listener l : retired) {
+            if (retired.remove(l)) {
+                acceptors.add(l.acceptor);
+            }
+        }
+        for (NioSocketAcceptor a : acceptors) {
+            a.unbind();
+        }
+        long drain = drainMs;
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(drain);
         int forced = 0;
         boolean interrupted = false;
-        while (!acceptor.getManagedSessions().isEmpty()) {
+        while (acceptors.stream().anyMatch(a -> !a.getManagedSessions().isEmpty())) {
             boolean late = System.nanoTime() - deadline >= 0;
             long now = System.currentTimeMillis();
-            for (IoSession s : acceptor.getManagedSessions().values()) {
-                if (s.isClosing()) {
-                    continue;
-                }
-                Connection c = LineHandler.connection(s);
-                boolean quiet = c == null || c.quietFor(DRAIN_QUIET_MS, now);
-                if (late || quiet) {
-                    if (!quiet) {
-                        forced++;
+            for (NioSocketAcceptor a : acceptors) {
+                for (IoSession s : a.getManagedSessions().values()) {
+                    if (s.isClosing()) {
+                        continue;
                     }
-                    s.closeNow();
+                    Connection c = LineHandler.connection(s);
+                    boolean quiet = c == null || c.quietFor(DRAIN_QUIET_MS, now);
+                    if (late || quiet) {
+                        if (!quiet) {
+                            forced++;
+                        }
+                        s.closeNow();
+                    }
                 }
             }
             if (late) {
@@ -177,14 +366,23 @@ public final class TcpTransport implements StatsSource {
             }
         }
         if (forced > 0) {
-            LOG.warn("{} connection(s) still sending after shutdown.drain.ms={}: closed", forced, drainMs);
+            LOG.warn("{} connection(s) still sending after shutdown.drain.ms={}: closed", forced, drain);
         }
-        acceptor.dispose(true);
+        for (NioSocketAcceptor a : acceptors) {
+            a.dispose(true);
+        }
+        for (Thread t : disposers) {
+            try {
+                t.join(5000);
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
         if (interrupted) {
             Thread.currentThread().interrupt();
         }
-        LOG.info("TCP transport on port {} stopped: {} messages received, {} dropped, {} connections accepted",
-                bound.getPort(), stats.received.sum(), rejects.total(), stats.accepted.sum());
+        LOG.info("TCP transport on {} stopped: {} messages received, {} dropped, {} connections accepted",
+                current, stats.received.sum(), rejects.total(), stats.accepted.sum());
     }
 
     @Override

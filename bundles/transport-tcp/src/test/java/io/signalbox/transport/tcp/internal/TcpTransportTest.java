@@ -7,6 +7,8 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.ConnectException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
@@ -45,7 +47,7 @@ class TcpTransportTest {
         props.put("port", 0);
         props.put("io.threads", 2);
         props.putAll(overrides);
-        transport = new TcpTransport(config(props), ingest);
+        transport = new TcpTransport(config(props), props, ingest);
         return transport;
     }
 
@@ -361,6 +363,108 @@ class TcpTransportTest {
         assertThatThrownBy(() -> start(Map.of("max.line.length", 0)))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("max.line.length");
         transport = null;
+    }
+
+    @Test
+    void unknownKeyIsRejectedWithDidYouMeanAndNothingListens() {
+        assertThatThrownBy(() -> start(Map.of("max.line.lenght", 300,
+                "felix.fileinstall.filename", "file:/x/etc/io.signalbox.transport.tcp.cfg")))
+                .isInstanceOf(ConfigCheck.Rejected.class)
+                .hasMessageStartingWith("configuration io.signalbox.transport.tcp (file:/x/etc/io.signalbox.transport.tcp.cfg)"
+                        + " rejected: unknown key 'max.line.lenght' (did you mean 'max.line.length'?)");
+        transport = null;
+    }
+
+    @Test
+    void valueOfTheWrongTypeIsRejectedWithTheKeyName() {
+        assertThatThrownBy(() -> start(Map.of("port", "seventeen")))
+                .isInstanceOf(ConfigCheck.Rejected.class).hasMessageContaining("'port' = 'seventeen' is not a valid int");
+        transport = null;
+    }
+
+    @Test
+    void invalidModificationKeepsThePreviousConfigurationInForce() throws Exception {
+        start(Map.of("max.line.length", 300));
+        int port = transport.port();
+
+        assertThat(transport.reconfigure(config(Map.of("port", 0, "max.line.lenght", 1000)),
+                Map.of("port", 0, "max.line.lenght", 1000))).isFalse();
+        assertThat(transport.reconfigure(config(Map.of("port", "x")), Map.of("port", "x"))).isFalse();
+        assertThat(transport.reconfigure(config(Map.of("port", free(), "max.connections", 0)),
+                Map.of("port", 0, "max.connections", 0))).isFalse();
+
+        assertThat(transport.port()).isEqualTo(port);
+        String ok = Lines.eventOfLength(300);
+        write(connect(), "y".repeat(301) + "\n" + ok + "\n");
+        waitUntil("the line within the old limit", () -> ingest.messages.size() == 1);
+        assertThat(ingest.lines()).containsExactly(ok);
+        assertThat(dropped(DropReason.TOO_LONG)).as("max.line.length=300 still applies").isEqualTo(1);
+    }
+
+    @Test
+    void newPortIsBoundThenTheOldOneClosesWhileItsConnectionsContinue() throws Exception {
+        start(Map.of());
+        int oldPort = transport.port();
+        Socket before = connect();
+        waitUntil("connection accepted", () -> stat(TcpStats.ACTIVE) == 1);
+        int newPort = free();
+
+        Map<String, Object> moved = Map.of("host", "127.0.0.1", "port", newPort, "io.threads", 2);
+        assertThat(transport.reconfigure(config(moved), moved)).isTrue();
+
+        assertThat(transport.port()).isEqualTo(newPort);
+        assertThatThrownBy(() -> new Socket("127.0.0.1", oldPort).close()).isInstanceOf(ConnectException.class);
+        Socket after = connect();
+        write(after, Lines.event("new", 1) + "\n");
+        write(before, Lines.event("old", 1) + "\n");
+        waitUntil("both connections deliver", () -> ingest.messages.size() == 2);
+
+        before.close();
+        waitUntil("the old listener ends with its last connection", () -> stat(TcpStats.ACTIVE) == 1
+                && transport.sessions().size() == 1);
+        write(after, Lines.event("new", 2) + "\n");
+        waitUntil("the new listener still works", () -> ingest.messages.size() == 3);
+    }
+
+    @Test
+    void moveToAnAddressInUseKeepsTheOldListener() throws Exception {
+        start(Map.of());
+        int port = transport.port();
+        try (ServerSocket taken = new ServerSocket(0, 50, InetAddress.getByName("127.0.0.1"))) {
+            Map<String, Object> moved = Map.of("host", "127.0.0.1", "port", taken.getLocalPort());
+
+            assertThat(transport.reconfigure(config(moved), moved)).isFalse();
+        }
+
+        assertThat(transport.port()).isEqualTo(port);
+        write(connect(), Lines.event("still", 1) + "\n");
+        waitUntil("the old listener still accepts", () -> ingest.messages.size() == 1);
+    }
+
+    @Test
+    void changedLimitsApplyToNewConnectionsOnTheSamePort() throws Exception {
+        start(Map.of("max.line.length", 300));
+        int port = transport.port();
+        Socket old = connect();
+        waitUntil("connection accepted", () -> stat(TcpStats.ACTIVE) == 1);
+
+        Map<String, Object> bigger = Map.of("host", "127.0.0.1", "port", 0, "io.threads", 2, "max.line.length", 1000);
+        assertThat(transport.reconfigure(config(bigger), bigger)).isTrue();
+
+        assertThat(transport.port()).as("same configured address: no rebind").isEqualTo(port);
+        String long500 = Lines.eventOfLength(500);
+        write(old, long500 + "\n");
+        waitUntil("the old connection keeps its limit", () -> dropped(DropReason.TOO_LONG) == 1);
+        write(connect(), long500 + "\n");
+        waitUntil("a new connection has the new limit", () -> ingest.messages.size() == 1);
+        assertThat(ingest.lines()).containsExactly(long500);
+    }
+
+    /** A port free right now (bound and released). */
+    private static int free() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
+            return s.getLocalPort();
+        }
     }
 
     @Test
