@@ -73,7 +73,16 @@ public final class WebhookBackend implements Backend, StatsSource {
     private record Target(WebhookSettings settings, HttpClient client, HttpRequest.Builder template) {
     }
 
-    public WebhookBackend(String name, WebhookSettings settings) {
+    /**
+     * A backend from a typed configuration and its raw properties (for benchmarks and tests).
+     *
+     * @throws IllegalArgumentException with the reason if the configuration is invalid
+     */
+    public WebhookBackend(String name, WebhookBackendComponent.Config config, Map<String, ?> properties) {
+        this(name, WebhookSettings.of(config, properties));
+    }
+
+    WebhookBackend(String name, WebhookSettings settings) {
         this.name = name;
         this.label = "backend=\"" + name.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
         this.bytesKey = "signalbox_webhook_bytes_sent_total{" + label + "}";
