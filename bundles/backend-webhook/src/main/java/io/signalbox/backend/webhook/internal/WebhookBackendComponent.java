@@ -141,7 +141,11 @@ public final class WebhookBackendComponent {
     /** Unregisters the backend (routing stops using it once its write in flight is done), then closes it. */
     @Deactivate
     public synchronized void deactivate() {
+        WebhookBackend b = backend;
         unregister();
+        if (b != null) {
+            LOG.info("webhook backend \"{}\" stopped", b.name());
+        }
     }
 
     private void unregister() {
