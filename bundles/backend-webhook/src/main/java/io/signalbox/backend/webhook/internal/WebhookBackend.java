@@ -8,16 +8,19 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpResponse.BodySubscribers;
 import java.net.http.HttpTimeoutException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Flow;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -52,6 +55,8 @@ import io.signalbox.api.StatsSource;
 public final class WebhookBackend implements Backend, StatsSource {
     private static final Logger LOG = LoggerFactory.getLogger(WebhookBackend.class);
     private static final int ERROR_BODY_CHARS = 200;
+    /** Bytes of an error response kept for the exception (200 characters of up to 4 bytes); the rest is read and dropped. */
+    private static final int ERROR_BODY_KEEP = ERROR_BODY_CHARS * 4;
 
     private final String name;
     private final String label;
@@ -223,7 +228,7 @@ public final class WebhookBackend implements Backend, StatsSource {
                 .build();
         long timeoutMillis = s.requestTimeout().toMillis();
         CompletableFuture<HttpResponse<byte[]>> future = t.client().sendAsync(request,
-                info -> info.statusCode() / 100 == 2 ? BodySubscribers.replacing(null) : BodySubscribers.ofByteArray());
+                info -> info.statusCode() / 100 == 2 ? BodySubscribers.replacing(null) : new HeadOfBody(ERROR_BODY_KEEP));
         HttpResponse<byte[]> response;
         try {
             response = future.get(timeoutMillis, TimeUnit.MILLISECONDS);
@@ -259,6 +264,50 @@ public final class WebhookBackend implements Backend, StatsSource {
                     + excerpt(response.body()));
         }
         LOG.debug("webhook {}: {} messages, {} bytes, HTTP {}", name, count, body.length, status);
+    }
+
+    /** Keeps the first {@code limit} bytes of a response body and drains the rest, so a huge error page costs no memory. */
+    static final class HeadOfBody implements HttpResponse.BodySubscriber<byte[]> {
+        private final CompletableFuture<byte[]> result = new CompletableFuture<>();
+        private final ByteArrayOutputStream head;
+        private final int limit;
+
+        HeadOfBody(int limit) {
+            this.limit = limit;
+            this.head = new ByteArrayOutputStream(Math.min(limit, 1024));
+        }
+
+        @Override
+        public CompletionStage<byte[]> getBody() {
+            return result;
+        }
+
+        @Override
+        public void onSubscribe(Flow.Subscription subscription) {
+            subscription.request(Long.MAX_VALUE);
+        }
+
+        @Override
+        public void onNext(List<ByteBuffer> buffers) {
+            for (ByteBuffer b : buffers) {
+                int n = Math.min(b.remaining(), limit - head.size());
+                if (n > 0) {
+                    byte[] chunk = new byte[n];
+                    b.get(chunk);
+                    head.write(chunk, 0, n);
+                }
+            }
+        }
+
+        @Override
+        public void onError(Throwable throwable) {
+            result.completeExceptionally(throwable);
+        }
+
+        @Override
+        public void onComplete() {
+            result.complete(head.toByteArray());
+        }
     }
 
     private Exception failed(String status, Exception e) {

@@ -8,6 +8,7 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -38,7 +39,7 @@ final class TestServer implements AutoCloseable {
     private final CountDownLatch release = new CountDownLatch(1);
     volatile int status = 200;
     /** Statuses for the next requests, in order, before {@link #status} applies again. */
-    final java.util.concurrent.ConcurrentLinkedQueue<Integer> statuses = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    final ConcurrentLinkedQueue<Integer> statuses = new ConcurrentLinkedQueue<>();
     volatile String responseBody = "";
     volatile boolean hang;
 

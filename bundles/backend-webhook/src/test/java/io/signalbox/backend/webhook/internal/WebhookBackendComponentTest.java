@@ -4,6 +4,7 @@ import static io.signalbox.backend.webhook.internal.Fixtures.batch;
 import static io.signalbox.backend.webhook.internal.Fixtures.config;
 import static io.signalbox.backend.webhook.internal.Fixtures.props;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
 import java.lang.reflect.Proxy;
@@ -178,7 +179,7 @@ class WebhookBackendComponentTest {
         component.deactivate();
         component = null;
         assertThat(registrations.get(0).properties).isNull();
-        org.assertj.core.api.Assertions.assertThatThrownBy(() -> backend.write(batch(1)))
+        assertThatThrownBy(() -> backend.write(batch(1)))
                 .isInstanceOf(IllegalStateException.class);
     }
 }

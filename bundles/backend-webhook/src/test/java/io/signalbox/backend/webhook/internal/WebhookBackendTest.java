@@ -8,6 +8,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
@@ -147,6 +148,19 @@ class WebhookBackendTest {
     }
 
     @Test
+    void aHugeErrorBodyIsDrainedAndOnlyItsStartReported() throws Exception {
+        server.status = 503;
+        server.responseBody = "overloaded ".repeat(200_000);
+        assertThatThrownBy(() -> backend().write(batch(1)))
+                .hasMessageContaining("HTTP 503")
+                .hasMessageEndingWith("overloaded ".repeat(20).substring(0, 200).strip());
+        server.status = 200;
+        backend.write(batch(1)); // the connection is still usable
+        assertThat(server.next()).isNotNull();
+        assertThat(server.next()).isNotNull();
+    }
+
+    @Test
     void redirectIsAFailureNotFollowed() throws Exception {
         server.status = 302;
         assertThatThrownBy(() -> backend().write(batch(1))).hasMessageContaining("HTTP 302");
@@ -170,7 +184,7 @@ class WebhookBackendTest {
     @Test
     void connectionRefusedThrows() throws Exception {
         int port;
-        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             port = s.getLocalPort();
         }
         backend("url", "http://127.0.0.1:" + port + "/x");
