@@ -1,6 +1,9 @@
 package io.signalbox.routing.internal;
 
+import java.io.IOException;
+import java.nio.file.Path;
 import java.util.ArrayDeque;
+import java.util.Iterator;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.Condition;
@@ -13,17 +16,22 @@ import io.signalbox.api.Backend;
 import io.signalbox.api.Batch;
 
 /**
- * The delivery channel of one backend name: an in-memory FIFO of batch parts and one worker
- * thread that writes them, in order, to the backend currently bound under that name.
+ * The delivery channel of one backend name: an in-memory FIFO of batch parts, a disk
+ * {@link Spool}, and one worker thread that writes them, in order, to the backend currently
+ * bound under that name.
  *
- * <p>While no backend of that name is bound the batches wait in the queue (and the channel
- * reports itself as waiting); they are written in order when one arrives. A failed write is
- * retried forever with exponential back-off; the next batch is not written before the
- * previous one succeeded, so order is kept. The queue is not bounded here: the producer
- * (correlation) bounds what is in flight through the {@code delivered} callbacks.
+ * <p>Fast path: while a backend is bound and the spool is empty, batches go from the queue to
+ * the backend and never touch the disk. While no backend of that name is bound (not deployed
+ * yet, removed, being replaced), the worker moves the queued batches to the spool and runs
+ * their callbacks once they are in it, so an absent backend does not hold correlation's
+ * in-flight capacity. When a backend arrives the spool is replayed in order before anything
+ * queued after it. A failed write is retried forever with exponential back-off; the next batch
+ * is not written before the previous one succeeded, so order is kept. The queue is not bounded
+ * here: the producer (correlation) bounds what is in flight through the {@code delivered}
+ * callbacks. If the spool cannot be written (disk full), batches wait in memory as before.
  *
  * <p>One lock per channel, taken once per batch by the producer and twice per write by the
- * worker; never per message.
+ * worker; never per message. The spool is used by the worker thread only.
  */
 final class Channel {
     private static final Logger LOG = LoggerFactory.getLogger(Channel.class);
@@ -38,6 +46,10 @@ final class Channel {
     private record Entry(Batch batch, Completion completion) {
     }
 
+    /** Most batches moved to the spool per turn of the worker (the lock is not held meanwhile). */
+    private static final int SPOOL_CHUNK = 256;
+    private static final long SPOOL_RETRY_NANOS = TimeUnit.SECONDS.toNanos(1);
+
     private final String name;
     private final RetryPolicy retry;
     private final ReentrantLock lock = new ReentrantLock();
@@ -47,7 +59,15 @@ final class Channel {
     private final LongAdder failures = new LongAdder();
     private final LongAdder written = new LongAdder();
     private final LogLimiter failureLog = new LogLimiter();
+    private final LogLimiter spoolLog = new LogLimiter();
+    private final Path spoolDir;
+    private final Spool.Limits spoolLimits;
     private final Thread worker;
+    /** Worker thread only (gauges read it through a volatile). */
+    private volatile Spool spool;
+    /** Worker thread only: no spool append before this time after one failed. */
+    private long spoolRetryAt;
+    private boolean spoolFailed;
 
     // guarded by lock
     private Backend backend;
@@ -60,8 +80,19 @@ final class Channel {
     private volatile boolean hasBackend;
 
     Channel(String name, RetryPolicy retry) {
+        this(name, retry, null, null);
+    }
+
+    /**
+     * @param spoolDir    the directory of this backend's spool, or {@code null} for none
+     *                    (batches for an absent backend then wait in memory)
+     * @param spoolLimits its bounds
+     */
+    Channel(String name, RetryPolicy retry, Path spoolDir, Spool.Limits spoolLimits) {
         this.name = name;
         this.retry = retry;
+        this.spoolDir = spoolDir;
+        this.spoolLimits = spoolLimits;
         this.worker = new Thread(this::work, "signalbox-channel-" + name);
         this.worker.setDaemon(true);
     }
@@ -153,7 +184,10 @@ final class Channel {
         }
     }
 
-    /** Stops taking batches; the worker ends once the queue is written or no backend is bound. */
+    /**
+     * Stops taking batches; the worker ends once the spool and the queue are written, or, with
+     * no backend bound, once the queue is in the spool.
+     */
     void beginDrain() {
         lock.lock();
         try {
@@ -201,6 +235,26 @@ final class Channel {
         return !hasBackend;
     }
 
+    long spoolBytes() {
+        Spool sp = spool;
+        return sp == null ? 0 : sp.bytes();
+    }
+
+    long spoolMessages() {
+        Spool sp = spool;
+        return sp == null ? 0 : sp.messages();
+    }
+
+    long spoolDroppedMessages() {
+        Spool sp = spool;
+        return sp == null ? 0 : sp.droppedMessages();
+    }
+
+    long spoolCorruptRecords() {
+        Spool sp = spool;
+        return sp == null ? 0 : sp.corruptRecords();
+    }
+
     long routedMessages() {
         return routed.sum();
     }
@@ -216,33 +270,78 @@ final class Channel {
     // --- worker --------------------------------------------------------------------------
 
     private void work() {
+        openSpool();
         int attempt = 0;
         try {
             while (true) {
-                Entry entry;
+                Entry entry = null;
+                Entry[] toSpool = null;
+                boolean replay = false;
                 Backend b;
                 lock.lock();
                 try {
-                    while (!stopped && (queue.isEmpty() || backend == null)) {
+                    while (true) {
+                        if (stopped) {
+                            return;
+                        }
+                        if (backend != null) {
+                            if (spool != null && !spool.isEmpty()) {
+                                replay = true;
+                                break;
+                            }
+                            if (!queue.isEmpty()) {
+                                break;
+                            }
+                        } else if (!queue.isEmpty() && spool != null) {
+                            long wait = spoolFailed ? spoolRetryAt - System.nanoTime() : 0;
+                            if (wait <= 0) {
+                                toSpool = headOfQueue();
+                                break;
+                            }
+                            changed.awaitNanos(wait);
+                            continue;
+                        }
                         if (draining) {
                             return; // nothing more this channel can deliver
                         }
                         changed.await();
                     }
-                    if (stopped) {
-                        return;
-                    }
-                    entry = queue.peekFirst();
                     b = backend;
-                    writingWith = b;
+                    if (toSpool == null) {
+                        entry = replay ? null : queue.peekFirst();
+                        writingWith = b;
+                    }
                 } finally {
                     lock.unlock();
                 }
 
-                Throwable failure = write(b, entry.batch());
+                if (toSpool != null) {
+                    moveToSpool(toSpool);
+                    continue;
+                }
+                Spool.Record record = null;
+                Batch batch;
+                if (replay) {
+                    record = peekSpool();
+                    if (record == null) {
+                        notWriting();
+                        continue;
+                    }
+                    batch = record.batch();
+                } else {
+                    batch = entry.batch();
+                }
+
+                Throwable failure = write(b, batch);
 
                 if (failure == null) {
                     attempt = 0;
+                    if (replay) {
+                        notWriting();
+                        advanceSpool(record);
+                        written.increment();
+                        continue;
+                    }
                     lock.lock();
                     try {
                         writingWith = null;
@@ -260,10 +359,10 @@ final class Channel {
                     long delay = backoffMillis(attempt++);
                     long suppressed = failureLog.permit(1);
                     if (suppressed >= 0) {
-                        LOG.warn("backend {}: writing a batch of {} messages failed (attempt {}), retrying in {} ms "
-                                + "({} more failures not logged in the last {} s): {}", name, entry.batch().size(),
-                                attempt, delay, suppressed, LogLimiter.DEFAULT_INTERVAL_SECONDS, failure.toString(),
-                                failure);
+                        LOG.warn("backend {}: writing a batch of {} messages{} failed (attempt {}), retrying in {} ms "
+                                + "({} more failures not logged in the last {} s): {}", name, batch.size(),
+                                replay ? " from the spool" : "", attempt, delay, suppressed,
+                                LogLimiter.DEFAULT_INTERVAL_SECONDS, failure.toString(), failure);
                     }
                     backOff(b, delay);
                 }
@@ -278,6 +377,120 @@ final class Channel {
             } finally {
                 lock.unlock();
             }
+            closeSpool();
+        }
+    }
+
+    /** Called with the lock held: the first queued entries, which only this worker removes. */
+    private Entry[] headOfQueue() {
+        int n = Math.min(queue.size(), SPOOL_CHUNK);
+        Entry[] out = new Entry[n];
+        Iterator<Entry> it = queue.iterator();
+        for (int i = 0; i < n; i++) {
+            out[i] = it.next();
+        }
+        return out;
+    }
+
+    /**
+     * Appends queued entries to the spool in order, then removes them from the queue and runs
+     * their callbacks. On a failure the rest stay queued (in memory) and the spool is tried
+     * again a second later.
+     */
+    private void moveToSpool(Entry[] entries) {
+        int done = 0;
+        IOException failure = null;
+        for (Entry e : entries) {
+            try {
+                spool.append(e.batch());
+                done++;
+            } catch (IOException ex) {
+                failure = ex;
+                break;
+            }
+        }
+        long messages = 0;
+        for (int i = 0; i < done; i++) {
+            messages += entries[i].batch().size();
+        }
+        lock.lock();
+        try {
+            for (int i = 0; i < done; i++) {
+                queue.pollFirst();
+            }
+            queuedMessages -= messages;
+            queuedBatches -= done;
+            spoolFailed = failure != null;
+            spoolRetryAt = System.nanoTime() + SPOOL_RETRY_NANOS;
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        for (int i = 0; i < done; i++) {
+            entries[i].completion().partDone();
+        }
+        if (failure != null) {
+            long suppressed = spoolLog.permit(1);
+            if (suppressed >= 0) {
+                LOG.error("backend {} is absent and its spool {} cannot be written ({} more failures not logged in "
+                        + "the last {} s); {} messages wait in memory: {}", name, spoolDir, suppressed,
+                        LogLimiter.DEFAULT_INTERVAL_SECONDS, queuedMessages, failure.toString(), failure);
+            }
+        }
+    }
+
+    private Spool.Record peekSpool() {
+        try {
+            return spool.peek();
+        } catch (IOException e) {
+            LOG.error("backend {}: the spool {} cannot be read; its contents are kept on disk and not replayed "
+                    + "until the next start: {}", name, spoolDir, e.toString(), e);
+            closeSpool();
+            spool = null;
+            return null;
+        }
+    }
+
+    private void advanceSpool(Spool.Record record) {
+        try {
+            spool.advance(record);
+        } catch (IOException e) {
+            LOG.error("backend {}: a replayed spool record could not be marked delivered in {}; it may be replayed "
+                    + "again after a restart: {}", name, spoolDir, e.toString(), e);
+        }
+    }
+
+    private void notWriting() {
+        lock.lock();
+        try {
+            writingWith = null;
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void openSpool() {
+        if (spoolDir == null) {
+            return;
+        }
+        try {
+            spool = Spool.open(name, spoolDir, spoolLimits);
+        } catch (IOException | RuntimeException e) {
+            LOG.error("backend {}: the spool {} cannot be opened; batches for this backend wait in memory while it "
+                    + "is absent: {}", name, spoolDir, e.toString(), e);
+        }
+    }
+
+    private void closeSpool() {
+        Spool sp = spool;
+        if (sp == null) {
+            return;
+        }
+        try {
+            sp.close();
+        } catch (IOException e) {
+            LOG.warn("backend {}: closing the spool {} failed: {}", name, spoolDir, e.toString(), e);
         }
     }
 

@@ -9,32 +9,17 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
-import org.osgi.service.component.annotations.Activate;
-import org.osgi.service.component.annotations.Component;
-import org.osgi.service.component.annotations.ConfigurationPolicy;
-import org.osgi.service.metatype.annotations.AttributeDefinition;
-import org.osgi.service.metatype.annotations.Designate;
-import org.osgi.service.metatype.annotations.ObjectClassDefinition;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import io.signalbox.api.BackendNames;
 import io.signalbox.api.MessageType;
 
 /**
- * One route, from one factory configuration {@code etc/io.signalbox.route-<name>.cfg}: an
- * immutable, validated value registered as a service for the {@link RoutingEngine}.
- *
- * <p>The configuration is validated in the constructor. An invalid one is logged at ERROR
- * with its PID, file and reason; the engine ignores it (it is not applied and does not count
- * as a configured route) until the file is fixed.
+ * One route: an immutable, validated value, parsed from a factory configuration
+ * {@code etc/io.signalbox.route-<name>.cfg} by {@link RouteComponent} (or built in code by
+ * tests and benchmarks).
  */
-@Component(service = RouteDefinition.class, configurationPid = RouteDefinition.FACTORY_PID,
-        configurationPolicy = ConfigurationPolicy.REQUIRE)
-@Designate(ocd = RouteDefinition.Config.class, factory = true)
 public final class RouteDefinition {
     /** Factory PID of route configurations. */
-    public static final String FACTORY_PID = "io.signalbox.route";
+    public static final String FACTORY_PID = RouteComponent.FACTORY_PID;
 
     /** The {@code source} value that means "every source no other route takes". */
     public static final String DEFAULT_SOURCE = "default";
@@ -42,35 +27,7 @@ public final class RouteDefinition {
     /** Optional explicit route name property. */
     public static final String NAME = "name";
 
-    private static final Logger LOG = LoggerFactory.getLogger(RouteDefinition.class);
     private static final int ALL_TYPES = (1 << MessageType.values().length) - 1;
-
-    @ObjectClassDefinition(name = "Signalbox route",
-            description = "Sends the messages of matching sources to named backends.")
-    public @interface Config {
-        @AttributeDefinition(description = "Exact source name, glob with * and ? (queue-*), or default "
-                + "(sources no other route takes). Ignored for global routes.", required = false)
-        String source() default "";
-
-        @AttributeDefinition(description = "Backend instance names (the -<name> part of their config file).")
-        String[] backends() default {};
-
-        @AttributeDefinition(description = "Only these message types (event, metric, progress, resource, span, "
-                + "heartbeat, hello, goodbye); empty = all.", required = false)
-        String[] types() default {};
-
-        @AttributeDefinition(description = "A disabled route is ignored.", required = false)
-        boolean enabled() default true;
-
-        @AttributeDefinition(description = "Higher priority routes are applied first.", required = false)
-        int priority() default 0;
-
-        @AttributeDefinition(description = "Applies to every source, in addition to its other routes.", required = false)
-        boolean global() default false;
-
-        @AttributeDefinition(description = "Route name; default: the -<name> part of the config file.", required = false)
-        String name() default "";
-    }
 
     private final String name;
     private final SourcePattern source;
@@ -80,49 +37,31 @@ public final class RouteDefinition {
     private final boolean enabled;
     private final int priority;
     private final boolean global;
-    private final String invalidReason;
 
     /**
-     * DS: validates the configuration. An invalid one is logged at ERROR with the reason and
-     * kept as an {@linkplain #invalidReason() invalid} route that the engine ignores (throwing
-     * instead would make SCR log a second, 70-line stack trace for a typo in a file).
+     * Parses a route configuration (keys and types already checked by {@link RouteComponent}).
+     *
+     * @throws IllegalArgumentException with the reason if a value is not usable
      */
-    @Activate
-    public RouteDefinition(Config config, Map<String, Object> properties) {
-        String where = describe(properties);
-        String n = null;
-        boolean g = false;
-        SourcePattern src = null;
-        List<String> bs = List.of();
-        Set<MessageType> ts = Set.of();
-        boolean en = false;
-        int pr = 0;
-        String invalid = null;
-        try {
-            n = nameOf(config.name(), properties);
-            g = config.global();
-            src = g ? SourcePattern.ANY : SourcePattern.parse(config.source());
-            bs = parseBackends(config.backends());
-            ts = parseTypes(config.types());
-            en = config.enabled();
-            pr = config.priority();
-        } catch (RuntimeException e) { // IllegalArgumentException of ours, or a value SCR could not convert
-            invalid = e.getMessage();
-            LOG.error("invalid route configuration {}: {}; the route is not applied until the file is fixed",
-                    where, invalid);
-        }
-        this.name = n != null ? n : where;
-        this.global = g;
-        this.source = src;
-        this.backends = bs;
-        this.types = ts;
-        this.typeMask = mask(ts);
-        this.invalidReason = invalid;
-        this.enabled = invalid == null && en;
-        this.priority = pr;
-        if (invalid == null) {
-            LOG.info("route {} configured: {}", name, this);
-        }
+    static RouteDefinition parse(RouteComponent.Config config, Map<String, ?> properties) {
+        String n = nameOf(config.name(), properties);
+        boolean g = config.global();
+        SourcePattern src = g ? SourcePattern.ANY : SourcePattern.parse(config.source());
+        List<String> bs = parseBackends(config.backends());
+        Set<MessageType> ts = parseTypes(config.types());
+        return new RouteDefinition(n, src, bs, ts, config.enabled(), config.priority(), g);
+    }
+
+    private RouteDefinition(String name, SourcePattern source, List<String> backends, Set<MessageType> types,
+            boolean enabled, int priority, boolean global) {
+        this.name = name;
+        this.global = global;
+        this.source = source;
+        this.backends = backends;
+        this.types = types;
+        this.typeMask = mask(types);
+        this.enabled = enabled;
+        this.priority = priority;
     }
 
     /**
@@ -141,7 +80,6 @@ public final class RouteDefinition {
         this.typeMask = mask(this.types);
         this.enabled = enabled;
         this.priority = priority;
-        this.invalidReason = null;
     }
 
     /** For tests and benchmarks: an enabled route of priority 0 for every type. */
@@ -151,11 +89,6 @@ public final class RouteDefinition {
 
     public String name() {
         return name;
-    }
-
-    /** Why the configuration is invalid, or {@code null} if it is valid; invalid routes are ignored. */
-    public String invalidReason() {
-        return invalidReason;
     }
 
     SourcePattern source() {
@@ -195,9 +128,6 @@ public final class RouteDefinition {
 
     @Override
     public String toString() {
-        if (invalidReason != null) {
-            return "invalid: " + invalidReason;
-        }
         return "source=" + (global ? "(global)" : source.toString()) + " backends=" + backends
                 + " types=" + (typeMask == ALL_TYPES ? "all" : wireNames(types))
                 + " priority=" + priority + (enabled ? "" : " (disabled)");
@@ -205,7 +135,7 @@ public final class RouteDefinition {
 
     // --- parsing -------------------------------------------------------------------------
 
-    private static String nameOf(String explicit, Map<String, Object> properties) {
+    private static String nameOf(String explicit, Map<String, ?> properties) {
         if (explicit != null && !unquote(explicit).isEmpty()) {
             return unquote(explicit);
         }
@@ -223,7 +153,7 @@ public final class RouteDefinition {
         throw new IllegalArgumentException("no route name: set 'name' or use a file etc/" + FACTORY_PID + "-<name>.cfg");
     }
 
-    private static void copy(Map<String, Object> from, Map<String, Object> to, String key) {
+    private static void copy(Map<String, ?> from, Map<String, Object> to, String key) {
         Object v = from.get(key);
         if (v != null) {
             to.put(key, v);
@@ -307,11 +237,5 @@ public final class RouteDefinition {
             names.add(t.wireName());
         }
         return names;
-    }
-
-    private static String describe(Map<String, Object> properties) {
-        Object pid = properties.get("service.pid");
-        Object file = properties.get(BackendNames.FILEINSTALL_FILENAME);
-        return (pid == null ? "(no pid)" : pid.toString()) + (file == null ? "" : " (file " + file + ")");
     }
 }

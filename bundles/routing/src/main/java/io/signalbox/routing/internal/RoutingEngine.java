@@ -1,5 +1,10 @@
 package io.signalbox.routing.internal;
 
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
@@ -68,6 +73,17 @@ public final class RoutingEngine implements Router, StatsSource {
 
         @AttributeDefinition(description = "Longest retry delay (the delay doubles per failure up to this), in ms.")
         long retry_max_ms() default 30_000;
+
+        @AttributeDefinition(description = "Directory of the disk spools (one subdirectory per backend), relative "
+                + "to the working directory; a change applies to channels created afterwards (i.e. at the next start).")
+        String spool_dir() default "data/spool";
+
+        @AttributeDefinition(description = "Largest spool of one backend, in MiB; when full the oldest segment is "
+                + "dropped (counted and logged).")
+        long spool_max_mb() default 512;
+
+        @AttributeDefinition(description = "Size of one spool segment file, in MiB.")
+        long spool_segment_mb() default 16;
     }
 
     private record Held(Batch batch, Runnable delivered) {
@@ -81,7 +97,8 @@ public final class RoutingEngine implements Router, StatsSource {
 
     private final Object tableLock = new Object();
     // guarded by tableLock
-    private final List<RouteDefinition> routes = new ArrayList<>();
+    // the route in force per configuration component (or per route added in code), in add order
+    private final Map<Object, RouteDefinition> routes = new LinkedHashMap<>();
     private final ArrayDeque<Held> held = new ArrayDeque<>();
     private volatile RoutingTable table;
     private volatile int heldBatches;
@@ -102,45 +119,146 @@ public final class RoutingEngine implements Router, StatsSource {
         }
     };
 
+    private final Spool.Limits spoolLimits = new Spool.Limits() {
+        @Override
+        public long maxBytes() {
+            return spoolMaxBytes;
+        }
+
+        @Override
+        public long segmentBytes() {
+            return spoolSegmentBytes;
+        }
+    };
+
     private volatile long drainTimeoutMillis;
     private volatile long retryInitialMillis;
     private volatile long retryMaxMillis;
+    private volatile long spoolMaxBytes;
+    private volatile long spoolSegmentBytes;
+    /** Fixed at activation: channels keep the directory they were created with. */
+    private final Path spoolDir;
     private volatile boolean accepting = true;
 
+    /**
+     * Validates the whole configuration first (unknown keys, types, ranges); an invalid one is
+     * logged at ERROR and the component does not start. Spools left by a previous run are
+     * opened, so they are replayed when their backends appear.
+     */
     @Activate
-    public RoutingEngine(Config config) {
+    public RoutingEngine(Config config, Map<String, Object> properties) {
+        String problem = problems(config, properties);
+        if (problem != null) {
+            String message = ConfigCheck.rejection(PID, properties, problem);
+            LOG.error("{}", message);
+            throw new ConfigCheck.Rejected(message);
+        }
         apply(config);
+        this.spoolDir = Paths.get(config.spool_dir());
         this.table = new RoutingTable(List.of(), this::channel);
-        LOG.info("routing started: drain.timeout.seconds={} retry.initial.ms={} retry.max.ms={}",
-                drainTimeoutMillis / 1000, retryInitialMillis, retryMaxMillis);
+        LOG.info("routing started: {}", describe());
+        openExistingSpools();
     }
 
+    /** Without the raw properties (tests, benchmarks): values are checked, keys are not. */
+    public RoutingEngine(Config config) {
+        this(config, Map.of());
+    }
+
+    /**
+     * Applies a changed configuration live, or, if it is invalid, logs why at ERROR and keeps
+     * the configuration in force.
+     */
     @Modified
-    public void modified(Config config) {
-        apply(config);
-        LOG.info("routing reconfigured: drain.timeout.seconds={} retry.initial.ms={} retry.max.ms={}",
-                drainTimeoutMillis / 1000, retryInitialMillis, retryMaxMillis);
+    public void modified(Config config, Map<String, Object> properties) {
+        reconfigure(config, properties);
     }
 
+    /** {@link #modified}, telling whether the configuration was applied. */
+    boolean reconfigure(Config config, Map<String, ?> properties) {
+        String problem = problems(config, properties);
+        if (problem != null) {
+            LOG.error("{}; the previous configuration stays in force ({})",
+                    ConfigCheck.rejection(PID, properties, problem), describe());
+            return false;
+        }
+        apply(config);
+        if (!spoolDir.equals(Paths.get(config.spool_dir()))) {
+            LOG.warn("spool.dir changed to {}: existing channels keep spooling to {} until the next start",
+                    config.spool_dir(), spoolDir);
+        }
+        LOG.info("routing reconfigured: {}", describe());
+        return true;
+    }
+
+    /** Everything wrong with a configuration (keys, types, ranges), or {@code null} if it is valid. */
+    static String problems(Config config, Map<String, ?> properties) {
+        String keysAndTypes = ConfigCheck.keysAndTypes(Config.class, config, properties);
+        if (keysAndTypes != null) {
+            return keysAndTypes;
+        }
+        List<String> out = new ArrayList<>();
+        if (config.drain_timeout_seconds() < 0) {
+            out.add("drain.timeout.seconds=" + config.drain_timeout_seconds() + " must be at least 0");
+        }
+        if (config.retry_initial_ms() < 1) {
+            out.add("retry.initial.ms=" + config.retry_initial_ms() + " must be at least 1");
+        }
+        if (config.retry_max_ms() < config.retry_initial_ms()) {
+            out.add("retry.max.ms=" + config.retry_max_ms() + " must not be below retry.initial.ms="
+                    + config.retry_initial_ms());
+        }
+        if (config.spool_dir() == null || config.spool_dir().isBlank()) {
+            out.add("spool.dir must not be empty");
+        }
+        if (config.spool_max_mb() < 1 || config.spool_max_mb() > 1L << 30) {
+            out.add("spool.max.mb=" + config.spool_max_mb() + " must be between 1 and " + (1L << 30));
+        }
+        if (config.spool_segment_mb() < 1 || config.spool_segment_mb() > 1024) {
+            out.add("spool.segment.mb=" + config.spool_segment_mb() + " must be between 1 and 1024");
+        } else if (config.spool_segment_mb() > config.spool_max_mb()) {
+            out.add("spool.segment.mb=" + config.spool_segment_mb() + " must not be above spool.max.mb="
+                    + config.spool_max_mb());
+        }
+        return out.isEmpty() ? null : String.join("; ", out);
+    }
+
+    /** {@code c} must have passed {@link #problems}. */
     private void apply(Config config) {
-        long drain = config.drain_timeout_seconds();
-        long initial = config.retry_initial_ms();
-        long max = config.retry_max_ms();
-        if (drain < 0) {
-            LOG.warn("drain.timeout.seconds={} is negative; using 0", drain);
-            drain = 0;
+        this.drainTimeoutMillis = TimeUnit.SECONDS.toMillis(config.drain_timeout_seconds());
+        this.retryInitialMillis = config.retry_initial_ms();
+        this.retryMaxMillis = config.retry_max_ms();
+        this.spoolMaxBytes = config.spool_max_mb() << 20;
+        this.spoolSegmentBytes = config.spool_segment_mb() << 20;
+    }
+
+    private String describe() {
+        return "drain.timeout.seconds=" + drainTimeoutMillis / 1000 + " retry.initial.ms=" + retryInitialMillis
+                + " retry.max.ms=" + retryMaxMillis + " spool.dir=" + (spoolDir == null ? "?" : spoolDir.toAbsolutePath())
+                + " spool.max.mb=" + (spoolMaxBytes >> 20) + " spool.segment.mb=" + (spoolSegmentBytes >> 20);
+    }
+
+    /** Creates the channel of every backend that has a spool directory with segments in it. */
+    private void openExistingSpools() {
+        if (!Files.isDirectory(spoolDir)) {
+            return;
         }
-        if (initial < 1) {
-            LOG.warn("retry.initial.ms={} must be at least 1; using 1", initial);
-            initial = 1;
+        try (DirectoryStream<Path> dirs = Files.newDirectoryStream(spoolDir, Files::isDirectory)) {
+            for (Path d : dirs) {
+                boolean hasSegments;
+                try (DirectoryStream<Path> segs = Files.newDirectoryStream(d, "*" + Spool.SUFFIX)) {
+                    hasSegments = segs.iterator().hasNext();
+                }
+                if (hasSegments) {
+                    String name = Spool.backendName(d.getFileName().toString());
+                    LOG.info("spool of backend {} found in {}: replayed when the backend is available", name, d);
+                    channel(name);
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.error("spool directory {} cannot be listed; spools left by a previous run are not replayed: {}",
+                    spoolDir.toAbsolutePath(), e.toString(), e);
         }
-        if (max < initial) {
-            LOG.warn("retry.max.ms={} is below retry.initial.ms={}; using {}", max, initial, initial);
-            max = initial;
-        }
-        this.drainTimeoutMillis = TimeUnit.SECONDS.toMillis(drain);
-        this.retryInitialMillis = initial;
-        this.retryMaxMillis = max;
     }
 
     /**
@@ -175,6 +293,10 @@ public final class RoutingEngine implements Router, StatsSource {
         long lost = heldMessages;
         for (Channel c : all) {
             c.stop();
+            if (c.spoolMessages() > 0) {
+                LOG.info("backend {}: {} messages stay in its spool and are replayed when it is available "
+                        + "(also after a restart)", c.name(), c.spoolMessages());
+            }
             long left = c.queuedMessages();
             if (left > 0) {
                 lost += left;
@@ -196,21 +318,49 @@ public final class RoutingEngine implements Router, StatsSource {
 
     // --- routes ----------------------------------------------------------------------------
 
-    @Reference(name = "routes", service = RouteDefinition.class, cardinality = ReferenceCardinality.MULTIPLE,
-            policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY, unbind = "removeRoute")
-    public void addRoute(RouteDefinition route) {
-        if (route.invalidReason() != null) {
-            return; // logged at ERROR by the route itself; not applied
-        }
+    @Reference(name = "routes", service = RouteComponent.class, cardinality = ReferenceCardinality.MULTIPLE,
+            policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY, unbind = "unbindRoute",
+            updated = "updatedRoute")
+    public void bindRoute(RouteComponent component) {
+        component.listen(this::updatedRoute);
+        updatedRoute(component);
+    }
+
+    /** The route in force of a configuration changed (or its service properties did). */
+    public void updatedRoute(RouteComponent component) {
+        RouteDefinition r = component.route();
         synchronized (tableLock) {
-            routes.add(route);
+            if (r == null) {
+                return; // never valid: logged at ERROR by the component; nothing applied
+            }
+            RouteDefinition before = routes.put(component, r);
+            if (before != r) {
+                rebuild("route " + r.name() + (before == null ? " added" : " changed"));
+            }
+        }
+    }
+
+    public void unbindRoute(RouteComponent component) {
+        component.listen(null);
+        synchronized (tableLock) {
+            RouteDefinition r = routes.remove(component);
+            if (r != null) {
+                rebuild("route " + r.name() + " removed");
+            }
+        }
+    }
+
+    /** Tests and benchmarks: a route built in code. */
+    public void addRoute(RouteDefinition route) {
+        synchronized (tableLock) {
+            routes.put(route, route);
             rebuild("route " + route.name() + " added");
         }
     }
 
     public void removeRoute(RouteDefinition route) {
         synchronized (tableLock) {
-            if (routes.remove(route)) {
+            if (routes.remove(route) != null) {
                 rebuild("route " + route.name() + " removed");
             }
         }
@@ -221,7 +371,7 @@ public final class RoutingEngine implements Router, StatsSource {
         if (!accepting) {
             return; // deactivated: SCR is unbinding everything, channels are stopped
         }
-        RoutingTable next = new RoutingTable(List.copyOf(routes), this::channel);
+        RoutingTable next = new RoutingTable(List.copyOf(routes.values()), this::channel);
         int enabled = 0;
         for (RouteDefinition r : next.routes()) {
             if (r.enabled()) {
@@ -293,8 +443,9 @@ public final class RoutingEngine implements Router, StatsSource {
             LOG.warn("backend {} unbound while a write to it was still running after {} ms", name,
                     Math.max(drainTimeoutMillis, 1000));
         }
-        LOG.info("backend {} unbound{}", name, c != null && c.waitingForBackend() && c.queuedMessages() > 0
-                ? "; " + c.queuedMessages() + " messages wait for it" : "");
+        LOG.info("backend {} unbound{}", name, c != null && c.waitingForBackend()
+                ? "; what is queued for it goes to its spool (" + (c.queuedMessages() + c.spoolMessages())
+                        + " messages wait for it)" : "");
     }
 
     public void updatedBackend(Backend backend, Map<String, Object> properties) {
@@ -319,7 +470,7 @@ public final class RoutingEngine implements Router, StatsSource {
         synchronized (backendLock) {
             c = channels.get(name);
             if (c == null) {
-                c = new Channel(name, retryPolicy);
+                c = new Channel(name, retryPolicy, spoolDir.resolve(Spool.directoryName(name)), spoolLimits);
                 List<Backend> same = backendsByName.get(name);
                 if (same != null && !same.isEmpty()) {
                     c.attach(same.get(same.size() - 1));
@@ -462,13 +613,18 @@ public final class RoutingEngine implements Router, StatsSource {
         Set<String> referenced = table.backendNames();
         for (Channel c : sorted.values()) {
             // a channel no enabled route sends to any more and that holds nothing is not waiting
-            boolean waiting = c.waitingForBackend() && (referenced.contains(c.name()) || c.queuedMessages() > 0);
+            boolean waiting = c.waitingForBackend()
+                    && (referenced.contains(c.name()) || c.queuedMessages() > 0 || c.spoolMessages() > 0);
             String label = "{backend=\"" + escape(c.name()) + "\"}";
             stats.put("signalbox_messages_routed_total" + label, c.routedMessages());
             stats.put("signalbox_channel_queued_messages" + label, c.queuedMessages());
             stats.put("signalbox_backend_write_failures_total" + label, c.writeFailures());
             stats.put("signalbox_backend_batches_written_total" + label, c.batchesWritten());
             stats.put("signalbox_channel_waiting_for_backend" + label, waiting ? 1 : 0);
+            stats.put("signalbox_spool_bytes" + label, c.spoolBytes());
+            stats.put("signalbox_spool_messages" + label, c.spoolMessages());
+            stats.put("signalbox_spool_dropped_messages_total" + label, c.spoolDroppedMessages());
+            stats.put("signalbox_spool_corrupt_records_total" + label, c.spoolCorruptRecords());
         }
         stats.put("signalbox_messages_unrouted_total", unrouted.sum());
         stats.put("signalbox_routing_rejected_messages_total", rejected.sum());

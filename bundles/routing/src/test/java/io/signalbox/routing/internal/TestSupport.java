@@ -2,7 +2,11 @@ package io.signalbox.routing.internal;
 
 import static org.assertj.core.api.Assertions.fail;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -47,10 +51,19 @@ final class TestSupport {
         return Converters.standardConverter().convert(map).to(RoutingEngine.Config.class);
     }
 
-    /** An engine with fast retries and a short drain timeout. */
+    /** An engine with fast retries, a short drain timeout and its spools in a new temporary directory. */
     static RoutingEngine engine() {
+        try {
+            return engine(Files.createTempDirectory("signalbox-routing-test"));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** An engine with fast retries, a short drain timeout and its spools in {@code spoolDir}. */
+    static RoutingEngine engine(Path spoolDir) {
         return new RoutingEngine(engineConfig(Map.of("retry.initial.ms", 5, "retry.max.ms", 20,
-                "drain.timeout.seconds", 5)));
+                "drain.timeout.seconds", 5, "spool.dir", spoolDir.toString())));
     }
 
     static void bind(RoutingEngine engine, String name, Backend backend) {

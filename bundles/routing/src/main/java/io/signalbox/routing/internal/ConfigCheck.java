@@ -1,0 +1,86 @@
+package io.signalbox.routing.internal;
+
+import java.lang.annotation.Annotation;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+
+import io.signalbox.api.BackendNames;
+import io.signalbox.api.ConfigKeys;
+
+/**
+ * Validates a component's configuration as a whole before it takes effect: unknown keys (with
+ * did-you-mean, {@link ConfigKeys}), values that do not convert to their typed attribute, then
+ * the component's own semantic checks. The component logs the {@link #rejection} at ERROR and,
+ * on first activation, throws {@link Rejected} so that it does not start; on a modification it
+ * keeps the configuration in force.
+ */
+final class ConfigCheck {
+    private ConfigCheck() {
+    }
+
+    /** A rejected configuration; its message is the whole reason, so it carries no stack trace. */
+    static final class Rejected extends IllegalArgumentException {
+        private static final long serialVersionUID = 1L;
+
+        Rejected(String message) {
+            super(message);
+        }
+
+        @Override
+        public synchronized Throwable fillInStackTrace() {
+            return this;
+        }
+    }
+
+    /**
+     * Unknown keys and values of the wrong type, or {@code null} if there are none.
+     *
+     * @param type       the typed configuration (the {@code @ObjectClassDefinition} annotation type)
+     * @param config     the instance DS (or a test's converter) made from {@code properties}
+     * @param properties the raw configuration properties
+     */
+    static <A extends Annotation> String keysAndTypes(Class<A> type, A config, Map<String, ?> properties) {
+        String unknown = ConfigKeys.unknownKeysReason(ConfigKeys.keysOf(type), properties);
+        if (unknown != null) {
+            return unknown;
+        }
+        List<String> bad = new ArrayList<>();
+        Method[] methods = type.getDeclaredMethods();
+        Arrays.sort(methods, Comparator.comparing(Method::getName));
+        for (Method m : methods) {
+            if (m.getParameterCount() != 0 || m.isSynthetic()) {
+                continue;
+            }
+            try {
+                m.invoke(config);
+            } catch (InvocationTargetException | RuntimeException e) {
+                Throwable cause = e instanceof InvocationTargetException ? e.getCause() : e;
+                String key = key(m.getName());
+                bad.add("'" + key + "' = '" + properties.get(key) + "' is not a valid "
+                        + m.getReturnType().getSimpleName() + " (" + cause.getClass().getSimpleName()
+                        + (cause.getMessage() != null ? ": " + cause.getMessage() : "") + ")");
+            } catch (IllegalAccessException e) {
+                throw new IllegalStateException("cannot read configuration attribute " + m.getName(), e);
+            }
+        }
+        return bad.isEmpty() ? null : String.join("; ", bad);
+    }
+
+    /** {@code max_line_length} → {@code max.line.length} (the configs here use no {@code $}). */
+    private static String key(String method) {
+        return method.replace("__", "\u0000").replace('_', '.').replace('\u0000', '_');
+    }
+
+    /** {@code configuration <pid> (<file>) rejected: <reason>}. */
+    static String rejection(String pid, Map<String, ?> properties, String reason) {
+        Object servicePid = properties.get("service.pid");
+        Object file = properties.get(BackendNames.FILEINSTALL_FILENAME);
+        return "configuration " + (servicePid != null ? servicePid : pid)
+                + (file != null ? " (" + file + ")" : "") + " rejected: " + reason;
+    }
+}

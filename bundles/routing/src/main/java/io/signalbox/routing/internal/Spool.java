@@ -1,0 +1,665 @@
+package io.signalbox.routing.internal;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.zip.CRC32C;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.signalbox.api.Batch;
+import io.signalbox.api.Message;
+import io.signalbox.api.MessageType;
+import io.signalbox.api.SpanInfo;
+
+/**
+ * The disk spool of one backend: a segmented append-only log of batches under
+ * {@code <spool.dir>/<backend>/}.
+ *
+ * <p>Format: segment files {@code <seq, 20 digits>.seg}; each record is a big-endian
+ * {@code int} payload length, an {@code int} CRC32C of the payload, then the payload (see
+ * {@link #encode}). A file {@code cursor} holds the position of the first record not yet
+ * delivered (segment seq {@code long}, offset {@code long}, CRC32C {@code int} of both), so
+ * records replayed before a restart are not replayed again. Fully delivered segments are
+ * deleted.
+ *
+ * <p>On {@link #open} every segment is scanned; at the first record that is torn (shorter
+ * than its header says) or corrupt (bad length, bad CRC, undecodable payload) the segment is
+ * truncated there, the truncation counted ({@link #corruptRecords()}) and logged; files that
+ * are not segments are ignored. The spool never throws on its own files' contents.
+ *
+ * <p>The size is bounded: an append that would exceed {@code maxBytes} first deletes the
+ * oldest segments (counted in {@link #droppedMessages()}, logged at ERROR).
+ *
+ * <p>Not thread-safe: one thread (the channel's worker) appends, reads and advances; the
+ * gauges are volatile and may be read from any thread. Records are written to the operating
+ * system at once (they survive a crash of the process) but not forced to the device.
+ */
+final class Spool implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Spool.class);
+
+    static final String SUFFIX = ".seg";
+    static final int HEADER = 8;
+    private static final byte FORMAT = 1;
+    /** Largest payload accepted when reading; anything longer is treated as corruption. */
+    static final int MAX_RECORD = 256 * 1024 * 1024;
+    private static final String CURSOR = "cursor";
+
+    /** Bounds, read at every append so a configuration change applies at once. */
+    interface Limits {
+        long maxBytes();
+
+        long segmentBytes();
+    }
+
+    private static final class Segment {
+        final long seq;
+        final Path path;
+        long size;
+        long messages;
+        /** Message count of every record, in order, for the gauges as records are consumed. */
+        final ArrayDeque<Integer> recordMessages = new ArrayDeque<>();
+
+        Segment(long seq, Path path) {
+            this.seq = seq;
+            this.path = path;
+        }
+    }
+
+    /** A record read for replay; {@link #advance} consumes it. */
+    record Record(Batch batch, long seq, long nextOffset) {
+    }
+
+    private final String name;
+    private final Path dir;
+    private final Limits limits;
+    private final ArrayDeque<Segment> segments = new ArrayDeque<>();
+    private final CRC32C crc = new CRC32C();
+    private ByteBuffer buffer = ByteBuffer.allocate(64 * 1024);
+    private FileChannel tail;
+    private FileChannel reader;
+    private long readerSeq = -1;
+    /** Offset of the first undelivered record in the head segment. */
+    private long readOffset;
+
+    private volatile long bytes;
+    private volatile long messages;
+    private volatile long dropped;
+    private volatile long corrupt;
+
+    private Spool(String name, Path dir, Limits limits) {
+        this.name = name;
+        this.dir = dir;
+        this.limits = limits;
+    }
+
+    /**
+     * Opens (and recovers) the spool in {@code dir}; creates nothing until the first append.
+     *
+     * @throws IOException if the directory cannot be listed or a segment cannot be truncated
+     */
+    static Spool open(String name, Path dir, Limits limits) throws IOException {
+        Spool s = new Spool(name, dir, limits);
+        s.recover();
+        return s;
+    }
+
+    /** The directory name used for a backend name: safe characters kept, others as {@code _xx}. */
+    static String directoryName(String backend) {
+        StringBuilder sb = new StringBuilder(backend.length());
+        for (byte b : backend.getBytes(StandardCharsets.UTF_8)) {
+            char c = (char) (b & 0xff);
+            if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '-') {
+                sb.append(c);
+            } else {
+                sb.append('_').append(Character.forDigit(c >> 4, 16)).append(Character.forDigit(c & 15, 16));
+            }
+        }
+        String s = sb.toString();
+        return s.equals(".") || s.equals("..") ? "_2e" + s.substring(1) : s;
+    }
+
+    /** The inverse of {@link #directoryName}. */
+    static String backendName(String directory) {
+        if (directory.indexOf('_') < 0) {
+            return directory;
+        }
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        for (int i = 0; i < directory.length(); i++) {
+            char c = directory.charAt(i);
+            if (c == '_' && i + 2 < directory.length()) {
+                out.write(Integer.parseInt(directory.substring(i + 1, i + 3), 16));
+                i += 2;
+            } else {
+                out.write(c);
+            }
+        }
+        return out.toString(StandardCharsets.UTF_8);
+    }
+
+    // --- gauges ----------------------------------------------------------------------------
+
+    long bytes() {
+        return bytes;
+    }
+
+    long messages() {
+        return messages;
+    }
+
+    long droppedMessages() {
+        return dropped;
+    }
+
+    long corruptRecords() {
+        return corrupt;
+    }
+
+    /** Whether no record waits for delivery. */
+    boolean isEmpty() {
+        for (Segment s : segments) {
+            if (!s.recordMessages.isEmpty()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    // --- append ----------------------------------------------------------------------------
+
+    /** Appends one batch; when this returns, the record is in the operating system's hands. */
+    void append(Batch batch) throws IOException {
+        ByteBuffer record = encodeRecord(batch);
+        int length = record.remaining();
+        makeRoom(length);
+        Segment last = segments.peekLast();
+        if (last == null || tail == null || (last.size > 0 && last.size + length > limits.segmentBytes())) {
+            last = roll();
+        }
+        long position = last.size;
+        try {
+            while (record.hasRemaining()) {
+                tail.write(record, position + record.position());
+            }
+        } catch (IOException e) {
+            try {
+                tail.truncate(position); // no half record left behind for the reader
+            } catch (IOException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
+        }
+        last.size += length;
+        last.messages += batch.size();
+        last.recordMessages.addLast(batch.size());
+        bytes += length;
+        messages += batch.size();
+    }
+
+    private Segment roll() throws IOException {
+        closeTail();
+        Files.createDirectories(dir);
+        Segment prev = segments.peekLast();
+        long seq = prev == null ? 1 : prev.seq + 1;
+        Segment s = new Segment(seq, dir.resolve(segmentName(seq)));
+        tail = FileChannel.open(s.path, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.TRUNCATE_EXISTING);
+        segments.addLast(s);
+        return s;
+    }
+
+    /** Drops the oldest segments until {@code length} more bytes fit under the bound. */
+    private void makeRoom(int length) throws IOException {
+        long max = limits.maxBytes();
+        while (bytes + length > max && !segments.isEmpty()) {
+            Segment oldest = segments.peekFirst();
+            if (oldest == segments.peekLast()) {
+                if (oldest.recordMessages.isEmpty()) {
+                    break; // nothing left to drop
+                }
+                roll(); // never drop the segment being appended to while it is the only one
+            }
+            long lostMessages = unconsumedMessages(oldest);
+            long lostBytes = oldest.size - (oldest == segments.peekFirst() ? readOffset : 0);
+            deleteHead();
+            dropped += lostMessages;
+            LOG.error("spool of backend {} is full ({} bytes, spool.max.mb): dropped its oldest segment with {} "
+                    + "messages ({} bytes); {} messages dropped from this spool so far", name, max, lostMessages,
+                    lostBytes, dropped);
+        }
+    }
+
+    private long unconsumedMessages(Segment s) {
+        long n = 0;
+        for (int m : s.recordMessages) {
+            n += m;
+        }
+        return n;
+    }
+
+    // --- replay ----------------------------------------------------------------------------
+
+    /**
+     * The oldest record not yet delivered, or {@code null} if the spool is empty. A record that
+     * cannot be read any more (the file changed under us) is skipped, counted and logged.
+     */
+    Record peek() throws IOException {
+        while (!segments.isEmpty()) {
+            Segment head = segments.peekFirst();
+            if (head.recordMessages.isEmpty()) {
+                if (head == segments.peekLast()) {
+                    return null; // the tail, all delivered: kept open for appends
+                }
+                deleteHead();
+                continue;
+            }
+            FileChannel r = reader(head);
+            ByteBuffer h = ByteBuffer.allocate(HEADER);
+            if (readFully(r, h, readOffset) == HEADER) {
+                h.flip();
+                int length = h.getInt();
+                int sum = h.getInt();
+                if (length >= 0 && length <= MAX_RECORD && readOffset + HEADER + length <= head.size) {
+                    ByteBuffer payload = ByteBuffer.allocate(length);
+                    if (readFully(r, payload, readOffset + HEADER) == length && crcOf(payload.array(), length) == sum) {
+                        Batch b = decode(payload.array(), length);
+                        if (b != null) {
+                            return new Record(b, head.seq, readOffset + HEADER + length);
+                        }
+                    }
+                }
+            }
+            corrupt++;
+            LOG.error("spool of backend {}: segment {} cannot be read at offset {} any more; its remaining {} "
+                    + "messages are skipped", name, head.path, readOffset, unconsumedMessages(head));
+            long lost = unconsumedMessages(head);
+            dropped += lost;
+            messages -= lost;
+            bytes -= head.size - readOffset;
+            head.recordMessages.clear();
+            readOffset = head.size;
+        }
+        return null;
+    }
+
+    /** Consumes the record returned by {@link #peek} once its batch was delivered. */
+    void advance(Record record) throws IOException {
+        Segment head = segments.peekFirst();
+        if (head == null || head.seq != record.seq()) {
+            return; // its segment was dropped meanwhile
+        }
+        Integer n = head.recordMessages.pollFirst();
+        messages -= n == null ? 0 : n;
+        bytes -= record.nextOffset() - readOffset;
+        readOffset = record.nextOffset();
+        if (head.recordMessages.isEmpty() && head != segments.peekLast()) {
+            deleteHead();
+        } else {
+            writeCursor(head.seq, readOffset);
+        }
+    }
+
+    private FileChannel reader(Segment head) throws IOException {
+        if (reader == null || readerSeq != head.seq) {
+            closeReader();
+            reader = FileChannel.open(head.path, StandardOpenOption.READ);
+            readerSeq = head.seq;
+        }
+        return reader;
+    }
+
+    private void deleteHead() throws IOException {
+        Segment head = segments.pollFirst();
+        if (head.seq == readerSeq) {
+            closeReader();
+        }
+        if (segments.isEmpty()) {
+            closeTail();
+        }
+        bytes -= head.size - readOffset;
+        messages -= unconsumedMessages(head);
+        readOffset = 0;
+        Files.deleteIfExists(head.path);
+        Segment next = segments.peekFirst();
+        if (next != null) {
+            writeCursor(next.seq, 0);
+        } else {
+            Files.deleteIfExists(dir.resolve(CURSOR));
+            bytes = 0;
+            messages = 0;
+        }
+    }
+
+    private void writeCursor(long seq, long offset) throws IOException {
+        ByteBuffer b = ByteBuffer.allocate(20);
+        b.putLong(seq).putLong(offset);
+        b.putInt(crcOf(b.array(), 16));
+        b.flip();
+        try (FileChannel c = FileChannel.open(dir.resolve(CURSOR), StandardOpenOption.CREATE,
+                StandardOpenOption.WRITE)) {
+            while (b.hasRemaining()) {
+                c.write(b, b.position());
+            }
+        }
+    }
+
+    // --- recovery --------------------------------------------------------------------------
+
+    private void recover() throws IOException {
+        if (!Files.isDirectory(dir)) {
+            return;
+        }
+        List<Long> seqs = new ArrayList<>();
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, "*" + SUFFIX)) {
+            for (Path p : files) {
+                String f = p.getFileName().toString();
+                String digits = f.substring(0, f.length() - SUFFIX.length());
+                if (digits.length() == 20 && digits.chars().allMatch(Character::isDigit)) {
+                    seqs.add(Long.parseLong(digits));
+                } else {
+                    LOG.warn("spool of backend {}: ignoring {}, not a segment file", name, p);
+                }
+            }
+        }
+        seqs.sort(null);
+        long[] cursor = readCursor();
+        for (long seq : seqs) {
+            if (cursor != null && seq < cursor[0]) {
+                Files.deleteIfExists(dir.resolve(segmentName(seq))); // delivered before the restart
+                continue;
+            }
+            Segment s = new Segment(seq, dir.resolve(segmentName(seq)));
+            scan(s);
+            segments.addLast(s);
+        }
+        if (cursor != null && !segments.isEmpty() && segments.peekFirst().seq == cursor[0]) {
+            skipDelivered(segments.peekFirst(), cursor[1]);
+        }
+        long b = 0;
+        long m = 0;
+        for (Segment s : segments) {
+            b += s.size;
+            m += unconsumedMessages(s);
+        }
+        this.bytes = b - readOffset;
+        this.messages = m;
+        if (m > 0 || corrupt > 0) {
+            LOG.info("spool of backend {}: {} messages ({} bytes) in {} segments to replay{}", name, m, bytes,
+                    segments.size(), corrupt > 0 ? "; " + corrupt + " corrupt records truncated" : "");
+        }
+    }
+
+    /** Marks the records before {@code offset} of the head segment as delivered. */
+    private void skipDelivered(Segment head, long offset) throws IOException {
+        long at = 0;
+        FileChannel r = reader(head);
+        ByteBuffer h = ByteBuffer.allocate(HEADER);
+        while (at < offset && !head.recordMessages.isEmpty()) {
+            h.clear();
+            if (readFully(r, h, at) != HEADER) {
+                break;
+            }
+            at += HEADER + h.getInt(0);
+            head.recordMessages.pollFirst();
+        }
+        readOffset = at;
+    }
+
+    private long[] readCursor() {
+        Path p = dir.resolve(CURSOR);
+        try {
+            if (!Files.exists(p)) {
+                return null;
+            }
+            byte[] b = Files.readAllBytes(p);
+            ByteBuffer bb = ByteBuffer.wrap(b);
+            if (b.length == 20 && crcOf(b, 16) == bb.getInt(16)) {
+                return new long[] { bb.getLong(0), bb.getLong(8) };
+            }
+            LOG.warn("spool of backend {}: cursor file {} is damaged; replaying from the oldest segment", name, p);
+        } catch (IOException e) {
+            LOG.warn("spool of backend {}: cursor file {} cannot be read ({}); replaying from the oldest segment",
+                    name, p, e.toString());
+        }
+        return null;
+    }
+
+    /** Reads every record of a segment; truncates it at the first torn or corrupt one. */
+    private void scan(Segment s) throws IOException {
+        try (FileChannel c = FileChannel.open(s.path, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            long size = c.size();
+            long at = 0;
+            ByteBuffer h = ByteBuffer.allocate(HEADER);
+            String problem = null;
+            while (at < size) {
+                h.clear();
+                if (readFully(c, h, at) != HEADER) {
+                    problem = "torn record header";
+                    break;
+                }
+                int length = h.getInt(0);
+                int sum = h.getInt(4);
+                if (length < 0 || length > MAX_RECORD || at + HEADER + length > size) {
+                    problem = length < 0 || length > MAX_RECORD ? "bad record length " + length : "torn record";
+                    break;
+                }
+                ByteBuffer payload = ByteBuffer.allocate(length);
+                if (readFully(c, payload, at + HEADER) != length || crcOf(payload.array(), length) != sum) {
+                    problem = "CRC mismatch";
+                    break;
+                }
+                int count = messageCount(payload.array(), length);
+                if (count < 0) {
+                    problem = "undecodable record";
+                    break;
+                }
+                s.recordMessages.addLast(count);
+                s.messages += count;
+                at += HEADER + length;
+            }
+            if (problem != null) {
+                corrupt++;
+                LOG.error("spool of backend {}: {} at offset {} of {} ({} bytes); the segment is truncated there, "
+                        + "the {} records before it are kept", name, problem, at, s.path, size,
+                        s.recordMessages.size());
+                c.truncate(at);
+            }
+            s.size = at;
+        }
+    }
+
+    // --- encoding --------------------------------------------------------------------------
+
+    private ByteBuffer encodeRecord(Batch batch) {
+        buffer.clear();
+        buffer.position(HEADER);
+        encode(batch);
+        int length = buffer.position() - HEADER;
+        crc.reset();
+        crc.update(buffer.array(), HEADER, length);
+        buffer.putInt(0, length);
+        buffer.putInt(4, (int) crc.getValue());
+        buffer.flip();
+        return buffer;
+    }
+
+    /**
+     * Payload: format byte 1, source, message count {@code int}, then per message: type
+     * ordinal byte, ts {@code long}, tid, sid, pid, level, span flag byte [name, status,
+     * start {@code long}, end {@code long}], line. Strings are an {@code int} UTF-8 length
+     * ({@code -1} = null) and the bytes; the line is an {@code int} length and its bytes. The
+     * decoded envelope fields are kept so replay never re-parses a line.
+     */
+    private void encode(Batch batch) {
+        List<Message> ms = batch.messages();
+        ensure(16 + batch.source().length() * 3);
+        buffer.put(FORMAT);
+        putString(batch.source());
+        buffer.putInt(ms.size());
+        for (int i = 0, n = ms.size(); i < n; i++) {
+            Message m = ms.get(i);
+            byte[] line = m.line();
+            ensure(64 + line.length);
+            buffer.put((byte) m.type().ordinal());
+            buffer.putLong(m.timestamp());
+            putString(m.traceId());
+            putString(m.spanId());
+            putString(m.parentSpanId());
+            putString(m.level());
+            SpanInfo span = m.span();
+            if (span == null) {
+                buffer.put((byte) 0);
+            } else {
+                buffer.put((byte) 1);
+                putString(span.name());
+                putString(span.status());
+                ensure(16);
+                buffer.putLong(span.start());
+                buffer.putLong(span.end());
+            }
+            ensure(4 + line.length);
+            buffer.putInt(line.length);
+            buffer.put(line);
+        }
+    }
+
+    private void putString(String s) {
+        if (s == null) {
+            ensure(4);
+            buffer.putInt(-1);
+            return;
+        }
+        byte[] b = s.getBytes(StandardCharsets.UTF_8);
+        ensure(4 + b.length);
+        buffer.putInt(b.length);
+        buffer.put(b);
+    }
+
+    private void ensure(int more) {
+        if (buffer.remaining() < more) {
+            ByteBuffer bigger = ByteBuffer.allocate(Math.max(buffer.capacity() * 2, buffer.position() + more));
+            buffer.flip();
+            bigger.put(buffer);
+            buffer = bigger;
+        }
+    }
+
+    /** The batch of a payload, or {@code null} if it does not decode. */
+    static Batch decode(byte[] payload, int length) {
+        try {
+            ByteBuffer b = ByteBuffer.wrap(payload, 0, length);
+            if (b.get() != FORMAT) {
+                return null;
+            }
+            String source = getString(b);
+            int count = b.getInt();
+            if (source == null || count < 0 || count > length) {
+                return null;
+            }
+            MessageType[] types = MessageType.values();
+            List<Message> ms = new ArrayList<>(count);
+            for (int i = 0; i < count; i++) {
+                int t = b.get();
+                if (t < 0 || t >= types.length) {
+                    return null;
+                }
+                long ts = b.getLong();
+                String tid = getString(b);
+                String sid = getString(b);
+                String pid = getString(b);
+                String level = getString(b);
+                SpanInfo span = null;
+                if (b.get() != 0) {
+                    span = new SpanInfo(getString(b), getString(b), b.getLong(), b.getLong());
+                }
+                int len = b.getInt();
+                if (len < 0 || len > b.remaining()) {
+                    return null;
+                }
+                byte[] line = new byte[len];
+                b.get(line);
+                ms.add(new Message(source, ts, types[t], tid, sid, pid, level, span, line));
+            }
+            return b.hasRemaining() ? null : new Batch(source, ms);
+        } catch (RuntimeException e) { // BufferUnderflowException, NullPointerException of a damaged record
+            return null;
+        }
+    }
+
+    private static int messageCount(byte[] payload, int length) {
+        Batch b = decode(payload, length);
+        return b == null ? -1 : b.size();
+    }
+
+    private static String getString(ByteBuffer b) {
+        int len = b.getInt();
+        if (len < 0) {
+            return null;
+        }
+        if (len > b.remaining()) {
+            throw new IllegalArgumentException("string longer than its record");
+        }
+        String s = new String(b.array(), b.arrayOffset() + b.position(), len, StandardCharsets.UTF_8);
+        b.position(b.position() + len);
+        return s;
+    }
+
+    // --- files -----------------------------------------------------------------------------
+
+    static String segmentName(long seq) {
+        return String.format("%020d", seq) + SUFFIX;
+    }
+
+    private static int crcOf(byte[] b, int length) {
+        CRC32C c = new CRC32C();
+        c.update(b, 0, length);
+        return (int) c.getValue();
+    }
+
+    private static int readFully(FileChannel c, ByteBuffer into, long position) throws IOException {
+        int total = 0;
+        while (into.hasRemaining()) {
+            int n = c.read(into, position + total);
+            if (n < 0) {
+                break;
+            }
+            total += n;
+        }
+        return total;
+    }
+
+    private void closeTail() throws IOException {
+        if (tail != null) {
+            FileChannel t = tail;
+            tail = null;
+            t.close();
+        }
+    }
+
+    private void closeReader() throws IOException {
+        if (reader != null) {
+            FileChannel r = reader;
+            reader = null;
+            readerSeq = -1;
+            r.close();
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        try {
+            closeReader();
+        } finally {
+            closeTail();
+        }
+    }
+}
