@@ -232,6 +232,11 @@ public final class RoutingEngine implements Router, StatsSource {
         this.spoolSegmentBytes = config.spool_segment_mb() << 20;
     }
 
+    /** For tests: {@code retry.initial.ms} and {@code retry.max.ms} in force. */
+    long[] backoffPolicyMillis() {
+        return new long[] { retryInitialMillis, retryMaxMillis };
+    }
+
     private String describe() {
         return "drain.timeout.seconds=" + drainTimeoutMillis / 1000 + " retry.initial.ms=" + retryInitialMillis
                 + " retry.max.ms=" + retryMaxMillis + " spool.dir=" + (spoolDir == null ? "?" : spoolDir.toAbsolutePath())

@@ -6,6 +6,7 @@ import static io.signalbox.routing.internal.TestSupport.bind;
 import static io.signalbox.routing.internal.TestSupport.events;
 import static io.signalbox.routing.internal.TestSupport.stat;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -68,6 +69,42 @@ class RoutingEngineTest {
         assertThat(c.drain_timeout_seconds()).isEqualTo(30);
         assertThat(c.retry_initial_ms()).isEqualTo(100);
         assertThat(c.retry_max_ms()).isEqualTo(30_000);
+        assertThat(c.spool_dir()).isEqualTo("data/spool");
+        assertThat(c.spool_max_mb()).isEqualTo(512);
+        assertThat(c.spool_segment_mb()).isEqualTo(16);
+    }
+
+    @Test
+    void engineConfigurationWithAnUnknownKeyIsRejectedAndTheEngineDoesNotStart() {
+        Map<String, Object> props = Map.of("service.pid", RoutingEngine.PID, "spool.max.mbs", "10");
+        assertThatThrownBy(() -> new RoutingEngine(TestSupport.engineConfig(props), props))
+                .hasMessageStartingWith("configuration io.signalbox.routing rejected: ")
+                .hasMessageContaining("unknown key 'spool.max.mbs' (did you mean 'spool.max.mb'?)");
+    }
+
+    @Test
+    void engineConfigurationWithBadTypesOrRangesIsRejectedWithEveryReason() {
+        Map<String, Object> types = Map.of("retry.max.ms", "soon");
+        assertThat(RoutingEngine.problems(TestSupport.engineConfig(types), types))
+                .contains("'retry.max.ms' = 'soon' is not a valid long");
+        Map<String, Object> ranges = Map.of("retry.initial.ms", "0", "spool.max.mb", "8", "spool.segment.mb", "16",
+                "drain.timeout.seconds", "-1");
+        assertThat(RoutingEngine.problems(TestSupport.engineConfig(ranges), ranges))
+                .contains("drain.timeout.seconds=-1 must be at least 0")
+                .contains("retry.initial.ms=0 must be at least 1")
+                .contains("spool.segment.mb=16 must not be above spool.max.mb=8");
+        assertThat(RoutingEngine.problems(TestSupport.engineConfig(Map.of()), Map.of())).isNull();
+    }
+
+    @Test
+    void invalidEngineModificationKeepsTheConfigurationInForceAndAValidOneApplies() {
+        RoutingEngine engine = engine();
+        Map<String, Object> bad = Map.of("retry.initial.ms", "50", "retry.maxms", "60");
+        assertThat(engine.reconfigure(TestSupport.engineConfig(bad), bad)).isFalse();
+        assertThat(engine.backoffPolicyMillis()).containsExactly(5L, 20L);
+        Map<String, Object> good = Map.of("retry.initial.ms", "50", "retry.max.ms", "60");
+        assertThat(engine.reconfigure(TestSupport.engineConfig(good), good)).isTrue();
+        assertThat(engine.backoffPolicyMillis()).containsExactly(50L, 60L);
     }
 
     @Test
