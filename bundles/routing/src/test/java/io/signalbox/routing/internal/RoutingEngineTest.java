@@ -418,6 +418,23 @@ class RoutingEngineTest {
     }
 
     @Test
+    void spoolThatCannotBeWrittenKeepsTheBatchesInMemoryUntilTheBackendArrives(@TempDir Path dir) throws Exception {
+        Path notADirectory = java.nio.file.Files.writeString(dir.resolve("file"), "x");
+        RoutingEngine engine = engine(notADirectory);
+        engine.addRoute(RouteDefinition.of("r", "web", "late"));
+        for (int i = 0; i < 5; i++) {
+            route(engine, events("web", i * 2, 2));
+        }
+        await("queued in memory", () -> stat(engine, "signalbox_channel_queued_messages{backend=\"late\"}") == 10);
+        assertThat(delivered.get()).isZero();
+        assertThat(stat(engine, "signalbox_spool_messages{backend=\"late\"}")).isZero();
+        FakeBackend late = new FakeBackend();
+        bind(engine, "late", late);
+        await("delivered", () -> delivered.get() == 5);
+        assertThat(seqs(late.messages())).isSorted().hasSize(10);
+    }
+
+    @Test
     void spoolSurvivesARestartAndIsReplayedWhenTheBackendAppearsAfterIt(@TempDir Path dir) {
         RoutingEngine first = TestSupport.engine(dir);
         first.addRoute(RouteDefinition.of("r", "web", "later"));
