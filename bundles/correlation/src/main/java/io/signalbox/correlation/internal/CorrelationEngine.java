@@ -31,6 +31,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import io.signalbox.api.Batch;
+import io.signalbox.api.ConfigCheck;
 import io.signalbox.api.Ingest;
 import io.signalbox.api.Message;
 import io.signalbox.api.Router;

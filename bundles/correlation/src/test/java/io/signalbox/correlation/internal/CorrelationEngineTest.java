@@ -26,6 +26,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import io.signalbox.api.Batch;
+import io.signalbox.api.ConfigCheck;
 import io.signalbox.api.Router;
 
 class CorrelationEngineTest {

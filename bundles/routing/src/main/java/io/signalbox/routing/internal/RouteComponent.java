@@ -13,6 +13,8 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.signalbox.api.ConfigCheck;
+
 /**
  * One route configuration ({@code etc/io.signalbox.route-<name>.cfg}), registered as a service
  * for the {@link RoutingEngine}; it holds the {@link RouteDefinition} in force for that file.

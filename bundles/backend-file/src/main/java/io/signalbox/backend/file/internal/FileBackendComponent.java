@@ -23,6 +23,7 @@ import org.slf4j.LoggerFactory;
 
 import io.signalbox.api.Backend;
 import io.signalbox.api.BackendNames;
+import io.signalbox.api.ConfigCheck;
 import io.signalbox.api.StatsSource;
 
 /**

@@ -29,6 +29,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 
+import io.signalbox.api.ConfigCheck;
 import io.signalbox.api.Ingest;
 import io.signalbox.api.StatsSource;
 import io.signalbox.protocol.LineDecoder;

@@ -29,6 +29,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.osgi.util.converter.Converters;
 
+import io.signalbox.api.ConfigCheck;
 import io.signalbox.api.DropReason;
 import io.signalbox.protocol.RejectCounters;
 

@@ -1,4 +1,4 @@
-package io.signalbox.routing.internal;
+package io.signalbox.api;
 
 import java.lang.annotation.Annotation;
 import java.lang.reflect.InvocationTargetException;
@@ -9,25 +9,23 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 
-import io.signalbox.api.BackendNames;
-import io.signalbox.api.ConfigKeys;
-
 /**
  * Validates a component's configuration as a whole before it takes effect: unknown keys (with
  * did-you-mean, {@link ConfigKeys}), values that do not convert to their typed attribute, then
  * the component's own semantic checks. The component logs the {@link #rejection} at ERROR and,
  * on first activation, throws {@link Rejected} so that it does not start; on a modification it
- * keeps the configuration in force.
+ * keeps the configuration in force. Shared by every Signalbox component (and usable by
+ * third-party backend bundles) so that every configuration error reads the same way.
  */
-final class ConfigCheck {
+public final class ConfigCheck {
     private ConfigCheck() {
     }
 
     /** A rejected configuration; its message is the whole reason, so it carries no stack trace. */
-    static final class Rejected extends IllegalArgumentException {
+    public static final class Rejected extends IllegalArgumentException {
         private static final long serialVersionUID = 1L;
 
-        Rejected(String message) {
+        public Rejected(String message) {
             super(message);
         }
 
@@ -44,7 +42,7 @@ final class ConfigCheck {
      * @param config     the instance DS (or a test's converter) made from {@code properties}
      * @param properties the raw configuration properties
      */
-    static <A extends Annotation> String keysAndTypes(Class<A> type, A config, Map<String, ?> properties) {
+    public static <A extends Annotation> String keysAndTypes(Class<A> type, A config, Map<String, ?> properties) {
         String unknown = ConfigKeys.unknownKeysReason(ConfigKeys.keysOf(type), properties);
         if (unknown != null) {
             return unknown;
@@ -71,13 +69,12 @@ final class ConfigCheck {
         return bad.isEmpty() ? null : String.join("; ", bad);
     }
 
-    /** {@code max_line_length} → {@code max.line.length} (the configs here use no {@code $}). */
     private static String key(String method) {
-        return method.replace("__", "\u0000").replace('_', '.').replace('\u0000', '_');
+        return ConfigKeys.propertyName(method);
     }
 
     /** {@code configuration <pid> (<file>) rejected: <reason>}. */
-    static String rejection(String pid, Map<String, ?> properties, String reason) {
+    public static String rejection(String pid, Map<String, ?> properties, String reason) {
         Object servicePid = properties.get("service.pid");
         Object file = properties.get(BackendNames.FILEINSTALL_FILENAME);
         return "configuration " + (servicePid != null ? servicePid : pid)
