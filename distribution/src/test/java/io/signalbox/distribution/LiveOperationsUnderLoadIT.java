@@ -168,6 +168,15 @@ class LiveOperationsUnderLoadIT {
         } finally {
             clients.shutdownNow();
         }
+        // while the webhook is away its messages are kept on disk under data/spool/<backend>
+        Path spool = home.resolve("data/spool/hook");
+        assertThat(Installation.poll(Duration.ofSeconds(30), () -> {
+            try {
+                return !Installation.filesUnder(spool).isEmpty();
+            } catch (IOException e) {
+                return false;
+            }
+        })).as("spool files under %s while the webhook bundle is removed", spool).isTrue();
         // what was kept for the webhook while it was away is delivered once it is back
         Files.copy(jar, deploy.resolve(jar.getFileName()));
         LOG.info("webhook bundle copied into deploy/ again");
