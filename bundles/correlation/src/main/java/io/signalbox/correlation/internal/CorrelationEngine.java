@@ -34,6 +34,7 @@ import io.signalbox.api.Batch;
 import io.signalbox.api.ConfigCheck;
 import io.signalbox.api.Ingest;
 import io.signalbox.api.Message;
+import io.signalbox.api.RateLimitedLog;
 import io.signalbox.api.Router;
 import io.signalbox.api.StatsSource;
 import io.signalbox.api.Trace;

@@ -14,6 +14,7 @@ import org.slf4j.LoggerFactory;
 
 import io.signalbox.api.Backend;
 import io.signalbox.api.Batch;
+import io.signalbox.api.LogLimiter;
 
 /**
  * The delivery channel of one backend name: an in-memory FIFO of batch parts, a disk

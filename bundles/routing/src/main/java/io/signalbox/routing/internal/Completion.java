@@ -5,6 +5,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.signalbox.api.LogLimiter;
+
 /**
  * Runs a batch's {@code delivered} callback exactly once, when the last of the channels the
  * batch was split over has written its part.

@@ -36,6 +36,7 @@ import io.signalbox.api.Backend;
 import io.signalbox.api.BackendNames;
 import io.signalbox.api.Batch;
 import io.signalbox.api.ConfigCheck;
+import io.signalbox.api.LogLimiter;
 import io.signalbox.api.Message;
 import io.signalbox.api.MessageType;
 import io.signalbox.api.Router;

@@ -33,6 +33,7 @@ import io.signalbox.api.Backend;
 import io.signalbox.api.Batch;
 import io.signalbox.api.Message;
 import io.signalbox.api.MessageType;
+import io.signalbox.api.RateLimitedLog;
 import io.signalbox.api.StatsSource;
 
 /**

@@ -17,6 +17,7 @@ import org.slf4j.LoggerFactory;
 
 import io.signalbox.api.DropReason;
 import io.signalbox.api.Ingest;
+import io.signalbox.api.LogLimiter;
 import io.signalbox.api.Message;
 import io.signalbox.protocol.DecodeResult;
 import io.signalbox.protocol.LineDecoder;
