@@ -1,0 +1,487 @@
+package io.signalbox.backend.cloudwatch.internal;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.signalbox.api.Backend;
+import io.signalbox.api.Batch;
+import io.signalbox.api.Message;
+import io.signalbox.api.MessageType;
+import io.signalbox.api.RateLimitedLog;
+import io.signalbox.api.StatsSource;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.AwsSessionCredentials;
+import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.http.SdkHttpClient;
+import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.cloudwatchlogs.CloudWatchLogsClient;
+import software.amazon.awssdk.services.cloudwatchlogs.CloudWatchLogsClientBuilder;
+import software.amazon.awssdk.services.cloudwatchlogs.model.InputLogEvent;
+import software.amazon.awssdk.services.cloudwatchlogs.model.PutLogEventsRequest;
+import software.amazon.awssdk.services.cloudwatchlogs.model.PutLogEventsResponse;
+import software.amazon.awssdk.services.cloudwatchlogs.model.RejectedLogEventsInfo;
+import software.amazon.awssdk.services.cloudwatchlogs.model.ResourceAlreadyExistsException;
+import software.amazon.awssdk.services.cloudwatchlogs.model.ResourceNotFoundException;
+
+/**
+ * Writes each batch with PutLogEvents, honouring the service contract: the batch's messages are
+ * grouped by target (log group and stream from the templates), sorted by their timestamp (stable,
+ * so equal timestamps keep their order), and cut into calls of at most
+ * {@code max.events.per.call} events and {@code max.bytes.per.call} bytes (UTF-8 message bytes +
+ * 26 per event) whose events span less than 24 hours. Each event's message is the raw line.
+ *
+ * <p>Targets (streams) are written in parallel on a small executor, one call per stream at a
+ * time, in time order. If any call fails, {@link #write} throws after the others have finished,
+ * and remembers which calls were acknowledged: when the routing channel retries the same batch,
+ * only the rest is sent (at-least-once: a call whose response was lost is sent again).
+ *
+ * <p>Events the service rejects ({@code rejectedLogEventsInfo}: too old, too new, older than
+ * the group's retention) and events larger than {@code max.event.bytes} are dropped, counted in
+ * {@code signalbox_backend_cloudwatch_rejected_total{backend,reason}} and logged rate-limited;
+ * they do not fail the batch, since sending them again cannot succeed.
+ *
+ * <p>A missing group or stream (ResourceNotFoundException) is created if {@code create.group} /
+ * {@code create.stream} allow it, then the call is repeated once.
+ */
+public final class CloudWatchBackend implements Backend, StatsSource {
+    private static final Logger LOG = LoggerFactory.getLogger(CloudWatchBackend.class);
+    private static final long DAY_MILLIS = 24L * 60 * 60 * 1000;
+
+    /** Settings in force with the client built for them. */
+    record Target(CloudWatchSettings settings, CloudWatchLogsClient client) {
+    }
+
+    /** One call: messages {@code from} (inclusive) to {@code to} (exclusive) of the sorted list. */
+    record Chunk(List<Message> sorted, int from, int to, long bytes) {
+        int size() {
+            return to - from;
+        }
+    }
+
+    /** One log stream's share of a batch, cut into calls. */
+    record StreamPlan(String group, String stream, List<Chunk> chunks) {
+        String key() {
+            return group + '\u0000' + stream;
+        }
+    }
+
+    private final String name;
+    private final String label;
+    private final RateLimitedLog rateLimited = new RateLimitedLog(LOG);
+    private final ThreadPoolExecutor executor;
+    private volatile Target target;
+    private volatile boolean closed;
+
+    /** Guarded by {@code this}: a batch that failed part-way and the calls per stream acknowledged. */
+    private Batch partial;
+    private Map<String, Integer> partialDone;
+
+    private final LongAdder batches = new LongAdder();
+    private final LongAdder messages = new LongAdder();
+    private final LongAdder bytes = new LongAdder();
+    private final LongAdder failures = new LongAdder();
+    private final LongAdder calls = new LongAdder();
+    private final LongAdder writeNanos = new LongAdder();
+    private final LongAdder writes = new LongAdder();
+    private final LongAdder created = new LongAdder();
+    private final ConcurrentHashMap<String, LongAdder> rejected = new ConcurrentHashMap<>();
+
+    /**
+     * A backend from a typed configuration and its raw properties (for benchmarks and tests).
+     *
+     * @throws IllegalArgumentException with the reason if the configuration is invalid
+     */
+    public CloudWatchBackend(String name, CloudWatchBackendComponent.Config config, Map<String, ?> properties) {
+        this(name, target(CloudWatchSettings.of(config, properties)));
+    }
+
+    CloudWatchBackend(String name, Target target) {
+        this.name = name;
+        this.label = "backend=\"" + name.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
+        this.target = target;
+        AtomicInteger threads = new AtomicInteger();
+        int n = target.settings().parallelism();
+        this.executor = new ThreadPoolExecutor(n, n, 60, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
+            Thread t = new Thread(r, "signalbox-cloudwatch-" + name + "-" + threads.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+        this.executor.allowCoreThreadTimeOut(true);
+        for (String reason : new String[] {"too_old", "too_new", "expired", "too_large"}) {
+            rejected.put(reason, new LongAdder());
+        }
+    }
+
+    /**
+     * Builds the SDK client for settings: the URL-connection HTTP client passed explicitly (no
+     * ServiceLoader lookup inside OSGi), region, endpoint, credentials, timeouts and attempts.
+     */
+    static Target target(CloudWatchSettings s) {
+        SdkHttpClient http = UrlConnectionHttpClient.builder()
+                .connectionTimeout(s.connectTimeout())
+                .socketTimeout(s.requestTimeout())
+                .build();
+        try {
+            CloudWatchLogsClientBuilder b = CloudWatchLogsClient.builder()
+                    .httpClient(http)
+                    .credentialsProvider(credentials(s))
+                    .overrideConfiguration(o -> o
+                            .apiCallTimeout(s.requestTimeout())
+                            .retryStrategy(r -> r.maxAttempts(s.maxAttempts())));
+            if (!s.region().isEmpty()) {
+                b.region(Region.of(s.region()));
+            }
+            if (s.endpoint() != null) {
+                b.endpointOverride(s.endpoint());
+            }
+            return new Target(s, b.build());
+        } catch (RuntimeException e) {
+            http.close();
+            throw e;
+        }
+    }
+
+    private static AwsCredentialsProvider credentials(CloudWatchSettings s) {
+        if (!s.staticCredentials()) {
+            return DefaultCredentialsProvider.builder().build();
+        }
+        return StaticCredentialsProvider.create(s.sessionToken().isEmpty()
+                ? AwsBasicCredentials.create(s.accessKeyId(), s.secretAccessKey())
+                : AwsSessionCredentials.create(s.accessKeyId(), s.secretAccessKey(), s.sessionToken()));
+    }
+
+    public String name() {
+        return name;
+    }
+
+    CloudWatchSettings settings() {
+        return target.settings();
+    }
+
+    /**
+     * New settings and client from the next batch on. Waits for a write in flight (which
+     * finishes with the old client), then closes the old client. The executor keeps its size
+     * (a new {@code parallelism} applies to the next instance).
+     */
+    synchronized void update(Target next) {
+        Target old = target;
+        target = next;
+        executor.setMaximumPoolSize(Math.max(executor.getMaximumPoolSize(), next.settings().parallelism()));
+        executor.setCorePoolSize(next.settings().parallelism());
+        executor.setMaximumPoolSize(next.settings().parallelism());
+        partial = null;
+        old.client().close();
+    }
+
+    @Override
+    public synchronized void write(Batch batch) throws Exception {
+        if (closed) {
+            throw new IllegalStateException("CloudWatch backend \"" + name + "\" is closed");
+        }
+        if (batch.isEmpty()) {
+            return;
+        }
+        long start = System.nanoTime();
+        Target t = target;
+        List<StreamPlan> plan = plan(batch, t.settings());
+        Map<String, Integer> done = partial == batch ? partialDone : new ConcurrentHashMap<>();
+        partial = null;
+        partialDone = null;
+        Exception failure = null;
+        if (plan.size() == 1) {
+            try {
+                send(t, plan.get(0), done);
+            } catch (Exception e) {
+                failure = e;
+            }
+        } else {
+            List<Future<?>> futures = new ArrayList<>(plan.size());
+            for (StreamPlan p : plan) {
+                futures.add(executor.submit(() -> {
+                    send(t, p, done);
+                    return null;
+                }));
+            }
+            for (Future<?> f : futures) {
+                try {
+                    f.get();
+                } catch (ExecutionException e) {
+                    Exception cause = e.getCause() instanceof Exception ex ? ex : e;
+                    if (failure == null) {
+                        failure = cause;
+                    } else {
+                        failure.addSuppressed(cause);
+                    }
+                } catch (InterruptedException e) {
+                    for (Future<?> other : futures) {
+                        other.cancel(true);
+                    }
+                    Thread.currentThread().interrupt();
+                    failure = e;
+                    break;
+                }
+            }
+        }
+        writeNanos.add(System.nanoTime() - start);
+        writes.increment();
+        if (failure != null) {
+            failures.increment();
+            if (!done.isEmpty()) {
+                partial = batch;
+                partialDone = done;
+            }
+            throw failure;
+        }
+        batches.increment();
+    }
+
+    /**
+     * The batch cut into calls: per target stream (in the order targets first appear), the
+     * messages sorted by timestamp (stable) and split by event count, bytes and 24 h span.
+     * Events above {@code max.event.bytes} are left out and counted.
+     */
+    List<StreamPlan> plan(Batch batch, CloudWatchSettings s) {
+        String source = batch.source();
+        boolean byType = s.groupTemplate().usesType() || s.streamTemplate().usesType();
+        List<StreamPlan> out = new ArrayList<>(byType ? 4 : 1);
+        if (!byType) {
+            MessageType any = batch.messages().get(0).type();
+            out.add(planStream(s, s.groupTemplate().expand(source, any), s.streamTemplate().expand(source, any),
+                    batch.messages()));
+            return out;
+        }
+        Map<MessageType, List<Message>> byTypes = new EnumMap<>(MessageType.class);
+        List<MessageType> order = new ArrayList<>(4);
+        for (Message m : batch.messages()) {
+            List<Message> list = byTypes.get(m.type());
+            if (list == null) {
+                list = new ArrayList<>();
+                byTypes.put(m.type(), list);
+                order.add(m.type());
+            }
+            list.add(m);
+        }
+        // types may share a target (e.g. only the group uses {type}): merge by name
+        Map<String, List<Message>> byTarget = new LinkedHashMap<>();
+        Map<String, String[]> names = new LinkedHashMap<>();
+        for (MessageType type : order) {
+            String group = s.groupTemplate().expand(source, type);
+            String stream = s.streamTemplate().expand(source, type);
+            String key = group + '\u0000' + stream;
+            names.putIfAbsent(key, new String[] {group, stream});
+            byTarget.computeIfAbsent(key, k -> new ArrayList<>()).addAll(byTypes.get(type));
+        }
+        byTarget.forEach((key, list) -> out.add(planStream(s, names.get(key)[0], names.get(key)[1], list)));
+        return out;
+    }
+
+    private StreamPlan planStream(CloudWatchSettings s, String group, String stream, List<Message> messages) {
+        List<Message> sorted = sortedByTime(messages);
+        List<Chunk> chunks = new ArrayList<>();
+        int maxEvents = s.maxEventsPerCall();
+        long maxBytes = s.maxBytesPerCall();
+        int maxEvent = s.maxEventBytes();
+        int from = -1;
+        long size = 0;
+        long first = 0;
+        int kept = 0;
+        List<Message> usable = sorted;
+        // drop oversize events first (rare): a copy only when there is one
+        for (int i = 0; i < sorted.size(); i++) {
+            if (sorted.get(i).line().length + CloudWatchSettings.EVENT_OVERHEAD > maxEvent) {
+                usable = new ArrayList<>(sorted.size());
+                for (Message m : sorted) {
+                    if (m.line().length + CloudWatchSettings.EVENT_OVERHEAD > maxEvent) {
+                        rejected.get("too_large").increment();
+                        rateLimited.warn("too_large", "CloudWatch backend \"{}\": dropped an event of {} bytes for {}/{}"
+                                + " (max.event.bytes={})", name, m.line().length, group, stream, maxEvent);
+                    } else {
+                        usable.add(m);
+                    }
+                }
+                break;
+            }
+        }
+        for (int i = 0; i < usable.size(); i++) {
+            Message m = usable.get(i);
+            long eventBytes = m.line().length + CloudWatchSettings.EVENT_OVERHEAD;
+            if (from >= 0 && (kept == maxEvents || size + eventBytes > maxBytes || m.timestamp() - first >= DAY_MILLIS)) {
+                chunks.add(new Chunk(usable, from, i, size - (long) kept * CloudWatchSettings.EVENT_OVERHEAD));
+                from = -1;
+            }
+            if (from < 0) {
+                from = i;
+                size = 0;
+                kept = 0;
+                first = m.timestamp();
+            }
+            size += eventBytes;
+            kept++;
+        }
+        if (from >= 0) {
+            chunks.add(new Chunk(usable, from, usable.size(), size - (long) kept * CloudWatchSettings.EVENT_OVERHEAD));
+        }
+        return new StreamPlan(group, stream, chunks);
+    }
+
+    private static final Comparator<Message> BY_TIME = Comparator.comparingLong(Message::timestamp);
+
+    /** The messages in time order; the list itself if it already is (the common case), else a stable sort. */
+    static List<Message> sortedByTime(List<Message> messages) {
+        long previous = Long.MIN_VALUE;
+        for (Message m : messages) {
+            if (m.timestamp() < previous) {
+                List<Message> copy = new ArrayList<>(messages);
+                copy.sort(BY_TIME);
+                return copy;
+            }
+            previous = m.timestamp();
+        }
+        return messages;
+    }
+
+    /** The stream's calls in order, skipping those acknowledged before; one call at a time. */
+    private void send(Target t, StreamPlan p, Map<String, Integer> done) {
+        String key = p.key();
+        int next = done.getOrDefault(key, 0);
+        for (int i = next; i < p.chunks().size(); i++) {
+            put(t, p, p.chunks().get(i));
+            done.put(key, i + 1);
+        }
+    }
+
+    private void put(Target t, StreamPlan p, Chunk c) {
+        List<InputLogEvent> events = new ArrayList<>(c.size());
+        for (int i = c.from(); i < c.to(); i++) {
+            Message m = c.sorted().get(i);
+            events.add(InputLogEvent.builder()
+                    .timestamp(m.timestamp())
+                    .message(new String(m.line(), StandardCharsets.UTF_8))
+                    .build());
+        }
+        PutLogEventsRequest request = PutLogEventsRequest.builder()
+                .logGroupName(p.group())
+                .logStreamName(p.stream())
+                .logEvents(events)
+                .build();
+        PutLogEventsResponse response;
+        try {
+            calls.increment();
+            response = t.client().putLogEvents(request);
+        } catch (ResourceNotFoundException e) {
+            CloudWatchSettings s = t.settings();
+            if (!s.createGroup() && !s.createStream()) {
+                throw new IllegalStateException("CloudWatch backend \"" + name + "\": log group \"" + p.group()
+                        + "\" or stream \"" + p.stream() + "\" does not exist and create.group/create.stream are off: "
+                        + e.awsErrorDetails().errorMessage(), e);
+            }
+            create(t, p);
+            calls.increment();
+            response = t.client().putLogEvents(request);
+        }
+        int rejectedCount = countRejected(p, c.size(), response.rejectedLogEventsInfo());
+        messages.add(c.size() - rejectedCount);
+        bytes.add(c.bytes());
+        if (LOG.isDebugEnabled()) {
+            LOG.debug("CloudWatch {}: {} events, {} bytes to {}/{}", name, c.size(), c.bytes(), p.group(), p.stream());
+        }
+    }
+
+    /** Creates the group (if allowed) and the stream (if allowed); "already exists" is fine. */
+    private void create(Target t, StreamPlan p) {
+        CloudWatchSettings s = t.settings();
+        if (s.createGroup()) {
+            try {
+                t.client().createLogGroup(r -> r.logGroupName(p.group()));
+                created.increment();
+                LOG.info("CloudWatch backend \"{}\": created log group \"{}\"", name, p.group());
+            } catch (ResourceAlreadyExistsException e) {
+                LOG.debug("CloudWatch {}: log group \"{}\" exists", name, p.group(), e);
+            }
+        }
+        if (s.createStream()) {
+            try {
+                t.client().createLogStream(r -> r.logGroupName(p.group()).logStreamName(p.stream()));
+                created.increment();
+                LOG.info("CloudWatch backend \"{}\": created log stream \"{}\" in \"{}\"", name, p.stream(), p.group());
+            } catch (ResourceAlreadyExistsException e) {
+                LOG.debug("CloudWatch {}: log stream \"{}/{}\" exists", name, p.group(), p.stream(), e);
+            }
+        }
+    }
+
+    /**
+     * Counts the events the service rejected. The indexes refer to the call's events:
+     * {@code expiredLogEventEndIndex} and {@code tooOldLogEventEndIndex} are exclusive ends of a
+     * prefix, {@code tooNewLogEventStartIndex} is the inclusive start of a suffix. An event both
+     * expired and too old counts once, as expired.
+     */
+    private int countRejected(StreamPlan p, int size, RejectedLogEventsInfo info) {
+        if (info == null) {
+            return 0;
+        }
+        int expired = clamp(info.expiredLogEventEndIndex(), size);
+        int tooOldEnd = clamp(info.tooOldLogEventEndIndex(), size);
+        int tooOld = Math.max(0, tooOldEnd - expired);
+        int tooNewStart = info.tooNewLogEventStartIndex() == null ? size : clamp(info.tooNewLogEventStartIndex(), size);
+        int tooNew = Math.max(0, size - Math.max(tooNewStart, Math.max(expired, tooOldEnd)));
+        count("expired", expired, p);
+        count("too_old", tooOld, p);
+        count("too_new", tooNew, p);
+        return expired + tooOld + tooNew;
+    }
+
+    private static int clamp(Integer index, int size) {
+        return index == null ? 0 : Math.max(0, Math.min(index, size));
+    }
+
+    private void count(String reason, int n, StreamPlan p) {
+        if (n > 0) {
+            rejected.get(reason).add(n);
+            rateLimited.warn(reason, "CloudWatch backend \"{}\": {} events rejected by the service as {} for {}/{}",
+                    name, n, reason, p.group(), p.stream());
+        }
+    }
+
+    @Override
+    public Map<String, Number> stats() {
+        String p = "signalbox_backend_" + CloudWatchBackendComponent.KIND + "_";
+        Map<String, Number> m = new LinkedHashMap<>();
+        m.put(p + "batches_total{" + label + "}", batches.sum());
+        m.put(p + "messages_total{" + label + "}", messages.sum());
+        m.put(p + "bytes_total{" + label + "}", bytes.sum());
+        m.put(p + "failures_total{" + label + "}", failures.sum());
+        m.put(p + "write_seconds_sum{" + label + "}", writeNanos.sum() / 1e9);
+        m.put(p + "write_seconds_count{" + label + "}", writes.sum());
+        m.put(p + "calls_total{" + label + "}", calls.sum());
+        m.put(p + "resources_created_total{" + label + "}", created.sum());
+        rejected.forEach((reason, n) -> m.put(p + "rejected_total{" + label + ",reason=\"" + reason + "\"}", n.sum()));
+        return m;
+    }
+
+    /** Stops the executor and closes the client; writes after this throw. */
+    public void close() {
+        closed = true;
+        executor.shutdownNow();
+        target.client().close();
+    }
+}

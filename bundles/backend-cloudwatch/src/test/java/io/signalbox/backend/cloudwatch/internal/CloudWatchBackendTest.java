@@ -1,0 +1,282 @@
+package io.signalbox.backend.cloudwatch.internal;
+
+import static io.signalbox.backend.cloudwatch.internal.Fixtures.config;
+import static io.signalbox.backend.cloudwatch.internal.Fixtures.endpointProps;
+import static io.signalbox.backend.cloudwatch.internal.Fixtures.message;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import io.signalbox.api.Batch;
+import io.signalbox.api.Message;
+import io.signalbox.api.MessageType;
+
+/** The real AWS SDK v2 client against {@link LogsEndpoint}, an in-test Logs_20140328 endpoint. */
+class CloudWatchBackendTest {
+    private static final long DAY = LogsEndpoint.DAY;
+
+    private LogsEndpoint endpoint;
+    private CloudWatchBackend backend;
+    private final long now = System.currentTimeMillis();
+
+    @BeforeEach
+    void start() throws IOException {
+        endpoint = new LogsEndpoint();
+    }
+
+    @AfterEach
+    void stop() {
+        if (backend != null) {
+            backend.close();
+        }
+        endpoint.close();
+    }
+
+    private CloudWatchBackend backend(Object... more) {
+        Map<String, Object> p = endpointProps(endpoint, more);
+        backend = new CloudWatchBackend("cw", config(p), p);
+        return backend;
+    }
+
+    private long stat(String name) {
+        return backend.stats().get("signalbox_backend_cloudwatch_" + name).longValue();
+    }
+
+    private static List<String> lines(List<Message> messages) {
+        List<String> out = new ArrayList<>();
+        for (Message m : messages) {
+            out.add(m.toString());
+        }
+        return out;
+    }
+
+    private static List<String> stored(List<LogsEndpoint.Event> events) {
+        List<String> out = new ArrayList<>();
+        for (LogsEndpoint.Event e : events) {
+            out.add(e.message());
+        }
+        return out;
+    }
+
+    @Test
+    void everyMessageArrivesOnceAsTheRawLineInDefaultGroupAndSourceStream() throws Exception {
+        backend();
+        List<Message> messages = new ArrayList<>();
+        for (int i = 0; i < 3000; i++) {
+            messages.add(message(now - 3000 + i, i));
+        }
+        backend.write(new Batch("svc", messages));
+
+        assertThat(stored(endpoint.events("signalbox", "svc"))).containsExactlyElementsOf(lines(messages));
+        assertThat(endpoint.events("signalbox", "svc").get(5).timestamp()).isEqualTo(now - 3000 + 5);
+        assertThat(stat("messages_total{backend=\"cw\"}")).isEqualTo(3000);
+        assertThat(stat("batches_total{backend=\"cw\"}")).isEqualTo(1);
+        assertThat(stat("write_seconds_count{backend=\"cw\"}")).isEqualTo(1);
+        assertThat(endpoint.errors).isEmpty();
+    }
+
+    @Test
+    void moreThanTenThousandEventsAreSplitIntoCallsOfAtMostTenThousand() throws Exception {
+        backend();
+        List<Message> messages = new ArrayList<>();
+        for (int i = 0; i < 25_000; i++) {
+            messages.add(Fixtures.tiny(now - 25_000 + i, i));
+        }
+        backend.write(new Batch("svc", messages));
+
+        assertThat(endpoint.calls).extracting(LogsEndpoint.Call::events).containsExactly(10_000, 10_000, 5_000);
+        assertThat(stored(endpoint.events("signalbox", "svc"))).containsExactlyElementsOf(lines(messages));
+    }
+
+    @Test
+    void callsStayWithinTheByteLimitCountingTwentySixBytesPerEvent() throws Exception {
+        backend();
+        List<Message> messages = new ArrayList<>();
+        // ~10 KB each: 300 of them are ~3 MB, so at least 3 calls
+        for (int i = 0; i < 300; i++) {
+            messages.add(message("svc", MessageType.EVENT, now - 300 + i, i, 10_000));
+        }
+        backend.write(new Batch("svc", messages));
+
+        assertThat(endpoint.calls.size()).isGreaterThanOrEqualTo(3);
+        assertThat(endpoint.calls).allSatisfy(c -> assertThat(c.bytes()).isLessThanOrEqualTo(1_048_576));
+        // full calls: adding one more event would have passed the limit
+        long eventBytes = messages.get(0).line().length + 26L;
+        assertThat(endpoint.calls.get(0).bytes() + eventBytes).isGreaterThan(1_048_576);
+        assertThat(stored(endpoint.events("signalbox", "svc"))).containsExactlyElementsOf(lines(messages));
+    }
+
+    @Test
+    void eventsAreSortedByTimestampStablyBeforeSending() throws Exception {
+        backend();
+        List<Message> messages = new ArrayList<>();
+        Random random = new Random(42);
+        for (int i = 0; i < 2000; i++) {
+            messages.add(message(now - 60_000 + random.nextInt(100), i)); // many equal timestamps
+        }
+        backend.write(new Batch("svc", messages));
+
+        List<Message> expected = new ArrayList<>(messages);
+        expected.sort((a, b) -> Long.compare(a.timestamp(), b.timestamp())); // List.sort is stable
+        assertThat(stored(endpoint.events("signalbox", "svc"))).containsExactlyElementsOf(lines(expected));
+    }
+
+    @Test
+    void aBatchSpanningMoreThan24HoursIsSplitSoNoCallSpansMore() throws Exception {
+        backend();
+        List<Message> messages = new ArrayList<>();
+        for (int i = 0; i < 100; i++) {
+            messages.add(message(now - 3 * DAY + i * (3 * DAY / 100), i));
+        }
+        Collections.reverse(messages);
+        backend.write(new Batch("svc", messages));
+
+        assertThat(endpoint.calls.size()).isGreaterThanOrEqualTo(3);
+        assertThat(endpoint.calls).allSatisfy(c -> assertThat(c.lastTs() - c.firstTs()).isLessThan(DAY));
+        assertThat(endpoint.events("signalbox", "svc")).hasSize(100);
+    }
+
+    @Test
+    void tooOldTooNewAndExpiredEventsAreCountedAsDroppedWithTheirReason() throws Exception {
+        endpoint.createGroup("signalbox", 1);
+        endpoint.createStream("signalbox", "svc");
+        backend();
+        List<Message> messages = new ArrayList<>();
+        messages.add(message(now - 20 * DAY, 0));
+        messages.add(message(now - 20 * DAY + 1, 1)); // too old (and past retention: counted once, as expired)
+        messages.add(message(now - 2 * DAY, 2));
+        messages.add(message(now - 2 * DAY + 1, 3));
+        messages.add(message(now - 2 * DAY + 2, 4)); // expired (retention 1 day)
+        for (int i = 5; i < 10; i++) {
+            messages.add(message(now - 1000 + i, i));
+        }
+        messages.add(message(now + 3 * 3600_000L, 10)); // too new
+        backend.write(new Batch("svc", messages));
+
+        assertThat(endpoint.events("signalbox", "svc")).hasSize(5);
+        assertThat(stat("messages_total{backend=\"cw\"}")).isEqualTo(5);
+        assertThat(stat("rejected_total{backend=\"cw\",reason=\"expired\"}")).isEqualTo(5);
+        assertThat(stat("rejected_total{backend=\"cw\",reason=\"too_new\"}")).isEqualTo(1);
+        assertThat(stat("failures_total{backend=\"cw\"}")).isZero();
+    }
+
+    @Test
+    void tooOldEventsWithoutRetentionAreCountedAsTooOld() throws Exception {
+        backend();
+        backend.write(new Batch("svc", List.of(message(now - 20 * DAY, 0), message(now, 1))));
+
+        assertThat(stat("rejected_total{backend=\"cw\",reason=\"too_old\"}")).isEqualTo(1);
+        assertThat(stored(endpoint.events("signalbox", "svc"))).containsExactly(message(now, 1).toString());
+    }
+
+    @Test
+    void anEventAboveMaxEventBytesIsDroppedAndCountedNotSent() throws Exception {
+        backend();
+        Message huge = message("svc", MessageType.EVENT, now, 1, 300_000);
+        backend.write(new Batch("svc", List.of(message(now, 0), huge, message(now, 2))));
+
+        assertThat(endpoint.events("signalbox", "svc")).hasSize(2);
+        assertThat(stat("rejected_total{backend=\"cw\",reason=\"too_large\"}")).isEqualTo(1);
+    }
+
+    @Test
+    void missingGroupAndStreamAreCreatedOnceOnTheFirstWrite() throws Exception {
+        backend("log.group.template", "/signalbox/{source}", "log.stream.template", "app-{source}");
+        backend.write(new Batch("svc", List.of(message(now, 0))));
+        backend.write(new Batch("svc", List.of(message(now, 1))));
+
+        assertThat(endpoint.count("CreateLogGroup")).isEqualTo(1);
+        assertThat(endpoint.count("CreateLogStream")).isEqualTo(1);
+        assertThat(endpoint.count("PutLogEvents")).isEqualTo(3); // the first one found nothing
+        assertThat(endpoint.events("/signalbox/svc", "app-svc")).hasSize(2);
+    }
+
+    @Test
+    void anExistingGroupIsFineWhenOnlyTheStreamIsMissing() throws Exception {
+        endpoint.createGroup("signalbox", 0);
+        backend();
+        backend.write(new Batch("svc", List.of(message(now, 0))));
+
+        assertThat(endpoint.count("CreateLogGroup")).isEqualTo(1); // answered ResourceAlreadyExists
+        assertThat(endpoint.events("signalbox", "svc")).hasSize(1);
+        assertThat(stat("failures_total{backend=\"cw\"}")).isZero();
+    }
+
+    @Test
+    void withoutAutoCreateAMissingStreamFailsTheWriteWithItsName() {
+        endpoint.createGroup("signalbox", 0);
+        backend("create.group", false, "create.stream", false);
+
+        assertThatThrownBy(() -> backend.write(new Batch("svc", List.of(message(now, 0)))))
+                .hasMessageContaining("\"signalbox\"").hasMessageContaining("\"svc\"")
+                .hasMessageContaining("does not exist");
+        assertThat(endpoint.count("CreateLogStream")).isZero();
+        assertThat(stat("failures_total{backend=\"cw\"}")).isEqualTo(1);
+    }
+
+    @Test
+    void streamsAreWrittenInParallelWithOneCallPerStreamAtATime() throws Exception {
+        backend("log.stream.template", "{source}/{type}", "max.events.per.call", 100);
+        endpoint.gather = 3;
+        List<Message> messages = new ArrayList<>();
+        MessageType[] types = {MessageType.EVENT, MessageType.METRIC, MessageType.SPAN};
+        for (int i = 0; i < 900; i++) {
+            messages.add(message("svc", types[i % 3], now - 900 + i, i, 0));
+        }
+        backend.write(new Batch("svc", messages));
+
+        assertThat(endpoint.maxInFlight.get()).isEqualTo(3);
+        assertThat(endpoint.maxInFlightPerStream.get()).isEqualTo(1);
+        for (int t = 0; t < 3; t++) {
+            List<Message> expected = new ArrayList<>();
+            for (int i = t; i < 900; i += 3) {
+                expected.add(messages.get(i));
+            }
+            assertThat(stored(endpoint.events("signalbox", "svc/" + types[t].name().toLowerCase())))
+                    .containsExactlyElementsOf(lines(expected));
+        }
+    }
+
+    @Test
+    void aRetriedBatchDoesNotResendTheCallsAlreadyAcknowledged() throws Exception {
+        backend();
+        endpoint.failCalls.add(3); // 1: not found, 2: first 10,000 after create, 3: fails
+        List<Message> messages = new ArrayList<>();
+        for (int i = 0; i < 25_000; i++) {
+            messages.add(message(now - 25_000 + i, i));
+        }
+        Batch batch = new Batch("svc", messages);
+        assertThatThrownBy(() -> backend.write(batch)).hasMessageContaining("injected failure");
+        backend.write(batch);
+
+        assertThat(stored(endpoint.events("signalbox", "svc"))).containsExactlyElementsOf(lines(messages));
+        assertThat(stat("failures_total{backend=\"cw\"}")).isEqualTo(1);
+        assertThat(stat("batches_total{backend=\"cw\"}")).isEqualTo(1);
+        assertThat(stat("messages_total{backend=\"cw\"}")).isEqualTo(25_000);
+    }
+
+    @Test
+    void sourceNamesAreSanitisedIntoValidGroupAndStreamNames() throws Exception {
+        backend("log.group.template", "sb/{source}", "log.stream.template", "{source}");
+        backend.write(new Batch("billing:nightly*job ü", List.of(message(now, 0))));
+
+        assertThat(endpoint.events("sb/billing_nightly_job__", "billing_nightly_job ü")).hasSize(1);
+    }
+
+    @Test
+    void aClosedBackendRefusesWrites() {
+        backend().close();
+        assertThatThrownBy(() -> backend.write(new Batch("svc", List.of(message(now, 0)))))
+                .isInstanceOf(IllegalStateException.class);
+    }
+}
