@@ -1,0 +1,2 @@
+/** PostgreSQL/TimescaleDB backend: COPY of each batch into an events and a metrics table. Not exported. */
+package io.signalbox.backend.postgres.internal;
