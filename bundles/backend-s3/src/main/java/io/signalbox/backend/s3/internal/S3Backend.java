@@ -30,6 +30,7 @@ import org.slf4j.LoggerFactory;
 import io.signalbox.api.Backend;
 import io.signalbox.api.Batch;
 import io.signalbox.api.Message;
+import io.signalbox.api.RateLimitedLog;
 import io.signalbox.api.StatsSource;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
@@ -338,8 +339,9 @@ public final class S3Backend implements Backend, StatsSource {
             uploadFailures.increment();
             long delay = Math.min(settings.retryMax().toMillis(),
                     settings.retryInitial().toMillis() << Math.min(20, s.attempt()));
-            rateLimited.warn("upload", "s3 backend \"" + name + "\": upload of s3://" + settings.bucket() + "/" + s.key()
-                    + " failed (attempt " + (s.attempt() + 1) + ", retried in " + delay + " ms; the data stays staged)", e);
+            rateLimited.warn("upload", "s3 backend \"{}\": upload of s3://{}/{} failed (attempt {}, retried in {} ms; "
+                    + "the data stays staged): {}", name, settings.bucket(), s.key(), s.attempt() + 1, delay, e.toString());
+            LOG.debug("s3 backend \"{}\": upload of {} failed", name, s.key(), e);
             Sealed retry = new Sealed(s.path(), s.key(), s.size(), s.attempt() + 1);
             try {
                 timer.schedule(() -> submit(retry), delay, TimeUnit.MILLISECONDS);
@@ -446,8 +448,8 @@ public final class S3Backend implements Backend, StatsSource {
         }
         int left = pending.get();
         if (left > 0) {
-            LOG.warn("s3 backend \"{}\": {} objects ({} bytes) not uploaded within {} s; they stay in {} for the next start",
-                    name, left, stagedBytes.get(), settings.closeTimeout().toSeconds(), dir);
+            LOG.warn("s3 backend \"{}\": {} objects ({} bytes) not uploaded within {} ms; they stay in {} for the next start",
+                    name, left, stagedBytes.get(), settings.closeTimeout().toMillis(), dir);
         }
         timer.shutdownNow();
         uploaders.shutdownNow();

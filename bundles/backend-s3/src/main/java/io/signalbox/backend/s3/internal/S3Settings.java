@@ -31,14 +31,16 @@ record S3Settings(String bucket, String prefix, String region, URI endpoint, boo
 
     /** Validates the whole configuration; {@code env} resolves {@code ${env:NAME}} (tests pass their own). */
     static S3Settings of(S3BackendComponent.Config c, Map<String, ?> properties, Function<String, String> env) {
+        Object rawBucket = properties.get("bucket");
+        if (rawBucket == null || unquote(rawBucket.toString()).isEmpty()) {
+            // no default: the typed accessor would throw; say what is missing instead
+            throw new IllegalArgumentException("'bucket' is required, e.g. bucket=my-signalbox-archive");
+        }
         String reason = ConfigCheck.keysAndTypes(S3BackendComponent.Config.class, c, properties);
         if (reason != null) {
             throw new IllegalArgumentException(reason);
         }
-        String bucket = properties.get("bucket") == null ? "" : unquote(c.bucket());
-        if (bucket.isEmpty()) {
-            throw new IllegalArgumentException("'bucket' is required, e.g. bucket=my-signalbox-archive");
-        }
+        String bucket = unquote(c.bucket());
         if (!BUCKET.matcher(bucket).matches() || bucket.contains("..")) {
             throw new IllegalArgumentException("'bucket' \"" + bucket + "\" is not a valid S3 bucket name "
                     + "(3-63 characters: a-z 0-9 . -, starting and ending with a letter or digit)");

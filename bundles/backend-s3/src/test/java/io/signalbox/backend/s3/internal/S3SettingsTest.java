@@ -1,0 +1,124 @@
+package io.signalbox.backend.s3.internal;
+
+import static io.signalbox.backend.s3.internal.Fixtures.config;
+import static io.signalbox.backend.s3.internal.Fixtures.props;
+import static io.signalbox.backend.s3.internal.Fixtures.settings;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+
+class S3SettingsTest {
+    private static final long MIB = 1024 * 1024;
+
+    @Test
+    void defaultsNeedOnlyABucket() {
+        S3Settings s = settings(props("bucket", "my-archive"));
+        assertThat(s.bucket()).isEqualTo("my-archive");
+        assertThat(s.prefix()).isEmpty();
+        assertThat(s.region()).isEqualTo("us-east-1");
+        assertThat(s.endpoint()).isNull();
+        assertThat(s.pathStyle()).isFalse();
+        assertThat(s.staticCredentials()).isFalse();
+        assertThat(s.gzip()).isTrue();
+        assertThat(s.keyTemplate()).hasToString("{prefix}{source}/{yyyy}/{MM}/{dd}/{HH}/{uuid}.jsonl.gz");
+        assertThat(s.objectMaxBytes()).isEqualTo(8 * MIB);
+        assertThat(s.objectMaxAge()).isEqualTo(Duration.ofSeconds(60));
+        assertThat(s.partSizeBytes()).isEqualTo(8 * MIB);
+        assertThat(s.stagingDir()).isEqualTo(Path.of("data/s3"));
+        assertThat(s.stagingMaxBytes()).isEqualTo(1024 * MIB);
+        assertThat(s.uploadThreads()).isEqualTo(2);
+    }
+
+    @Test
+    void withoutGzipTheKeyTemplateLosesItsGzSuffix() {
+        assertThat(settings(props("bucket", "b-1", "gzip", "false")).keyTemplate())
+                .hasToString("{prefix}{source}/{yyyy}/{MM}/{dd}/{HH}/{uuid}.jsonl");
+    }
+
+    @Test
+    void keyTemplateRendersUtcTimeAndSafeSource() {
+        KeyTemplate t = KeyTemplate.parse("{prefix}{name}/{source}/{yyyy}/{MM}/{dd}/{HH}/{mm}/{uuid}.jsonl.gz");
+        // 2024-02-03T04:05:06Z
+        assertThat(t.render("p/", "arch", "a b/../c", 1706933106000L, "u"))
+                .isEqualTo("p/arch/a_b_.._c/2024/02/03/04/05/u.jsonl.gz");
+        assertThat(KeyTemplate.safe("..")).isEqualTo("_");
+    }
+
+    @Test
+    void bucketIsRequired() {
+        assertThatThrownBy(() -> settings(props())).hasMessageContaining("'bucket' is required");
+        assertThatThrownBy(() -> settings(props("bucket", " "))).hasMessageContaining("'bucket' is required");
+    }
+
+    @Test
+    void invalidBucketNameIsRejected() {
+        assertThatThrownBy(() -> settings(props("bucket", "My_Bucket"))).hasMessageContaining("not a valid S3 bucket name");
+        assertThatThrownBy(() -> settings(props("bucket", "ab"))).hasMessageContaining("not a valid S3 bucket name");
+    }
+
+    @Test
+    void unknownKeyIsRejectedWithSuggestion() {
+        assertThatThrownBy(() -> settings(props("bucket", "b-1", "object.max.bm", "4")))
+                .hasMessageContaining("unknown key 'object.max.bm' (did you mean 'object.max.mb'?)");
+    }
+
+    @Test
+    void wrongTypeIsRejected() {
+        assertThatThrownBy(() -> settings(props("bucket", "b-1", "object.max.mb", "lots")))
+                .hasMessageContaining("'object.max.mb' = 'lots' is not a valid long");
+    }
+
+    @Test
+    void sizesAndTimesMustBePositiveAndPartsWithinS3Limits() {
+        assertThatThrownBy(() -> settings(props("bucket", "b-1", "object.max.mb", "0"))).hasMessageContaining("'object.max.mb' must be greater than 0");
+        assertThatThrownBy(() -> settings(props("bucket", "b-1", "object.max.age.seconds", "-1"))).hasMessageContaining("'object.max.age.seconds'");
+        assertThatThrownBy(() -> settings(props("bucket", "b-1", "part.size.mb", "4"))).hasMessageContaining("'part.size.mb' must be between 5");
+        assertThatThrownBy(() -> settings(props("bucket", "b-1", "staging.max.mb", "4"))).hasMessageContaining("'staging.max.mb' (4) must be at least");
+        assertThatThrownBy(() -> settings(props("bucket", "b-1", "retry.initial.ms", "5000", "retry.max.ms", "1000")))
+                .hasMessageContaining("'retry.max.ms' must be at least");
+    }
+
+    @Test
+    void endpointMustBeAnHttpUrl() {
+        assertThat(settings(props("bucket", "b-1", "endpoint", "http://127.0.0.1:9000", "path.style", "true")).endpoint())
+                .hasToString("http://127.0.0.1:9000");
+        assertThatThrownBy(() -> settings(props("bucket", "b-1", "endpoint", "ftp://x"))).hasMessageContaining("'endpoint' must be");
+        assertThatThrownBy(() -> settings(props("bucket", "b-1", "endpoint", "http://k:s@x"))).hasMessageContaining("user info");
+    }
+
+    @Test
+    void keyTemplateMustHaveUuidAndKnownPlaceholders() {
+        assertThatThrownBy(() -> settings(props("bucket", "b-1", "key.template", "{source}/x.jsonl"))).hasMessageContaining("must contain {uuid}");
+        assertThatThrownBy(() -> settings(props("bucket", "b-1", "key.template", "{src}/{uuid}"))).hasMessageContaining("unknown placeholder {src}");
+        assertThatThrownBy(() -> settings(props("bucket", "b-1", "key.template", "/{uuid}"))).hasMessageContaining("must not start with '/'");
+        assertThatThrownBy(() -> settings(props("bucket", "b-1", "key.template", "{uuid"))).hasMessageContaining("unclosed");
+    }
+
+    @Test
+    void accessKeyAndSecretComeTogether() {
+        assertThatThrownBy(() -> settings(props("bucket", "b-1", "access.key.id", "AKIA123")))
+                .hasMessageContaining("must be set together");
+    }
+
+    @Test
+    void secretFromEnvironmentIsResolvedAndAMissingVariableIsNamedNotGuessed() {
+        Map<String, Object> p = props("bucket", "b-1", "access.key.id", "AKIAEXAMPLE", "secret.access.key", "${env:S3_SECRET}");
+        S3Settings s = S3Settings.of(config(p), p, name -> name.equals("S3_SECRET") ? "from-env" : null);
+        assertThat(s.secretAccessKey()).isEqualTo("from-env");
+        assertThatThrownBy(() -> S3Settings.of(config(p), p, name -> null))
+                .hasMessageContaining("environment variable S3_SECRET, which is not set");
+    }
+
+    @Test
+    void theSecretIsNeverInTheDescriptionOrInRejections() {
+        S3Settings s = settings(props("bucket", "b-1", "access.key.id", "AKIAEXAMPLE", "secret.access.key", "TOPSECRET"));
+        assertThat(s.toString()).doesNotContain("TOPSECRET").doesNotContain("AKIAEXAMPLE").contains("static (access.key.id=AKIA…)");
+        assertThatThrownBy(() -> settings(props("bucket", "b-1", "secret.access.key", "TOPSECRET")))
+                .hasMessageNotContaining("TOPSECRET");
+    }
+}
