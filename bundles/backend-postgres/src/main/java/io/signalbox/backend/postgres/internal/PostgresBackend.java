@@ -19,6 +19,7 @@ import com.fasterxml.jackson.core.JsonFactory;
 
 import io.signalbox.api.Backend;
 import io.signalbox.api.Batch;
+import io.signalbox.api.RateLimitedLog;
 import io.signalbox.api.StatsSource;
 
 /**
