@@ -124,7 +124,7 @@ public final class S3Backend implements Backend, StatsSource {
      * Opens the backend: creates {@code <staging.dir>/<name>/}, builds the S3 client and queues
      * every file left there by an earlier run for upload.
      */
-    public S3Backend(String name, S3Settings settings) throws IOException {
+    S3Backend(String name, S3Settings settings) throws IOException {
         this.name = name;
         this.settings = settings;
         this.label = "{backend=\"" + name.replace("\\", "\\\\").replace("\"", "\\\"") + "\"}";
@@ -138,6 +138,15 @@ public final class S3Backend implements Backend, StatsSource {
         recover();
         long tick = Math.max(50, Math.min(1000, settings.objectMaxAge().toMillis() / 4));
         timer.scheduleWithFixedDelay(this::sealOld, tick, tick, TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * A backend from a typed configuration and its raw properties (for benchmarks).
+     *
+     * @throws IllegalArgumentException with the reason if the configuration is invalid
+     */
+    public S3Backend(String name, S3BackendComponent.Config config, Map<String, ?> properties) throws IOException {
+        this(name, S3Settings.of(config, properties));
     }
 
     private static Thread daemon(Runnable r, String threadName) {
@@ -411,7 +420,7 @@ public final class S3Backend implements Backend, StatsSource {
     }
 
     /** Seals every open object now (the next batch of each source starts a new one). */
-    void flush() {
+    public void flush() {
         lock.lock();
         try {
             for (Segment seg : new ArrayList<>(open.values())) {
@@ -423,7 +432,7 @@ public final class S3Backend implements Backend, StatsSource {
     }
 
     /** Objects sealed but not yet uploaded. */
-    int pendingObjects() {
+    public int pendingObjects() {
         return pending.get();
     }
 
