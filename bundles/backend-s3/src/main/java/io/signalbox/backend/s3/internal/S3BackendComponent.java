@@ -27,7 +27,7 @@ import io.signalbox.api.StatsSource;
  * One S3 backend per factory configuration {@code etc/io.signalbox.backend.s3-<name>.cfg}.
  *
  * <p>The configuration is validated as a whole before it takes effect. Invalid at activation: an
- * ERROR with the reason and nothing is registered. Invalid on modification: an ERROR and the
+ * ERROR with the reason and nothing is registered (until the file is corrected). Invalid on modification: an ERROR and the
  * previous configuration stays in force. A valid modification replaces the backend: the old one
  * is unregistered and closed (its pending objects are uploaded, or stay staged on disk), then a new
  * one is started with the new settings and picks up whatever is staged under its name.
@@ -143,10 +143,9 @@ public final class S3BackendComponent {
             String consequence = !modification ? ""
                     : backend != null ? "; the previous configuration stays in force"
                     : "; the backend stays unregistered";
+            // not thrown at activation: SCR would then ignore the corrected file (seen in Felix), so the
+            // component stays active with nothing registered until a valid @Modified arrives
             LOG.error("{}{}", ConfigCheck.rejection(FACTORY_PID, properties, e.getMessage()), consequence);
-            if (!modification) {
-                throw new ConfigCheck.Rejected(ConfigCheck.rejection(FACTORY_PID, properties, e.getMessage()));
-            }
             return;
         }
         if (backend != null) {
@@ -157,10 +156,8 @@ public final class S3BackendComponent {
         try {
             created = new S3Backend(name, settings);
         } catch (java.io.IOException | RuntimeException e) {
-            LOG.error("s3 backend \"{}\" cannot start: {}", name, e.toString());
-            if (!modification) {
-                throw new IllegalStateException("s3 backend \"" + name + "\" cannot start", e);
-            }
+            LOG.error("s3 backend \"{}\" cannot start (nothing registered until the configuration changes): {}",
+                    name, e.toString());
             return;
         }
         try {

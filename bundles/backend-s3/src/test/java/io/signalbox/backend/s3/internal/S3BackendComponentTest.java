@@ -3,7 +3,6 @@ package io.signalbox.backend.s3.internal;
 import static io.signalbox.backend.s3.internal.Fixtures.batch;
 import static io.signalbox.backend.s3.internal.Fixtures.config;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.lang.reflect.Proxy;
 import java.nio.file.Path;
@@ -23,7 +22,6 @@ import org.osgi.framework.BundleContext;
 import org.osgi.framework.ServiceRegistration;
 
 import io.signalbox.api.Backend;
-import io.signalbox.api.ConfigCheck;
 import io.signalbox.api.StatsSource;
 
 class S3BackendComponentTest {
@@ -107,11 +105,15 @@ class S3BackendComponentTest {
     }
 
     @Test
-    void invalidFirstConfigurationRegistersNothing() {
-        Map<String, Object> p = props("part.size.mb", "1");
-        assertThatThrownBy(() -> new S3BackendComponent(config(p), p, context()))
-                .isInstanceOf(ConfigCheck.Rejected.class).hasMessageContaining("'part.size.mb'");
+    void invalidFirstConfigurationRegistersNothingUntilTheFileIsCorrected() {
+        Map<String, Object> bad = props("part.size.mb", "1");
+        component = new S3BackendComponent(config(bad), bad, context());
         assertThat(registrations).isEmpty();
+        assertThat(component.backend()).isNull();
+
+        Map<String, Object> good = props();
+        component.modified(config(good), good);
+        assertThat(registrations).singleElement().satisfies(r -> assertThat(r.properties).containsEntry(Backend.NAME, "archive"));
     }
 
     @Test
