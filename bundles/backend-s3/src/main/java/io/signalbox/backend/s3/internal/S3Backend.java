@@ -65,6 +65,8 @@ import software.amazon.awssdk.services.s3.S3ClientBuilder;
 public final class S3Backend implements Backend, StatsSource {
     private static final Logger LOG = LoggerFactory.getLogger(S3Backend.class);
     private static final String SUFFIX = ".jsonl";
+    /** Longest source (UTF-8 bytes) kept in staging file names and keys; longer ones are cut. */
+    static final int MAX_SOURCE_BYTES = 96;
     private static final Base64.Encoder B64 = Base64.getUrlEncoder().withoutPadding();
     private static final Base64.Decoder B64D = Base64.getUrlDecoder();
 
@@ -101,14 +103,17 @@ public final class S3Backend implements Backend, StatsSource {
     /** One staging file: an object in the making. */
     private static final class Segment {
         final String source;
+        /** The source as the key and the staging file name have it (at most {@link #MAX_SOURCE_BYTES}). */
+        final String keySource;
         final long created;
         final String uuid;
         final Path path;
         final FileChannel channel;
         long size;
 
-        Segment(String source, long created, String uuid, Path path, FileChannel channel) {
+        Segment(String source, String keySource, long created, String uuid, Path path, FileChannel channel) {
             this.source = source;
+            this.keySource = keySource;
             this.created = created;
             this.uuid = uuid;
             this.path = path;
@@ -274,10 +279,11 @@ public final class S3Backend implements Backend, StatsSource {
     private Segment create(String source) throws IOException {
         long created = System.currentTimeMillis();
         String uuid = UUID.randomUUID().toString();
-        Path path = dir.resolve(created + "." + uuid + "." + B64.encodeToString(source.getBytes(StandardCharsets.UTF_8))
+        String keySource = keySource(source);
+        Path path = dir.resolve(created + "." + uuid + "." + B64.encodeToString(keySource.getBytes(StandardCharsets.UTF_8))
                 + SUFFIX);
         FileChannel ch = FileChannel.open(path, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-        Segment seg = new Segment(source, created, uuid, path, ch);
+        Segment seg = new Segment(source, keySource, created, uuid, path, ch);
         open.put(source, seg);
         return seg;
     }
@@ -291,7 +297,27 @@ public final class S3Backend implements Backend, StatsSource {
             LOG.warn("s3 backend \"{}\": closing staging file {} failed (it is uploaded as it is): {}", name, seg.path, e.toString());
         }
         pending.incrementAndGet();
-        submit(new Sealed(seg.path, key(seg.source, seg.created, seg.uuid), seg.size, 0));
+        submit(new Sealed(seg.path, key(seg.keySource, seg.created, seg.uuid), seg.size, 0));
+    }
+
+    /**
+     * The source cut to {@value #MAX_SOURCE_BYTES} UTF-8 bytes (at a character boundary), so that
+     * the staging file name stays short; keys are made from this form both when an object is sealed
+     * and when a staged file is recovered, so a retried upload always has the same key.
+     */
+    static String keySource(String source) {
+        byte[] utf8 = source.getBytes(StandardCharsets.UTF_8);
+        if (utf8.length <= MAX_SOURCE_BYTES) {
+            return source;
+        }
+        int end = source.length();
+        while (source.substring(0, end).getBytes(StandardCharsets.UTF_8).length > MAX_SOURCE_BYTES) {
+            end--;
+        }
+        if (end > 0 && Character.isHighSurrogate(source.charAt(end - 1))) {
+            end--;
+        }
+        return source.substring(0, end);
     }
 
     String key(String source, long created, String uuid) {

@@ -58,7 +58,8 @@ record S3Settings(String bucket, String prefix, String region, URI endpoint, boo
         String secret = resolve("secret.access.key", unquote(c.secret_access_key()), env);
         if (keyId.isEmpty() != secret.isEmpty()) {
             throw new IllegalArgumentException("'access.key.id' and 'secret.access.key' must be set together "
-                    + "(or both left empty for the default credential chain)");
+                    + "(or both left empty for the default credential chain); note that fileinstall turns an unset "
+                    + "${env:NAME} into an empty value");
         }
         KeyTemplate template = KeyTemplate.parse(unquote(c.key_template()));
         if (!c.gzip()) {

@@ -285,6 +285,17 @@ class S3BackendTest {
     }
 
     @Test
+    void aVeryLongSourceIsCutInTheKeyButItsMessagesAreAllStored() throws Exception {
+        String source = "s".repeat(90) + "é".repeat(20);
+        S3Backend b = new S3Backend("long", base());
+        b.write(batch(source, 0, 5));
+        b.close();
+        assertThat(S3Backend.keySource(source).getBytes(StandardCharsets.UTF_8)).hasSizeLessThanOrEqualTo(96);
+        assertThat(keys()).singleElement().satisfies(k -> assertThat(k).startsWith(prefix + "s".repeat(90) + "___/"));
+        assertThat(lines()).containsExactlyElementsOf(texts(source, 0, 5));
+    }
+
+    @Test
     void emptyBatchWritesNothing() throws Exception {
         S3Backend b = new S3Backend("empty", base());
         b.write(new Batch("svc", List.of()));
