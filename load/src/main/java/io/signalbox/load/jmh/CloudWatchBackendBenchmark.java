@@ -41,7 +41,7 @@ import io.signalbox.backend.cloudwatch.internal.CloudWatchBackendComponent;
  * on 127.0.0.1 in the same JVM that reads each Logs_20140328 request body and answers
  * {@code {}} (no validation or storage: the tests' endpoint does that; TCP_NODELAY on). The primary score is
  * batches/s; {@code events} is log events/s. {@code batch=100} is one PutLogEvents call per
- * batch (routing's default batch size); {@code batch=10000} is one full-size call.
+ * batch (routing's default batch size); {@code batch=10000} is about 1.9 MB, two full-size calls (1 MiB limit).
  *
  * <p>Run: {@code java -jar load/target/benchmarks.jar CloudWatchBackendBenchmark}
  */
