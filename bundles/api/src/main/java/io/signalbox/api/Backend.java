@@ -23,7 +23,9 @@ public interface Backend {
     /**
      * Writes the batch. Returning normally means the target has accepted every message of
      * it (as durably as the backend's configuration promises); throwing means none or only
-     * some were, and the channel will retry the whole batch.
+     * some were, and the channel will retry the whole batch (with back-off, behind a circuit
+     * breaker). Throwing {@link BatchRejectedException} means the target refused the batch as
+     * invalid: it is not retried but written to the backend's dead-letter file.
      */
     void write(Batch batch) throws Exception;
 }
