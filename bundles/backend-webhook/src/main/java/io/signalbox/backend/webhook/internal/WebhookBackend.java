@@ -34,6 +34,7 @@ import org.slf4j.LoggerFactory;
 
 import io.signalbox.api.Backend;
 import io.signalbox.api.Batch;
+import io.signalbox.api.BatchRejectedException;
 import io.signalbox.api.Message;
 import io.signalbox.api.StatsSource;
 
@@ -43,11 +44,14 @@ import io.signalbox.api.StatsSource;
  * are copied once into the body and never re-serialised. A batch whose body would exceed
  * {@code max.batch.bytes} is sent as several requests, in order.
  *
- * <p>2xx means delivered; any other status, a timeout or an I/O error throws, with the status and
- * the first 200 characters of the response body, and the routing channel retries the batch. If a
- * split batch fails part-way and the channel retries the same batch, the requests already
- * acknowledged are not sent again. (Delivery is at-least-once: a request that times out after the
- * server processed it is sent again.)
+ * <p>2xx means delivered. A 4xx other than 408 (request timeout) and 429 (too many requests)
+ * means the receiver refused the request as invalid, so sending it again cannot succeed: the
+ * write throws {@link BatchRejectedException} ({@code HTTP <code>: <first 200 characters of the
+ * body>}) and the routing channel dead-letters the batch. Any other status (5xx, 408, 429, 3xx),
+ * a timeout or an I/O error throws an ordinary exception with the status and the start of the
+ * body, and the channel retries the batch. If a split batch fails part-way and the channel
+ * retries the same batch, the requests already acknowledged are not sent again. (Delivery is
+ * at-least-once: a request that times out after the server processed it is sent again.)
  *
  * <p>Only the origin ({@code scheme://host:port}) of the URL is ever logged or put in an
  * exception; header values never are.
@@ -160,6 +164,13 @@ public final class WebhookBackend implements Backend, StatsSource {
             byte[] body = jsonArray(messages, from, to);
             try {
                 send(t, body, to - from);
+            } catch (BatchRejectedException e) {
+                if (from > 0) {
+                    // not retried: the whole batch goes to the dead-letter file, so say which part was delivered
+                    throw new BatchRejectedException(e.getMessage() + " (messages 1-" + from + " of this batch of "
+                            + messages.size() + " had been delivered before)", e);
+                }
+                throw e;
             } catch (Exception e) {
                 if (from > 0) {
                     partial = batch;
@@ -260,10 +271,18 @@ public final class WebhookBackend implements Backend, StatsSource {
         count(Integer.toString(status));
         if (status / 100 != 2) {
             failures.increment();
+            if (rejects(status)) {
+                throw new BatchRejectedException("HTTP " + status + ": " + excerpt(response.body()));
+            }
             throw new IOException("webhook \"" + name + "\": HTTP " + status + " from " + s.origin() + ": "
                     + excerpt(response.body()));
         }
         LOG.debug("webhook {}: {} messages, {} bytes, HTTP {}", name, count, body.length, status);
+    }
+
+    /** Whether a status means the receiver refused the request itself: 4xx except 408 and 429, which are worth retrying. */
+    static boolean rejects(int status) {
+        return status / 100 == 4 && status != 408 && status != 429;
     }
 
     /** Keeps the first {@code limit} bytes of a response body and drains the rest, so a huge error page costs no memory. */

@@ -19,12 +19,15 @@ import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 
 import io.signalbox.api.Batch;
+import io.signalbox.api.BatchRejectedException;
 
 class WebhookBackendTest {
     private TestServer server;
@@ -145,6 +148,81 @@ class WebhookBackendTest {
         assertThat(backend.stats())
                 .containsEntry("signalbox_webhook_requests_total{backend=\"hook\",status=\"500\"}", 1L)
                 .containsEntry("signalbox_webhook_failures_total{backend=\"hook\"}", 1L);
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {400, 413, 422})
+    void aClientErrorRejectsTheBatchWithTheStatusAndTheBodyOnOneLine(int status) throws Exception {
+        server.status = status;
+        server.responseBody = "field \"ts\" is invalid\r\n\tsee docs " + "y".repeat(300);
+        backend();
+
+        assertThatThrownBy(() -> backend.write(batch(3)))
+                .isInstanceOf(BatchRejectedException.class)
+                .hasMessage("HTTP " + status + ": " + ("field \"ts\" is invalid   see docs " + "y".repeat(300)).substring(0, 200));
+        assertThat(server.next()).isNotNull();
+        assertThat(server.poll()).as("sent once, not retried by the backend").isNull();
+        assertThat(backend.stats())
+                .containsEntry("signalbox_webhook_requests_total{backend=\"hook\",status=\"" + status + "\"}", 1L)
+                .containsEntry("signalbox_webhook_failures_total{backend=\"hook\"}", 1L);
+    }
+
+    @Test
+    void aRejectionWithAnEmptyBodySaysSo() {
+        server.status = 404;
+        assertThatThrownBy(() -> backend().write(batch(1)))
+                .isInstanceOf(BatchRejectedException.class)
+                .hasMessage("HTTP 404: (empty body)");
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {408, 429, 500, 503})
+    void requestTimeoutTooManyRequestsAndServerErrorsStayRetryable(int status) throws Exception {
+        server.statuses.add(status);
+        server.responseBody = "try later";
+        backend();
+        Batch batch = batch(2);
+
+        assertThatThrownBy(() -> backend.write(batch))
+                .isInstanceOf(IOException.class)
+                .isNotInstanceOf(BatchRejectedException.class)
+                .hasMessageContaining("HTTP " + status);
+        backend.write(batch); // the channel's retry succeeds
+        assertThat(server.next()).isNotNull();
+        assertThat(utf8(jsonArrayElements(server.next().body()))).containsExactlyElementsOf(lines(0, 2));
+    }
+
+    @Test
+    void timeoutsAndConnectionErrorsAreNotRejections() throws Exception {
+        server.hang = true;
+        assertThatThrownBy(() -> backend("request.timeout.ms", "300").write(batch(1)))
+                .isInstanceOf(HttpTimeoutException.class);
+        backend.close();
+        int port;
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            port = s.getLocalPort();
+        }
+        assertThatThrownBy(() -> backend("url", "http://127.0.0.1:" + port + "/x").write(batch(1)))
+                .isInstanceOf(IOException.class)
+                .isNotInstanceOf(BatchRejectedException.class);
+    }
+
+    @Test
+    void aSplitBatchRefusedPartWayIsRejectedSayingWhichMessagesWereDelivered() throws Exception {
+        backend("max.batch.bytes", 2 + 2 * line(0).length + 1); // 2 lines per request
+        server.statuses.add(200);
+        server.statuses.add(422);
+        server.responseBody = "bad";
+
+        assertThatThrownBy(() -> backend.write(batch(6)))
+                .isInstanceOf(BatchRejectedException.class)
+                .hasMessage("HTTP 422: bad (messages 1-2 of this batch of 6 had been delivered before)");
+        assertThat(server.next()).isNotNull();
+        assertThat(server.next()).isNotNull();
+        assertThat(server.poll()).as("the rest of the batch is not sent").isNull();
+
+        backend.write(batch(6)); // the next batch is sent whole
+        assertThat(utf8(jsonArrayElements(server.next().body()))).containsExactlyElementsOf(lines(0, 2));
     }
 
     @Test
