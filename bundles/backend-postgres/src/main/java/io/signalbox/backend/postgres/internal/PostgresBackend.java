@@ -12,6 +12,8 @@ import java.util.concurrent.atomic.LongAdder;
 import org.postgresql.PGConnection;
 import org.postgresql.copy.CopyIn;
 import org.postgresql.copy.CopyManager;
+import org.postgresql.util.PSQLException;
+import org.postgresql.util.ServerErrorMessage;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -19,6 +21,7 @@ import com.fasterxml.jackson.core.JsonFactory;
 
 import io.signalbox.api.Backend;
 import io.signalbox.api.Batch;
+import io.signalbox.api.BatchRejectedException;
 import io.signalbox.api.RateLimitedLog;
 import io.signalbox.api.StatsSource;
 
@@ -37,6 +40,14 @@ import io.signalbox.api.StatsSource;
  * and the retried batch is written once. (Only a commit whose acknowledgement is lost on the wire
  * can be written twice: at-least-once.)
  *
+ * <p>The exception: a data exception (SQLSTATE class 22, e.g. a number {@code jsonb} cannot hold,
+ * a value too long for a column the operator narrowed) raised by the COPY means the server refuses
+ * this batch's content, so writing it again cannot succeed: the write throws
+ * {@link BatchRejectedException} with the state and the server's message, and the routing channel
+ * dead-letters the batch. Everything else (connection errors, shutdowns, serialization failures,
+ * deadlocks, insufficient resources, a missing table) stays an ordinary, retried exception; after
+ * 42P01 (table dropped underneath) the schema is checked again on the next write.
+ *
  * <p>Tables are created on the first write (or {@link #ensureSchema()}) when
  * {@code schema.create=true}: hypertables if the {@code timescaledb} extension is available,
  * plain tables with a {@code ts} index otherwise; the log says which.
@@ -44,6 +55,8 @@ import io.signalbox.api.StatsSource;
 public final class PostgresBackend implements Backend, StatsSource {
     private static final Logger LOG = LoggerFactory.getLogger(PostgresBackend.class);
     private static final JsonFactory JSON = new JsonFactory();
+    /** Bound of the server's message in a rejection reason (it is repeated on every dead-lettered line). */
+    private static final int MAX_REASON_CHARS = 500;
 
     private final String name;
     private final CopyEncoder encoder = new CopyEncoder(JSON);
@@ -140,10 +153,12 @@ public final class PostgresBackend implements Backend, StatsSource {
                     + e.getMessage(), e.getSQLState(), e);
         }
         boolean broken = true;
+        boolean copying = false;
         try {
             if (!schemaReady) {
                 createSchema(c);
             }
+            copying = true;
             CopyManager copy = c.unwrap(PGConnection.class).getCopyAPI();
             long sent = copy(copy, copyEvents, encoder.events);
             if (encoder.metricRows() > 0) {
@@ -166,6 +181,13 @@ public final class PostgresBackend implements Backend, StatsSource {
             if (state == null || state.startsWith("08") || state.startsWith("57P") || c.isClosed()) {
                 pool.discardIdle();
             }
+            if ("42P01".equals(state) && settings.schemaCreate()) {
+                schemaReady = false; // a table was dropped underneath: create it again on the next write
+            }
+            if (copying && refusesBatch(state)) {
+                throw new BatchRejectedException("PostgreSQL refused the batch of " + batch.size() + " from "
+                        + batch.source() + " (SQLSTATE " + state + "): " + serverMessage(e), e);
+            }
             throw new SQLException("postgres backend \"" + name + "\": batch of " + batch.size() + " from "
                     + batch.source() + " not written (" + state + "): " + e.getMessage(), state, e);
         } catch (RuntimeException e) {
@@ -175,6 +197,46 @@ public final class PostgresBackend implements Backend, StatsSource {
         } finally {
             pool.release(c, broken);
         }
+    }
+
+    /**
+     * Whether a COPY error means the server refuses the batch's content, so that a retry cannot
+     * succeed: class 22, data exception. Connection errors (08), shutdowns and cancels (57),
+     * serialization failures and deadlocks (40), insufficient resources (53), a missing table
+     * (42P01) may all succeed later.
+     */
+    static boolean refusesBatch(String sqlState) {
+        return sqlState != null && sqlState.startsWith("22");
+    }
+
+    /**
+     * The server's words on one line: message, detail and where (the COPY line and column, with
+     * the start of the value); the driver's message if the error did not come from the server.
+     */
+    static String serverMessage(SQLException e) {
+        ServerErrorMessage m = e instanceof PSQLException p ? p.getServerErrorMessage() : null;
+        String text;
+        if (m != null && m.getMessage() != null) {
+            StringBuilder sb = new StringBuilder(m.getMessage());
+            if (m.getDetail() != null) {
+                sb.append("; detail: ").append(m.getDetail());
+            }
+            if (m.getWhere() != null) {
+                sb.append("; where: ").append(m.getWhere());
+            }
+            text = sb.toString();
+        } else {
+            text = String.valueOf(e.getMessage());
+        }
+        if (text.length() > MAX_REASON_CHARS) {
+            text = text.substring(0, MAX_REASON_CHARS) + "…";
+        }
+        StringBuilder one = new StringBuilder(text.length());
+        for (int i = 0; i < text.length(); i++) {
+            char ch = text.charAt(i);
+            one.append(Character.isISOControl(ch) ? ' ' : ch);
+        }
+        return one.toString();
     }
 
     private static long copy(CopyManager copy, String sql, ByteBuf rows) throws SQLException {

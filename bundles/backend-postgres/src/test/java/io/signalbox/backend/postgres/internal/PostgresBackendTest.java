@@ -23,6 +23,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import io.signalbox.api.Batch;
+import io.signalbox.api.BatchRejectedException;
 import io.signalbox.api.Message;
 
 /** Against a real PostgreSQL started for this class (see {@link PostgresCluster}). */
@@ -49,10 +50,11 @@ class PostgresBackendTest {
     }
 
     /** A backend on fresh tables of its own. */
-    private PostgresBackend backend(String name) {
+    private PostgresBackend backend(String name, Object... more) {
         tableNo++;
         Map<String, Object> p = props("url", pg.url(), "user", pg.user(), "events.table", "ev" + tableNo,
                 "metrics.table", "me" + tableNo, "connect.timeout.seconds", 5);
+        p.putAll(props(more));
         PostgresBackend b = new PostgresBackend(name, Fixtures.settings(p));
         backends.add(b);
         return b;
@@ -186,6 +188,7 @@ class PostgresBackendTest {
             if (n == batches / 2) {
                 pg.stop();
                 attempts++;
+                // an ordinary SQLException (not BatchRejectedException): the channel retries
                 assertThatThrownBy(() -> b.write(batch)).isInstanceOf(SQLException.class)
                         .hasMessageContaining("not written");
                 failures++;
@@ -206,13 +209,92 @@ class PostgresBackendTest {
     }
 
     @Test
-    void aWriteToATableDroppedUnderneathFailsNamingTheTable() throws Exception {
+    void aWriteToATableDroppedUnderneathFailsRetryablyNamingTheTableAndTheRetryCreatesItAgain() throws Exception {
         PostgresBackend b = backend("dropped");
         b.write(new Batch("s", List.of(event("s", 1, null, null, null, "\"x\""))));
         try (Connection c = pg.connect("signalbox"); Statement s = c.createStatement()) {
             s.execute("DROP TABLE " + b.settings().eventsTable());
         }
-        assertThatThrownBy(() -> b.write(new Batch("s", List.of(event("s", 2, null, null, null, "\"y\"")))))
-                .isInstanceOf(SQLException.class).hasMessageContaining(b.settings().eventsTable());
+        Batch batch = new Batch("s", List.of(event("s", 2, null, null, null, "\"y\"")));
+        assertThatThrownBy(() -> b.write(batch))
+                .isInstanceOf(SQLException.class) // not BatchRejectedException: retried
+                .hasMessageContaining(b.settings().eventsTable())
+                .hasMessageContaining("42P01");
+        b.write(batch); // the channel's retry: the schema is checked again
+        assertThat(count(b.settings().eventsTable())).isEqualTo(1);
+    }
+
+    @Test
+    void aNumberJsonbCannotHoldRejectsTheBatchWithTheStateAndTheServersMessage() throws Exception {
+        PostgresBackend b = backend("overflow");
+        Batch bad = new Batch("svc", List.of(
+                event("svc", 1, null, null, null, "\"fine\""),
+                event("svc", 2, null, null, null, "1e999999")));
+
+        assertThatThrownBy(() -> b.write(bad))
+                .isInstanceOf(BatchRejectedException.class)
+                .hasMessageStartingWith("PostgreSQL refused the batch of 2 from svc (SQLSTATE 22")
+                .hasMessageContaining("COPY " + b.settings().eventsTable() + ", line 2, column data")
+                .hasMessageNotContaining("\n")
+                .hasCauseInstanceOf(SQLException.class);
+        assertThat(count(b.settings().eventsTable())).as("rolled back").isZero();
+        assertThat(b.stats()).containsEntry("signalbox_backend_postgres_failures_total{backend=\"overflow\"}", 1L);
+
+        b.write(new Batch("svc", List.of(event("svc", 3, null, null, null, "\"next\"")))); // the channel goes on
+        assertThat(count(b.settings().eventsTable())).isEqualTo(1);
+    }
+
+    @Test
+    void aColumnTheOperatorNarrowedRejectsTheBatchWithoutShowingThePassword() throws Exception {
+        tableNo++;
+        String ev = "narrow_ev" + tableNo;
+        String me = "narrow_me" + tableNo;
+        try (Connection c = pg.connect("signalbox"); Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE " + ev + " (ts timestamptz NOT NULL, src varchar(8) NOT NULL, type text NOT NULL, "
+                    + "tid text, sid text, pid text, ctx jsonb, data jsonb)");
+            s.execute("CREATE TABLE " + me + " (ts timestamptz NOT NULL, src text NOT NULL, name text NOT NULL, "
+                    + "value double precision NOT NULL, unit text, tags jsonb)");
+        }
+        PostgresBackend b = new PostgresBackend("narrow", Fixtures.settings(props("url", pg.url(), "user", pg.user(),
+                "password", "pw-n3ver-sh0wn", "events.table", ev, "metrics.table", me, "schema.create", false)));
+        backends.add(b);
+
+        b.write(new Batch("short", List.of(event("short", 1, null, null, null, "\"ok\""))));
+        assertThatThrownBy(() -> b.write(new Batch("a-much-longer-source",
+                List.of(event("a-much-longer-source", 2, null, null, null, "\"too long\"")))))
+                .isInstanceOf(BatchRejectedException.class)
+                .hasMessageContaining("SQLSTATE 22001")
+                .hasMessageContaining("character varying(8)")
+                .hasMessageNotContaining("pw-n3ver-sh0wn")
+                .hasMessageNotContaining(pg.url());
+        assertThat(count(ev)).isEqualTo(1);
+    }
+
+    @Test
+    void onlyDataExceptionsRefuseTheBatchEveryOtherStateIsRetried() {
+        for (String state : List.of("22001", "22003", "22P02", "22P05", "22021", "22007")) {
+            assertThat(PostgresBackend.refusesBatch(state)).as(state).isTrue();
+        }
+        for (String state : List.of("08006", "08001", "57P01", "57014", "40001", "40P01", "53100", "53200", "53300",
+                "42P01", "23502", "XX000")) {
+            assertThat(PostgresBackend.refusesBatch(state)).as(state).isFalse();
+        }
+        assertThat(PostgresBackend.refusesBatch(null)).isFalse();
+    }
+
+    @Test
+    void aConnectionTerminatedByTheServerStaysRetryable() throws Exception {
+        PostgresBackend b = backend("terminated");
+        b.write(new Batch("s", List.of(event("s", 1, null, null, null, "\"x\""))));
+        try (Connection c = pg.connect("signalbox"); Statement s = c.createStatement()) {
+            s.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    + "WHERE application_name = 'signalbox' AND pid <> pg_backend_pid()");
+        }
+        Batch batch = new Batch("s", List.of(event("s", 2, null, null, null, "\"y\"")));
+        assertThatThrownBy(() -> b.write(batch))
+                .isInstanceOf(SQLException.class) // not BatchRejectedException: retried
+                .satisfies(e -> assertThat(((SQLException) e).getSQLState()).matches("57P01|08.*"));
+        b.write(batch); // the channel's retry, on a fresh connection
+        assertThat(count(b.settings().eventsTable())).isEqualTo(2);
     }
 }
