@@ -21,6 +21,7 @@ import org.slf4j.LoggerFactory;
 
 import io.signalbox.api.Backend;
 import io.signalbox.api.Batch;
+import io.signalbox.api.BatchRejectedException;
 import io.signalbox.api.Message;
 import io.signalbox.api.MessageType;
 import io.signalbox.api.RateLimitedLog;
@@ -36,6 +37,7 @@ import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.cloudwatchlogs.CloudWatchLogsClient;
 import software.amazon.awssdk.services.cloudwatchlogs.CloudWatchLogsClientBuilder;
 import software.amazon.awssdk.services.cloudwatchlogs.model.InputLogEvent;
+import software.amazon.awssdk.services.cloudwatchlogs.model.InvalidParameterException;
 import software.amazon.awssdk.services.cloudwatchlogs.model.PutLogEventsRequest;
 import software.amazon.awssdk.services.cloudwatchlogs.model.PutLogEventsResponse;
 import software.amazon.awssdk.services.cloudwatchlogs.model.RejectedLogEventsInfo;
@@ -61,6 +63,14 @@ import software.amazon.awssdk.services.cloudwatchlogs.model.ResourceNotFoundExce
  *
  * <p>A missing group or stream (ResourceNotFoundException) is created if {@code create.group} /
  * {@code create.stream} allow it, then the call is repeated once.
+ *
+ * <p>The calls already respect every limit of the service, so an InvalidParameterException from
+ * PutLogEvents means the service refused the call's events themselves: sending them again cannot
+ * succeed, and the write throws {@link BatchRejectedException} (the routing channel dead-letters
+ * the batch) once the other streams' calls have finished, unless one of those failed for a
+ * reason worth retrying: then that failure is thrown and the batch retried. Everything else
+ * (a missing group or stream without auto-create, throttling, 5xx, unrecognised client, access
+ * denied, errors of CreateLogGroup/CreateLogStream) is an ordinary, retried exception.
  */
 public final class CloudWatchBackend implements Backend, StatsSource {
     private static final Logger LOG = LoggerFactory.getLogger(CloudWatchBackend.class);
@@ -228,6 +238,10 @@ public final class CloudWatchBackend implements Backend, StatsSource {
                     Exception cause = e.getCause() instanceof Exception ex ? ex : e;
                     if (failure == null) {
                         failure = cause;
+                    } else if (failure instanceof BatchRejectedException && !(cause instanceof BatchRejectedException)) {
+                        // a failure worth retrying wins: the batch is retried, not dead-lettered
+                        cause.addSuppressed(failure);
+                        failure = cause;
                     } else {
                         failure.addSuppressed(cause);
                     }
@@ -245,6 +259,9 @@ public final class CloudWatchBackend implements Backend, StatsSource {
         writes.increment();
         if (failure != null) {
             failures.increment();
+            if (failure instanceof BatchRejectedException rejection) {
+                throw withDelivered(rejection, plan, done, batch.size());
+            }
             if (!done.isEmpty()) {
                 partial = batch;
                 partialDone = done;
@@ -359,8 +376,32 @@ public final class CloudWatchBackend implements Backend, StatsSource {
         return messages;
     }
 
+    /**
+     * The rejection as thrown, or, if calls of the batch were acknowledged (before or beside the
+     * refused one), with how many messages were delivered, since the whole batch is dead-lettered.
+     */
+    private static BatchRejectedException withDelivered(BatchRejectedException rejection, List<StreamPlan> plan,
+            Map<String, Integer> done, int batchSize) {
+        long delivered = 0;
+        for (StreamPlan p : plan) {
+            int calls = done.getOrDefault(p.key(), 0);
+            for (int i = 0; i < calls; i++) {
+                delivered += p.chunks().get(i).size();
+            }
+        }
+        if (delivered == 0) {
+            return rejection;
+        }
+        BatchRejectedException e = new BatchRejectedException(rejection.getMessage() + " (" + delivered + " of the "
+                + batchSize + " messages of this batch had been delivered)", rejection.getCause());
+        for (Throwable s : rejection.getSuppressed()) {
+            e.addSuppressed(s);
+        }
+        return e;
+    }
+
     /** The stream's calls in order, skipping those acknowledged before; one call at a time. */
-    private void send(Target t, StreamPlan p, Map<String, Integer> done) {
+    private void send(Target t, StreamPlan p, Map<String, Integer> done) throws BatchRejectedException {
         String key = p.key();
         int next = done.getOrDefault(key, 0);
         for (int i = next; i < p.chunks().size(); i++) {
@@ -369,7 +410,7 @@ public final class CloudWatchBackend implements Backend, StatsSource {
         }
     }
 
-    private void put(Target t, StreamPlan p, Chunk c) {
+    private void put(Target t, StreamPlan p, Chunk c) throws BatchRejectedException {
         List<InputLogEvent> events = new ArrayList<>(c.size());
         for (int i = c.from(); i < c.to(); i++) {
             Message m = c.sorted().get(i);
@@ -396,7 +437,13 @@ public final class CloudWatchBackend implements Backend, StatsSource {
             }
             create(t, p);
             calls.increment();
-            response = t.client().putLogEvents(request);
+            try {
+                response = t.client().putLogEvents(request);
+            } catch (InvalidParameterException again) {
+                throw refused(p, c, again);
+            }
+        } catch (InvalidParameterException e) {
+            throw refused(p, c, e);
         }
         int rejectedCount = countRejected(p, c.size(), response.rejectedLogEventsInfo());
         messages.add(c.size() - rejectedCount);
@@ -404,6 +451,18 @@ public final class CloudWatchBackend implements Backend, StatsSource {
         if (LOG.isDebugEnabled()) {
             LOG.debug("CloudWatch {}: {} events, {} bytes to {}/{}", name, c.size(), c.bytes(), p.group(), p.stream());
         }
+    }
+
+    private static BatchRejectedException refused(StreamPlan p, Chunk c, InvalidParameterException e) {
+        String said = e.awsErrorDetails() != null && e.awsErrorDetails().errorMessage() != null
+                ? e.awsErrorDetails().errorMessage() : String.valueOf(e.getMessage());
+        StringBuilder one = new StringBuilder(Math.min(said.length(), 500));
+        for (int i = 0; i < said.length() && i < 500; i++) {
+            char ch = said.charAt(i);
+            one.append(Character.isISOControl(ch) ? ' ' : ch);
+        }
+        return new BatchRejectedException("CloudWatch Logs refused PutLogEvents of " + c.size() + " events to "
+                + p.group() + "/" + p.stream() + " (InvalidParameterException): " + one, e);
     }
 
     /** Creates the group (if allowed) and the stream (if allowed); "already exists" is fine. */

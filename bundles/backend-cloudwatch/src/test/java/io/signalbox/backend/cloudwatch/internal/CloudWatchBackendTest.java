@@ -16,8 +16,11 @@ import java.util.Random;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 import io.signalbox.api.Batch;
+import io.signalbox.api.BatchRejectedException;
 import io.signalbox.api.Message;
 import io.signalbox.api.MessageType;
 
@@ -218,6 +221,7 @@ class CloudWatchBackendTest {
         backend("create.group", false, "create.stream", false);
 
         assertThatThrownBy(() -> backend.write(new Batch("svc", List.of(message(now, 0)))))
+                .isNotInstanceOf(BatchRejectedException.class) // retried: someone may create it
                 .hasMessageContaining("\"signalbox\"").hasMessageContaining("\"svc\"")
                 .hasMessageContaining("does not exist");
         assertThat(endpoint.count("CreateLogStream")).isZero();
@@ -263,6 +267,105 @@ class CloudWatchBackendTest {
         assertThat(stat("failures_total{backend=\"cw\"}")).isEqualTo(1);
         assertThat(stat("batches_total{backend=\"cw\"}")).isEqualTo(1);
         assertThat(stat("messages_total{backend=\"cw\"}")).isEqualTo(25_000);
+    }
+
+    @Test
+    void invalidParameterFromPutLogEventsRejectsTheBatchWithTheServicesMessage() throws Exception {
+        endpoint.createGroup("signalbox", 0);
+        endpoint.createStream("signalbox", "svc");
+        backend();
+        endpoint.answerCalls.put(1, LogsEndpoint.Answer.INVALID);
+
+        assertThatThrownBy(() -> backend.write(new Batch("svc", List.of(message(now, 0), message(now, 1)))))
+                .isInstanceOf(BatchRejectedException.class)
+                .hasMessage("CloudWatch Logs refused PutLogEvents of 2 events to signalbox/svc (InvalidParameterException): "
+                        + "Log events in a single PutLogEvents request must be in chronological order.")
+                .hasMessageNotContaining("s3cr3t");
+        assertThat(endpoint.count("PutLogEvents")).as("not retried by the backend").isEqualTo(1);
+        assertThat(stat("failures_total{backend=\"cw\"}")).isEqualTo(1);
+
+        backend.write(new Batch("svc", List.of(message(now, 2)))); // the channel goes on with the next batch
+        assertThat(stored(endpoint.events("signalbox", "svc"))).containsExactly(message(now, 2).toString());
+    }
+
+    @Test
+    void anEventTheServiceRefusesAsEmptyRejectsTheBatch() {
+        backend();
+        Message empty = new Message("svc", now, MessageType.EVENT, null, null, null, "info", null, new byte[0]);
+
+        assertThatThrownBy(() -> backend.write(new Batch("svc", List.of(message(now, 0), empty))))
+                .isInstanceOf(BatchRejectedException.class)
+                .hasMessageContaining("too large or empty");
+    }
+
+    @Test
+    void aRejectionAfterAcknowledgedCallsSaysHowManyMessagesWereDelivered() throws Exception {
+        endpoint.createGroup("signalbox", 0);
+        endpoint.createStream("signalbox", "svc");
+        backend("max.events.per.call", 10);
+        endpoint.answerCalls.put(2, LogsEndpoint.Answer.INVALID);
+        List<Message> messages = new ArrayList<>();
+        for (int i = 0; i < 25; i++) {
+            messages.add(message(now - 25 + i, i));
+        }
+
+        assertThatThrownBy(() -> backend.write(new Batch("svc", messages)))
+                .isInstanceOf(BatchRejectedException.class)
+                .hasMessageEndingWith("(10 of the 25 messages of this batch had been delivered)");
+        assertThat(endpoint.events("signalbox", "svc")).hasSize(10);
+        assertThat(endpoint.count("PutLogEvents")).as("the rest of the stream is not sent").isEqualTo(2);
+    }
+
+    @ParameterizedTest
+    @CsvSource({
+        "400, ThrottlingException, Rate exceeded",
+        "500, ServiceUnavailableException, The server failed to fulfill the request",
+        "503, InternalFailure, internal error",
+        "400, UnrecognizedClientException, The security token included in the request is invalid.",
+        "400, AccessDeniedException, User is not authorized to perform: logs:PutLogEvents"})
+    void throttlingServerErrorsAndCredentialProblemsStayRetryable(int status, String type, String text) throws Exception {
+        endpoint.createGroup("signalbox", 0);
+        endpoint.createStream("signalbox", "svc");
+        backend();
+        endpoint.answerCalls.put(1, new LogsEndpoint.Answer(status, type, text));
+        Batch batch = new Batch("svc", List.of(message(now, 0)));
+
+        assertThatThrownBy(() -> backend.write(batch))
+                .isNotInstanceOf(BatchRejectedException.class)
+                .hasMessageContaining(text);
+        backend.write(batch); // the channel's retry
+        assertThat(endpoint.events("signalbox", "svc")).hasSize(1);
+    }
+
+    @Test
+    void aStreamFailingForAReasonWorthRetryingWinsOverAnotherStreamsRejection() throws Exception {
+        endpoint.createGroup("signalbox", 0);
+        endpoint.createStream("signalbox", "svc/event");
+        endpoint.createStream("signalbox", "svc/metric");
+        endpoint.createStream("signalbox", "svc/span");
+        backend("log.stream.template", "{source}/{type}");
+        endpoint.answerStreams.put("svc/metric", LogsEndpoint.Answer.INVALID);
+        endpoint.answerStreams.put("svc/span", new LogsEndpoint.Answer(500, "ServiceUnavailableException", "busy"));
+        List<Message> messages = new ArrayList<>();
+        MessageType[] types = {MessageType.EVENT, MessageType.METRIC, MessageType.SPAN};
+        for (int i = 0; i < 30; i++) {
+            messages.add(message("svc", types[i % 3], now - 30 + i, i, 0));
+        }
+        Batch batch = new Batch("svc", messages);
+
+        assertThatThrownBy(() -> backend.write(batch))
+                .isNotInstanceOf(BatchRejectedException.class)
+                .hasMessageContaining("busy")
+                .satisfies(e -> assertThat(e.getSuppressed()).hasAtLeastOneElementOfType(BatchRejectedException.class));
+
+        endpoint.answerStreams.remove("svc/span");
+        assertThatThrownBy(() -> backend.write(batch)) // the channel's retry: only the refusal is left
+                .isInstanceOf(BatchRejectedException.class)
+                .hasMessageContaining("signalbox/svc/metric")
+                .hasMessageEndingWith("(20 of the 30 messages of this batch had been delivered)");
+        assertThat(endpoint.events("signalbox", "svc/event")).hasSize(10);
+        assertThat(endpoint.events("signalbox", "svc/span")).hasSize(10);
+        assertThat(endpoint.events("signalbox", "svc/metric")).isEmpty();
     }
 
     @Test

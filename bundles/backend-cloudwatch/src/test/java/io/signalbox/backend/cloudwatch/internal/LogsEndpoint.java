@@ -42,6 +42,12 @@ final class LogsEndpoint implements AutoCloseable {
     record Event(long timestamp, String message) {
     }
 
+    /** An error answer injected in place of PutLogEvents' normal one. */
+    record Answer(int status, String type, String message) {
+        static final Answer INVALID = new Answer(400, "InvalidParameterException",
+                "Log events in a single PutLogEvents request must be in chronological order.");
+    }
+
     /** One PutLogEvents call as received. */
     record Call(String group, String stream, int events, long bytes, long firstTs, long lastTs) {
     }
@@ -62,6 +68,10 @@ final class LogsEndpoint implements AutoCloseable {
     final AtomicInteger maxInFlightPerStream = new AtomicInteger();
     /** PutLogEvents calls to answer with HTTP 500 ServiceUnavailableException: call numbers (1-based). */
     final List<Integer> failCalls = new CopyOnWriteArrayList<>();
+    /** PutLogEvents calls to answer with an injected error: call number (1-based) → answer. */
+    final Map<Integer, Answer> answerCalls = new ConcurrentHashMap<>();
+    /** PutLogEvents calls to a stream (by name) to answer with an injected error, until removed. */
+    final Map<String, Answer> answerStreams = new ConcurrentHashMap<>();
     private final AtomicInteger putCount = new AtomicInteger();
     /** If > 1: each PutLogEvents waits (up to 5 s) until this many are in flight at once. */
     volatile int gather;
@@ -166,6 +176,11 @@ final class LogsEndpoint implements AutoCloseable {
             int n = putCount.incrementAndGet();
             if (failCalls.contains(n)) {
                 error(ex, 500, "ServiceUnavailableException", "injected failure of call " + n);
+                return;
+            }
+            Answer answer = answerCalls.containsKey(n) ? answerCalls.get(n) : answerStreams.get(stream);
+            if (answer != null) {
+                error(ex, answer.status(), answer.type(), answer.message());
                 return;
             }
             if (!groups.containsKey(group)) {
