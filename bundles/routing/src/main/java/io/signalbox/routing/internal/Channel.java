@@ -3,7 +3,10 @@ package io.signalbox.routing.internal;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.Condition;
@@ -14,92 +17,170 @@ import org.slf4j.LoggerFactory;
 
 import io.signalbox.api.Backend;
 import io.signalbox.api.Batch;
+import io.signalbox.api.BatchRejectedException;
 import io.signalbox.api.LogLimiter;
 
 /**
- * The delivery channel of one backend name: an in-memory FIFO of batch parts, a disk
- * {@link Spool}, and one worker thread that writes them, in order, to the backend currently
- * bound under that name.
+ * The delivery channel of one backend name: a bounded in-memory FIFO of batch parts, a disk
+ * {@link Spool}, a circuit breaker, and two threads of its own.
  *
- * <p>Fast path: while a backend is bound and the spool is empty, batches go from the queue to
- * the backend and never touch the disk. While no backend of that name is bound (not deployed
- * yet, removed, being replaced), the worker moves the queued batches to the spool and runs
- * their callbacks once they are in it, so an absent backend does not hold correlation's
- * in-flight capacity. When a backend arrives the spool is replayed in order before anything
- * queued after it. A failed write is retried forever with exponential back-off; the next batch
- * is not written before the previous one succeeded, so order is kept. The queue is not bounded
- * here: the producer (correlation) bounds what is in flight through the {@code delivered}
- * callbacks. If the spool cannot be written (disk full), batches wait in memory as before.
+ * <p>The <b>writer</b> writes batches, in order, to the backend bound under the name. A failed
+ * write is retried with exponential back-off and jitter; {@code breaker.failures} consecutive
+ * failures open the breaker, and after {@code breaker.open.ms} one probe write is let through
+ * (half-open): success closes it, failure opens it again. A write that throws
+ * {@link BatchRejectedException} is not retried: its messages go to the {@link DeadLetters} file
+ * with the reason.
  *
- * <p>One lock per channel, taken once per batch by the producer and twice per write by the
- * worker; never per message. The spool is used by the worker thread only.
+ * <p>The <b>spooler</b> moves queued batches to the disk spool and runs their callbacks once they
+ * are in it, so a sick backend never holds more of correlation's in-flight capacity than its
+ * bound, and other backends keep flowing. It does so while no backend is bound, while the
+ * breaker is open, and whenever more than {@code channel.queue.messages} are queued (a slow
+ * backend). The writer replays the spool, oldest first, before anything queued after it; after
+ * an outage (absent backend, open breaker) at most {@code replay.rate} messages per second.
+ *
+ * <p>Order: the batch the writer has taken from the head of the queue ({@code head}) stays
+ * reserved until it is written or dead-lettered; the spooler moves only batches behind it. So
+ * the order of delivery is always head, then the spool, then the rest of the queue.
+ *
+ * <p>Shutdown: {@link #beginDrain} stops taking batches; the writer delivers what is queued while
+ * the backend is healthy and the spool is empty (a non-empty spool is left for the next start,
+ * and the queue behind it is spooled); {@link #stop} then appends whatever is still in memory to
+ * the spool. Only a batch whose write was still running at {@code stop} can be written twice
+ * (it is spooled as well); if it is spooled behind newer batches it is replayed after them.
+ *
+ * <p>One lock per channel, taken once per batch by the producer and a few times per batch by the
+ * threads; never per message. The lock is never held while the spool or the backend is used.
  */
 final class Channel {
     private static final Logger LOG = LoggerFactory.getLogger(Channel.class);
 
-    /** Retry timing, read at every failure so a configuration change applies at once. */
-    interface RetryPolicy {
+    /** Live settings, read whenever they are needed, so a configuration change applies at once. */
+    interface Policy {
         long initialMillis();
 
         long maxMillis();
+
+        /** Consecutive failed writes that open the breaker. */
+        default int breakerFailures() {
+            return 5;
+        }
+
+        /** How long the breaker stays open before one probe. */
+        default long breakerOpenMillis() {
+            return 10_000;
+        }
+
+        /** Messages queued in memory above which batches go to the spool. */
+        default long queueMessages() {
+            return 2_000;
+        }
+
+        /** Messages per second replayed from the spool after an outage; 0 = no limit. */
+        default long replayRate() {
+            return 20_000;
+        }
     }
 
-    private record Entry(Batch batch, Completion completion) {
+    /** State of the breaker, with the value of the {@code signalbox_backend_breaker_state} gauge. */
+    enum Breaker {
+        CLOSED, HALF_OPEN, OPEN
     }
 
-    /** Most batches moved to the spool per turn of the worker (the lock is not held meanwhile). */
+    /** A queued batch part. Identity matters: the same batch may be queued twice. */
+    private static final class Entry {
+        final Batch batch;
+        final Completion completion;
+
+        Entry(Batch batch, Completion completion) {
+            this.batch = batch;
+            this.completion = completion;
+        }
+    }
+
+    /** Most batches moved to the spool per turn of the spooler (the lock is not held meanwhile). */
     private static final int SPOOL_CHUNK = 256;
     private static final long SPOOL_RETRY_NANOS = TimeUnit.SECONDS.toNanos(1);
+    /** How often the spooler wakes to fsync the spool when {@code spool.fsync=interval}. */
+    private static final long IDLE_WAKE_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
 
     private final String name;
-    private final RetryPolicy retry;
+    private final Policy policy;
     private final ReentrantLock lock = new ReentrantLock();
+    /** Writer and waiters ({@link #awaitDrained}, {@link #awaitNotWritingWith}). */
     private final Condition changed = lock.newCondition();
+    /** Spooler only, signalled when batches may have to go to disk (not on every enqueue). */
+    private final Condition spoolWork = lock.newCondition();
     private final ArrayDeque<Entry> queue = new ArrayDeque<>();
     private final LongAdder routed = new LongAdder();
     private final LongAdder failures = new LongAdder();
     private final LongAdder written = new LongAdder();
+    private final LongAdder writeNanos = new LongAdder();
+    private final LongAdder spooledMessages = new LongAdder();
+    private final LongAdder replayedMessages = new LongAdder();
+    private final LongAdder breakerOpened = new LongAdder();
     private final LogLimiter failureLog = new LogLimiter();
     private final LogLimiter spoolLog = new LogLimiter();
     private final Path spoolDir;
     private final Spool.Limits spoolLimits;
-    private final Thread worker;
-    /** Worker thread only (gauges read it through a volatile). */
+    private final DeadLetters deadLetters;
+    private final Thread writer;
+    private final Thread spooler;
+    /** Set once by the first thread that needs it; {@code null} if there is none or it broke. */
     private volatile Spool spool;
-    /** Worker thread only: no spool append before this time after one failed. */
-    private long spoolRetryAt;
-    private boolean spoolFailed;
+    private boolean spoolOpened;
 
     // guarded by lock
     private Backend backend;
     private Backend writingWith;
+    /** The queue's head while the writer has it (reserved until written). */
+    private Entry head;
     private boolean draining;
     private boolean stopped;
+    private boolean writerDone;
+    private boolean spoolFailed;
+    private long spoolRetryAt;
+    /** The spooler is appending batches it took from the queue (not yet removed). */
+    private boolean spooling;
+    private Breaker breaker = Breaker.CLOSED;
+    private long breakerOpenUntil;
+    private int consecutiveFailures;
+    /** Replay throttled: set by an outage, cleared when the spool is empty again. */
+    private boolean recovering;
     // written under lock, read without for the gauges
     private volatile long queuedMessages;
     private volatile int queuedBatches;
     private volatile boolean hasBackend;
+    private volatile Breaker breakerState = Breaker.CLOSED;
 
-    Channel(String name, RetryPolicy retry) {
-        this(name, retry, null, null);
+    Channel(String name, Policy policy) {
+        this(name, policy, null, null, null);
     }
 
     /**
-     * @param spoolDir    the directory of this backend's spool, or {@code null} for none
-     *                    (batches for an absent backend then wait in memory)
-     * @param spoolLimits its bounds
+     * @param spoolDir      the directory of this backend's spool, or {@code null} for none
+     *                      (batches then wait in memory, and the queue is not bounded here)
+     * @param spoolLimits   its bounds and fsync policy
+     * @param deadLetterDir the directory of this backend's dead-letter files, or {@code null} for
+     *                      none (a rejected batch is then logged with its reason and dropped)
      */
-    Channel(String name, RetryPolicy retry, Path spoolDir, Spool.Limits spoolLimits) {
+    Channel(String name, Policy policy, Path spoolDir, Spool.Limits spoolLimits, Path deadLetterDir) {
         this.name = name;
-        this.retry = retry;
+        this.policy = policy;
         this.spoolDir = spoolDir;
         this.spoolLimits = spoolLimits;
-        this.worker = new Thread(this::work, "signalbox-channel-" + name);
-        this.worker.setDaemon(true);
+        this.deadLetters = new DeadLetters(name, deadLetterDir);
+        this.writer = new Thread(this::writeLoop, "signalbox-channel-" + name);
+        this.writer.setDaemon(true);
+        this.spooler = new Thread(this::spoolLoop, "signalbox-spooler-" + name);
+        this.spooler.setDaemon(true);
     }
 
     void start() {
-        worker.start();
+        openSpool();
+        writer.start();
+        if (spool != null) {
+            spooler.start();
+        }
     }
 
     String name() {
@@ -107,9 +188,10 @@ final class Channel {
     }
 
     /**
-     * Queues one batch part; {@code completion.partDone()} runs once the backend wrote it.
+     * Queues one batch part; {@code completion.partDone()} runs once the backend wrote it, it
+     * was dead-lettered, or it is in the spool.
      *
-     * @return {@code false} if the channel is stopped and did not take the batch
+     * @return {@code false} if the channel is stopping and did not take the batch
      */
     boolean enqueue(Batch batch, Completion completion) {
         int n = batch.size();
@@ -122,6 +204,7 @@ final class Channel {
             queuedMessages += n;
             queuedBatches++;
             changed.signal();
+            signalSpooler();
         } finally {
             lock.unlock();
         }
@@ -129,13 +212,19 @@ final class Channel {
         return true;
     }
 
-    /** Binds a backend (replacing any other); waiting batches start flowing to it. */
+    /** Binds a backend (replacing any other) with a closed breaker; waiting batches start flowing to it. */
     void attach(Backend b) {
         lock.lock();
         try {
             backend = b;
             hasBackend = b != null;
+            if (b != null) {
+                closeBreaker();
+            } else {
+                recovering = true;
+            }
             changed.signalAll();
+            signalSpooler();
         } finally {
             lock.unlock();
         }
@@ -151,7 +240,13 @@ final class Channel {
             if (backend == gone) {
                 backend = replacement;
                 hasBackend = replacement != null;
+                if (replacement != null) {
+                    closeBreaker();
+                } else {
+                    recovering = true;
+                }
                 changed.signalAll();
+                signalSpooler();
             }
         } finally {
             lock.unlock();
@@ -164,7 +259,7 @@ final class Channel {
      * @return {@code true} if none is in progress any more
      */
     boolean awaitNotWritingWith(Backend b, long timeoutMillis) {
-        if (Thread.currentThread() == worker) {
+        if (Thread.currentThread() == writer) {
             return true; // the backend unregistered itself from inside write(): nothing to wait for
         }
         long remaining = TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
@@ -186,43 +281,115 @@ final class Channel {
     }
 
     /**
-     * Stops taking batches; the worker ends once the spool and the queue are written, or, with
-     * no backend bound, once the queue is in the spool.
+     * Stops taking batches. The writer delivers what is queued while it can (backend bound,
+     * breaker closed, spool empty); the spooler moves the rest to the spool.
      */
     void beginDrain() {
         lock.lock();
         try {
             draining = true;
             changed.signalAll();
+            spoolWork.signal();
         } finally {
             lock.unlock();
         }
     }
 
-    /** Waits for the worker to end, until {@code deadlineNanos} ({@link System#nanoTime()} based). */
+    /**
+     * Waits until the writer has nothing more to deliver and the queue is empty (written or
+     * spooled), until {@code deadlineNanos} ({@link System#nanoTime()} based).
+     */
     boolean awaitDrained(long deadlineNanos) {
-        long remaining = deadlineNanos - System.nanoTime();
+        lock.lock();
         try {
-            if (remaining > 0) {
-                TimeUnit.NANOSECONDS.timedJoin(worker, remaining);
+            while (!(writerDone && (queue.isEmpty() || spool == null))) {
+                long remaining = deadlineNanos - System.nanoTime();
+                if (remaining <= 0) {
+                    return false;
+                }
+                changed.awaitNanos(remaining);
             }
+            return true;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+            return false;
+        } finally {
+            lock.unlock();
         }
-        return !worker.isAlive();
     }
 
-    /** Ends the worker now, interrupting a write in progress; what is queued stays undelivered. */
-    void stop() {
+    /**
+     * Ends both threads and appends what is still queued (including a batch whose write is
+     * still running) to the spool, then closes it.
+     *
+     * @return the messages that could not be spooled either (no spool, or it failed)
+     */
+    long stop() {
         lock.lock();
         try {
             stopped = true;
             changed.signalAll();
+            spoolWork.signal();
         } finally {
             lock.unlock();
         }
-        worker.interrupt();
+        // never interrupted: an interrupt during a spool read or write would close the spool's files.
+        // A writer stuck in a backend's write is left behind; its batch is spooled below as well.
+        join(writer);
+        join(spooler);
+        List<Entry> left;
+        lock.lock();
+        try {
+            left = new ArrayList<>(queue);
+            queue.clear();
+            head = null;
+            queuedMessages = 0;
+            queuedBatches = 0;
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        long unspooled = 0;
+        if (!left.isEmpty()) {
+            long messages = 0;
+            for (Entry e : left) {
+                messages += e.batch.size();
+            }
+            int done = appendToSpool(left);
+            long spooled = 0;
+            for (int i = 0; i < done; i++) {
+                spooled += left.get(i).batch.size();
+                left.get(i).completion.partDone();
+            }
+            unspooled = messages - spooled;
+            if (done > 0) {
+                LOG.info("backend {}: {} messages still queued at shutdown went to its spool (replayed at the next start)",
+                        name, spooled);
+            }
+            if (unspooled > 0) {
+                LOG.error("backend {}: {} messages queued at shutdown could not be spooled and are lost", name, unspooled);
+            }
+        }
+        deadLetters.close();
+        closeSpool();
+        return unspooled;
     }
+
+    private static void join(Thread t) {
+        if (!t.isAlive()) {
+            return;
+        }
+        try {
+            t.join(TimeUnit.SECONDS.toMillis(5));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (t.isAlive()) {
+            LOG.warn("{} did not end within 5 s; what it holds is spooled and may be written twice", t.getName());
+        }
+    }
+
+    // --- gauges ----------------------------------------------------------------------------
 
     long queuedMessages() {
         return queuedMessages;
@@ -234,6 +401,14 @@ final class Channel {
 
     boolean waitingForBackend() {
         return !hasBackend;
+    }
+
+    Breaker breaker() {
+        return breakerState;
+    }
+
+    long breakerOpenedCount() {
+        return breakerOpened.sum();
     }
 
     long spoolBytes() {
@@ -256,6 +431,18 @@ final class Channel {
         return sp == null ? 0 : sp.corruptRecords();
     }
 
+    long spooledMessages() {
+        return spooledMessages.sum();
+    }
+
+    long replayedMessages() {
+        return replayedMessages.sum();
+    }
+
+    long deadLetteredMessages() {
+        return deadLetters.messages();
+    }
+
     long routedMessages() {
         return routed.sum();
     }
@@ -268,104 +455,83 @@ final class Channel {
         return written.sum();
     }
 
-    // --- worker --------------------------------------------------------------------------
+    /** Total seconds spent in successful writes (with {@link #batchesWritten()}: the mean latency). */
+    double writeSeconds() {
+        return writeNanos.sum() / 1e9;
+    }
 
-    private void work() {
-        openSpool();
+    // --- writer ----------------------------------------------------------------------------
+
+    /** What the writer does next: write {@code entry}, or replay the spool if it is null. */
+    private record Turn(Backend backend, Entry entry, boolean probe) {
+    }
+
+    private void writeLoop() {
         int attempt = 0;
+        long replayTokens = 0;
+        long replayClock = System.nanoTime();
         try {
             while (true) {
-                Entry entry = null;
-                Entry[] toSpool = null;
-                boolean replay = false;
-                Backend b;
-                lock.lock();
-                try {
-                    while (true) {
-                        if (stopped) {
-                            return;
-                        }
-                        if (backend != null) {
-                            if (spool != null && !spool.isEmpty()) {
-                                replay = true;
-                                break;
-                            }
-                            if (!queue.isEmpty()) {
-                                break;
-                            }
-                        } else if (!queue.isEmpty() && spool != null) {
-                            long wait = spoolFailed ? spoolRetryAt - System.nanoTime() : 0;
-                            if (wait <= 0) {
-                                toSpool = headOfQueue();
-                                break;
-                            }
-                            changed.awaitNanos(wait);
-                            continue;
-                        }
-                        if (draining) {
-                            return; // nothing more this channel can deliver
-                        }
-                        changed.await();
-                    }
-                    b = backend;
-                    if (toSpool == null) {
-                        entry = replay ? null : queue.peekFirst();
-                        writingWith = b;
-                    }
-                } finally {
-                    lock.unlock();
-                }
-
-                if (toSpool != null) {
-                    moveToSpool(toSpool);
-                    continue;
+                Turn turn = nextTurn();
+                if (turn == null) {
+                    return;
                 }
                 Spool.Record record = null;
                 Batch batch;
-                if (replay) {
+                if (turn.entry() != null) {
+                    batch = turn.entry().batch;
+                } else {
                     record = peekSpool();
                     if (record == null) {
                         notWriting();
                         continue;
                     }
                     batch = record.batch();
-                } else {
-                    batch = entry.batch();
+                    if (throttled()) {
+                        // token bucket: one token per message, refilled at replay.rate, at most one second's worth
+                        long rate = policy.replayRate();
+                        long now = System.nanoTime();
+                        replayTokens = Math.min(rate, replayTokens + (now - replayClock) * rate / 1_000_000_000L);
+                        replayClock = now;
+                        if (replayTokens < batch.size() && replayTokens < rate) {
+                            long waitNanos = (Math.min(batch.size(), rate) - replayTokens) * 1_000_000_000L / rate;
+                            notWriting();
+                            pause(waitNanos);
+                            continue;
+                        }
+                        replayTokens -= batch.size();
+                    }
                 }
 
-                Throwable failure = write(b, batch);
+                long started = System.nanoTime();
+                Throwable failure = write(turn.backend(), batch);
+                long took = System.nanoTime() - started;
+
+                if (failure instanceof BatchRejectedException rejected) {
+                    try {
+                        deadLetters.write(batch, rejected.getMessage());
+                        failure = null;
+                    } catch (IOException e) {
+                        e.addSuppressed(rejected);
+                        failure = e; // kept and retried: never dropped because the dead-letter file failed
+                    }
+                } else if (failure == null) {
+                    writeNanos.add(took);
+                    written.increment();
+                }
 
                 if (failure == null) {
                     attempt = 0;
-                    if (replay) {
-                        notWriting();
-                        advanceSpool(record);
-                        written.increment();
-                        continue;
+                    if (!done(turn, record)) {
+                        return;
                     }
-                    lock.lock();
-                    try {
-                        writingWith = null;
-                        queue.pollFirst();
-                        queuedMessages -= entry.batch().size();
-                        queuedBatches--;
-                        changed.signalAll();
-                    } finally {
-                        lock.unlock();
-                    }
-                    written.increment();
-                    entry.completion().partDone();
                 } else {
                     failures.increment();
-                    long delay = backoffMillis(attempt++);
-                    long suppressed = failureLog.permit(1);
-                    if (suppressed >= 0) {
-                        LOG.warn("backend {}: writing a batch of {} messages{} failed (attempt {}), retrying in {} ms "
-                                + "({} more failures not logged in the last {} s): {}", name, batch.size(),
-                                replay ? " from the spool" : "", attempt, delay, suppressed,
-                                LogLimiter.DEFAULT_INTERVAL_SECONDS, failure.toString(), failure);
+                    long delay = jitter(backoffMillis(attempt++));
+                    boolean opened = failed(turn, batch, attempt, delay, failure);
+                    if (!opened) {
+                        backOff(turn.backend(), delay);
                     }
-                    backOff(b, delay);
                 }
             }
         } catch (InterruptedException e) {
@@ -374,91 +540,185 @@ final class Channel {
             lock.lock();
             try {
                 writingWith = null;
+                writerDone = true;
+                head = null; // the spooler takes it, in its place at the front of the queue
                 changed.signalAll();
+                spoolWork.signal();
             } finally {
                 lock.unlock();
             }
-            closeSpool();
         }
     }
 
-    /** Called with the lock held: the first queued entries, which only this worker removes. */
-    private Entry[] headOfQueue() {
-        int n = Math.min(queue.size(), SPOOL_CHUNK);
-        Entry[] out = new Entry[n];
-        Iterator<Entry> it = queue.iterator();
-        for (int i = 0; i < n; i++) {
-            out[i] = it.next();
+    /** Waits for something to write; {@code null} when the writer is done. */
+    private Turn nextTurn() throws InterruptedException {
+        lock.lock();
+        try {
+            while (true) {
+                if (stopped) {
+                    return null;
+                }
+                Backend b = backend;
+                long now = System.nanoTime();
+                boolean open = breaker == Breaker.OPEN && now - breakerOpenUntil < 0;
+                boolean spoolHasRecords = spool != null && !spool.isEmpty();
+                if (draining) {
+                    // deliver what is in memory while the backend is healthy; a spool waits for the next start
+                    boolean nothingToDo = head == null && (queue.isEmpty() || spoolHasRecords);
+                    if (b == null || open || nothingToDo) {
+                        return null;
+                    }
+                }
+                if (b != null && !open) {
+                    boolean probe = breaker == Breaker.OPEN;
+                    if (head != null) {
+                        writingWith = b;
+                        return startProbe(new Turn(b, head, probe));
+                    }
+                    if (spooling) {
+                        changed.await(); // the front of the queue is on its way to the spool: it comes first
+                        continue;
+                    }
+                    if (spoolHasRecords && !draining) {
+                        writingWith = b;
+                        return startProbe(new Turn(b, null, probe));
+                    }
+                    if (!queue.isEmpty()) {
+                        head = queue.peekFirst();
+                        writingWith = b;
+                        return startProbe(new Turn(b, head, probe));
+                    }
+                    if (!spoolHasRecords) {
+                        recovering = false;
+                    }
+                }
+                if (head != null && (b == null || open) && spool != null && !spooling && spool.isEmpty()) {
+                    // nothing spooled behind it yet: release it, so it goes to the spool first, in order
+                    head = null;
+                    signalSpooler();
+                }
+                if (open) {
+                    changed.awaitNanos(breakerOpenUntil - now);
+                } else {
+                    changed.await();
+                }
+            }
+        } finally {
+            lock.unlock();
         }
-        return out;
+    }
+
+    /** Called with the lock held. */
+    private Turn startProbe(Turn t) {
+        if (t.probe()) {
+            breaker = Breaker.HALF_OPEN;
+            breakerState = Breaker.HALF_OPEN;
+            LOG.info("backend {}: circuit breaker half-open, probing with one batch", name);
+        }
+        return t;
+    }
+
+    private boolean throttled() {
+        lock.lock();
+        try {
+            return recovering && policy.replayRate() > 0;
+        } finally {
+            lock.unlock();
+        }
     }
 
     /**
-     * Appends queued entries to the spool in order, then removes them from the queue and runs
-     * their callbacks. On a failure the rest stay queued (in memory) and the spool is tried
-     * again a second later.
+     * The batch of {@code turn} is written (or dead-lettered): consume it and close the breaker.
+     *
+     * @return {@code false} if the channel was stopped meanwhile (what it held is spooled by stop)
      */
-    private void moveToSpool(Entry[] entries) {
-        int done = 0;
-        IOException failure = null;
-        for (Entry e : entries) {
-            try {
-                spool.append(e.batch());
-                done++;
-            } catch (IOException ex) {
-                failure = ex;
-                break;
-            }
-        }
-        long messages = 0;
-        for (int i = 0; i < done; i++) {
-            messages += entries[i].batch().size();
-        }
+    private boolean done(Turn turn, Spool.Record record) {
+        Entry entry = turn.entry();
         lock.lock();
         try {
-            for (int i = 0; i < done; i++) {
-                queue.pollFirst();
+            writingWith = null;
+            if (stopped) {
+                changed.signalAll();
+                return false;
             }
-            queuedMessages -= messages;
-            queuedBatches -= done;
-            spoolFailed = failure != null;
-            spoolRetryAt = System.nanoTime() + SPOOL_RETRY_NANOS;
+            if (breaker != Breaker.CLOSED) {
+                LOG.info("backend {}: circuit breaker closed, the probe succeeded; {} spooled messages are replayed "
+                        + "first{}", name, spoolMessages(), policy.replayRate() > 0
+                                ? " at up to " + policy.replayRate() + " messages/s" : "");
+                closeBreaker();
+            }
+            consecutiveFailures = 0;
+            if (entry != null) {
+                queue.removeFirstOccurrence(entry);
+                head = null;
+                queuedMessages -= entry.batch.size();
+                queuedBatches--;
+            }
             changed.signalAll();
         } finally {
             lock.unlock();
         }
-        for (int i = 0; i < done; i++) {
-            entries[i].completion().partDone();
+        if (entry != null) {
+            entry.completion.partDone();
+        } else {
+            advanceSpool(record);
+            replayedMessages.add(record.batch().size());
         }
-        if (failure != null) {
-            long suppressed = spoolLog.permit(1);
+        return true;
+    }
+
+    /**
+     * Counts a failure against the breaker and logs it.
+     *
+     * @return whether the breaker is open now (no back-off: the writer waits for the probe time)
+     */
+    private boolean failed(Turn turn, Batch batch, int attempt, long delay, Throwable failure) {
+        boolean opened = false;
+        int consecutive;
+        lock.lock();
+        try {
+            writingWith = null;
+            consecutive = ++consecutiveFailures;
+            if (breaker == Breaker.HALF_OPEN || (breaker == Breaker.CLOSED && consecutive >= policy.breakerFailures())) {
+                breakerOpenUntil = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(jitter(policy.breakerOpenMillis()));
+                if (breaker == Breaker.CLOSED) {
+                    breakerOpened.increment();
+                    LOG.warn("backend {}: circuit breaker open after {} consecutive failed writes; batches for it go to "
+                            + "its spool, next probe in {} ms; last failure: {}", name, consecutive,
+                            policy.breakerOpenMillis(), failure.toString());
+                } else {
+                    LOG.warn("backend {}: circuit breaker open again, the probe failed: {}", name, failure.toString());
+                }
+                breaker = Breaker.OPEN;
+                breakerState = Breaker.OPEN;
+                recovering = true;
+                opened = true;
+                if (head != null && spool != null && !spooling && spool.isEmpty()) {
+                    head = null; // nothing spooled behind it: it goes to the spool first, in order
+                }
+            }
+            changed.signalAll();
+            signalSpooler(); // the spooler moves the queue while the breaker is open
+        } finally {
+            lock.unlock();
+        }
+        if (!opened) {
+            long suppressed = failureLog.permit(1);
             if (suppressed >= 0) {
-                LOG.error("backend {} is absent and its spool {} cannot be written ({} more failures not logged in "
-                        + "the last {} s); {} messages wait in memory: {}", name, spoolDir, suppressed,
-                        LogLimiter.DEFAULT_INTERVAL_SECONDS, queuedMessages, failure.toString(), failure);
+                LOG.warn("backend {}: writing a batch of {} messages{} failed (attempt {}), retrying in {} ms "
+                        + "({} more failures not logged in the last {} s): {}", name, batch.size(),
+                        turn.entry() == null ? " from the spool" : "", attempt, delay, suppressed,
+                        LogLimiter.DEFAULT_INTERVAL_SECONDS, failure.toString(), failure);
             }
         }
+        return opened;
     }
 
-    private Spool.Record peekSpool() {
-        try {
-            return spool.peek();
-        } catch (IOException e) {
-            LOG.error("backend {}: the spool {} cannot be read; its contents are kept on disk and not replayed "
-                    + "until the next start: {}", name, spoolDir, e.toString(), e);
-            closeSpool();
-            spool = null;
-            return null;
-        }
-    }
-
-    private void advanceSpool(Spool.Record record) {
-        try {
-            spool.advance(record);
-        } catch (IOException e) {
-            LOG.error("backend {}: a replayed spool record could not be marked delivered in {}; it may be replayed "
-                    + "again after a restart: {}", name, spoolDir, e.toString(), e);
-        }
+    /** Called with the lock held. */
+    private void closeBreaker() {
+        breaker = Breaker.CLOSED;
+        breakerState = Breaker.CLOSED;
+        consecutiveFailures = 0;
     }
 
     private void notWriting() {
@@ -471,27 +731,29 @@ final class Channel {
         }
     }
 
-    private void openSpool() {
-        if (spoolDir == null) {
-            return;
-        }
+    /** Sleeps {@code nanos}, ending early when stopped or draining. */
+    private void pause(long nanos) throws InterruptedException {
+        long remaining = nanos;
+        lock.lock();
         try {
-            spool = Spool.open(name, spoolDir, spoolLimits);
-        } catch (IOException | RuntimeException e) {
-            LOG.error("backend {}: the spool {} cannot be opened; batches for this backend wait in memory while it "
-                    + "is absent: {}", name, spoolDir, e.toString(), e);
+            while (remaining > 0 && !stopped && !draining) {
+                remaining = changed.awaitNanos(remaining);
+            }
+        } finally {
+            lock.unlock();
         }
     }
 
-    private void closeSpool() {
-        Spool sp = spool;
-        if (sp == null) {
-            return;
-        }
+    /** Waits {@code delayMillis}, ending early when stopped, draining, or when another backend was bound. */
+    private void backOff(Backend failed, long delayMillis) throws InterruptedException {
+        long remaining = TimeUnit.MILLISECONDS.toNanos(delayMillis);
+        lock.lock();
         try {
-            sp.close();
-        } catch (IOException e) {
-            LOG.warn("backend {}: closing the spool {} failed: {}", name, spoolDir, e.toString(), e);
+            while (remaining > 0 && !stopped && (backend == failed || backend == null)) {
+                remaining = changed.awaitNanos(remaining);
+            }
+        } finally {
+            lock.unlock();
         }
     }
 
@@ -506,28 +768,212 @@ final class Channel {
         }
     }
 
-    /** Waits {@code delayMillis}, ending early when stopped or when another backend was bound. */
-    private void backOff(Backend failed, long delayMillis) throws InterruptedException {
-        long remaining = TimeUnit.MILLISECONDS.toNanos(delayMillis);
+    /** The back-off before retry number {@code attempt + 1}, without jitter: initial × 2^attempt, at most max. */
+    long backoffMillis(int attempt) {
+        long initial = Math.max(1, policy.initialMillis());
+        long max = Math.max(initial, policy.maxMillis());
+        long d = initial;
+        for (int i = 0; i < attempt && d < max; i++) {
+            d *= 2;
+        }
+        return Math.min(d, max);
+    }
+
+    /** {@code millis} ± 20 %, so that channels failing together do not retry in lockstep. */
+    static long jitter(long millis) {
+        return Math.max(1, Math.round(millis * (0.8 + 0.4 * ThreadLocalRandom.current().nextDouble())));
+    }
+
+    // --- spooler ---------------------------------------------------------------------------
+
+    private void spoolLoop() {
+        try {
+            while (true) {
+                List<Entry> chunk = nextChunk();
+                if (chunk == null) {
+                    return;
+                }
+                if (!chunk.isEmpty()) {
+                    moveToSpool(chunk);
+                }
+                Spool sp = spool;
+                if (sp != null) {
+                    forceSpool(sp);
+                }
+            }
+        } catch (InterruptedException e) {
+            LOG.debug("spooler of channel {} interrupted", name);
+        }
+    }
+
+    /** The next batches to spool (empty: just the periodic fsync), or {@code null} when stopped. */
+    private List<Entry> nextChunk() throws InterruptedException {
         lock.lock();
         try {
-            writingWith = null;
-            changed.signalAll();
-            while (remaining > 0 && !stopped && (backend == failed || backend == null)) {
-                remaining = changed.awaitNanos(remaining);
+            while (true) {
+                if (stopped || spool == null) {
+                    return null;
+                }
+                long now = System.nanoTime();
+                boolean movable = queue.size() > (head == null ? 0 : 1);
+                if (movable && mustSpool() && !(spoolFailed && now - spoolRetryAt < 0)) {
+                    List<Entry> out = new ArrayList<>(Math.min(queue.size(), SPOOL_CHUNK));
+                    Iterator<Entry> it = queue.iterator();
+                    while (it.hasNext() && out.size() < SPOOL_CHUNK) {
+                        Entry e = it.next();
+                        if (e != head) {
+                            out.add(e);
+                        }
+                    }
+                    spooling = true;
+                    return out;
+                }
+                if (spoolWork.awaitNanos(spoolFailed ? Math.min(IDLE_WAKE_NANOS, Math.max(1, spoolRetryAt - now))
+                        : IDLE_WAKE_NANOS) <= 0) {
+                    return List.of(); // woke for the periodic fsync
+                }
             }
         } finally {
             lock.unlock();
         }
     }
 
-    long backoffMillis(int attempt) {
-        long initial = Math.max(1, retry.initialMillis());
-        long max = Math.max(initial, retry.maxMillis());
-        long d = initial;
-        for (int i = 0; i < attempt && d < max; i++) {
-            d *= 2;
+    /** Called with the lock held: wakes the spooler if queued batches belong on disk now. */
+    private void signalSpooler() {
+        if (spool != null && mustSpool()) {
+            spoolWork.signal();
         }
-        return Math.min(d, max);
+    }
+
+    /** Called with the lock held: whether queued batches (behind the head) belong on disk now. */
+    private boolean mustSpool() {
+        if (backend == null || breaker == Breaker.OPEN || queuedMessages > policy.queueMessages()) {
+            return true;
+        }
+        // draining: behind a non-empty spool (left for the next start), or once the writer gave up
+        return draining && (writerDone || !spool.isEmpty());
+    }
+
+    /**
+     * Appends the entries to the spool in order, then removes them from the queue and runs their
+     * callbacks. On a failure the rest stay queued (in memory) and the spool is tried again a
+     * second later.
+     */
+    private void moveToSpool(List<Entry> entries) {
+        int done = appendToSpool(entries);
+        long messages = 0;
+        for (int i = 0; i < done; i++) {
+            messages += entries.get(i).batch.size();
+        }
+        lock.lock();
+        try {
+            for (int i = 0; i < done; i++) {
+                queue.removeFirstOccurrence(entries.get(i));
+            }
+            queuedMessages -= messages;
+            queuedBatches -= done;
+            spooling = false;
+            spoolFailed = done < entries.size();
+            spoolRetryAt = System.nanoTime() + SPOOL_RETRY_NANOS;
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        for (int i = 0; i < done; i++) {
+            entries.get(i).completion.partDone();
+        }
+    }
+
+    /** Appends in order until one fails; returns how many are in the spool. */
+    private int appendToSpool(List<Entry> entries) {
+        Spool sp = spool;
+        if (sp == null) {
+            return 0;
+        }
+        int done = 0;
+        try {
+            for (Entry e : entries) {
+                sp.append(e.batch);
+                spooledMessages.add(e.batch.size());
+                done++;
+            }
+        } catch (IOException ex) {
+            long suppressed = spoolLog.permit(1);
+            if (suppressed >= 0) {
+                LOG.error("backend {}: its spool {} cannot be written ({} more failures not logged in the last {} s); "
+                        + "{} messages wait in memory and slow clients down once correlation's capacity is used: {}",
+                        name, spoolDir, suppressed, LogLimiter.DEFAULT_INTERVAL_SECONDS, queuedMessages, ex.toString(), ex);
+            }
+        }
+        return done;
+    }
+
+    // --- spool access ----------------------------------------------------------------------
+
+    private Spool.Record peekSpool() {
+        Spool sp = spool;
+        if (sp == null) {
+            return null;
+        }
+        try {
+            return sp.peek();
+        } catch (IOException e) {
+            LOG.error("backend {}: the spool {} cannot be read; its contents are kept on disk and not replayed "
+                    + "until the next start, and batches for this backend wait in memory: {}", name, spoolDir,
+                    e.toString(), e);
+            closeSpool();
+            spool = null;
+            return null;
+        }
+    }
+
+    private void advanceSpool(Spool.Record record) {
+        Spool sp = spool;
+        if (sp == null) {
+            return;
+        }
+        try {
+            sp.advance(record);
+        } catch (IOException e) {
+            LOG.error("backend {}: a replayed spool record could not be marked delivered in {}; it may be replayed "
+                    + "again after a restart: {}", name, spoolDir, e.toString(), e);
+        }
+    }
+
+    private void forceSpool(Spool sp) {
+        try {
+            sp.forceIfDue();
+        } catch (IOException e) {
+            long suppressed = spoolLog.permit(1);
+            if (suppressed >= 0) {
+                LOG.error("backend {}: fsync of its spool {} failed ({} more failures not logged in the last {} s): {}",
+                        name, spoolDir, suppressed, LogLimiter.DEFAULT_INTERVAL_SECONDS, e.toString(), e);
+            }
+        }
+    }
+
+    private void openSpool() {
+        if (spoolDir == null || spoolOpened) {
+            return;
+        }
+        spoolOpened = true;
+        try {
+            spool = Spool.open(name, spoolDir, spoolLimits);
+        } catch (IOException | RuntimeException e) {
+            LOG.error("backend {}: the spool {} cannot be opened; batches for this backend wait in memory while it "
+                    + "is absent or failing: {}", name, spoolDir, e.toString(), e);
+        }
+    }
+
+    private void closeSpool() {
+        Spool sp = spool;
+        if (sp == null) {
+            return;
+        }
+        try {
+            sp.close();
+        } catch (IOException e) {
+            LOG.warn("backend {}: closing the spool {} failed: {}", name, spoolDir, e.toString(), e);
+        }
     }
 }

@@ -86,6 +86,30 @@ public final class RoutingEngine implements Router, StatsSource {
 
         @AttributeDefinition(description = "Size of one spool segment file, in MiB.")
         long spool_segment_mb() default 16;
+
+        @AttributeDefinition(description = "When spooled records are forced to disk: always (every batch), interval "
+                + "(every spool.fsync.interval.ms) or never (they survive a crash of the sidecar, not a power loss).")
+        String spool_fsync() default "interval";
+
+        @AttributeDefinition(description = "For spool.fsync=interval: the longest time a spooled record stays unforced, in ms.")
+        long spool_fsync_interval_ms() default 1000;
+
+        @AttributeDefinition(description = "Messages a backend's channel holds in memory; above it (and while the "
+                + "backend is absent or its breaker open) batches go to its spool.")
+        long channel_queue_messages() default 2000;
+
+        @AttributeDefinition(description = "Consecutive failed writes that open a backend's circuit breaker.")
+        int breaker_failures() default 5;
+
+        @AttributeDefinition(description = "How long an open breaker waits before one probe write, in ms.")
+        long breaker_open_ms() default 10_000;
+
+        @AttributeDefinition(description = "Messages per second replayed from a spool after an outage; 0 = no limit.")
+        long replay_rate() default 20_000;
+
+        @AttributeDefinition(description = "Directory of the dead-letter files (one subdirectory per backend) for "
+                + "batches a backend refuses as invalid; relative to the working directory; applies at the next start.")
+        String deadletter_dir() default "data/deadletter";
     }
 
     private record Held(Batch batch, Runnable delivered) {
@@ -109,7 +133,7 @@ public final class RoutingEngine implements Router, StatsSource {
     private final LongAdder rejected = new LongAdder();
     private final LogLimiter unroutedLog = new LogLimiter();
     private final LogLimiter rejectedLog = new LogLimiter();
-    private final Channel.RetryPolicy retryPolicy = new Channel.RetryPolicy() {
+    private final Channel.Policy channelPolicy = new Channel.Policy() {
         @Override
         public long initialMillis() {
             return retryInitialMillis;
@@ -118,6 +142,26 @@ public final class RoutingEngine implements Router, StatsSource {
         @Override
         public long maxMillis() {
             return retryMaxMillis;
+        }
+
+        @Override
+        public int breakerFailures() {
+            return breakerFailures;
+        }
+
+        @Override
+        public long breakerOpenMillis() {
+            return breakerOpenMillis;
+        }
+
+        @Override
+        public long queueMessages() {
+            return queueMessages;
+        }
+
+        @Override
+        public long replayRate() {
+            return replayRate;
         }
     };
 
@@ -131,6 +175,16 @@ public final class RoutingEngine implements Router, StatsSource {
         public long segmentBytes() {
             return spoolSegmentBytes;
         }
+
+        @Override
+        public Spool.Fsync fsync() {
+            return spoolFsync;
+        }
+
+        @Override
+        public long fsyncIntervalMillis() {
+            return spoolFsyncIntervalMillis;
+        }
     };
 
     private volatile long drainTimeoutMillis;
@@ -138,8 +192,15 @@ public final class RoutingEngine implements Router, StatsSource {
     private volatile long retryMaxMillis;
     private volatile long spoolMaxBytes;
     private volatile long spoolSegmentBytes;
-    /** Fixed at activation: channels keep the directory they were created with. */
+    private volatile Spool.Fsync spoolFsync;
+    private volatile long spoolFsyncIntervalMillis;
+    private volatile long queueMessages;
+    private volatile int breakerFailures;
+    private volatile long breakerOpenMillis;
+    private volatile long replayRate;
+    /** Fixed at activation: channels keep the directories they were created with. */
     private final Path spoolDir;
+    private final Path deadLetterDir;
     private volatile boolean accepting = true;
 
     /**
@@ -157,6 +218,7 @@ public final class RoutingEngine implements Router, StatsSource {
         }
         apply(config);
         this.spoolDir = Paths.get(config.spool_dir());
+        this.deadLetterDir = Paths.get(config.deadletter_dir());
         this.table = new RoutingTable(List.of(), this::channel);
         LOG.info("routing started: {}", describe());
         openExistingSpools();
@@ -188,6 +250,10 @@ public final class RoutingEngine implements Router, StatsSource {
         if (!spoolDir.equals(Paths.get(config.spool_dir()))) {
             LOG.warn("spool.dir changed to {}: existing channels keep spooling to {} until the next start",
                     config.spool_dir(), spoolDir);
+        }
+        if (!deadLetterDir.equals(Paths.get(config.deadletter_dir()))) {
+            LOG.warn("deadletter.dir changed to {}: dead letters keep going to {} until the next start",
+                    config.deadletter_dir(), deadLetterDir);
         }
         LOG.info("routing reconfigured: {}", describe());
         return true;
@@ -222,6 +288,27 @@ public final class RoutingEngine implements Router, StatsSource {
             out.add("spool.segment.mb=" + config.spool_segment_mb() + " must not be above spool.max.mb="
                     + config.spool_max_mb());
         }
+        if (fsyncOf(config.spool_fsync()) == null) {
+            out.add("spool.fsync=" + config.spool_fsync() + " must be one of always, interval, never");
+        }
+        if (config.spool_fsync_interval_ms() < 1) {
+            out.add("spool.fsync.interval.ms=" + config.spool_fsync_interval_ms() + " must be at least 1");
+        }
+        if (config.channel_queue_messages() < 1) {
+            out.add("channel.queue.messages=" + config.channel_queue_messages() + " must be at least 1");
+        }
+        if (config.breaker_failures() < 1) {
+            out.add("breaker.failures=" + config.breaker_failures() + " must be at least 1");
+        }
+        if (config.breaker_open_ms() < 1) {
+            out.add("breaker.open.ms=" + config.breaker_open_ms() + " must be at least 1");
+        }
+        if (config.replay_rate() < 0) {
+            out.add("replay.rate=" + config.replay_rate() + " must be 0 (no limit) or more");
+        }
+        if (config.deadletter_dir() == null || config.deadletter_dir().isBlank()) {
+            out.add("deadletter.dir must not be empty");
+        }
         return out.isEmpty() ? null : String.join("; ", out);
     }
 
@@ -232,6 +319,24 @@ public final class RoutingEngine implements Router, StatsSource {
         this.retryMaxMillis = config.retry_max_ms();
         this.spoolMaxBytes = config.spool_max_mb() << 20;
         this.spoolSegmentBytes = config.spool_segment_mb() << 20;
+        this.spoolFsync = fsyncOf(config.spool_fsync());
+        this.spoolFsyncIntervalMillis = config.spool_fsync_interval_ms();
+        this.queueMessages = config.channel_queue_messages();
+        this.breakerFailures = config.breaker_failures();
+        this.breakerOpenMillis = config.breaker_open_ms();
+        this.replayRate = config.replay_rate();
+    }
+
+    private static Spool.Fsync fsyncOf(String value) {
+        if (value == null) {
+            return null;
+        }
+        return switch (value.trim()) {
+            case "always" -> Spool.Fsync.ALWAYS;
+            case "interval" -> Spool.Fsync.INTERVAL;
+            case "never" -> Spool.Fsync.NEVER;
+            default -> null;
+        };
     }
 
     /** For tests: {@code retry.initial.ms} and {@code retry.max.ms} in force. */
@@ -242,7 +347,12 @@ public final class RoutingEngine implements Router, StatsSource {
     private String describe() {
         return "drain.timeout.seconds=" + drainTimeoutMillis / 1000 + " retry.initial.ms=" + retryInitialMillis
                 + " retry.max.ms=" + retryMaxMillis + " spool.dir=" + (spoolDir == null ? "?" : spoolDir.toAbsolutePath())
-                + " spool.max.mb=" + (spoolMaxBytes >> 20) + " spool.segment.mb=" + (spoolSegmentBytes >> 20);
+                + " spool.max.mb=" + (spoolMaxBytes >> 20) + " spool.segment.mb=" + (spoolSegmentBytes >> 20)
+                + " spool.fsync=" + String.valueOf(spoolFsync).toLowerCase(java.util.Locale.ROOT)
+                + " spool.fsync.interval.ms=" + spoolFsyncIntervalMillis + " channel.queue.messages=" + queueMessages
+                + " breaker.failures=" + breakerFailures + " breaker.open.ms=" + breakerOpenMillis
+                + " replay.rate=" + replayRate + " deadletter.dir="
+                + (deadLetterDir == null ? "?" : deadLetterDir.toAbsolutePath());
     }
 
     /** Creates the channel of every backend that has a spool directory with segments in it. */
@@ -299,17 +409,14 @@ public final class RoutingEngine implements Router, StatsSource {
         }
         long lost = heldMessages;
         for (Channel c : all) {
-            c.stop();
+            long spooledBefore = c.spooledMessages();
+            lost += c.stop();
             if (c.spoolMessages() > 0) {
                 LOG.info("backend {}: {} messages stay in its spool and are replayed when it is available "
-                        + "(also after a restart)", c.name(), c.spoolMessages());
-            }
-            long left = c.queuedMessages();
-            if (left > 0) {
-                lost += left;
-                LOG.error("backend {}: {} messages in {} batches not delivered at shutdown ({})", c.name(), left,
-                        c.queuedBatches(), c.waitingForBackend() ? "backend not available"
-                                : "backend still failing or slow after " + drainTimeoutMillis / 1000 + " s");
+                        + "(also after a restart); {} of them were spooled during the shutdown ({})", c.name(),
+                        c.spoolMessages(), c.spooledMessages() - spooledBefore, c.waitingForBackend()
+                                ? "backend not available" : c.breaker() == Channel.Breaker.OPEN ? "circuit breaker open"
+                                : "not delivered within drain.timeout.seconds=" + drainTimeoutMillis / 1000);
             }
         }
         if (heldMessages > 0) {
@@ -317,7 +424,7 @@ public final class RoutingEngine implements Router, StatsSource {
                     heldCount);
         }
         if (lost == 0) {
-            LOG.info("routing stopped: every channel drained");
+            LOG.info("routing stopped: every channel delivered or spooled what it held");
         } else {
             LOG.error("routing stopped: {} messages not delivered in total", lost);
         }
@@ -477,7 +584,8 @@ public final class RoutingEngine implements Router, StatsSource {
         synchronized (backendLock) {
             c = channels.get(name);
             if (c == null) {
-                c = new Channel(name, retryPolicy, spoolDir.resolve(Spool.directoryName(name)), spoolLimits);
+                String dir = Spool.directoryName(name);
+                c = new Channel(name, channelPolicy, spoolDir.resolve(dir), spoolLimits, deadLetterDir.resolve(dir));
                 List<Backend> same = backendsByName.get(name);
                 if (same != null && !same.isEmpty()) {
                     c.attach(same.get(same.size() - 1));
@@ -632,6 +740,13 @@ public final class RoutingEngine implements Router, StatsSource {
             stats.put("signalbox_spool_messages" + label, c.spoolMessages());
             stats.put("signalbox_spool_dropped_messages_total" + label, c.spoolDroppedMessages());
             stats.put("signalbox_spool_corrupt_records_total" + label, c.spoolCorruptRecords());
+            stats.put("signalbox_spool_appended_messages_total" + label, c.spooledMessages());
+            stats.put("signalbox_spool_replayed_messages_total" + label, c.replayedMessages());
+            stats.put("signalbox_backend_breaker_state" + label, c.breaker().ordinal());
+            stats.put("signalbox_backend_breaker_opened_total" + label, c.breakerOpenedCount());
+            stats.put("signalbox_deadletter_messages_total" + label, c.deadLetteredMessages());
+            stats.put("signalbox_backend_write_seconds_sum" + label, c.writeSeconds());
+            stats.put("signalbox_backend_write_seconds_count" + label, c.batchesWritten());
         }
         stats.put("signalbox_messages_unrouted_total", unrouted.sum());
         stats.put("signalbox_routing_rejected_messages_total", rejected.sum());

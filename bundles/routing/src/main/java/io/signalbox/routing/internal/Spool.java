@@ -40,9 +40,11 @@ import io.signalbox.api.SpanInfo;
  * <p>The size is bounded: an append that would exceed {@code maxBytes} first deletes the
  * oldest segments (counted in {@link #droppedMessages()}, logged at ERROR).
  *
- * <p>Not thread-safe: one thread (the channel's worker) appends, reads and advances; the
- * gauges are volatile and may be read from any thread. Records are written to the operating
- * system at once (they survive a crash of the process) but not forced to the device.
+ * <p>Thread-safe: the channel's spooler appends while its writer reads and advances; every
+ * operation holds the spool's monitor (never the other way round), and the gauges are volatile.
+ * Records are written to the operating system at once (they survive a crash of the process) and
+ * forced to the device according to {@link Limits#fsync()}; the cursor is never forced (after a
+ * power loss some delivered records may be replayed again: at-least-once).
  */
 final class Spool implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Spool.class);
@@ -54,11 +56,29 @@ final class Spool implements AutoCloseable {
     static final int MAX_RECORD = 256 * 1024 * 1024;
     private static final String CURSOR = "cursor";
 
-    /** Bounds, read at every append so a configuration change applies at once. */
+    /** When appended records are forced to the device ({@code spool.fsync}). */
+    enum Fsync {
+        /** After every append: a record survives power loss once append returns. */
+        ALWAYS,
+        /** At most every {@link Limits#fsyncIntervalMillis()} (by the append or {@link #forceIfDue}). */
+        INTERVAL,
+        /** Never: records survive a crash of the process, not of the machine. */
+        NEVER
+    }
+
+    /** Bounds and fsync policy, read at every append so a configuration change applies at once. */
     interface Limits {
         long maxBytes();
 
         long segmentBytes();
+
+        default Fsync fsync() {
+            return Fsync.NEVER;
+        }
+
+        default long fsyncIntervalMillis() {
+            return 1000;
+        }
     }
 
     private static final class Segment {
@@ -90,6 +110,9 @@ final class Spool implements AutoCloseable {
     private long readerSeq = -1;
     /** Offset of the first undelivered record in the head segment. */
     private long readOffset;
+    /** Appended since the last force. */
+    private boolean dirty;
+    private long lastForceNanos = System.nanoTime();
 
     private volatile long bytes;
     private volatile long messages;
@@ -165,7 +188,7 @@ final class Spool implements AutoCloseable {
     }
 
     /** Whether no record waits for delivery. */
-    boolean isEmpty() {
+    synchronized boolean isEmpty() {
         for (Segment s : segments) {
             if (!s.recordMessages.isEmpty()) {
                 return false;
@@ -177,7 +200,7 @@ final class Spool implements AutoCloseable {
     // --- append ----------------------------------------------------------------------------
 
     /** Appends one batch; when this returns, the record is in the operating system's hands. */
-    void append(Batch batch) throws IOException {
+    synchronized void append(Batch batch) throws IOException {
         ByteBuffer record = encodeRecord(batch);
         int length = record.remaining();
         makeRoom(length);
@@ -203,9 +226,34 @@ final class Spool implements AutoCloseable {
         last.recordMessages.addLast(batch.size());
         bytes += length;
         messages += batch.size();
+        dirty = true;
+        Fsync policy = limits.fsync();
+        if (policy == Fsync.ALWAYS
+                || (policy == Fsync.INTERVAL && System.nanoTime() - lastForceNanos >= limits.fsyncIntervalMillis() * 1_000_000L)) {
+            force();
+        }
+    }
+
+    /** Forces appended records to the device if {@code spool.fsync=interval} and the interval has passed. */
+    synchronized void forceIfDue() throws IOException {
+        if (dirty && limits.fsync() == Fsync.INTERVAL
+                && System.nanoTime() - lastForceNanos >= limits.fsyncIntervalMillis() * 1_000_000L) {
+            force();
+        }
+    }
+
+    private void force() throws IOException {
+        if (tail != null) {
+            tail.force(false);
+        }
+        dirty = false;
+        lastForceNanos = System.nanoTime();
     }
 
     private Segment roll() throws IOException {
+        if (dirty && limits.fsync() != Fsync.NEVER) {
+            force(); // the segment being closed keeps the promise of the policy
+        }
         closeTail();
         Files.createDirectories(dir);
         Segment prev = segments.peekLast();
@@ -252,7 +300,7 @@ final class Spool implements AutoCloseable {
      * The oldest record not yet delivered, or {@code null} if the spool is empty. A record that
      * cannot be read any more (the file changed under us) is skipped, counted and logged.
      */
-    Record peek() throws IOException {
+    synchronized Record peek() throws IOException {
         while (!segments.isEmpty()) {
             Segment head = segments.peekFirst();
             if (head.recordMessages.isEmpty()) {
@@ -292,7 +340,7 @@ final class Spool implements AutoCloseable {
     }
 
     /** Consumes the record returned by {@link #peek} once its batch was delivered. */
-    void advance(Record record) throws IOException {
+    synchronized void advance(Record record) throws IOException {
         Segment head = segments.peekFirst();
         if (head == null || head.seq != record.seq()) {
             return; // its segment was dropped meanwhile
@@ -655,8 +703,11 @@ final class Spool implements AutoCloseable {
     }
 
     @Override
-    public void close() throws IOException {
+    public synchronized void close() throws IOException {
         try {
+            if (dirty && limits.fsync() != Fsync.NEVER) {
+                force();
+            }
             closeReader();
         } finally {
             closeTail();

@@ -225,7 +225,7 @@ class RoutingEngineTest {
 
     @Test
     void retryDelayDoublesFromInitialUpToMax() {
-        Channel c = new Channel("x", new Channel.RetryPolicy() {
+        Channel c = new Channel("x", new Channel.Policy() {
             @Override
             public long initialMillis() {
                 return 100;

@@ -18,7 +18,7 @@ class RoutingTableTest {
 
     private RoutingTable table(RouteDefinition... routes) {
         return new RoutingTable(List.of(routes),
-                name -> channels.computeIfAbsent(name, n -> new Channel(n, new Channel.RetryPolicy() {
+                name -> channels.computeIfAbsent(name, n -> new Channel(n, new Channel.Policy() {
                     @Override
                     public long initialMillis() {
                         return 1;
