@@ -224,8 +224,24 @@ final class Installation {
         }
     }
 
+    /**
+     * Writes {@code text} to {@code relativePath} under the distribution through a temp file and
+     * a move, so that fileinstall never reads half a file.
+     */
+    void configure(String relativePath, String text) throws IOException {
+        Path file = home.resolve(relativePath);
+        Path tmp = file.resolveSibling("." + file.getFileName() + ".tmp");
+        Files.writeString(tmp, text, StandardCharsets.UTF_8);
+        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+
     /** Polls {@code condition} every 50 ms until it holds or {@code timeout} has passed. */
     static boolean poll(Duration timeout, BooleanSupplier condition) {
+        return poll(timeout, Duration.ofMillis(50), condition);
+    }
+
+    /** Polls {@code condition} every {@code interval} until it holds or {@code timeout} has passed. */
+    static boolean poll(Duration timeout, Duration interval, BooleanSupplier condition) {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (true) {
             if (condition.getAsBoolean()) {
@@ -234,7 +250,7 @@ final class Installation {
             if (System.nanoTime() - deadline > 0) {
                 return false;
             }
-            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));
+            LockSupport.parkNanos(interval.toNanos());
             if (Thread.interrupted()) {
                 Thread.currentThread().interrupt();
                 return false;
