@@ -118,6 +118,8 @@ final class Spool implements AutoCloseable {
     private volatile long messages;
     private volatile long dropped;
     private volatile long corrupt;
+    /** Records not yet delivered, for {@link #isEmpty()}. */
+    private volatile int pendingRecords;
 
     private Spool(String name, Path dir, Limits limits) {
         this.name = name;
@@ -188,13 +190,17 @@ final class Spool implements AutoCloseable {
     }
 
     /** Whether no record waits for delivery. */
-    synchronized boolean isEmpty() {
-        for (Segment s : segments) {
-            if (!s.recordMessages.isEmpty()) {
-                return false;
-            }
+    boolean isEmpty() {
+        return pendingRecords == 0; // a volatile read: the channel asks under its own lock, never blocking on disk I/O
+    }
+
+    /** Recomputes {@link #pendingRecords} after the records waiting for delivery changed. */
+    private void recount() {
+        int n = 0;
+        for (Segment seg : segments) {
+            n += seg.recordMessages.size();
         }
-        return true;
+        pendingRecords = n;
     }
 
     // --- append ----------------------------------------------------------------------------
@@ -224,6 +230,7 @@ final class Spool implements AutoCloseable {
         last.size += length;
         last.messages += batch.size();
         last.recordMessages.addLast(batch.size());
+        pendingRecords++;
         bytes += length;
         messages += batch.size();
         dirty = true;
@@ -334,6 +341,7 @@ final class Spool implements AutoCloseable {
             messages -= lost;
             bytes -= head.size - readOffset;
             head.recordMessages.clear();
+            recount();
             readOffset = head.size;
         }
         return null;
@@ -346,6 +354,7 @@ final class Spool implements AutoCloseable {
             return; // its segment was dropped meanwhile
         }
         Integer n = head.recordMessages.pollFirst();
+        recount();
         messages -= n == null ? 0 : n;
         bytes -= record.nextOffset() - readOffset;
         readOffset = record.nextOffset();
@@ -367,6 +376,7 @@ final class Spool implements AutoCloseable {
 
     private void deleteHead() throws IOException {
         Segment head = segments.pollFirst();
+        recount();
         if (head.seq == readerSeq) {
             closeReader();
         }
@@ -440,6 +450,7 @@ final class Spool implements AutoCloseable {
         }
         this.bytes = b - readOffset;
         this.messages = m;
+        recount();
         if (m > 0 || corrupt > 0) {
             LOG.info("spool of backend {}: {} messages ({} bytes) in {} segments to replay{}", name, m, bytes,
                     segments.size(), corrupt > 0 ? "; " + corrupt + " corrupt records truncated" : "");
