@@ -25,6 +25,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -175,9 +176,10 @@ class BackendOutageIT {
         String log = signalbox.log();
         List<String> opened = linesWith(log, "circuit breaker open");
         List<String> closed = linesWith(log, "circuit breaker closed");
-        LOG.info("breaker log lines: opened {}, closed {}", opened, closed);
-        assertThat(opened).as("the log says the breaker opened; log:\n%s", logExcerpt()).anyMatch(l -> l.contains("db"));
-        assertThat(closed).as("the log says the breaker closed; log:\n%s", logExcerpt()).anyMatch(l -> l.contains("db"));
+        LOG.info("breaker (for the record): {} open lines, {} closed lines; first opened: {}; closed: {}", opened.size(),
+                closed.size(), opened.isEmpty() ? "-" : opened.get(0), closed);
+        assertThat(opened).as("the log says the breaker opened; log:\n%s", logExcerpt()).anyMatch(l -> l.contains("backend db:"));
+        assertThat(closed).as("the log says the breaker closed; log:\n%s", logExcerpt()).anyMatch(l -> l.contains("backend db:"));
         assertThat(log.lastIndexOf("circuit breaker closed")).as("the breaker closed after it opened")
                 .isGreaterThan(log.indexOf("circuit breaker open"));
     }
@@ -220,6 +222,8 @@ class BackendOutageIT {
         Installation.Result stopAgain = signalbox.command("stop");
         assertThat(stopAgain.exitCode()).as("bin/signalbox stop: %s", stopAgain).isZero();
 
+        LOG.info("the sidecar on shutdown and restart (for the record):\n{}",
+                String.join("\n", linesWith(signalbox.log(), "routing stop", "spool", "not delivered", "drain")));
         List<Conn> connections = connections();
         Map<Long, Integer> inPostgres = keyCounts(postgresMessages());
         Map<Long, Integer> inFiles = keyCounts(fileMessages());
@@ -668,8 +672,9 @@ class BackendOutageIT {
         LOG.info("file backend lines per second (sent ~2000/s; * = PostgreSQL down): {}", rates);
     }
 
-    private static List<String> linesWith(String text, String what) {
-        return text.lines().filter(l -> l.contains(what)).toList();
+    /** The lines of {@code text} that contain any of {@code what}. */
+    private static List<String> linesWith(String text, String... what) {
+        return text.lines().filter(l -> Arrays.stream(what).anyMatch(l::contains)).toList();
     }
 
     /** Log lines about errors, warnings, the breaker, spools and backends (for failure messages). */
