@@ -120,6 +120,8 @@ final class Channel {
     private final LongAdder breakerOpened = new LongAdder();
     private final LogLimiter failureLog = new LogLimiter();
     private final LogLimiter spoolLog = new LogLimiter();
+    private static final int PROBE_LOG_SECONDS = 60;
+    private final LogLimiter probeLog = new LogLimiter(PROBE_LOG_SECONDS, TimeUnit.SECONDS);
     private final Path spoolDir;
     private final Spool.Limits spoolLimits;
     private final DeadLetters deadLetters;
@@ -431,6 +433,11 @@ final class Channel {
         return sp == null ? 0 : sp.corruptRecords();
     }
 
+    long spoolIgnoredFiles() {
+        Spool sp = spool;
+        return sp == null ? 0 : sp.ignoredFiles();
+    }
+
     long spooledMessages() {
         return spooledMessages.sum();
     }
@@ -613,7 +620,7 @@ final class Channel {
         if (t.probe()) {
             breaker = Breaker.HALF_OPEN;
             breakerState = Breaker.HALF_OPEN;
-            LOG.info("backend {}: circuit breaker half-open, probing with one batch", name);
+            LOG.debug("backend {}: circuit breaker half-open, probing with one batch", name);
         }
         return t;
     }
@@ -687,7 +694,12 @@ final class Channel {
                             + "its spool, next probe in {} ms; last failure: {}", name, consecutive,
                             policy.breakerOpenMillis(), failure.toString());
                 } else {
-                    LOG.warn("backend {}: circuit breaker open again, the probe failed: {}", name, failure.toString());
+                    long suppressed = probeLog.permit(1);
+                    if (suppressed >= 0) {
+                        LOG.warn("backend {}: circuit breaker stays open, the probe failed ({} more failed probes not "
+                                + "logged in the last {} s); next probe in about {} ms: {}", name, suppressed,
+                                PROBE_LOG_SECONDS, policy.breakerOpenMillis(), failure.toString());
+                    }
                 }
                 breaker = Breaker.OPEN;
                 breakerState = Breaker.OPEN;

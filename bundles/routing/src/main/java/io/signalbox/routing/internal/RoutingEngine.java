@@ -360,8 +360,18 @@ public final class RoutingEngine implements Router, StatsSource {
         if (!Files.isDirectory(spoolDir)) {
             return;
         }
-        try (DirectoryStream<Path> dirs = Files.newDirectoryStream(spoolDir, Files::isDirectory)) {
+        try (DirectoryStream<Path> dirs = Files.newDirectoryStream(spoolDir)) {
             for (Path d : dirs) {
+                String dirName = d.getFileName().toString();
+                if (!Files.isDirectory(d)) {
+                    LOG.warn("ignoring {} in the spool directory: not a backend's spool (left as it is)", d);
+                    continue;
+                }
+                if (!isSpoolDirectoryName(dirName)) {
+                    LOG.warn("ignoring {} in the spool directory: not a name Signalbox gives a backend's spool, "
+                            + "so nothing in it is replayed (left as it is)", d);
+                    continue;
+                }
                 boolean hasSegments;
                 try (DirectoryStream<Path> segs = Files.newDirectoryStream(d, "*" + Spool.SUFFIX)) {
                     hasSegments = segs.iterator().hasNext();
@@ -375,6 +385,15 @@ public final class RoutingEngine implements Router, StatsSource {
         } catch (IOException | RuntimeException e) {
             LOG.error("spool directory {} cannot be listed; spools left by a previous run are not replayed: {}",
                     spoolDir.toAbsolutePath(), e.toString(), e);
+        }
+    }
+
+    /** Whether {@code name} is a directory name {@link Spool#directoryName} gives some backend. */
+    static boolean isSpoolDirectoryName(String name) {
+        try {
+            return Spool.directoryName(Spool.backendName(name)).equals(name);
+        } catch (RuntimeException e) { // a '_' not followed by two hex digits
+            return false;
         }
     }
 
@@ -740,6 +759,7 @@ public final class RoutingEngine implements Router, StatsSource {
             stats.put("signalbox_spool_messages" + label, c.spoolMessages());
             stats.put("signalbox_spool_dropped_messages_total" + label, c.spoolDroppedMessages());
             stats.put("signalbox_spool_corrupt_records_total" + label, c.spoolCorruptRecords());
+            stats.put("signalbox_spool_ignored_files" + label, c.spoolIgnoredFiles());
             stats.put("signalbox_spool_appended_messages_total" + label, c.spooledMessages());
             stats.put("signalbox_spool_replayed_messages_total" + label, c.replayedMessages());
             stats.put("signalbox_backend_breaker_state" + label, c.breaker().ordinal());

@@ -55,6 +55,8 @@ final class Spool implements AutoCloseable {
     /** Largest payload accepted when reading; anything longer is treated as corruption. */
     static final int MAX_RECORD = 256 * 1024 * 1024;
     private static final String CURSOR = "cursor";
+    /** Highest segment number accepted when reading; numbers count from 1, one per segment. */
+    static final long MAX_SEQ = 999_999_999_999_999_999L;
 
     /** When appended records are forced to the device ({@code spool.fsync}). */
     enum Fsync {
@@ -118,6 +120,8 @@ final class Spool implements AutoCloseable {
     private volatile long messages;
     private volatile long dropped;
     private volatile long corrupt;
+    /** Files in the spool directory that are not the spool's own, found at open. */
+    private volatile long ignored;
     /** Records not yet delivered, for {@link #isEmpty()}. */
     private volatile int pendingRecords;
 
@@ -187,6 +191,11 @@ final class Spool implements AutoCloseable {
 
     long corruptRecords() {
         return corrupt;
+    }
+
+    /** Files found in the spool directory at open that are not segments or the cursor (left alone). */
+    long ignoredFiles() {
+        return ignored;
     }
 
     /** Whether no record waits for delivery. */
@@ -417,14 +426,18 @@ final class Spool implements AutoCloseable {
             return;
         }
         List<Long> seqs = new ArrayList<>();
-        try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, "*" + SUFFIX)) {
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(dir)) {
             for (Path p : files) {
                 String f = p.getFileName().toString();
-                String digits = f.substring(0, f.length() - SUFFIX.length());
-                if (digits.length() == 20 && digits.chars().allMatch(Character::isDigit)) {
-                    seqs.add(Long.parseLong(digits));
+                if (f.equals(CURSOR)) {
+                    continue;
+                }
+                long seq = segmentSeq(f);
+                if (seq > 0 && Files.isRegularFile(p)) {
+                    seqs.add(seq);
                 } else {
-                    LOG.warn("spool of backend {}: ignoring {}, not a segment file", name, p);
+                    ignored++;
+                    LOG.warn("spool of backend {}: ignoring {}, not a spool file (left as it is)", name, p);
                 }
             }
         }
@@ -437,6 +450,11 @@ final class Spool implements AutoCloseable {
             }
             Segment s = new Segment(seq, dir.resolve(segmentName(seq)));
             scan(s);
+            if (s.recordMessages.isEmpty()) {
+                // nothing (left) in it: removed, so that a damaged name cannot push the numbering up either
+                Files.deleteIfExists(s.path);
+                continue;
+            }
             segments.addLast(s);
         }
         if (cursor != null && !segments.isEmpty() && segments.peekFirst().seq == cursor[0]) {
@@ -673,6 +691,25 @@ final class Spool implements AutoCloseable {
     }
 
     // --- files -----------------------------------------------------------------------------
+
+    /** The sequence number of a segment file name, or -1 if it is not one ({@link #segmentName}). */
+    static long segmentSeq(String fileName) {
+        if (fileName.length() != 20 + SUFFIX.length() || !fileName.endsWith(SUFFIX)) {
+            return -1;
+        }
+        long seq = 0;
+        for (int i = 0; i < 20; i++) {
+            char c = fileName.charAt(i);
+            if (c < '0' || c > '9') {
+                return -1;
+            }
+            if (seq > (MAX_SEQ - (c - '0')) / 10) {
+                return -1; // beyond anything this spool writes (it counts from 1): not ours
+            }
+            seq = seq * 10 + (c - '0');
+        }
+        return seq;
+    }
 
     static String segmentName(long seq) {
         return String.format("%020d", seq) + SUFFIX;

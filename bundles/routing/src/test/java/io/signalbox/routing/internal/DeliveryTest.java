@@ -278,6 +278,33 @@ class DeliveryTest {
     }
 
     @Test
+    void foreignFilesAndDirectoriesInTheSpoolDirectoryAreIgnoredAndCountedNotReplayed() throws Exception {
+        Path spool = dir.resolve("spool");
+        Files.createDirectories(spool.resolve("db"));
+        Files.writeString(spool.resolve("db/notes.txt"), "not a segment");
+        Files.writeString(spool.resolve("garbage.bin"), "x");
+        Files.createDirectories(spool.resolve("x y%z"));
+        Files.write(spool.resolve("x y%z/00000000000000000001.seg"), new byte[] {1, 2, 3});
+        Files.createDirectories(spool.resolve("_zz"));
+        Files.write(spool.resolve("_zz/00000000000000000001.seg"), new byte[] {1, 2, 3});
+        Files.write(spool.resolve("db/00000000000000000001.seg"), new byte[] {0, 0, 0, 9, 1, 2});
+
+        RoutingEngine engine = engine();
+        SwitchableBackend db = new SwitchableBackend();
+        bind(engine, "db", db);
+        engine.addRoute(RouteDefinition.of("all", "*", "db"));
+        route(engine, events("svc", 0, 10));
+        await("delivered", () -> db.written().size() == 10);
+        assertThat(stat(engine, "signalbox_spool_ignored_files{backend=\"db\"}")).isEqualTo(1);
+        assertThat(stat(engine, "signalbox_spool_corrupt_records_total{backend=\"db\"}")).isEqualTo(1);
+        assertThat(engine.stats().keySet()).noneMatch(k -> k.contains("x y%z") || k.contains("_zz"));
+        assertThat(Files.exists(spool.resolve("db/notes.txt"))).isTrue();
+        assertThat(RoutingEngine.isSpoolDirectoryName("x_20y_25z")).isTrue();
+        assertThat(RoutingEngine.isSpoolDirectoryName("x y%z")).isFalse();
+        assertThat(RoutingEngine.isSpoolDirectoryName("_zz")).isFalse();
+    }
+
+    @Test
     void retryDelaysAreJitteredWithinTwentyPercent() {
         List<Long> seen = new ArrayList<>();
         for (int i = 0; i < 1000; i++) {
