@@ -65,6 +65,19 @@ final class Channel {
             return 5;
         }
 
+        /**
+         * Share of failed writes among the last {@link #breakerWindow()} that opens the breaker
+         * (0 = only consecutive failures count).
+         */
+        default double breakerErrorRate() {
+            return 0.5;
+        }
+
+        /** Writes the error rate is measured over (2..64). */
+        default int breakerWindow() {
+            return 20;
+        }
+
         /** How long the breaker stays open before one probe. */
         default long breakerOpenMillis() {
             return 10_000;
@@ -146,6 +159,9 @@ final class Channel {
     private Breaker breaker = Breaker.CLOSED;
     private long breakerOpenUntil;
     private int consecutiveFailures;
+    /** Outcomes of the last writes since the breaker closed, newest in bit 0 (1 = failed). */
+    private long outcomes;
+    private int outcomeCount;
     /** Replay throttled: set by an outage, cleared when the spool is empty again. */
     private boolean recovering;
     // written under lock, read without for the gauges
@@ -655,6 +671,8 @@ final class Channel {
                 closeBreaker();
             }
             consecutiveFailures = 0;
+            outcomes <<= 1;
+            outcomeCount++;
             if (entry != null) {
                 queue.removeFirstOccurrence(entry);
                 head = null;
@@ -686,13 +704,15 @@ final class Channel {
         try {
             writingWith = null;
             consecutive = ++consecutiveFailures;
-            if (breaker == Breaker.HALF_OPEN || (breaker == Breaker.CLOSED && consecutive >= policy.breakerFailures())) {
+            outcomes = (outcomes << 1) | 1;
+            outcomeCount++;
+            String why = consecutive >= policy.breakerFailures() ? consecutive + " consecutive failed writes" : errorRate();
+            if (breaker == Breaker.HALF_OPEN || (breaker == Breaker.CLOSED && why != null)) {
                 breakerOpenUntil = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(jitter(policy.breakerOpenMillis()));
                 if (breaker == Breaker.CLOSED) {
                     breakerOpened.increment();
-                    LOG.warn("backend {}: circuit breaker open after {} consecutive failed writes; batches for it go to "
-                            + "its spool, next probe in {} ms; last failure: {}", name, consecutive,
-                            policy.breakerOpenMillis(), failure.toString());
+                    LOG.warn("backend {}: circuit breaker open after {}; batches for it go to its spool, next probe in "
+                            + "{} ms; last failure: {}", name, why, policy.breakerOpenMillis(), failure.toString());
                 } else {
                     long suppressed = probeLog.permit(1);
                     if (suppressed >= 0) {
@@ -726,11 +746,27 @@ final class Channel {
         return opened;
     }
 
+    /**
+     * Called with the lock held: "N of the last W writes failed" if that reaches
+     * {@code breaker.error.rate}, else {@code null}.
+     */
+    private String errorRate() {
+        double rate = policy.breakerErrorRate();
+        int window = Math.max(2, Math.min(64, policy.breakerWindow()));
+        if (rate <= 0 || outcomeCount < window) {
+            return null;
+        }
+        int failed = Long.bitCount(window == 64 ? outcomes : outcomes & ((1L << window) - 1));
+        return failed >= rate * window ? failed + " of the last " + window + " writes failed" : null;
+    }
+
     /** Called with the lock held. */
     private void closeBreaker() {
         breaker = Breaker.CLOSED;
         breakerState = Breaker.CLOSED;
         consecutiveFailures = 0;
+        outcomes = 0;
+        outcomeCount = 0;
     }
 
     private void notWriting() {

@@ -101,6 +101,13 @@ public final class RoutingEngine implements Router, StatsSource {
         @AttributeDefinition(description = "Consecutive failed writes that open a backend's circuit breaker.")
         int breaker_failures() default 5;
 
+        @AttributeDefinition(description = "Share of failed writes among the last breaker.window writes that opens "
+                + "a backend's circuit breaker (0..1; 0 = only breaker.failures in a row count).")
+        double breaker_error_rate() default 0.5;
+
+        @AttributeDefinition(description = "Writes the breaker's error rate is measured over (2..64).")
+        int breaker_window() default 20;
+
         @AttributeDefinition(description = "How long an open breaker waits before one probe write, in ms.")
         long breaker_open_ms() default 10_000;
 
@@ -147,6 +154,16 @@ public final class RoutingEngine implements Router, StatsSource {
         @Override
         public int breakerFailures() {
             return breakerFailures;
+        }
+
+        @Override
+        public double breakerErrorRate() {
+            return breakerErrorRate;
+        }
+
+        @Override
+        public int breakerWindow() {
+            return breakerWindow;
         }
 
         @Override
@@ -197,6 +214,8 @@ public final class RoutingEngine implements Router, StatsSource {
     private volatile long queueMessages;
     private volatile int breakerFailures;
     private volatile long breakerOpenMillis;
+    private volatile double breakerErrorRate;
+    private volatile int breakerWindow;
     private volatile long replayRate;
     /** Fixed at activation: channels keep the directories they were created with. */
     private final Path spoolDir;
@@ -300,6 +319,12 @@ public final class RoutingEngine implements Router, StatsSource {
         if (config.breaker_failures() < 1) {
             out.add("breaker.failures=" + config.breaker_failures() + " must be at least 1");
         }
+        if (!(config.breaker_error_rate() >= 0 && config.breaker_error_rate() <= 1)) {
+            out.add("breaker.error.rate=" + config.breaker_error_rate() + " must be between 0 and 1");
+        }
+        if (config.breaker_window() < 2 || config.breaker_window() > 64) {
+            out.add("breaker.window=" + config.breaker_window() + " must be between 2 and 64");
+        }
         if (config.breaker_open_ms() < 1) {
             out.add("breaker.open.ms=" + config.breaker_open_ms() + " must be at least 1");
         }
@@ -324,6 +349,8 @@ public final class RoutingEngine implements Router, StatsSource {
         this.queueMessages = config.channel_queue_messages();
         this.breakerFailures = config.breaker_failures();
         this.breakerOpenMillis = config.breaker_open_ms();
+        this.breakerErrorRate = config.breaker_error_rate();
+        this.breakerWindow = config.breaker_window();
         this.replayRate = config.replay_rate();
     }
 
@@ -350,7 +377,8 @@ public final class RoutingEngine implements Router, StatsSource {
                 + " spool.max.mb=" + (spoolMaxBytes >> 20) + " spool.segment.mb=" + (spoolSegmentBytes >> 20)
                 + " spool.fsync=" + String.valueOf(spoolFsync).toLowerCase(java.util.Locale.ROOT)
                 + " spool.fsync.interval.ms=" + spoolFsyncIntervalMillis + " channel.queue.messages=" + queueMessages
-                + " breaker.failures=" + breakerFailures + " breaker.open.ms=" + breakerOpenMillis
+                + " breaker.failures=" + breakerFailures + " breaker.error.rate=" + breakerErrorRate
+                + " breaker.window=" + breakerWindow + " breaker.open.ms=" + breakerOpenMillis
                 + " replay.rate=" + replayRate + " deadletter.dir="
                 + (deadLetterDir == null ? "?" : deadLetterDir.toAbsolutePath());
     }

@@ -87,7 +87,7 @@ class DeliveryTest {
     }
 
     /** Fails every write while down. */
-    static final class SwitchableBackend implements Backend {
+    static class SwitchableBackend implements Backend {
         final AtomicBoolean down = new AtomicBoolean();
         final AtomicInteger attempts = new AtomicInteger();
         final List<Message> written = new ArrayList<>();
@@ -156,6 +156,31 @@ class DeliveryTest {
         db.down.set(false);
         await("replayed", () -> db.written().size() == 50);
         assertThat(seqs(db.written())).isEqualTo(range(0, 50));
+    }
+
+    @Test
+    void aBackendFailingEveryOtherWriteOpensTheBreakerByItsErrorRateAndLosesNothing() {
+        RoutingEngine engine = engine("breaker.failures", 1000, "breaker.error.rate", 0.5, "breaker.window", 10,
+                "breaker.open.ms", 100);
+        AtomicInteger calls = new AtomicInteger();
+        SwitchableBackend flaky = new SwitchableBackend() {
+            @Override
+            public void write(Batch batch) throws IOException {
+                down.set(calls.incrementAndGet() % 2 == 1); // fails the 1st, 3rd, 5th ... write
+                super.write(batch);
+            }
+        };
+        bind(engine, "flaky", flaky);
+        engine.addRoute(RouteDefinition.of("all", "*", "flaky"));
+        for (int i = 0; i < 20; i++) {
+            route(engine, events("svc", i * 10, 10));
+        }
+        awaitWithStats(engine, "everything written", () -> flaky.written().size() == 200);
+        assertThat(stat(engine, "signalbox_backend_breaker_opened_total{backend=\"flaky\"}")).isPositive();
+        assertThat(seqs(flaky.written())).isEqualTo(range(0, 200));
+
+        RoutingEngine.Config off = engineConfig(Map.of("breaker.error.rate", 0));
+        assertThat(RoutingEngine.problems(off, Map.of("breaker.error.rate", 0))).isNull();
     }
 
     @Test
@@ -264,11 +289,13 @@ class DeliveryTest {
     @Test
     void newSettingsAreValidatedWithEveryReason() {
         Map<String, Object> bad = Map.of("spool.fsync", "sometimes", "spool.fsync.interval.ms", 0, "channel.queue.messages", 0,
-                "breaker.failures", 0, "breaker.open.ms", 0, "replay.rate", -1, "deadletter.dir", " ");
+                "breaker.failures", 0, "breaker.open.ms", 0, "replay.rate", -1, "deadletter.dir", " ",
+                "breaker.error.rate", 1.5, "breaker.window", 65);
         String problems = RoutingEngine.problems(engineConfig(bad), bad);
         assertThat(problems).contains("spool.fsync=sometimes must be one of always, interval, never",
                 "spool.fsync.interval.ms=0", "channel.queue.messages=0", "breaker.failures=0", "breaker.open.ms=0",
-                "replay.rate=-1", "deadletter.dir must not be empty");
+                "replay.rate=-1", "deadletter.dir must not be empty", "breaker.error.rate=1.5 must be between 0 and 1",
+                "breaker.window=65 must be between 2 and 64");
         RoutingEngine.Config defaults = engineConfig(Map.of());
         assertThat(defaults.spool_fsync()).isEqualTo("interval");
         assertThat(defaults.channel_queue_messages()).isEqualTo(2000);
