@@ -106,6 +106,7 @@ final class Spool implements AutoCloseable {
     private final Limits limits;
     private final ArrayDeque<Segment> segments = new ArrayDeque<>();
     private final CRC32C crc = new CRC32C();
+    private final io.signalbox.api.LogLimiter fullLog = new io.signalbox.api.LogLimiter();
     private ByteBuffer buffer = ByteBuffer.allocate(64 * 1024);
     private FileChannel tail;
     private FileChannel reader;
@@ -122,6 +123,11 @@ final class Spool implements AutoCloseable {
     private volatile long corrupt;
     /** Files in the spool directory that are not the spool's own, found at open. */
     private volatile long ignored;
+    /**
+     * The highest segment number in use: kept segments and the cursor's (whose segment may have been
+     * removed at open). New segments are numbered above it, so a stale cursor never points past them.
+     */
+    private long highestSeq;
     /** Records not yet delivered, for {@link #isEmpty()}. */
     private volatile int pendingRecords;
 
@@ -273,7 +279,8 @@ final class Spool implements AutoCloseable {
         closeTail();
         Files.createDirectories(dir);
         Segment prev = segments.peekLast();
-        long seq = prev == null ? 1 : prev.seq + 1;
+        long seq = Math.max(prev == null ? 0 : prev.seq, highestSeq) + 1;
+        highestSeq = seq;
         Segment s = new Segment(seq, dir.resolve(segmentName(seq)));
         tail = FileChannel.open(s.path, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                 StandardOpenOption.TRUNCATE_EXISTING);
@@ -296,9 +303,13 @@ final class Spool implements AutoCloseable {
             long lostBytes = oldest.size - (oldest == segments.peekFirst() ? readOffset : 0);
             deleteHead();
             dropped += lostMessages;
-            LOG.error("spool of backend {} is full ({} bytes, spool.max.mb): dropped its oldest segment with {} "
-                    + "messages ({} bytes); {} messages dropped from this spool so far", name, max, lostMessages,
-                    lostBytes, dropped);
+            long suppressed = fullLog.permit(1);
+            if (suppressed >= 0) {
+                LOG.error("spool of backend {} is full ({} bytes, spool.max.mb): dropped its oldest segment with {} "
+                        + "messages ({} bytes); {} messages dropped from this spool so far ({} more dropped segments "
+                        + "not logged in the last {} s)", name, max, lostMessages, lostBytes, dropped, suppressed,
+                        io.signalbox.api.LogLimiter.DEFAULT_INTERVAL_SECONDS);
+            }
         }
     }
 
@@ -456,6 +467,10 @@ final class Spool implements AutoCloseable {
                 continue;
             }
             segments.addLast(s);
+            highestSeq = seq;
+        }
+        if (cursor != null) {
+            highestSeq = Math.max(highestSeq, Math.min(cursor[0], MAX_SEQ));
         }
         if (cursor != null && !segments.isEmpty() && segments.peekFirst().seq == cursor[0]) {
             skipDelivered(segments.peekFirst(), cursor[1]);
