@@ -57,7 +57,8 @@ import io.signalbox.backend.postgres.internal.PostgresCluster;
  * {@code optional/} beside the shipped file backend {@code files}, the default route sending every
  * source to both, under steady load from several TCP clients: (1) the PostgreSQL server is stopped
  * for 30 s and started again; (2) the sidecar itself is stopped and started with
- * {@code bin/signalbox}. Afterwards every message is accounted for, in the files and in
+ * {@code bin/signalbox}; (3) the sidecar is stopped while PostgreSQL is down and started after it
+ * is back. Afterwards every message is accounted for, in the files and in
  * {@code monitoring_events}.
  *
  * <p>Every line is unique: its {@code data.msg} is {@code k-<connection>-<sequence>}, where a
@@ -241,6 +242,112 @@ class BackendOutageIT {
             Conn first = s.connections.get(0);
             assertThat(prefixPostgres.get(first.id)).as("delivered prefix of connection %d (before the stop)", first.id)
                     .isGreaterThan(1_000L);
+        }
+        for (Conn c : finals) {
+            assertThat(prefixPostgres.get(c.id)).as("connection %d, closed cleanly, delivered entirely", c.id)
+                    .isEqualTo(c.end - c.first);
+        }
+    }
+
+    /**
+     * Issue 5, a graceful stop while a backend is down: the sidecar is stopped (under load) while
+     * PostgreSQL has been down for 10 s, so what it holds for {@code db} stays in (or goes to)
+     * {@code data/spool/db/}; PostgreSQL comes back, the sidecar is started again and replays the
+     * spool. Per connection, what arrived is a contiguous prefix of what was sent, each line once,
+     * the same set in the files and in {@code monitoring_events}; it includes every line written up
+     * to two seconds before the stop (read by the sidecar long before it closed the connection)
+     * and every line of the connections closed cleanly after the restart.
+     */
+    @Test
+    void aStopWhilePostgresIsDownSpoolsWhatItHoldsAndTheNextStartDeliversIt() throws Exception {
+        deployPostgresBackend("breaker.open.ms=2000\ndrain.timeout.seconds=2\n");
+        startSidecar();
+
+        // 2 senders x 10 lines every 10 ms = 2,000 lines/s, each reconnecting whenever its connection fails
+        startSenders("stopdown", 2, 10, true);
+        awaitSent(10_000);
+        assertThat(Installation.poll(Duration.ofSeconds(30), Duration.ofMillis(250), () -> rowsInPostgres() > 0))
+                .as("PostgreSQL receives messages before the outage; log:\n%s", logExcerpt()).isTrue();
+
+        pg.stop();
+        long sentAtOutage = sent();
+        hold(Duration.ofSeconds(8));
+        // lines written from here on may still be in flight when the sidecar closes the connections
+        Map<Integer, Long> readBeforeStop = connections().stream().collect(Collectors.toMap(c -> c.id, c -> c.end));
+        hold(Duration.ofSeconds(2));
+        long sentAtStop = sent();
+        int logBeforeStop = signalbox.log().length();
+        Installation.Result stop = signalbox.command("stop");
+        assertThat(stop.exitCode()).as("bin/signalbox stop while PostgreSQL is down: %s", stop).isZero();
+        LOG.info("PostgreSQL stopped after {} lines sent; sidecar stopped at {} lines sent, {} when the stop returned",
+                sentAtOutage, sentAtStop, sent());
+
+        String shutdownLog = signalbox.log().substring(logBeforeStop);
+        List<String> spoolLines = linesWith(shutdownLog, "stay in its spool", "went to its spool");
+        LOG.info("the sidecar's shutdown with PostgreSQL down (for the record):\n{}",
+                String.join("\n", linesWith(shutdownLog, "routing stop", "spool", "not delivered", "drain")));
+        assertThat(spoolLines).as("the shutdown log says messages for backend db stayed in or went to its spool; log:\n%s",
+                shutdownLog).anyMatch(l -> l.contains("backend db:"));
+        List<Path> segments = Installation.filesUnder(signalbox.home().resolve("data/spool/db")).stream()
+                .filter(f -> f.getFileName().toString().endsWith(".seg")).toList();
+        assertThat(segments).as("spool segment files of backend db after the stop").isNotEmpty();
+        long spooledAtStop = firstNumber(shutdownLog, "backend db: (\\d+) messages stay in its spool");
+        long queuedAtStop = firstNumber(shutdownLog,
+                "backend db: (\\d+) messages still queued at shutdown went to its spool");
+
+        pg.start();
+        int logBeforeStart = signalbox.log().length();
+        Installation.Result start = signalbox.command("start");
+        assertThat(start.exitCode()).as("bin/signalbox start: %s", start).isZero();
+        signalbox.awaitListening();
+        assertThat(Installation.poll(Installation.STARTUP_TIMEOUT,
+                () -> signalbox.log().substring(logBeforeStart).contains("backend db bound")))
+                .as("the PostgreSQL backend is bound again after the start; log:\n%s", logExcerpt()).isTrue();
+        long afterStart = sent();
+        awaitSent(afterStart + 10_000);
+        haltSenders();
+
+        // the last connection of each sender was closed by the client and then by the sidecar, which had read
+        // everything: all of it was accepted and must arrive
+        List<Conn> finals = senders.stream().map(s -> s.connections.get(s.connections.size() - 1)).toList();
+        assertThat(finals).as("each sender's last connection ended with a clean close").allMatch(c -> c.closedCleanly);
+        assertThat(senders).as("each sender reconnected after the restart").allMatch(s -> s.connections.size() >= 2);
+        List<String> lastLines = finals.stream().map(c -> "k-" + c.id + "-" + (c.end - 1)).toList();
+        LineCounter files = new LineCounter(signalbox.filesRoot());
+        boolean complete = Installation.poll(DELIVERY_TIMEOUT, Duration.ofSeconds(1),
+                () -> lastLinesInPostgres(lastLines) == lastLines.size() && lastLinesInFiles(lastLines) == lastLines.size()
+                        && rowsInPostgres() >= countQuietly(files));
+        assertThat(complete).as("the last lines %s in monitoring_events and the files, and monitoring_events (%d rows) "
+                + "holding as many as the files (%d lines) within %s; log:\n%s", lastLines, rowsInPostgres(),
+                countQuietly(files), DELIVERY_TIMEOUT, logExcerpt()).isTrue();
+        Installation.Result stopAgain = signalbox.command("stop");
+        assertThat(stopAgain.exitCode()).as("bin/signalbox stop: %s", stopAgain).isZero();
+
+        String restartLog = signalbox.log().substring(logBeforeStart);
+        long replayed = firstNumber(restartLog,
+                "spool of backend db: (\\d+) messages \\(\\d+ bytes\\) in \\d+ segments to replay");
+        LOG.info("backend db: {} messages in its spool at the stop ({} of them queued until the shutdown), {} found to "
+                + "replay at the start; {} spool segment files after the stop: {}", spooledAtStop, Math.max(0, queuedAtStop),
+                replayed, segments.size(), segments.stream().map(f -> f.getFileName().toString()).toList());
+        LOG.info("the sidecar's start with a spool (for the record):\n{}",
+                String.join("\n", linesWith(restartLog, "spool", "breaker", "replay")));
+
+        List<Conn> connections = connections();
+        Map<Long, Integer> inPostgres = keyCounts(postgresMessages());
+        Map<Long, Integer> inFiles = keyCounts(fileMessages());
+        Map<Integer, Long> prefixPostgres = assertContiguousPrefixes("monitoring_events", inPostgres, connections);
+        Map<Integer, Long> prefixFiles = assertContiguousPrefixes("files", inFiles, connections);
+        assertThat(inFiles.keySet()).as("files and PostgreSQL hold the same messages").isEqualTo(inPostgres.keySet());
+        for (Conn c : connections) {
+            Long before = readBeforeStop.get(c.id);
+            if (before != null) {
+                assertThat(prefixPostgres.get(c.id)).as("connection %d: every line written up to 2 s before the stop "
+                        + "(%d lines) is in monitoring_events; log:\n%s", c.id, before - c.first, logExcerpt())
+                        .isGreaterThanOrEqualTo(before - c.first);
+                LOG.info("connection {}: {} lines written, {} before the stop's last 2 s; {} in the files, {} in "
+                        + "monitoring_events", c.id, c.end - c.first, before - c.first, prefixFiles.get(c.id),
+                        prefixPostgres.get(c.id));
+            }
         }
         for (Conn c : finals) {
             assertThat(prefixPostgres.get(c.id)).as("connection %d, closed cleanly, delivered entirely", c.id)
@@ -670,6 +777,12 @@ class BackendOutageIT {
             rates.append(i == 1 ? "" : " ").append(b[0] / 1000).append("s:").append(b[1] - a[1]).append(outage ? "*" : "");
         }
         LOG.info("file backend lines per second (sent ~2000/s; * = PostgreSQL down): {}", rates);
+    }
+
+    /** The first number captured by {@code regex} in {@code text}, or -1 if it does not occur. */
+    private static long firstNumber(String text, String regex) {
+        Matcher m = Pattern.compile(regex).matcher(text);
+        return m.find() ? Long.parseLong(m.group(1)) : -1;
     }
 
     /** The lines of {@code text} that contain any of {@code what}. */
