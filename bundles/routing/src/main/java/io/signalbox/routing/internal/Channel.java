@@ -88,6 +88,15 @@ final class Channel {
             return 2_000;
         }
 
+        /**
+         * How long the queue must stay above {@link #queueMessages()} before batches go to the
+         * spool: a healthy backend that is a few milliseconds behind catches up from memory,
+         * which costs far less than a round trip through the disk.
+         */
+        default long spillAfterMillis() {
+            return 1_000;
+        }
+
         /** Messages per second replayed from the spool after an outage; 0 = no limit. */
         default long replayRate() {
             return 20_000;
@@ -164,6 +173,9 @@ final class Channel {
     private int outcomeCount;
     /** Replay throttled: set by an outage, cleared when the spool is empty again. */
     private boolean recovering;
+    /** {@link System#nanoTime()} when the queue went above its bound; meaningful while {@link #over}. */
+    private long overSince;
+    private boolean over;
     // written under lock, read without for the gauges
     private volatile long queuedMessages;
     private volatile int queuedBatches;
@@ -221,6 +233,10 @@ final class Channel {
             queue.addLast(new Entry(batch, completion));
             queuedMessages += n;
             queuedBatches++;
+            if (!over && queuedMessages > policy.queueMessages()) {
+                over = true;
+                overSince = System.nanoTime();
+            }
             changed.signal();
             signalSpooler();
         } finally {
@@ -678,6 +694,7 @@ final class Channel {
                 head = null;
                 queuedMessages -= entry.batch.size();
                 queuedBatches--;
+                over &= queuedMessages > policy.queueMessages();
             }
             changed.signalAll();
         } finally {
@@ -876,8 +893,14 @@ final class Channel {
                     spooling = true;
                     return out;
                 }
-                if (spoolWork.awaitNanos(spoolFailed ? Math.min(IDLE_WAKE_NANOS, Math.max(1, spoolRetryAt - now))
-                        : IDLE_WAKE_NANOS) <= 0) {
+                long wait = IDLE_WAKE_NANOS;
+                if (spoolFailed) {
+                    wait = Math.min(wait, Math.max(1, spoolRetryAt - now));
+                }
+                if (over) {
+                    wait = Math.min(wait, Math.max(1, overSince + TimeUnit.MILLISECONDS.toNanos(policy.spillAfterMillis()) - now));
+                }
+                if (spoolWork.awaitNanos(wait) <= 0) {
                     return List.of(); // woke for the periodic fsync
                 }
             }
@@ -895,8 +918,17 @@ final class Channel {
 
     /** Called with the lock held: whether queued batches (behind the head) belong on disk now. */
     private boolean mustSpool() {
-        if (backend == null || breaker == Breaker.OPEN || queuedMessages > policy.queueMessages()) {
+        if (backend == null || breaker == Breaker.OPEN) {
             return true;
+        }
+        if (!spool.isEmpty()) {
+            // a backlog is on disk and the writer replays it first: newer batches join it at once, so a
+            // backend that stays behind costs the others nothing after its first spill
+            return true;
+        }
+        if (over && queuedMessages > policy.queueMessages()
+                && System.nanoTime() - overSince >= TimeUnit.MILLISECONDS.toNanos(policy.spillAfterMillis())) {
+            return true; // a backend slower than the traffic for a while: its backlog goes to disk
         }
         // draining: behind a non-empty spool (left for the next start), or once the writer gave up
         return draining && (writerDone || !spool.isEmpty());
@@ -920,6 +952,7 @@ final class Channel {
             }
             queuedMessages -= messages;
             queuedBatches -= done;
+            over &= queuedMessages > policy.queueMessages();
             spooling = false;
             spoolFailed = done < entries.size();
             spoolRetryAt = System.nanoTime() + SPOOL_RETRY_NANOS;

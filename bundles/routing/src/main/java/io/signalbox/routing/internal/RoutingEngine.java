@@ -98,6 +98,10 @@ public final class RoutingEngine implements Router, StatsSource {
                 + "backend is absent or its breaker open) batches go to its spool.")
         long channel_queue_messages() default 2000;
 
+        @AttributeDefinition(description = "How long a channel's queue must stay above channel.queue.messages before "
+                + "its batches go to the spool, in ms (a backend a few ms behind catches up from memory).")
+        long channel_spill_after_ms() default 1000;
+
         @AttributeDefinition(description = "Consecutive failed writes that open a backend's circuit breaker.")
         int breaker_failures() default 5;
 
@@ -149,6 +153,11 @@ public final class RoutingEngine implements Router, StatsSource {
         @Override
         public long maxMillis() {
             return retryMaxMillis;
+        }
+
+        @Override
+        public long spillAfterMillis() {
+            return spillAfterMillis;
         }
 
         @Override
@@ -212,6 +221,7 @@ public final class RoutingEngine implements Router, StatsSource {
     private volatile Spool.Fsync spoolFsync;
     private volatile long spoolFsyncIntervalMillis;
     private volatile long queueMessages;
+    private volatile long spillAfterMillis;
     private volatile int breakerFailures;
     private volatile long breakerOpenMillis;
     private volatile double breakerErrorRate;
@@ -316,6 +326,9 @@ public final class RoutingEngine implements Router, StatsSource {
         if (config.channel_queue_messages() < 1) {
             out.add("channel.queue.messages=" + config.channel_queue_messages() + " must be at least 1");
         }
+        if (config.channel_spill_after_ms() < 0) {
+            out.add("channel.spill.after.ms=" + config.channel_spill_after_ms() + " must be at least 0");
+        }
         if (config.breaker_failures() < 1) {
             out.add("breaker.failures=" + config.breaker_failures() + " must be at least 1");
         }
@@ -347,6 +360,7 @@ public final class RoutingEngine implements Router, StatsSource {
         this.spoolFsync = fsyncOf(config.spool_fsync());
         this.spoolFsyncIntervalMillis = config.spool_fsync_interval_ms();
         this.queueMessages = config.channel_queue_messages();
+        this.spillAfterMillis = config.channel_spill_after_ms();
         this.breakerFailures = config.breaker_failures();
         this.breakerOpenMillis = config.breaker_open_ms();
         this.breakerErrorRate = config.breaker_error_rate();
@@ -377,6 +391,7 @@ public final class RoutingEngine implements Router, StatsSource {
                 + " spool.max.mb=" + (spoolMaxBytes >> 20) + " spool.segment.mb=" + (spoolSegmentBytes >> 20)
                 + " spool.fsync=" + String.valueOf(spoolFsync).toLowerCase(java.util.Locale.ROOT)
                 + " spool.fsync.interval.ms=" + spoolFsyncIntervalMillis + " channel.queue.messages=" + queueMessages
+                + " channel.spill.after.ms=" + spillAfterMillis
                 + " breaker.failures=" + breakerFailures + " breaker.error.rate=" + breakerErrorRate
                 + " breaker.window=" + breakerWindow + " breaker.open.ms=" + breakerOpenMillis
                 + " replay.rate=" + replayRate + " deadletter.dir="

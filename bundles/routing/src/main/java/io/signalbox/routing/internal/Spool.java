@@ -55,6 +55,7 @@ final class Spool implements AutoCloseable {
     /** Largest payload accepted when reading; anything longer is treated as corruption. */
     static final int MAX_RECORD = 256 * 1024 * 1024;
     private static final String CURSOR = "cursor";
+    private static final long CURSOR_INTERVAL_MILLIS = 20;
     /** Highest segment number accepted when reading; numbers count from 1, one per segment. */
     static final long MAX_SEQ = 999_999_999_999_999_999L;
 
@@ -113,6 +114,10 @@ final class Spool implements AutoCloseable {
     private long readerSeq = -1;
     /** Offset of the first undelivered record in the head segment. */
     private long readOffset;
+    private FileChannel cursorFile;
+    private long pendingCursorSeq = -1;
+    private long pendingCursorOffset;
+    private long cursorWrittenNanos = System.nanoTime() - CURSOR_INTERVAL_MILLIS * 1_000_000L;
     /** Appended since the last force. */
     private boolean dirty;
     private long lastForceNanos = System.nanoTime();
@@ -258,6 +263,9 @@ final class Spool implements AutoCloseable {
 
     /** Forces appended records to the device if {@code spool.fsync=interval} and the interval has passed. */
     synchronized void forceIfDue() throws IOException {
+        if (pendingCursorSeq >= 0 && System.nanoTime() - cursorWrittenNanos >= CURSOR_INTERVAL_MILLIS * 1_000_000L) {
+            flushCursor();
+        }
         if (dirty && limits.fsync() == Fsync.INTERVAL
                 && System.nanoTime() - lastForceNanos >= limits.fsyncIntervalMillis() * 1_000_000L) {
             force();
@@ -411,23 +419,52 @@ final class Spool implements AutoCloseable {
         if (next != null) {
             writeCursor(next.seq, 0);
         } else {
-            Files.deleteIfExists(dir.resolve(CURSOR));
+            deleteCursor();
             bytes = 0;
             messages = 0;
         }
     }
 
+    /**
+     * Records the position of the first undelivered record. Written to the cursor file at most
+     * every {@value #CURSOR_INTERVAL_MILLIS} ms (and at close): a cursor that is behind after a
+     * crash only replays a few delivered records again, which at-least-once allows, and a
+     * replay does not cost an open, a write and a close per record.
+     */
     private void writeCursor(long seq, long offset) throws IOException {
+        pendingCursorSeq = seq;
+        pendingCursorOffset = offset;
+        if (System.nanoTime() - cursorWrittenNanos >= CURSOR_INTERVAL_MILLIS * 1_000_000L) {
+            flushCursor();
+        }
+    }
+
+    private void flushCursor() throws IOException {
+        if (pendingCursorSeq < 0) {
+            return;
+        }
         ByteBuffer b = ByteBuffer.allocate(20);
-        b.putLong(seq).putLong(offset);
+        b.putLong(pendingCursorSeq).putLong(pendingCursorOffset);
         b.putInt(crcOf(b.array(), 16));
         b.flip();
-        try (FileChannel c = FileChannel.open(dir.resolve(CURSOR), StandardOpenOption.CREATE,
-                StandardOpenOption.WRITE)) {
-            while (b.hasRemaining()) {
-                c.write(b, b.position());
-            }
+        if (cursorFile == null) {
+            cursorFile = FileChannel.open(dir.resolve(CURSOR), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
         }
+        while (b.hasRemaining()) {
+            cursorFile.write(b, b.position());
+        }
+        pendingCursorSeq = -1;
+        cursorWrittenNanos = System.nanoTime();
+    }
+
+    private void deleteCursor() throws IOException {
+        pendingCursorSeq = -1;
+        if (cursorFile != null) {
+            FileChannel c = cursorFile;
+            cursorFile = null;
+            c.close();
+        }
+        Files.deleteIfExists(dir.resolve(CURSOR));
     }
 
     // --- recovery --------------------------------------------------------------------------
@@ -768,6 +805,12 @@ final class Spool implements AutoCloseable {
     @Override
     public synchronized void close() throws IOException {
         try {
+            flushCursor();
+            if (cursorFile != null) {
+                FileChannel c = cursorFile;
+                cursorFile = null;
+                c.close();
+            }
             if (dirty && limits.fsync() != Fsync.NEVER) {
                 force();
             }
