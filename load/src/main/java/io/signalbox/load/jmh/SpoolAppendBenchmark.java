@@ -18,6 +18,7 @@ import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
@@ -47,6 +48,10 @@ public class SpoolAppendBenchmark {
     private static final int BATCH = 100;
     private static final int MAX_IN_FLIGHT = 1_000;
 
+    /** The spool's fsync policy ({@code always} forces every batch: a disk-latency number). */
+    @Param({"interval", "never", "always"})
+    public String fsync;
+
     private Path dir;
     private RoutingEngine engine;
     private Batch[] batches;
@@ -58,7 +63,8 @@ public class SpoolAppendBenchmark {
     public void setUp() throws IOException {
         dir = Files.createTempDirectory("signalbox-spool-bench");
         engine = new RoutingEngine(Converters.standardConverter()
-                .convert(Map.of("drain.timeout.seconds", 5, "spool.dir", dir.toString(), "spool.max.mb", 256))
+                .convert(Map.of("drain.timeout.seconds", 5, "spool.dir", dir.resolve("spool").toString(), "spool.max.mb", 256,
+                        "spool.fsync", fsync, "deadletter.dir", dir.resolve("deadletter").toString()))
                 .to(RoutingEngine.Config.class));
         engine.addRoute(RouteDefinition.of("all", "src-*", "absent"));
         inFlight = new Semaphore(MAX_IN_FLIGHT);
