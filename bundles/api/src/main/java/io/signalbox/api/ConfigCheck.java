@@ -73,11 +73,42 @@ public final class ConfigCheck {
         return ConfigKeys.propertyName(method);
     }
 
-    /** {@code configuration <pid> (<file>) rejected: <reason>}. */
+    /**
+     * {@code configuration <pid> (<file>) rejected: <reason>}; also remembered as the
+     * {@link #lastRejection() last rejection} and counted, for /health and /metrics. Call it only
+     * when a configuration is actually rejected.
+     */
     public static String rejection(String pid, Map<String, ?> properties, String reason) {
         Object servicePid = properties.get("service.pid");
         Object file = properties.get(BackendNames.FILEINSTALL_FILENAME);
-        return "configuration " + (servicePid != null ? servicePid : pid)
+        String message = "configuration " + (servicePid != null ? servicePid : pid)
                 + (file != null ? " (" + file + ")" : "") + " rejected: " + reason;
+        LAST.set(new Rejection(System.currentTimeMillis(), String.valueOf(servicePid != null ? servicePid : pid), message));
+        COUNT.increment();
+        return message;
+    }
+
+    /**
+     * A rejected configuration.
+     *
+     * @param epochMillis when
+     * @param pid         the configuration's PID
+     * @param message     what was logged
+     */
+    public record Rejection(long epochMillis, String pid, String message) {
+    }
+
+    private static final java.util.concurrent.atomic.AtomicReference<Rejection> LAST =
+            new java.util.concurrent.atomic.AtomicReference<>();
+    private static final java.util.concurrent.atomic.LongAdder COUNT = new java.util.concurrent.atomic.LongAdder();
+
+    /** The most recent rejection in this process by any bundle, if any. */
+    public static java.util.Optional<Rejection> lastRejection() {
+        return java.util.Optional.ofNullable(LAST.get());
+    }
+
+    /** Configurations rejected in this process so far. */
+    public static long rejectionCount() {
+        return COUNT.sum();
     }
 }

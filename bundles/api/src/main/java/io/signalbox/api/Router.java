@@ -15,4 +15,14 @@ public interface Router {
      *                  once if no route matches
      */
     void route(Batch batch, Runnable delivered);
+
+    /** The routes in force, in the order they are applied. */
+    default java.util.List<RouteInfo> routes() {
+        return java.util.List.of();
+    }
+
+    /** The delivery state of every backend name known to the router (routed to, bound, or spooled for). */
+    default java.util.List<BackendStatus> backends() {
+        return java.util.List.of();
+    }
 }

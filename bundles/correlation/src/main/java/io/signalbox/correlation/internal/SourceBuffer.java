@@ -127,7 +127,7 @@ final class SourceBuffer {
     }
 
     private Batch cut(FlushReason reason) {
-        Batch batch = new Batch(source, pending);
+        Batch batch = new Batch(source, pending, oldestNanos);
         pending.clear();
         lastActiveNanos = oldestNanos;
         counters.increment(reason);

@@ -140,6 +140,10 @@ final class Channel {
     private final LongAdder spooledMessages = new LongAdder();
     private final LongAdder replayedMessages = new LongAdder();
     private final LongAdder breakerOpened = new LongAdder();
+    /** Duration of successful writes. */
+    private final io.signalbox.api.LatencyHistogram writeLatency = new io.signalbox.api.LatencyHistogram();
+    /** From the receipt of a batch's oldest message to the backend's acknowledgement (direct writes and replays). */
+    private final io.signalbox.api.LatencyHistogram pipelineLatency = new io.signalbox.api.LatencyHistogram();
     private final LogLimiter failureLog = new LogLimiter();
     private final LogLimiter spoolLog = new LogLimiter();
     private static final int PROBE_LOG_SECONDS = 60;
@@ -494,6 +498,38 @@ final class Channel {
         return written.sum();
     }
 
+    io.signalbox.api.LatencyHistogram writeLatency() {
+        return writeLatency;
+    }
+
+    io.signalbox.api.LatencyHistogram pipelineLatency() {
+        return pipelineLatency;
+    }
+
+    /** The state for /health: see {@link io.signalbox.api.BackendStatus.State}. */
+    io.signalbox.api.BackendStatus.State state() {
+        if (!hasBackend) {
+            return io.signalbox.api.BackendStatus.State.WAITING_FOR_BUNDLE;
+        }
+        Breaker b = breakerState;
+        if (b == Breaker.OPEN) {
+            return io.signalbox.api.BackendStatus.State.BREAKER_OPEN;
+        }
+        if (b == Breaker.HALF_OPEN || consecutiveFailuresNow() > 0 || spoolMessages() > 0) {
+            return io.signalbox.api.BackendStatus.State.DEGRADED;
+        }
+        return io.signalbox.api.BackendStatus.State.UP;
+    }
+
+    private int consecutiveFailuresNow() {
+        lock.lock();
+        try {
+            return consecutiveFailures;
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** Total seconds spent in successful writes (with {@link #batchesWritten()}: the mean latency). */
     double writeSeconds() {
         return writeNanos.sum() / 1e9;
@@ -557,6 +593,10 @@ final class Channel {
                 } else if (failure == null) {
                     writeNanos.add(took);
                     written.increment();
+                    writeLatency.record(took);
+                    if (batch.receivedNanos() != 0) {
+                        pipelineLatency.record(System.nanoTime() - batch.receivedNanos());
+                    }
                 }
 
                 if (failure == null) {

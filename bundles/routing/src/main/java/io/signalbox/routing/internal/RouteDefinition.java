@@ -37,6 +37,8 @@ public final class RouteDefinition {
     private final boolean enabled;
     private final int priority;
     private final boolean global;
+    /** Where it came from: a configuration file, a YAML file, or {@code code}. */
+    private final String origin;
 
     /**
      * Parses a route configuration (keys and types already checked by {@link RouteComponent}).
@@ -49,12 +51,27 @@ public final class RouteDefinition {
         SourcePattern src = g ? SourcePattern.ANY : SourcePattern.parse(config.source());
         List<String> bs = parseBackends(config.backends());
         Set<MessageType> ts = parseTypes(config.types());
-        return new RouteDefinition(n, src, bs, ts, config.enabled(), config.priority(), g);
+        return new RouteDefinition(n, src, bs, ts, config.enabled(), config.priority(), g, originOf(properties));
+    }
+
+    /** The YAML file (config-yaml's marker key), else the fileinstall file, else the PID. */
+    static String originOf(Map<String, ?> properties) {
+        Object yaml = properties.get(".signalbox.yaml.file");
+        if (yaml != null) {
+            return "yaml " + yaml;
+        }
+        Object file = properties.get(BackendNames.FILEINSTALL_FILENAME);
+        if (file != null) {
+            return file.toString();
+        }
+        Object pid = properties.get("service.pid");
+        return pid != null ? "configuration " + pid : "code";
     }
 
     private RouteDefinition(String name, SourcePattern source, List<String> backends, Set<MessageType> types,
-            boolean enabled, int priority, boolean global) {
+            boolean enabled, int priority, boolean global, String origin) {
         this.name = name;
+        this.origin = origin;
         this.global = global;
         this.source = source;
         this.backends = backends;
@@ -80,6 +97,7 @@ public final class RouteDefinition {
         this.typeMask = mask(this.types);
         this.enabled = enabled;
         this.priority = priority;
+        this.origin = "code";
     }
 
     /** For tests and benchmarks: an enabled route of priority 0 for every type. */
@@ -115,6 +133,20 @@ public final class RouteDefinition {
 
     public boolean global() {
         return global;
+    }
+
+    String origin() {
+        return origin;
+    }
+
+    /** The api view of this route. */
+    io.signalbox.api.RouteInfo info() {
+        Set<String> wire = new java.util.LinkedHashSet<>();
+        for (MessageType t : types) {
+            wire.add(t.wireName());
+        }
+        return new io.signalbox.api.RouteInfo(name, global ? "*" : source.toString(), backends, wire, enabled, priority,
+                global, origin);
     }
 
     /** Bit {@code 1 << type.ordinal()} is set for every type this route takes. */

@@ -131,6 +131,11 @@ public final class RoutingEngine implements Router, StatsSource {
     // guarded by backendLock: every bound backend and its name, in bind order
     private final Map<Backend, String> boundBackends = new IdentityHashMap<>();
     private final Map<String, List<Backend>> backendsByName = new LinkedHashMap<>();
+    // guarded by backendLock: the kind (service property) of the backend bound under each name
+    private final Map<String, String> kinds = new java.util.HashMap<>();
+    private final java.util.concurrent.CopyOnWriteArrayList<io.signalbox.api.BatchListener> listeners =
+            new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final LogLimiter listenerLog = new LogLimiter();
 
     private final Object tableLock = new Object();
     // guarded by tableLock
@@ -583,6 +588,10 @@ public final class RoutingEngine implements Router, StatsSource {
         }
         synchronized (backendLock) {
             boundBackends.put(backend, name);
+            Object kind = properties.get(Backend.KIND);
+            if (kind != null) {
+                kinds.put(name, kind.toString());
+            }
             List<Backend> same = backendsByName.computeIfAbsent(name, k -> new ArrayList<>());
             same.add(backend);
             if (same.size() > 1) {
@@ -659,6 +668,64 @@ public final class RoutingEngine implements Router, StatsSource {
         }
     }
 
+    // --- listeners -------------------------------------------------------------------------
+
+    @Reference(name = "listeners", service = io.signalbox.api.BatchListener.class,
+            cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY, unbind = "removeListener")
+    public void addListener(io.signalbox.api.BatchListener listener) {
+        listeners.add(listener);
+    }
+
+    public void removeListener(io.signalbox.api.BatchListener listener) {
+        listeners.remove(listener);
+    }
+
+    private void notifyListeners(Batch batch, List<String> backends) {
+        for (io.signalbox.api.BatchListener l : listeners) {
+            try {
+                l.routed(batch, backends);
+            } catch (RuntimeException e) {
+                long suppressed = listenerLog.permit(1);
+                if (suppressed >= 0) {
+                    LOG.warn("a batch listener failed ({} more failures not logged in the last {} s)", suppressed,
+                            LogLimiter.DEFAULT_INTERVAL_SECONDS, e);
+                }
+            }
+        }
+    }
+
+    // --- introspection ---------------------------------------------------------------------
+
+    @Override
+    public List<io.signalbox.api.RouteInfo> routes() {
+        List<io.signalbox.api.RouteInfo> out = new ArrayList<>();
+        for (RouteDefinition r : table.routes()) {
+            out.add(r.info());
+        }
+        return out;
+    }
+
+    @Override
+    public List<io.signalbox.api.BackendStatus> backends() {
+        Map<String, String> kindsNow;
+        synchronized (backendLock) {
+            kindsNow = new java.util.HashMap<>(kinds);
+            for (String name : new ArrayList<>(kindsNow.keySet())) {
+                if (!backendsByName.containsKey(name)) {
+                    kindsNow.remove(name);
+                }
+            }
+        }
+        List<io.signalbox.api.BackendStatus> out = new ArrayList<>();
+        for (Channel c : new TreeMap<>(channels).values()) {
+            out.add(new io.signalbox.api.BackendStatus(c.name(), kindsNow.get(c.name()), c.state(), c.queuedMessages(),
+                    c.spoolMessages(), c.spoolBytes(), c.routedMessages(), c.writeFailures(), c.deadLetteredMessages(),
+                    c.spoolDroppedMessages()));
+        }
+        return out;
+    }
+
     // --- routing ---------------------------------------------------------------------------
 
     @Override
@@ -718,9 +785,13 @@ public final class RoutingEngine implements Router, StatsSource {
             }
         }
         if (parts == 0) {
+            if (!listeners.isEmpty()) {
+                notifyListeners(batch, List.of());
+            }
             Completion.run(delivered);
             return;
         }
+        List<String> names = listeners.isEmpty() ? null : new ArrayList<>(parts);
         Completion completion = new Completion(parts, delivered);
         for (RoutingTable.Target target : targets) {
             int mask = target.typeMask;
@@ -728,9 +799,15 @@ public final class RoutingEngine implements Router, StatsSource {
                 continue;
             }
             Batch part = (batchMask & ~mask) == 0 ? batch : filter(batch, mask);
+            if (names != null) {
+                names.add(target.channel.name());
+            }
             if (!target.channel.enqueue(part, completion)) {
                 reject(part, completion::partDone);
             }
+        }
+        if (names != null) {
+            notifyListeners(batch, names);
         }
     }
 
@@ -743,7 +820,7 @@ public final class RoutingEngine implements Router, StatsSource {
                 part.add(m);
             }
         }
-        return new Batch(batch.source(), part);
+        return new Batch(batch.source(), part, batch.receivedNanos());
     }
 
     private void countUnrouted(Batch batch, int unroutedMask, RoutingTable.Resolved r) {
@@ -808,8 +885,10 @@ public final class RoutingEngine implements Router, StatsSource {
             stats.put("signalbox_backend_breaker_state" + label, c.breaker().ordinal());
             stats.put("signalbox_backend_breaker_opened_total" + label, c.breakerOpenedCount());
             stats.put("signalbox_deadletter_messages_total" + label, c.deadLetteredMessages());
-            stats.put("signalbox_backend_write_seconds_sum" + label, c.writeSeconds());
-            stats.put("signalbox_backend_write_seconds_count" + label, c.batchesWritten());
+            String labels = label.substring(1, label.length() - 1);
+            c.writeLatency().putInto(stats, "signalbox_backend_latency_seconds", labels);
+            c.pipelineLatency().putInto(stats, "signalbox_pipeline_latency_seconds", labels);
+            stats.put("signalbox_backend_state" + label, c.state().ordinal());
         }
         stats.put("signalbox_messages_unrouted_total", unrouted.sum());
         stats.put("signalbox_routing_rejected_messages_total", rejected.sum());
