@@ -1,0 +1,386 @@
+package Monitoring::SDK;
+# Signalbox SDK for Perl: wire protocol v1 (one JSON object per line) over one persistent TCP
+# connection to the sidecar. Send-only; never blocks or dies in the caller because of the network.
+# Perl has no background thread here: reconnects, heartbeats and writes happen inside the calls
+# (and in poll() for programs that go quiet). See README.md.
+use 5.010;
+use strict;
+use warnings;
+use IO::Socket::INET ();
+use Socket qw(SOL_SOCKET SO_ERROR IPPROTO_TCP TCP_NODELAY inet_aton pack_sockaddr_in);
+use Errno qw(EAGAIN EWOULDBLOCK EINPROGRESS EINTR);
+use Scalar::Util qw(looks_like_number);
+use Time::HiRes ();
+use B ();
+
+our $VERSION = '1.0.0';
+my $NOSIGNAL = eval { Socket::MSG_NOSIGNAL() } || 0;   # a closed connection gives EPIPE, not SIGPIPE
+my $CHUNK    = 65536;                                   # bytes handed to one send() at most
+my %ESC = (map({ (chr($_) => sprintf('\u%04x', $_)) } 0 .. 31),
+           '"' => '\"', '\\' => '\\\\', "\n" => '\n', "\r" => '\r', "\t" => '\t');
+my %LIVE;                                               # open clients, closed by the signal handlers
+my ($prefix, $prefix_pid, $counter) = (0, -1, 0);       # span ids: per-process random prefix + counter
+
+# ---- construction ----------------------------------------------------------------------------
+sub init { my ($class, $source, $host, $port, %o) = @_;
+    return $class->new(%o, source => $source, host => $host, port => $port) }
+
+sub new {
+    my ($class, %o) = @_;
+    my $source = $o{source} // $ENV{SIGNALBOX_SOURCE} // do { (my $n = $0) =~ s{.*/}{}; $n || 'perl' };
+    my $self = bless {
+        source => $source, host => $o{host} // $ENV{SIGNALBOX_HOST} // '127.0.0.1',
+        port => $o{port} // $ENV{SIGNALBOX_PORT} // 17000,
+        bound => $o{buffer_size} // 1000, heartbeat => $o{heartbeat_interval} // 10,
+        min_backoff => $o{reconnect_min} // 0.1, max_backoff => $o{reconnect_max} // 30,
+        close_timeout => $o{close_timeout} // 2, max_line => $o{max_line} // 65536,
+        sock => undef, connecting => 0, q => [], ctl => [], off => 0, sent => 0, dropped => 0,
+        reported => 0, backoff => 0, next_try => 0, last_hb => _now(), owner => $$, closed => 0,
+        ctx => {}, ctxjson => '', stack => [], spans => {},
+    }, $class;
+    $self->{head} = '{"v":1,"src":' . _str($source) . ',"ts":';
+    my $t = $ENV{SIGNALBOX_TRACE} // '';
+    if ($t =~ /^(.+):([^:]+)$/ || $t =~ /^([^:]+)$/) { @$self{qw(env_tid env_sid)} = ($1, $2) }
+    elsif (($ENV{TRACEPARENT} // '') =~ /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}$/
+           && $1 ne 'ff' && $2 !~ /^0+$/ && $3 !~ /^0+$/) { @$self{qw(env_tid env_sid)} = ($2, $3) }
+    $LIVE{"$self"} = $self;
+    _install_signals() if $o{signals} // 1;
+    $self->_connect;
+    return $self;
+}
+
+# ---- the contract ----------------------------------------------------------------------------
+sub log_event {
+    my ($self, $level, $msg, $ctx) = @_;
+    $self->_emit('event', '{"level":' . _str($level // 'info') . ',"msg":' . _str($msg // '')
+        . (defined $ctx ? ',"ctx":' . _enc($ctx) : '') . '}');
+}
+
+sub log_metric {
+    my ($self, $name, $value, $unit, $tags) = @_;
+    $self->_emit('metric', '{"name":' . _str($name // '') . ',"value":' . _num($value)
+        . (defined $unit ? ',"unit":' . _str($unit) : '')
+        . (defined $tags ? ',"tags":' . _enc($tags) : '') . '}');
+}
+
+sub log_progress {
+    my ($self, $job, $percent, $status) = @_;
+    $job //= $self->{ctx}{job_id};
+    $self->_emit('progress', '{"job_id":' . _str($job) . ',"percent":' . _num($percent)
+        . (defined $status ? ',"status":' . _str($status) : '') . '}');
+}
+
+# log_resource(cpu, mem, disk, net); without arguments: this process's CPU seconds and RSS bytes.
+sub log_resource {
+    my ($self, @v) = @_;
+    @v = _sample() unless @v;
+    my @k = qw(cpu mem disk net);
+    $self->_emit('resource', '{' . join(',', map { qq("$k[$_]":) . _num($v[$_]) } grep { defined $v[$_] } 0 .. 3)
+        . '}');
+}
+
+sub start_span {
+    my ($self, $name, $attrs) = @_;
+    my $sid = _id();
+    return $sid if $self->{closed};
+    $self->{spans}{$sid} = [$name, _now(), $self->_sid, $attrs, $self->_tid // _hex(32)];
+    push @{$self->{stack}}, $sid;
+    return $sid;
+}
+
+sub end_span {
+    my ($self, $sid, $status, $attrs) = @_;
+    my $s = delete $self->{spans}{$sid // ''} or return;
+    my ($name, $start, $parent, $a0, $tid) = @$s;
+    $attrs = $attrs && $a0 ? { %$a0, %$attrs } : $attrs // $a0;
+    @{$self->{stack}} = grep { $_ ne $sid } @{$self->{stack}};
+    $self->_emit('span', '{"name":' . _str($name) . ',"status":' . _str($status // 'ok') . ',"start":'
+        . int($start) . ',"end":' . int(_now()) . (defined $attrs ? ',"attrs":' . _enc($attrs) : '') . '}',
+        $tid, $sid, $parent);
+}
+
+# span(name, sub { my ($sid) = @_; ... }): the span ends "ok", or "error" (and the error is rethrown).
+sub span {
+    my ($self, $name, $code, $attrs) = @_;
+    my $sid = $self->start_span($name, $attrs);
+    my @r;
+    my $ok = eval { @r = wantarray ? $code->($sid) : scalar $code->($sid); 1 };
+    my $err = $@;
+    $self->end_span($sid, $ok ? 'ok' : 'error', $ok ? undef : { error => "$err" });
+    die $err unless $ok;
+    return wantarray ? @r : $r[0];
+}
+
+sub set_context {
+    my ($self, $key, $value) = @_;
+    return if $self->{closed};
+    if (defined $value) { $self->{ctx}{$key} = $value } else { delete $self->{ctx}{$key} }
+    $self->{ctxjson} = %{$self->{ctx}} ? ',"ctx":' . _enc($self->{ctx}) : '';
+}
+
+# The environment a child process needs to continue this trace: SIGNALBOX_TRACE=<tid>:<span id>
+# (the innermost open span), and TRACEPARENT when both ids are W3C-shaped.
+sub child_env {
+    my ($self) = @_;
+    my ($tid, $sid) = ($self->_tid, $self->_sid);
+    return {} unless defined $tid;
+    return { SIGNALBOX_TRACE => $tid } unless defined $sid;
+    my %env = (SIGNALBOX_TRACE => "$tid:$sid");
+    $env{TRACEPARENT} = "00-$tid-$sid-01" if $tid =~ /^[0-9a-f]{32}$/ && $sid =~ /^[0-9a-f]{16}$/;
+    return \%env;
+}
+
+# Puts child_env into %ENV (removing stale values), so system/exec/fork'ed children inherit it.
+sub export_trace {
+    my $e = $_[0]->child_env;
+    delete @ENV{qw(SIGNALBOX_TRACE TRACEPARENT)};
+    @ENV{keys %$e} = values %$e;
+    return $e;
+}
+
+# Flushes (up to close_timeout seconds), sends goodbye {sent, dropped}, closes. Idempotent.
+sub close {
+    my ($self, $timeout) = @_;
+    return if $self->{closed}++;
+    delete $LIVE{"$self"};
+    if ($$ != $self->{owner}) { $self->_drop_socket; return }   # a forked child: not its connection
+    $self->flush($timeout // $self->{close_timeout});
+    $self->{dropped} += @{$self->{q}};                          # what could not be written now is lost
+    if ($self->{sock} && !$self->{connecting} && $self->{off} == 0) {
+        @{$self->{q}} = ();
+        push @{$self->{ctl}}, $self->_control('goodbye', $self->{sent}, $self->{dropped});
+        $self->_wait_written(0.5);
+    }
+    @{$self->{q}} = ();
+    $self->_drop_socket;
+}
+
+sub DESTROY { local ($., $@, $!, $^E, $?); $_[0]->close unless $_[0]{closed} }
+
+# ---- state -----------------------------------------------------------------------------------
+sub state {
+    my ($self) = @_;
+    return 'CLOSED' if $self->{closed};
+    return 'OVERFLOW' if @{$self->{q}} >= $self->{bound};
+    return $self->{sock} && !$self->{connecting} ? 'CONNECTED' : 'DISCONNECTED';
+}
+sub buffered { scalar @{$_[0]{q}} }
+sub dropped  { $_[0]{dropped} }
+sub sent     { $_[0]{sent} }
+sub poll     { $_[0]->_tick unless $_[0]{closed}; $_[0]->state }   # reconnect, heartbeat, write
+
+# Writes what is buffered, waiting up to $timeout seconds (and connecting once if needed).
+# Returns true when nothing is left in the buffer.
+sub flush {
+    my ($self, $timeout) = @_;
+    my $deadline = _now() + 1000 * ($timeout // $self->{close_timeout});
+    $self->_connect unless $self->{sock};
+    while ($self->{connecting} && _now() < $deadline) {
+        $self->_ready(1, ($deadline - _now()) / 1000);
+        $self->_check_connect;
+    }
+    return $self->_wait_written(($deadline - _now()) / 1000);
+}
+
+# ---- internals -------------------------------------------------------------------------------
+sub _now { Time::HiRes::time() * 1000 }
+sub _hex { join '', map { sprintf '%04x', int rand 65536 } 1 .. $_[0] / 4 }
+sub _id {
+    if ($prefix_pid != $$) { $prefix = int rand 4294967296; $prefix_pid = $$; $counter = 0 }
+    return sprintf '%08x%08x', $prefix, ++$counter;
+}
+sub _tid { my $s = $_[0]; $s->{ctx}{job_id} // (@{$s->{stack}} ? $s->{spans}{$s->{stack}[-1]}[4] : $s->{env_tid}) }
+sub _sid { my $s = $_[0]; @{$s->{stack}} ? $s->{stack}[-1] : $s->{env_sid} }
+sub _min { $_[0] < $_[1] ? $_[0] : $_[1] }
+
+sub _emit {
+    my ($self, $type, $data, $tid, $sid, $pid) = @_;
+    return if $self->{closed};
+    ($tid, $sid) = ($self->_tid, $self->_sid) unless $sid;
+    my $line = $self->{head} . int(_now()) . ',"type":"' . $type . '"'
+        . (defined $tid ? ',"tid":' . _str($tid) : '') . (defined $sid ? ',"sid":' . _str($sid) : '')
+        . (defined $pid ? ',"pid":' . _str($pid) : '') . $self->{ctxjson} . ',"data":' . $data . "}\n";
+    if (@{$self->{q}} >= $self->{bound} || length($line) > $self->{max_line}) { $self->{dropped}++ }
+    else { push @{$self->{q}}, $line }
+    $self->_tick;
+}
+
+sub _control {   # hello, heartbeat, goodbye: no trace, no context, outside the bound
+    my ($self, $type, @v) = @_;
+    my @k = $type eq 'hello' ? qw(sdk version) : $type eq 'goodbye' ? qw(sent dropped) : qw(buffered dropped);
+    return $self->{head} . int(_now()) . ',"type":"' . $type . '","data":{' . join(',',
+        map { qq("$k[$_]":) . ($type eq 'hello' ? _str($v[$_]) : $v[$_]) } 0 .. 1) . "}}\n";
+}
+
+sub _tick {
+    my ($self) = @_;
+    if (!$self->{sock}) { $self->_connect if _now() >= $self->{next_try}; return unless $self->{sock} }
+    if ($self->{connecting}) { $self->_check_connect; return if $self->{connecting} || !$self->{sock} }
+    $self->_check_closed or return;
+    if ($self->{off} == 0 && _now() - $self->{last_hb} >= 1000 * $self->{heartbeat}) { $self->_heartbeat }
+    $self->_write if @{$self->{ctl}} || @{$self->{q}};
+}
+
+sub _heartbeat {
+    my ($self) = @_;
+    push @{$self->{ctl}}, $self->_control('heartbeat', scalar @{$self->{q}}, $self->{dropped});
+    $self->{reported} = $self->{dropped};
+    $self->{last_hb} = _now();
+}
+
+sub _connect {   # non-blocking: loopback answers at once, anything else finishes in later calls
+    my ($self) = @_;
+    my $addr = $self->{addr} //= inet_aton($self->{host});
+    my $sock = $addr && IO::Socket::INET->new(Proto => 'tcp', Blocking => 0);
+    return $self->_failed unless $sock;
+    $self->{sock} = $sock;
+    $self->{fds} = ''; vec($self->{fds}, fileno $sock, 1) = 1;
+    if (connect($sock, pack_sockaddr_in($self->{port}, $addr))) { return $self->_connected }
+    return $self->_lost unless $! == EINPROGRESS || $! == EWOULDBLOCK || $! == EINTR;
+    $self->{connecting} = _now();
+    $self->_check_connect;
+}
+
+sub _check_connect {
+    my ($self) = @_;
+    if ($self->_ready(1, 0)) {
+        my $err = getsockopt($self->{sock}, SOL_SOCKET, SO_ERROR);
+        return $err && unpack('i', $err) == 0 ? $self->_connected : $self->_lost;
+    }
+    $self->_lost if _now() - $self->{connecting} > 5000;   # a silent peer: give up this attempt
+}
+
+sub _connected {
+    my ($self) = @_;
+    setsockopt($self->{sock}, IPPROTO_TCP, TCP_NODELAY, 1);
+    @$self{qw(connecting backoff off)} = (0, 0, 0);
+    @{$self->{ctl}} = ($self->_control('hello', 'perl', $VERSION));
+    $self->_heartbeat if $self->{dropped} > $self->{reported};   # overflow while away: say so first
+}
+
+sub _failed {
+    my ($self) = @_;
+    my $b = $self->{backoff} = $self->{backoff} ? _min(2 * $self->{backoff}, $self->{max_backoff})
+                                                : $self->{min_backoff};
+    $self->{next_try} = _now() + 1000 * $b * (0.8 + rand 0.4);
+    return;
+}
+
+sub _lost {   # the connection is gone: lines not completely written stay buffered and go again whole
+    my ($self) = @_;
+    $self->_drop_socket;
+    @{$self->{ctl}} = ();
+    @$self{qw(off connecting)} = (0, 0);
+    return $self->_failed;
+}
+
+sub _drop_socket { my $s = delete $_[0]{sock}; CORE::close($s) if $s }
+
+sub _ready {   # select on our socket: writable ($w) or readable, within $t seconds
+    my ($self, $w, $t) = @_;
+    my $v = $self->{fds};
+    return ($w ? select(undef, $v, undef, $t) : select($v, undef, undef, $t)) > 0;
+}
+
+sub _check_closed {   # before each write: has the sidecar closed the connection? false if so
+    my ($self) = @_;
+    return 1 unless $self->_ready(0, 0);
+    my $n = sysread($self->{sock}, my $buf, 4096);
+    return 1 if defined $n ? $n > 0 : ($! == EAGAIN || $! == EWOULDBLOCK || $! == EINTR);
+    $self->_lost;
+    return 0;
+}
+
+sub _write {   # hands as much as the socket takes to the kernel; never waits
+    my ($self) = @_;
+    my ($ctl, $q) = @$self{qw(ctl q)};
+    while (@$ctl || @$q) {
+        my $chunk = substr((@$ctl ? $ctl->[0] : $q->[0]), $self->{off});
+        for my $i (1 .. $#$ctl + @$q) {
+            last if length($chunk) >= $CHUNK;
+            $chunk .= $i <= $#$ctl ? $ctl->[$i] : $q->[$i - @$ctl];
+        }
+        my $n = send($self->{sock}, $chunk, $NOSIGNAL);
+        if (!defined $n) { $self->_lost unless $! == EAGAIN || $! == EWOULDBLOCK || $! == EINTR; return }
+        $n += $self->{off};
+        while ($n > 0) {
+            my $list = @$ctl ? $ctl : $q;
+            my $len = length $list->[0];
+            if ($n < $len) { $self->{off} = $n; return }
+            $n -= $len;
+            shift @$list;
+            $self->{off} = 0;
+            $self->{sent}++ if $list == $q;
+        }
+    }
+}
+
+sub _wait_written {
+    my ($self, $t) = @_;
+    my $deadline = _now() + 1000 * ($t > 0 ? $t : 0);
+    while ($self->{sock} && !$self->{connecting} && (@{$self->{ctl}} || @{$self->{q}})) {
+        $self->_check_closed && $self->_write;
+        my $left = ($deadline - _now()) / 1000;
+        last if !$self->{sock} || !(@{$self->{ctl}} || @{$self->{q}}) || $left <= 0;
+        $self->_ready(1, _min($left, 0.05));
+    }
+    return !@{$self->{q}};
+}
+
+sub _sample {   # CPU seconds (user + system) and resident memory in bytes; disk and net unknown
+    my ($u, $s) = times;
+    my $rss;
+    if (open my $fh, '<', '/proc/self/statm') { my @f = split ' ', scalar <$fh>; $rss = $f[1] * 4096 }
+    return ($u + $s, $rss, undef, undef);
+}
+
+# ---- JSON (JSON::PP costs ~70 us per message; these few string operations cost ~2) -------------
+sub _str {
+    my $s = shift;
+    return 'null' unless defined $s;
+    utf8::encode($s) if utf8::is_utf8($s);
+    $s =~ s/([\x00-\x1f"\\])/$ESC{$1}/g if $s =~ /[\x00-\x1f"\\]/;
+    return qq("$s");
+}
+
+sub _num {
+    my $v = shift;
+    return 'null' unless defined $v && looks_like_number($v);
+    my $n = 0 + $v;
+    return ($n != $n || $n * 0 != 0) ? 'null' : "$n";   # NaN and infinities are not JSON
+}
+
+sub _enc {   # numbers stay numbers (as JSON::PP decides: numeric flags without a string value)
+    my $v = shift;
+    my $r = ref $v;
+    if (!$r) {
+        return 'null' unless defined $v;
+        my $f = B::svref_2object(\$v)->FLAGS;
+        return ($f & (B::SVp_IOK | B::SVp_NOK) && !($f & B::SVp_POK)) ? _num($v) : _str($v);
+    }
+    return '{' . join(',', map { _str($_) . ':' . _enc($v->{$_}) } sort keys %$v) . '}' if $r eq 'HASH';
+    return '[' . join(',', map { _enc($_) } @$v) . ']' if $r eq 'ARRAY';
+    return $$v ? 'true' : 'false' if $r eq 'SCALAR';
+    return $v ? 'true' : 'false' if $r =~ /Boolean$/;
+    return _str("$v");
+}
+
+# ---- SIGINT / SIGTERM: close every client (flush + goodbye), then what was there before -------
+my $installed;
+sub _install_signals {
+    return if $installed++;
+    for my $sig (qw(INT TERM)) {
+        my $prev = $SIG{$sig};
+        $SIG{$sig} = sub {
+            $_->close for grep { $_->{owner} == $$ } values %LIVE;
+            return $prev->(@_) if ref $prev eq 'CODE';
+            return if defined $prev && $prev eq 'IGNORE';
+            $SIG{$sig} = 'DEFAULT';
+            kill $sig, $$;
+        };
+    }
+}
+
+END { $_->close for grep { $_->{owner} == $$ } values %LIVE }
+
+1;
