@@ -1,0 +1,175 @@
+package io.signalbox.http.internal;
+
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.component.annotations.ReferencePolicyOption;
+import org.osgi.service.servlet.whiteboard.propertytypes.HttpWhiteboardServletPattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.signalbox.api.BackendStatus;
+import io.signalbox.api.ConfigCheck;
+import io.signalbox.api.Ingest;
+import io.signalbox.api.RateLimitedLog;
+import io.signalbox.api.Router;
+import io.signalbox.api.StatsSource;
+import jakarta.servlet.Servlet;
+import jakarta.servlet.ServletException;
+import jakarta.servlet.http.HttpServlet;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+
+/**
+ * {@code GET /health} and {@code GET /v1/health}: is the sidecar working, and if not, where not.
+ *
+ * <p>{@code down} (503) when the router or the ingest service is missing or the TCP transport is
+ * not listening (its component registers its {@code StatsSource} only once its port is bound);
+ * {@code degraded} (200) when any backend is not {@code up} — its data waits safely in its spool
+ * and a restart would not help, so it is not a 503; {@code up} (200) otherwise.
+ */
+@Component(name = HealthServlet.NAME, service = Servlet.class)
+@HttpWhiteboardServletPattern({ "/health", "/v1/health" })
+public final class HealthServlet extends HttpServlet {
+    /** Component name (stable; the servlet has no configuration of its own). */
+    public static final String NAME = "io.signalbox.http.health";
+    /** Component name of the TCP transport: its StatsSource exists while it listens. */
+    static final String TCP_COMPONENT = "io.signalbox.transport.tcp";
+    /** The series of open client connections, summed over every transport. */
+    static final String CONNECTIONS = "signalbox_active_connections";
+    /** The TCP transport's own name for it, read when a transport does not publish {@link #CONNECTIONS}. */
+    static final String TCP_CONNECTIONS = "signalbox_tcp_connections_active";
+    /** Correlation's count of sources with a live buffer. */
+    static final String SOURCES = "signalbox_sources_active";
+
+    private static final long serialVersionUID = 1L;
+    private static final Logger LOG = LoggerFactory.getLogger(HealthServlet.class);
+
+    private final transient RateLimitedLog errors = new RateLimitedLog(LOG);
+    private final transient Map<StatsSource, Map<String, ?>> statsSources = new ConcurrentHashMap<>();
+    private transient volatile Router router;
+    private transient volatile Ingest ingest;
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    void bindRouter(Router r) {
+        router = r;
+    }
+
+    void unbindRouter(Router r) {
+        if (router == r) {
+            router = null;
+        }
+    }
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    void bindIngest(Ingest i) {
+        ingest = i;
+    }
+
+    void unbindIngest(Ingest i) {
+        if (ingest == i) {
+            ingest = null;
+        }
+    }
+
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    void bindStatsSource(StatsSource source, Map<String, ?> properties) {
+        statsSources.put(source, properties);
+    }
+
+    void unbindStatsSource(StatsSource source) {
+        statsSources.remove(source);
+    }
+
+    @Override
+    protected void doGet(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+        Router r = router;
+        Ingest i = ingest;
+        boolean tcpListening = false;
+        long connections = 0;
+        long sources = 0;
+        for (Map.Entry<StatsSource, Map<String, ?>> e : statsSources.entrySet()) {
+            boolean tcp = TCP_COMPONENT.equals(e.getValue().get("component.name"));
+            tcpListening |= tcp;
+            Map<String, Number> stats = snapshot(e.getKey());
+            Number c = stats.get(CONNECTIONS);
+            if (c == null && tcp) {
+                c = stats.get(TCP_CONNECTIONS);
+            }
+            if (c != null) {
+                connections += c.longValue();
+            }
+            Number s = stats.get(SOURCES);
+            if (s != null) {
+                sources += s.longValue();
+            }
+        }
+        List<BackendStatus> backends = r == null ? List.of() : r.backends();
+        String status;
+        if (r == null || i == null || !tcpListening) {
+            status = "down";
+        } else if (backends.stream().anyMatch(b -> b.state() != BackendStatus.State.UP)) {
+            status = "degraded";
+        } else {
+            status = "up";
+        }
+        long uptime = ManagementFactory.getRuntimeMXBean().getUptime() / 1000;
+        long c = connections;
+        long s = sources;
+        byte[] body = ApiJson.render(g -> {
+            g.writeStartObject();
+            g.writeStringField("status", status);
+            g.writeNumberField("uptime_seconds", uptime);
+            g.writeNumberField("connections", c);
+            g.writeNumberField("sources", s);
+            g.writeArrayFieldStart("backends");
+            for (BackendStatus b : backends) {
+                ApiJson.backend(g, b);
+            }
+            g.writeEndArray();
+            g.writeFieldName("last_config_error");
+            ConfigCheck.Rejection last = ConfigCheck.lastRejection().orElse(null);
+            if (last == null) {
+                g.writeNull();
+            } else {
+                ApiJson.rejection(g, last);
+            }
+            g.writeNumberField("config_errors", ConfigCheck.rejectionCount());
+            g.writeEndObject();
+        });
+        ApiServlet.send(resp, "down".equals(status) ? HttpServletResponse.SC_SERVICE_UNAVAILABLE
+                : HttpServletResponse.SC_OK, body);
+    }
+
+    /** A source that fails must not take /health down with it: it counts as publishing nothing. */
+    private Map<String, Number> snapshot(StatsSource source) {
+        try {
+            Map<String, Number> stats = source.stats();
+            return stats == null ? Map.of() : stats;
+        } catch (RuntimeException e) {
+            errors.warn("stats", "A StatsSource failed while /health read it: {}", e.toString(), e);
+            return Map.of();
+        }
+    }
+
+    @Override
+    protected void service(HttpServletRequest req, HttpServletResponse resp)
+            throws IOException, ServletException {
+        String method = req.getMethod();
+        if ("GET".equals(method) || "HEAD".equals(method)) {
+            super.service(req, resp); // HEAD: HttpServlet runs doGet without the body
+        } else {
+            ApiServlet.methodNotAllowed(resp, "GET, HEAD");
+        }
+    }
+}

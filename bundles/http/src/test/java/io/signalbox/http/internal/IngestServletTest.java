@@ -1,0 +1,389 @@
+package io.signalbox.http.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayInputStream;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.osgi.util.converter.Converters;
+
+import io.signalbox.api.DropReason;
+import io.signalbox.api.Message;
+import io.signalbox.api.MessageType;
+import io.signalbox.http.internal.ApiTestFakes.FakeIngest;
+import io.signalbox.protocol.RejectCounters;
+
+/** POST /v1/event and /v1/events/batch against a fake Ingest, through a real servlet container. */
+class IngestServletTest {
+    private static final String EVENT = "{\"v\":1,\"src\":\"loader\",\"ts\":1700000000000,\"type\":\"event\","
+            + "\"data\":{\"level\":\"info\",\"msg\":\"hello\"}}";
+    private static final String METRIC = "{\"v\":1,\"src\":\"loader\",\"ts\":1700000000001,\"type\":\"metric\","
+            + "\"data\":{\"name\":\"rows\",\"value\":12}}";
+
+    private final FakeIngest ingest = new FakeIngest();
+    private IngestServlet servlet;
+    private ApiTestServer server;
+
+    private void start(Map<String, Object> config) throws Exception {
+        servlet = new IngestServlet(config(config));
+        servlet.bindIngest(ingest);
+        server = ApiTestServer.of(servlet, IngestServlet.EVENT, IngestServlet.BATCH);
+    }
+
+    private static IngestServlet.Config config(Map<String, Object> props) {
+        return Converters.standardConverter().convert(props).to(IngestServlet.Config.class);
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        if (server != null) {
+            server.close();
+        }
+    }
+
+    private static Map<String, Object> json(HttpResponse<String> r) throws Exception {
+        return ApiTestJson.object(r.body());
+    }
+
+    @SuppressWarnings("unchecked")
+    private static List<Map<String, Object>> errors(HttpResponse<String> r) throws Exception {
+        return (List<Map<String, Object>>) json(r).get("errors");
+    }
+
+    private long dropped(DropReason reason) {
+        return servlet.stats().get(RejectCounters.key(reason)).longValue();
+    }
+
+    private List<String> offeredLines() {
+        return ingest.offered.stream().map(m -> new String(m.line(), StandardCharsets.UTF_8)).toList();
+    }
+
+    @Test
+    void oneEventIsAcceptedWith202AndOfferedAsReceived() throws Exception {
+        start(Map.of());
+
+        HttpResponse<String> r = server.post("/v1/event", EVENT + "\n");
+
+        assertThat(r.statusCode()).isEqualTo(202);
+        assertThat(json(r)).isEqualTo(Map.of("accepted", 1L, "rejected", 0L, "errors", List.of()));
+        assertThat(offeredLines()).containsExactly(EVENT);
+        Message m = ingest.offered.get(0);
+        assertThat(m.source()).isEqualTo("loader");
+        assertThat(m.type()).isEqualTo(MessageType.EVENT);
+        assertThat(servlet.stats()).containsEntry(IngestServlet.RECEIVED, 1L)
+                .containsEntry(IngestServlet.REQUESTS + "{status=\"202\"}", 1L);
+    }
+
+    @Test
+    void aPrettyPrintedEventBecomesOneLine() throws Exception {
+        start(Map.of());
+
+        HttpResponse<String> r = server.post("/v1/event",
+                "{\n  \"v\": 1,\r\n  \"src\": \"loader\",\n  \"ts\": 5,\n  \"type\": \"heartbeat\",\n  \"data\": {}\n}\n");
+
+        assertThat(r.statusCode()).isEqualTo(202);
+        assertThat(offeredLines()).containsExactly("{  \"v\": 1,  \"src\": \"loader\",  \"ts\": 5,  \"type\": \"heartbeat\",  \"data\": {}}");
+    }
+
+    @Test
+    void aLongFormEventIsNormalisedLikeOnTcp() throws Exception {
+        start(Map.of());
+
+        HttpResponse<String> r = server.post("/v1/event", "{\"source\":\"old\",\"timestamp\":\"2024-01-01T00:00:00Z\","
+                + "\"type\":\"heartbeat\",\"trace_id\":\"job-1\",\"data\":{}}");
+
+        assertThat(r.statusCode()).isEqualTo(202);
+        assertThat(offeredLines()).containsExactly(
+                "{\"v\":1,\"src\":\"old\",\"ts\":1704067200000,\"type\":\"heartbeat\",\"tid\":\"job-1\",\"data\":{}}");
+    }
+
+    @Test
+    void aJsonArrayBatchOffersEveryElementInOrder() throws Exception {
+        start(Map.of());
+
+        HttpResponse<String> r = server.post("/v1/events/batch", "[" + EVENT + ",\n  " + METRIC + "\n]");
+
+        assertThat(r.statusCode()).isEqualTo(202);
+        assertThat(json(r)).containsEntry("accepted", 2L).containsEntry("rejected", 0L);
+        assertThat(offeredLines()).containsExactly(EVENT, METRIC);
+    }
+
+    @Test
+    void anLdjsonBatchToleratesCrLfAndBlankLines() throws Exception {
+        start(Map.of());
+
+        HttpResponse<String> r = server.post("/v1/events/batch", EVENT + "\r\n\r\n" + METRIC + "\r\n");
+
+        assertThat(r.statusCode()).isEqualTo(202);
+        assertThat(json(r)).containsEntry("accepted", 2L);
+        assertThat(offeredLines()).containsExactly(EVENT, METRIC);
+    }
+
+    @Test
+    void badMessagesInABatchAreListedByIndexAndReasonCountedAndTheRestAccepted() throws Exception {
+        start(Map.of());
+        String body = String.join("\n", EVENT,
+                "{not json",
+                "{\"v\":1,\"src\":\"loader\",\"ts\":\"yesterday\",\"type\":\"event\",\"data\":{}}",
+                "{\"v\":1,\"src\":\"loader\",\"type\":\"heartbeat\",\"data\":{}}",
+                "{\"v\":1,\"src\":\"loader\",\"ts\":1,\"type\":\"gossip\",\"data\":{}}",
+                "{\"v\":2,\"src\":\"loader\",\"ts\":1,\"type\":\"heartbeat\",\"data\":{}}",
+                "[1,2]",
+                METRIC);
+
+        HttpResponse<String> r = server.post("/v1/events/batch", body);
+
+        assertThat(r.statusCode()).isEqualTo(202);
+        assertThat(json(r)).containsEntry("accepted", 2L).containsEntry("rejected", 6L);
+        assertThat(errors(r)).extracting(e -> e.get("index") + ":" + e.get("reason")).containsExactly(
+                "1:malformed", "2:bad_type", "3:missing_field", "4:unknown_type", "5:unsupported_version",
+                "6:malformed");
+        assertThat(errors(r)).allSatisfy(e -> assertThat((String) e.get("detail")).isNotBlank());
+        assertThat(errors(r).get(2).get("detail")).isEqualTo("missing field 'ts'");
+        assertThat(dropped(DropReason.MALFORMED)).isEqualTo(2);
+        assertThat(dropped(DropReason.BAD_TYPE)).isEqualTo(1);
+        assertThat(dropped(DropReason.MISSING_FIELD)).isEqualTo(1);
+        assertThat(dropped(DropReason.UNKNOWN_TYPE)).isEqualTo(1);
+        assertThat(dropped(DropReason.UNSUPPORTED_VERSION)).isEqualTo(1);
+        assertThat(offeredLines()).containsExactly(EVENT, METRIC);
+    }
+
+    @Test
+    void wrongTypesAreRejectedWith400WhenNothingIsAccepted() throws Exception {
+        start(Map.of());
+
+        HttpResponse<String> r = server.post("/v1/events/batch", "["
+                + "{\"v\":1,\"src\":7,\"ts\":1,\"type\":\"heartbeat\",\"data\":{}},"
+                + "{\"v\":1,\"src\":\"a\",\"ts\":1,\"type\":\"heartbeat\",\"data\":[]},"
+                + "{\"v\":1,\"src\":\"a\",\"ts\":1,\"type\":\"metric\",\"data\":{\"name\":\"x\",\"value\":\"high\"}}]");
+
+        assertThat(r.statusCode()).isEqualTo(400);
+        assertThat(json(r)).containsEntry("accepted", 0L).containsEntry("rejected", 3L);
+        assertThat(errors(r)).extracting(e -> e.get("reason")).containsOnly("bad_type");
+        assertThat(dropped(DropReason.BAD_TYPE)).isEqualTo(3);
+        assertThat(ingest.offered).isEmpty();
+        assertThat(servlet.stats()).containsEntry(IngestServlet.REQUESTS + "{status=\"400\"}", 1L);
+    }
+
+    @Test
+    void malformedJsonIs400() throws Exception {
+        start(Map.of());
+
+        HttpResponse<String> r = server.post("/v1/event", "{\"v\":1,\"src\":");
+
+        assertThat(r.statusCode()).isEqualTo(400);
+        assertThat(errors(r)).singleElement().satisfies(e -> {
+            assertThat(e).containsEntry("index", 0L).containsEntry("reason", "malformed");
+        });
+        assertThat(dropped(DropReason.MALFORMED)).isEqualTo(1);
+    }
+
+    @Test
+    void twoObjectsPostedAsOneEventAreMalformed() throws Exception {
+        start(Map.of());
+
+        HttpResponse<String> r = server.post("/v1/event", EVENT + "\n" + EVENT);
+
+        assertThat(r.statusCode()).isEqualTo(400);
+        assertThat(errors(r)).singleElement().satisfies(e -> assertThat(e).containsEntry("reason", "malformed")
+                .containsEntry("detail", "trailing content after the JSON object"));
+        assertThat(ingest.offered).isEmpty();
+    }
+
+    @Test
+    void aBrokenArrayRejectsTheWholeBodyAndOffersNothing() throws Exception {
+        start(Map.of());
+
+        HttpResponse<String> r = server.post("/v1/events/batch", "[" + EVENT + "," + METRIC);
+
+        assertThat(r.statusCode()).isEqualTo(400);
+        assertThat(json(r)).containsEntry("accepted", 0L).containsEntry("rejected", 1L);
+        assertThat(errors(r)).singleElement().satisfies(e -> assertThat(e).containsEntry("index", 1L)
+                .containsEntry("reason", "malformed").containsEntry("detail", "unterminated array (no closing ']')"));
+        assertThat(ingest.offered).isEmpty();
+        assertThat(dropped(DropReason.MALFORMED)).isEqualTo(1);
+    }
+
+    @Test
+    void anEmptyBodyOrEmptyArrayIs400() throws Exception {
+        start(Map.of());
+
+        for (String[] c : new String[][] { { "/v1/event", "" }, { "/v1/events/batch", " \n" },
+            { "/v1/events/batch", "[]" } }) {
+            HttpResponse<String> r = server.post(c[0], c[1]);
+
+            assertThat(r.statusCode()).as(c[0] + " '" + c[1] + "'").isEqualTo(400);
+            assertThat(json(r)).as(c[0]).containsEntry("accepted", 0L).containsEntry("rejected", 0L);
+        }
+        HttpResponse<String> empty = server.post("/v1/event", "");
+        assertThat(errors(empty)).singleElement().satisfies(e -> assertThat(e).containsEntry("reason", "empty"));
+        assertThat(ingest.offered).isEmpty();
+    }
+
+    @Test
+    void aMessageLongerThanTheProtocolLimitIsTooLong() throws Exception {
+        start(Map.of());
+        String big = "{\"v\":1,\"src\":\"loader\",\"ts\":1,\"type\":\"event\",\"data\":{\"level\":\"info\",\"msg\":\""
+                + "x".repeat(IngestServlet.MAX_MESSAGE_BYTES) + "\"}}";
+
+        HttpResponse<String> r = server.post("/v1/events/batch", big + "\n" + EVENT + "\n");
+
+        assertThat(r.statusCode()).isEqualTo(202);
+        assertThat(errors(r)).singleElement().satisfies(e -> assertThat(e).containsEntry("index", 0L)
+                .containsEntry("reason", "too_long"));
+        assertThat(dropped(DropReason.TOO_LONG)).isEqualTo(1);
+        assertThat(offeredLines()).containsExactly(EVENT);
+    }
+
+    @Test
+    void aBodyOverIngestMaxBytesIs413WithoutBeingRead() throws Exception {
+        start(Map.of("ingest.max.bytes", 1000L));
+
+        // declares 10 GB and sends a few bytes: the answer must come at once, from the header alone
+        String answer = server.raw("POST /v1/events/batch HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                + "Content-Type: application/json\r\nContent-Length: 10000000000\r\n\r\n", EVENT.getBytes(StandardCharsets.UTF_8));
+
+        assertThat(answer).startsWith("HTTP/1.1 413 ");
+        assertThat(answer).contains("{\"error\":\"request body larger than ingest.max.bytes=1000\"}");
+        assertThat(ingest.offered).isEmpty();
+        assertThat(servlet.stats()).containsEntry(IngestServlet.REQUESTS + "{status=\"413\"}", 1L);
+    }
+
+    @Test
+    void aChunkedBodyIsReadOnlyUpToIngestMaxBytes() throws Exception {
+        start(Map.of("ingest.max.bytes", 1000L));
+        StringBuilder chunks = new StringBuilder();
+        for (int i = 0; i < 20; i++) {
+            chunks.append(Integer.toHexString(EVENT.length() + 1)).append("\r\n").append(EVENT).append("\n\r\n");
+        }
+        chunks.append("0\r\n\r\n");
+
+        String answer = server.raw("POST /v1/events/batch HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                + "Transfer-Encoding: chunked\r\n\r\n", chunks.toString().getBytes(StandardCharsets.UTF_8));
+
+        assertThat(answer).startsWith("HTTP/1.1 413 ");
+        assertThat(ingest.offered).isEmpty();
+    }
+
+    @Test
+    void aChunkedBodyWithinTheLimitIsAccepted() throws Exception {
+        start(Map.of());
+
+        HttpResponse<String> r = server.send(HttpRequest.newBuilder(server.uri("/v1/events/batch"))
+                .POST(HttpRequest.BodyPublishers.ofInputStream(
+                        () -> new ByteArrayInputStream((EVENT + "\n" + METRIC).getBytes(StandardCharsets.UTF_8)))));
+
+        assertThat(r.statusCode()).isEqualTo(202);
+        assertThat(offeredLines()).containsExactly(EVENT, METRIC);
+    }
+
+    @Test
+    void aBodyOfExactlyIngestMaxBytesIsAccepted() throws Exception {
+        start(Map.of("ingest.max.bytes", (long) EVENT.length()));
+
+        assertThat(server.post("/v1/event", EVENT).statusCode()).isEqualTo(202);
+        assertThat(server.post("/v1/event", EVENT + "\n").statusCode()).isEqualTo(413);
+    }
+
+    @Test
+    void aNewIngestMaxBytesAppliesToTheNextRequestAndAnImpossibleOneIsIgnored() throws Exception {
+        start(Map.of());
+        servlet.modified(config(Map.of("ingest.max.bytes", 10L)));
+        assertThat(server.post("/v1/event", EVENT).statusCode()).isEqualTo(413);
+
+        servlet.modified(config(Map.of("ingest.max.bytes", -1L)));
+        servlet.modified(config(Map.of("ingest.max.bytes", "lots")));
+
+        assertThat(server.post("/v1/event", EVENT).statusCode()).isEqualTo(413);
+        servlet.modified(config(Map.of()));
+        assertThat(server.post("/v1/event", EVENT).statusCode()).isEqualTo(202);
+    }
+
+    @Test
+    void aFullPipelineIs503WithRetryAfterAndNothingIsOffered() throws Exception {
+        start(Map.of());
+        ingest.writable = false;
+
+        HttpResponse<String> r = server.post("/v1/events/batch", EVENT);
+
+        assertThat(r.statusCode()).isEqualTo(503);
+        assertThat(r.headers().firstValue("Retry-After")).hasValue("1");
+        assertThat(json(r)).containsEntry("error", "the pipeline is full; retry later");
+        assertThat(ingest.offered).isEmpty();
+        assertThat(servlet.stats()).containsEntry(IngestServlet.REQUESTS + "{status=\"503\"}", 1L);
+    }
+
+    @Test
+    void noPipelineIs503() throws Exception {
+        start(Map.of());
+        servlet.unbindIngest(ingest);
+
+        HttpResponse<String> r = server.post("/v1/event", EVENT);
+
+        assertThat(r.statusCode()).isEqualTo(503);
+        assertThat(r.headers().firstValue("Retry-After")).hasValue("1");
+    }
+
+    @Test
+    void theBatchGoesInWholeEvenIfThePipelineFillsUpDuringIt() throws Exception {
+        start(Map.of());
+        FakeIngest fillsUp = new FakeIngest() {
+            @Override
+            public boolean offer(Message message) {
+                super.offer(message);
+                return false;
+            }
+        };
+        servlet.bindIngest(fillsUp);
+
+        HttpResponse<String> r = server.post("/v1/events/batch", EVENT + "\n" + METRIC);
+
+        assertThat(r.statusCode()).isEqualTo(202);
+        assertThat(fillsUp.offered).hasSize(2);
+    }
+
+    @Test
+    void aFailingPipelineIsReportedPerMessage() throws Exception {
+        start(Map.of());
+        ingest.failure = new IllegalStateException("broken on purpose");
+
+        HttpResponse<String> r = server.post("/v1/event", EVENT);
+
+        assertThat(r.statusCode()).isEqualTo(400);
+        assertThat(errors(r)).singleElement().satisfies(e -> assertThat(e).containsEntry("reason", "ingest_failed"));
+    }
+
+    @Test
+    void anyMethodButPostIs405() throws Exception {
+        start(Map.of());
+
+        for (String path : List.of("/v1/event", "/v1/events/batch")) {
+            HttpResponse<String> r = server.get(path);
+
+            assertThat(r.statusCode()).as(path).isEqualTo(405);
+            assertThat(r.headers().firstValue("Allow")).hasValue("POST");
+            assertThat(json(r)).containsKey("error");
+        }
+        assertThat(server.send(HttpRequest.newBuilder(server.uri("/v1/event"))
+                .PUT(HttpRequest.BodyPublishers.ofString(EVENT))).statusCode()).isEqualTo(405);
+        assertThat(ingest.offered).isEmpty();
+    }
+
+    @Test
+    void atMostAHundredErrorsAreListedButAllAreCounted() throws Exception {
+        start(Map.of());
+
+        HttpResponse<String> r = server.post("/v1/events/batch", "{}\n".repeat(250));
+
+        assertThat(r.statusCode()).isEqualTo(400);
+        assertThat(json(r)).containsEntry("rejected", 250L);
+        assertThat(errors(r)).hasSize(IngestServlet.MAX_ERRORS_LISTED);
+        assertThat(dropped(DropReason.MISSING_FIELD)).isEqualTo(250);
+    }
+}
