@@ -48,7 +48,8 @@ import io.signalbox.api.TraceSummary;
  *
  * <p>Hot path ({@link #offer}): one atomic increment for the in-flight count, one striped
  * counter, one map lookup and the source's own (normally uncontended) monitor for the append.
- * Messages with a trace id also take their trace's monitor. The router is called outside
+ * Messages with a trace id also take their trace's monitor (events and metrics are kept by
+ * reference, bounded per span and per trace). The router is called outside
  * every monitor; a source's batches reach it in order (see {@link SourceBuffer}).
  *
  * <p>One scheduler thread ticks every {@code min(flush.interval.ms / 4, 250 ms)}: it flushes
@@ -86,6 +87,14 @@ public final class CorrelationEngine implements Ingest, TraceStore, StatsSource 
 
         @AttributeDefinition(description = "Spans kept per trace; further spans are counted, not kept.")
         int trace_max_spans() default 1000;
+
+        @AttributeDefinition(description = "Events kept per span, and metrics kept per span, of a trace (also for "
+                + "those of a trace that name no span); further ones are counted, not kept.")
+        int trace_max_messages_per_span() default 100;
+
+        @AttributeDefinition(description = "Events and metrics kept per trace, all spans together; further ones "
+                + "are counted, not kept.")
+        int trace_max_messages() default 1000;
     }
 
     static final long SOURCE_IDLE_MINUTES = 10;
@@ -152,7 +161,8 @@ public final class CorrelationEngine implements Ingest, TraceStore, StatsSource 
         this.nanoClock = nanoClock;
         Settings s = new Settings(config);
         this.settings = s;
-        this.traces = new InMemoryTraceStore(s.maxTraces, s.ttlMillis, s.maxSpans, millisClock);
+        this.traces = new InMemoryTraceStore(s.maxTraces, s.ttlMillis, s.maxSpans, s.maxPerSpan, s.maxMessages,
+                millisClock);
         this.lastSweepNanos = nanoClock.getAsLong();
         if (tick) {
             scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -187,7 +197,7 @@ public final class CorrelationEngine implements Ingest, TraceStore, StatsSource 
         Settings old = settings;
         Settings s = new Settings(config);
         settings = s;
-        traces.configure(s.maxTraces, s.ttlMillis, s.maxSpans);
+        traces.configure(s.maxTraces, s.ttlMillis, s.maxSpans, s.maxPerSpan, s.maxMessages);
         if (scheduler != null && s.tickMillis != old.tickMillis) {
             schedule(s);
         }
@@ -442,6 +452,8 @@ public final class CorrelationEngine implements Ingest, TraceStore, StatsSource 
         final int maxTraces;
         final long ttlMillis;
         final int maxSpans;
+        final int maxPerSpan;
+        final int maxMessages;
         private final long flushIntervalMillis;
 
         /** {@code c} must have passed {@link #problems}. */
@@ -456,6 +468,8 @@ public final class CorrelationEngine implements Ingest, TraceStore, StatsSource 
             maxTraces = c.trace_max_traces();
             ttlMillis = TimeUnit.SECONDS.toMillis(c.trace_ttl_seconds());
             maxSpans = c.trace_max_spans();
+            maxPerSpan = c.trace_max_messages_per_span();
+            maxMessages = c.trace_max_messages();
         }
 
         /** Out of range values, or {@code null}. */
@@ -471,6 +485,8 @@ public final class CorrelationEngine implements Ingest, TraceStore, StatsSource 
             atLeast(out, "trace.max.traces", c.trace_max_traces(), 1);
             atLeast(out, "trace.ttl.seconds", c.trace_ttl_seconds(), 1);
             atLeast(out, "trace.max.spans", c.trace_max_spans(), 0);
+            atLeast(out, "trace.max.messages.per.span", c.trace_max_messages_per_span(), 0);
+            atLeast(out, "trace.max.messages", c.trace_max_messages(), 0);
             return out.isEmpty() ? null : String.join("; ", out);
         }
 
@@ -485,7 +501,8 @@ public final class CorrelationEngine implements Ingest, TraceStore, StatsSource 
             return "batch.size=" + batchSize + ", flush.interval.ms=" + flushIntervalMillis
                     + ", queue.capacity=" + capacity + ", resume.ratio=" + resumeRatio
                     + ", trace.max.traces=" + maxTraces + ", trace.ttl.seconds=" + ttlMillis / 1000
-                    + ", trace.max.spans=" + maxSpans;
+                    + ", trace.max.spans=" + maxSpans + ", trace.max.messages.per.span=" + maxPerSpan
+                    + ", trace.max.messages=" + maxMessages;
         }
     }
 }

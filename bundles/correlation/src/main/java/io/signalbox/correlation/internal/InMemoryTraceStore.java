@@ -18,7 +18,9 @@ import io.signalbox.api.TraceSummary;
  * Recent traces, keyed by trace id, bounded by count and by time since the last update.
  *
  * <p>{@link #record} is on the ingest hot path: one map lookup and one short, normally
- * uncontended per-trace lock; trees are built only when queried. {@link #sweep} (every second,
+ * uncontended per-trace lock; trees are built only when queried. Events and metrics are kept
+ * per span (by their {@code sid}) as references to the received messages, bounded per span and
+ * per trace. {@link #sweep} (every second,
  * from the owner's scheduler) removes traces not updated for the TTL and then the least
  * recently updated ones above the count limit. Inserting a new trace also checks the count, so
  * a burst of new ids cannot grow the map much beyond the limit between sweeps.
@@ -33,14 +35,26 @@ final class InMemoryTraceStore implements TraceStore {
     private volatile Limits limits;
 
     /** @param clock current time in epoch millis (injectable for tests) */
-    InMemoryTraceStore(int maxTraces, long ttlMillis, int maxSpans, LongSupplier clock) {
+    InMemoryTraceStore(int maxTraces, long ttlMillis, int maxSpans, int maxPerSpan, int maxMessages,
+            LongSupplier clock) {
         this.clock = clock;
-        configure(maxTraces, ttlMillis, maxSpans);
+        configure(maxTraces, ttlMillis, maxSpans, maxPerSpan, maxMessages);
     }
 
-    /** New limits; applied from the next message (spans) or the next sweep (count, TTL). */
-    void configure(int maxTraces, long ttlMillis, int maxSpans) {
-        this.limits = new Limits(maxTraces, ttlMillis, maxSpans);
+    /** Without events and metrics kept (tests of the span limits). */
+    InMemoryTraceStore(int maxTraces, long ttlMillis, int maxSpans, LongSupplier clock) {
+        this(maxTraces, ttlMillis, maxSpans, 0, 0, clock);
+    }
+
+    /**
+     * New limits; applied from the next message (spans, events and metrics) or the next sweep
+     * (count, TTL).
+     *
+     * @param maxPerSpan  events, and metrics, kept per span (and outside spans) of a trace
+     * @param maxMessages events and metrics kept per trace in all
+     */
+    void configure(int maxTraces, long ttlMillis, int maxSpans, int maxPerSpan, int maxMessages) {
+        this.limits = new Limits(maxTraces, ttlMillis, maxSpans, maxPerSpan, maxMessages);
     }
 
     /** Records a message if it carries a trace id. Never throws for any valid message. */
@@ -63,7 +77,7 @@ final class InMemoryTraceStore implements TraceStore {
                     }
                 }
             }
-            int result = entry.add(m, now, l.maxSpans);
+            int result = entry.add(m, now, l.maxSpans, l.maxPerSpan, l.maxMessages);
             if (result == TraceEntry.ADDED) {
                 return;
             }
@@ -181,13 +195,17 @@ final class InMemoryTraceStore implements TraceStore {
         final int maxTraces;
         final long ttlMillis;
         final int maxSpans;
+        final int maxPerSpan;
+        final int maxMessages;
         /** Map size above which an insert evicts: a little slack so it does not scan on every new id. */
         final int evictAbove;
 
-        Limits(int maxTraces, long ttlMillis, int maxSpans) {
+        Limits(int maxTraces, long ttlMillis, int maxSpans, int maxPerSpan, int maxMessages) {
             this.maxTraces = maxTraces;
             this.ttlMillis = ttlMillis;
             this.maxSpans = maxSpans;
+            this.maxPerSpan = maxPerSpan;
+            this.maxMessages = maxMessages;
             this.evictAbove = (int) Math.min(Integer.MAX_VALUE, (long) maxTraces + Math.max(1, maxTraces / 10));
         }
     }

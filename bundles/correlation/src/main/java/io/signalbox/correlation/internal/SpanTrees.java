@@ -104,7 +104,8 @@ final class SpanTrees {
                 kids = List.of(arr);
             }
             SpanRecord rec = records.get(i);
-            nodes[i] = new SpanNode(rec.spanId(), rec.parentSpanId(), rec.source(), rec.info(), kids);
+            nodes[i] = new SpanNode(rec.spanId(), rec.parentSpanId(), rec.source(), rec.info(), kids, rec.events(),
+                    rec.metrics(), rec.eventsCut(), rec.metricsCut());
         }
         SpanNode[] result = new SpanNode[roots.size()];
         for (int r = 0; r < result.length; r++) {

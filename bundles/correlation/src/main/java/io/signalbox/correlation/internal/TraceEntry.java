@@ -1,18 +1,26 @@
 package io.signalbox.correlation.internal;
 
 import java.util.ArrayList;
-import java.util.HashSet;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Set;
 
 import io.signalbox.api.Message;
+import io.signalbox.api.SpanInfo;
 import io.signalbox.api.Trace;
+import io.signalbox.api.TraceSource;
 import io.signalbox.api.TraceSummary;
 
 /**
- * What the store holds for one trace id: counters, sources, time range and the raw span
- * records. Guarded by its own monitor, held for one short update per message; the tree is
- * only built on query, from a copy.
+ * What the store holds for one trace id: counters, per-source tallies, time range, the span
+ * slots and the events and metrics sent in them. Guarded by its own monitor, held for one short
+ * update per message; the tree is only built on query, from a copy.
+ *
+ * <p>Per message, {@link #add} allocates nothing of its own: a span costs its slot (as the span
+ * record did before), a new source its tally, and kept events and metrics are references in
+ * arrays that grow by doubling up to their bound.
  */
 final class TraceEntry {
     /** {@link #add} results. */
@@ -20,10 +28,21 @@ final class TraceEntry {
     static final int SPAN_DROPPED = 1;
     static final int RETIRED = 2;
 
+    private static final Comparator<SourceTally> BY_START = Comparator.comparingLong(SourceTally::start)
+            .thenComparing(t -> t.source);
+
     final String traceId;
-    private final Set<String> sources = new HashSet<>(4);
-    private String lastSource;
-    private final ArrayList<SpanRecord> spans = new ArrayList<>(0);
+    private final HashMap<String, SourceTally> sources = new HashMap<>(4);
+    private SourceTally lastTally;
+    /** Spans in arrival order (a span first seen through its events sits where they arrived). */
+    private final ArrayList<SpanSlot> spans = new ArrayList<>(0);
+    /** Created with the first span id. */
+    private SpanIndex bySpanId;
+    /** Events and metrics that name no span (or one beyond the span limit); created when needed. */
+    private KeptMessages events;
+    private KeptMessages metrics;
+    /** Events and metrics kept, all spans together: bounded by {@code maxMessages}. */
+    private int kept;
     private long messageCount;
     private int spansSeen;
     private long firstSeen = Long.MAX_VALUE;
@@ -40,11 +59,14 @@ final class TraceEntry {
     /**
      * Records one message carrying this trace id.
      *
+     * @param maxSpans        spans kept (a span opened by its events counts)
+     * @param maxPerSpan      events kept per span, and metrics kept per span (also for those naming no span)
+     * @param maxMessages     events and metrics kept in the whole trace
      * @return {@link #ADDED}, {@link #SPAN_DROPPED} if the message was a span beyond
      *         {@code maxSpans} (counted, not stored) or {@link #RETIRED} if this entry was evicted
      *         meanwhile (nothing recorded: look the trace up again)
      */
-    synchronized int add(Message m, long nowMillis, int maxSpans) {
+    synchronized int add(Message m, long nowMillis, int maxSpans, int maxPerSpan, int maxMessages) {
         if (retired) {
             return RETIRED;
         }
@@ -58,19 +80,102 @@ final class TraceEntry {
             lastSeen = ts;
         }
         String source = m.source();
-        if (!source.equals(lastSource)) {
-            sources.add(source);
-            lastSource = source;
+        SourceTally tally = lastTally;
+        if (tally == null || !source.equals(tally.source)) {
+            tally = sources.get(source);
+            if (tally == null) {
+                tally = new SourceTally(source);
+                sources.put(source, tally);
+            }
+            lastTally = tally;
         }
-        if (m.span() == null) {
-            return ADDED;
+        tally.message(ts);
+        SpanInfo span = m.span();
+        if (span != null) {
+            spansSeen++;
+            tally.span(span);
+            return addSpan(m, span, maxSpans) ? ADDED : SPAN_DROPPED;
         }
-        spansSeen++;
-        if (spans.size() >= maxSpans) {
-            return SPAN_DROPPED;
+        switch (m.type()) {
+            case EVENT:
+            case PROGRESS:
+                keep(m, true, maxSpans, maxPerSpan, maxMessages);
+                break;
+            case METRIC:
+            case RESOURCE:
+                keep(m, false, maxSpans, maxPerSpan, maxMessages);
+                break;
+            default:
+                break;
         }
-        spans.add(new SpanRecord(m.spanId(), m.parentSpanId(), source, m.span()));
         return ADDED;
+    }
+
+    private boolean addSpan(Message m, SpanInfo span, int maxSpans) {
+        String sid = m.spanId();
+        SpanSlot slot = sid == null || bySpanId == null ? null : bySpanId.get(sid);
+        if (slot != null && slot.info == null) {
+            // its events came first
+            slot.complete(m.parentSpanId(), m.source(), span);
+            return true;
+        }
+        if (spans.size() >= maxSpans) {
+            return false;
+        }
+        SpanSlot created = new SpanSlot(sid, m.parentSpanId(), m.source(), span);
+        spans.add(created);
+        if (sid != null && slot == null) {
+            index().add(created);
+        }
+        return true;
+    }
+
+    private void keep(Message m, boolean event, int maxSpans, int maxPerSpan, int maxMessages) {
+        String sid = m.spanId();
+        SpanSlot slot = null;
+        if (sid != null) {
+            slot = bySpanId == null ? null : bySpanId.get(sid);
+            if (slot == null && spans.size() < maxSpans) {
+                slot = new SpanSlot(sid, m.parentSpanId(), m.source(), null);
+                spans.add(slot);
+                index().add(slot);
+            }
+        }
+        KeptMessages list;
+        if (slot != null) {
+            slot.touch(m.timestamp());
+            list = event ? slot.events() : slot.metrics();
+        } else {
+            list = event ? traceEvents() : traceMetrics();
+        }
+        if (kept >= maxMessages) {
+            list.cut();
+        } else if (list.add(m, maxPerSpan)) {
+            kept++;
+        }
+    }
+
+    private SpanIndex index() {
+        SpanIndex i = bySpanId;
+        if (i == null) {
+            i = new SpanIndex();
+            bySpanId = i;
+        }
+        return i;
+    }
+
+    private KeptMessages traceEvents() {
+        if (events == null) {
+            events = new KeptMessages();
+        }
+        return events;
+    }
+
+    private KeptMessages traceMetrics() {
+        if (metrics == null) {
+            metrics = new KeptMessages();
+        }
+        return metrics;
     }
 
     /** Retires this entry if it was not updated after {@code notAfterMillis}. */
@@ -87,25 +192,119 @@ final class TraceEntry {
     }
 
     synchronized TraceSummary summary() {
-        return new TraceSummary(traceId, spansSeen, messageCount, firstSeen, lastSeen);
+        return new TraceSummary(traceId, spansSeen, messageCount, firstSeen, lastSeen, sourceNames(sortedTallies()));
     }
 
     /** The trace with its span tree, built outside the monitor from a copy of the records. */
     Trace toTrace() {
-        List<SpanRecord> records;
-        Set<String> src;
+        SpanRecord[] records;
+        SourceTally[] tallies;
         long count;
         int seen;
         long first;
         long last;
+        List<Message> ownEvents;
+        List<Message> ownMetrics;
+        long eventsCut;
+        long metricsCut;
         synchronized (this) {
-            records = new ArrayList<>(spans);
-            src = Set.copyOf(sources);
+            records = new SpanRecord[spans.size()];
+            for (int i = 0; i < records.length; i++) {
+                records[i] = spans.get(i).snapshot();
+            }
+            tallies = sortedTallies();
             count = messageCount;
             seen = spansSeen;
             first = firstSeen;
             last = lastSeen;
+            ownEvents = KeptMessages.snapshot(events);
+            ownMetrics = KeptMessages.snapshot(metrics);
+            eventsCut = KeptMessages.cutCount(events);
+            metricsCut = KeptMessages.cutCount(metrics);
         }
-        return new Trace(traceId, SpanTrees.build(records), seen, count, src, first, last);
+        TraceSource[] bySource = new TraceSource[tallies.length];
+        for (int i = 0; i < tallies.length; i++) {
+            bySource[i] = tallies[i].summary();
+        }
+        return new Trace(traceId, SpanTrees.build(Arrays.asList(records)), seen, count,
+                Set.copyOf(sourceNames(tallies)), first, last, List.of(bySource), ownEvents, ownMetrics,
+                eventsCut, metricsCut);
+    }
+
+    /** Copies of the tallies, by start then name; under the monitor. */
+    private SourceTally[] sortedTallies() {
+        SourceTally[] t = new SourceTally[sources.size()];
+        int i = 0;
+        for (SourceTally s : sources.values()) {
+            t[i++] = s.copy();
+        }
+        Arrays.sort(t, BY_START);
+        return t;
+    }
+
+    private static List<String> sourceNames(SourceTally[] tallies) {
+        String[] names = new String[tallies.length];
+        for (int i = 0; i < names.length; i++) {
+            names[i] = tallies[i].source;
+        }
+        return List.of(names);
+    }
+
+    /** One source's share of the trace. */
+    private static final class SourceTally {
+        final String source;
+        int spans;
+        long messages;
+        long firstTs = Long.MAX_VALUE;
+        long lastTs = Long.MIN_VALUE;
+        long spanStart = Long.MAX_VALUE;
+        long spanEnd = Long.MIN_VALUE;
+
+        SourceTally(String source) {
+            this.source = source;
+        }
+
+        void message(long ts) {
+            messages++;
+            if (ts < firstTs) {
+                firstTs = ts;
+            }
+            if (ts > lastTs) {
+                lastTs = ts;
+            }
+        }
+
+        void span(SpanInfo span) {
+            spans++;
+            if (span.start() < spanStart) {
+                spanStart = span.start();
+            }
+            if (span.end() > spanEnd) {
+                spanEnd = span.end();
+            }
+        }
+
+        long start() {
+            return spans > 0 ? spanStart : firstTs;
+        }
+
+        long end() {
+            return spans > 0 ? Math.max(spanStart, spanEnd) : lastTs;
+        }
+
+        SourceTally copy() {
+            SourceTally c = new SourceTally(source);
+            c.spans = spans;
+            c.messages = messages;
+            c.firstTs = firstTs;
+            c.lastTs = lastTs;
+            c.spanStart = spanStart;
+            c.spanEnd = spanEnd;
+            return c;
+        }
+
+        TraceSource summary() {
+            return new TraceSource(source, spans, messages, start(), end());
+        }
     }
 }
