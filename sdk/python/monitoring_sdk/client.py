@@ -1,0 +1,804 @@
+"""The Signalbox client: send-only, never blocks or throws into the caller because of the network.
+
+Every call builds one JSON line on the caller's thread and appends it to a bounded buffer; one
+background thread owns the socket: it connects (with exponential backoff), writes ``hello``,
+replays the buffer in order, sends heartbeats, and on ``close()`` flushes and writes ``goodbye``.
+"""
+import atexit
+import contextvars
+import json
+import logging
+import os
+import random
+import re
+import select
+import signal
+import socket
+import sys
+import threading
+import time
+import weakref
+from collections import deque
+from json.encoder import encode_basestring_ascii as _jstr
+
+__all__ = ["Monitoring", "State", "SDK_NAME", "__version__"]
+
+__version__ = "0.1.0"
+SDK_NAME = "python"
+
+LOG = logging.getLogger("monitoring_sdk")
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 17000
+DEFAULT_BUFFER = 1000
+
+_BATCH_LINES = 512
+_BATCH_BYTES = 64 * 1024
+_MAX_OPEN_SPANS = 10000
+
+_HEX16 = re.compile(r"[0-9a-f]{16}\Z")
+_HEX32 = re.compile(r"[0-9a-f]{32}\Z")
+_TRACEPARENT = re.compile(r"([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?\Z")
+
+_time = time.time
+_monotonic = time.monotonic
+
+
+class State:
+    """Connection states (``Monitoring.state``)."""
+    CONNECTED = "CONNECTED"
+    DISCONNECTED = "DISCONNECTED"
+    OVERFLOW = "OVERFLOW"
+    CLOSED = "CLOSED"
+
+
+# ---------------------------------------------------------------------------------------------
+# JSON helpers: ASCII-only output (so a line's length in characters is its length in bytes)
+
+_encode_strict = json.JSONEncoder(separators=(",", ":"), allow_nan=False, default=str).encode
+
+
+def _json(value):
+    """Compact JSON for any value; never raises (NaN/inf become null, unknown types their str)."""
+    try:
+        return _encode_strict(value)
+    except (ValueError, TypeError, RecursionError):
+        try:
+            return _encode_strict(_sanitize(value, 0))
+        except (ValueError, TypeError, RecursionError):
+            return _jstr(_safe_str(value))
+
+
+def _sanitize(v, depth):
+    if depth > 32:
+        return _safe_str(v)
+    if isinstance(v, float):
+        return v if v - v == 0 else None
+    if isinstance(v, dict):
+        return {str(k): _sanitize(x, depth + 1) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_sanitize(x, depth + 1) for x in v]
+    return v
+
+
+def _safe_str(v):
+    try:
+        return str(v)
+    except Exception:  # a broken __str__ must not reach the caller
+        return "<unprintable %s>" % type(v).__name__
+
+
+def _num(v):
+    """A JSON number (null for NaN/inf)."""
+    t = type(v)
+    if t is int:
+        return int.__repr__(v)
+    if t is float:
+        return float.__repr__(v) if v - v == 0 else "null"
+    if t is bool:
+        return "1" if v else "0"
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return "null"
+    return float.__repr__(f) if f - f == 0 else "null"
+
+
+def _str(v):
+    return _jstr(v) if type(v) is str else _jstr(_safe_str(v))
+
+
+def _idtext(v):
+    """The text of an id value: numbers as their decimal text."""
+    if type(v) is str:
+        return v
+    if type(v) is bool:
+        return "true" if v else "false"
+    return _safe_str(v)
+
+
+# ---------------------------------------------------------------------------------------------
+# trace context from / to the environment
+
+def parse_trace_env(env):
+    """``(trace_id, parent_span_id)`` from ``SIGNALBOX_TRACE`` (wins) or W3C ``TRACEPARENT``."""
+    st = (env.get("SIGNALBOX_TRACE") or "").strip()
+    if st:
+        tid, _, sid = st.partition(":")
+        tid, sid = tid.strip(), sid.strip()
+        if tid:
+            return tid, (sid or None)
+    tp = (env.get("TRACEPARENT") or "").strip()
+    if tp:
+        m = _TRACEPARENT.match(tp)
+        if m and m.group(1) != "ff" and (m.group(1) != "00" or m.group(5) is None) \
+                and m.group(2) != "0" * 32 and m.group(3) != "0" * 16:
+            return m.group(2), m.group(3)
+    return None, None
+
+
+def format_trace_env(tid, sid):
+    """The variables that let a child process continue ``tid`` under span ``sid``."""
+    out = {"SIGNALBOX_TRACE": None, "TRACEPARENT": None}
+    if tid:
+        out["SIGNALBOX_TRACE"] = "%s:%s" % (tid, sid) if sid else tid
+        if sid and _HEX32.match(tid) and _HEX16.match(sid) and tid != "0" * 32 and sid != "0" * 16:
+            out["TRACEPARENT"] = "00-%s-%s-01" % (tid, sid)
+    return out
+
+
+class _Span:
+    __slots__ = ("sid", "sidj", "tid", "tidj", "pidj", "namej", "start", "attrs", "open")
+
+    def __init__(self, sid, tid, tidj, pidj, namej, start, attrs):
+        self.sid = sid
+        self.sidj = '"' + sid + '"'
+        self.tid = tid
+        self.tidj = tidj
+        self.pidj = pidj
+        self.namej = namej
+        self.start = start
+        self.attrs = attrs
+        self.open = True
+
+
+class _SpanScope:
+    """``with client.span(name) as span_id:`` — ends the span with ``error`` on an exception."""
+    __slots__ = ("_client", "_name", "_attrs", "sid")
+
+    def __init__(self, client, name, attrs):
+        self._client = client
+        self._name = name
+        self._attrs = attrs
+        self.sid = None
+
+    def __enter__(self):
+        self.sid = self._client.start_span(self._name, self._attrs)
+        return self.sid
+
+    def __exit__(self, exc_type, exc, tb):
+        self._client.end_span(self.sid, "ok" if exc_type is None else "error")
+        return False
+
+
+# ---------------------------------------------------------------------------------------------
+# process-wide: signal handlers, atexit, fork
+
+_clients = weakref.WeakSet()
+_signal_clients = weakref.WeakSet()
+_global_lock = threading.Lock()
+_atexit_done = [False]
+
+
+def _close_all_at_exit():
+    for c in list(_clients):
+        c.close()
+
+
+def _after_fork_in_child():
+    for c in list(_clients):
+        c._reset_after_fork()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def _default_handler(sig, handler):
+    return handler == signal.SIG_DFL or (sig == signal.SIGINT and handler is signal.default_int_handler)
+
+
+def _install_signal_handlers(client, mode):
+    """mode None: only where nobody installed handlers yet (scripts); True: always (chaining)."""
+    if threading.current_thread() is not threading.main_thread():
+        return False
+    installed = False
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        prev = signal.getsignal(sig)
+        if getattr(prev, "_signalbox", False):
+            installed = True
+            continue
+        if mode is None and not _default_handler(sig, prev):
+            continue
+        signal.signal(sig, _make_handler(prev))
+        installed = True
+    if installed:
+        _signal_clients.add(client)
+    return installed
+
+
+def _make_handler(prev):
+    def handler(signum, frame):
+        for c in list(_signal_clients):
+            c.close()
+        if callable(prev):
+            return prev(signum, frame)
+        if prev == signal.SIG_IGN:
+            return None
+        # the default action (terminate): restore it and re-deliver the signal to ourselves
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
+        return None
+    handler._signalbox = True
+    return handler
+
+
+# ---------------------------------------------------------------------------------------------
+
+class Monitoring:
+    """A Signalbox client. See README.md for the full contract.
+
+    ``Monitoring(source=None, host=None, port=None)``: missing values come from
+    ``SIGNALBOX_SOURCE`` / ``SIGNALBOX_HOST`` / ``SIGNALBOX_PORT``, then defaults (the script's
+    name, 127.0.0.1, 17000). ``host`` may be ``unix:/path`` for a Unix domain socket.
+    """
+
+    def __init__(self, source=None, host=None, port=None, *, buffer_size=DEFAULT_BUFFER,
+                 heartbeat_interval=10.0, backoff_initial=0.1, backoff_max=10.0,
+                 connect_timeout=1.0, close_timeout=2.0, signal_handlers=None, token=None,
+                 env=None):
+        env = os.environ if env is None else env
+        self.source = source or env.get("SIGNALBOX_SOURCE") or _script_name()
+        self.host = host or env.get("SIGNALBOX_HOST") or DEFAULT_HOST
+        self.port = int(port or env.get("SIGNALBOX_PORT") or DEFAULT_PORT)
+        self.token = token if token is not None else env.get("SIGNALBOX_TOKEN")
+        self.capacity = max(1, int(buffer_size))
+        self.heartbeat_interval = float(heartbeat_interval or 0)
+        self.backoff_initial = float(backoff_initial)
+        self.backoff_max = float(backoff_max)
+        self.connect_timeout = float(connect_timeout)
+        self.close_timeout = float(close_timeout)
+        self._head = '{"v":1,"src":' + _jstr(str(self.source)) + ',"ts":'
+        itid, isid = parse_trace_env(env)
+        self._inh = (itid, _jstr(itid) if itid else None, isid, _jstr(isid) if isid else None)
+        self._ctx = {}
+        self._ctxstate = ("", None, None)  # (',"ctx":{…}' or '', job tid, job tid as JSON)
+        self._ctx_lock = threading.Lock()
+        self._spans = contextvars.ContextVar("signalbox_spans_%x" % id(self), default=())
+        self._open = {}
+        self._closed = False
+        self._init_runtime()
+        _clients.add(self)
+        with _global_lock:
+            if not _atexit_done[0]:
+                atexit.register(_close_all_at_exit)
+                _atexit_done[0] = True
+        self.signal_handlers = False
+        if signal_handlers is not False:
+            try:
+                self.signal_handlers = _install_signal_handlers(self, signal_handlers)
+            except (ValueError, OSError) as e:  # not the main thread of the main interpreter
+                LOG.debug("signalbox: no signal handlers: %s", e)
+        self._thread.start()
+
+    def _init_runtime(self):
+        self._buf = deque()
+        self._rng = random.Random()
+        self._overflow_lock = threading.Lock()
+        self._dropped = 0
+        self._sent = 0
+        self._unsent_at_close = 0
+        self._connects = 0
+        self._sock = None
+        self._poll = None
+        self._idle = False
+        self._wake = threading.Event()
+        self._closing = False
+        self._close_deadline = None
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="signalbox-sender", daemon=True)
+
+    def _reset_after_fork(self):
+        """In a forked child: forget the parent's connection and buffer, start a new sender."""
+        sock = self._sock
+        if sock is not None:
+            try:
+                sock.close()  # the fd only: no shutdown, the parent's connection stays intact
+            except OSError:
+                pass
+        self._ctx_lock = threading.Lock()
+        closed = self._closed
+        self._init_runtime()
+        if not closed:
+            self._thread.start()
+
+    # -- state -------------------------------------------------------------------------------
+    @property
+    def state(self):
+        if self._closed:
+            return State.CLOSED
+        if len(self._buf) >= self.capacity:
+            return State.OVERFLOW
+        return State.CONNECTED if self._sock is not None else State.DISCONNECTED
+
+    def stats(self):
+        """Counters: sent, dropped (buffer full), buffered, connects, unsent_at_close, state."""
+        return {"sent": self._sent, "dropped": self._dropped, "buffered": len(self._buf),
+                "connects": self._connects, "unsent_at_close": self._unsent_at_close,
+                "state": self.state}
+
+    # -- the hot path --------------------------------------------------------------------------
+    def _append(self, line):
+        buf = self._buf
+        if len(buf) < self.capacity:
+            buf.append(line)
+        else:
+            with self._overflow_lock:
+                self._dropped += 1
+        if self._idle:
+            self._idle = False
+            self._wake.set()
+
+    def _top(self):
+        stack = self._spans.get()
+        if stack and not stack[-1].open:  # ended from another thread/context
+            while stack and not stack[-1].open:
+                stack = stack[:-1]
+            self._spans.set(stack)
+        return stack[-1] if stack else None
+
+    def _ids(self, ctxstate):
+        """',"tid":…,"sid":…' plus the context fragment, for a non-span message."""
+        top = self._top()
+        if top is not None:
+            tidj = ctxstate[2] or top.tidj
+            sidj = top.sidj
+        else:
+            inh = self._inh
+            tidj = ctxstate[2] or inh[1]
+            sidj = inh[3]
+        frag = ',"tid":' + tidj if tidj else ""
+        if sidj:
+            frag += ',"sid":' + sidj
+        return frag + ctxstate[0]
+
+    def log_event(self, level, msg, ctx=None):
+        """An ``event``: ``level`` (info, warn, error, …), ``msg``, optional ``ctx`` mapping."""
+        if self._closed:
+            return
+        try:
+            if ctx:
+                data = '{"level":%s,"msg":%s,"ctx":%s}' % (_str(level), _str(msg), _json(ctx))
+            else:
+                data = '{"level":%s,"msg":%s}' % (_str(level), _str(msg))
+            self._append('%s%d,"type":"event"%s,"data":%s}\n'
+                         % (self._head, _time() * 1000, self._ids(self._ctxstate), data))
+        except Exception as e:  # never into the caller
+            _internal_error(e)
+
+    def log_metric(self, name, value, unit=None, tags=None):
+        """A ``metric``: ``name``, numeric ``value``, optional ``unit`` and ``tags`` mapping."""
+        if self._closed:
+            return
+        try:
+            data = '{"name":%s,"value":%s' % (_str(name), _num(value))
+            if unit is not None:
+                data += ',"unit":' + _str(unit)
+            if tags:
+                data += ',"tags":' + _json(tags)
+            self._append('%s%d,"type":"metric"%s,"data":%s}}\n'
+                         % (self._head, _time() * 1000, self._ids(self._ctxstate), data))
+        except Exception as e:
+            _internal_error(e)
+
+    def log_progress(self, job_id, percent, status=None):
+        """A ``progress`` message for ``job_id``: ``percent`` done, optional ``status``."""
+        if self._closed:
+            return
+        try:
+            data = '{"job_id":%s,"percent":%s' % (_str(_idtext(job_id)), _num(percent))
+            if status is not None:
+                data += ',"status":' + _str(status)
+            self._append('%s%d,"type":"progress"%s,"data":%s}}\n'
+                         % (self._head, _time() * 1000, self._ids(self._ctxstate), data))
+        except Exception as e:
+            _internal_error(e)
+
+    def log_resource(self, cpu=None, mem=None, disk=None, net=None):
+        """A ``resource`` sample; ``None`` fields are left out."""
+        if self._closed:
+            return
+        try:
+            parts = []
+            if cpu is not None:
+                parts.append('"cpu":' + _num(cpu))
+            if mem is not None:
+                parts.append('"mem":' + _num(mem))
+            if disk is not None:
+                parts.append('"disk":' + _num(disk))
+            if net is not None:
+                parts.append('"net":' + _num(net))
+            self._append('%s%d,"type":"resource"%s,"data":{%s}}\n'
+                         % (self._head, _time() * 1000, self._ids(self._ctxstate), ",".join(parts)))
+        except Exception as e:
+            _internal_error(e)
+
+    def start_span(self, name, attrs=None, *, parent=None, trace_id=None):
+        """Opens a span and returns its id (16 hex). Its parent is the innermost open span of
+        this thread (or ``parent``); its trace the ``job_id`` context, else the parent's, else
+        the inherited one, else a new trace id (or ``trace_id``). Nothing is written until
+        ``end_span``."""
+        try:
+            rng = self._rng
+            bits = rng.getrandbits(64) or 1
+            sid = "%016x" % bits
+            top = self._top()
+            if parent is not None:
+                pidj = _jstr(_idtext(parent))
+            elif top is not None:
+                pidj = top.sidj
+            else:
+                pidj = self._inh[3]
+            ctxstate = self._ctxstate
+            if trace_id is not None:
+                tid = _idtext(trace_id)
+                tidj = _jstr(tid)
+            elif ctxstate[1] is not None:
+                tid, tidj = ctxstate[1], ctxstate[2]
+            elif top is not None:
+                tid, tidj = top.tid, top.tidj
+            elif self._inh[0] is not None:
+                tid, tidj = self._inh[0], self._inh[1]
+            else:
+                tid = "%032x" % (rng.getrandbits(128) or 1)
+                tidj = '"' + tid + '"'
+            if self._closed:
+                return sid
+            span = _Span(sid, tid, tidj, pidj, _str(name), _time() * 1000, attrs)
+            opened = self._open
+            opened[sid] = span
+            if len(opened) > _MAX_OPEN_SPANS:  # spans nobody ends must not grow without bound
+                try:
+                    opened.pop(next(iter(opened))).open = False
+                except (StopIteration, KeyError, RuntimeError):
+                    pass  # another thread removed it first
+            self._spans.set(self._spans.get() + (span,))
+            return sid
+        except Exception as e:
+            _internal_error(e)
+            return "%016x" % (random.getrandbits(64) or 1)
+
+    def end_span(self, span_id, status="ok"):
+        """Ends the span (wherever it is in the nesting) and writes it; ``None`` status = ok.
+        Unknown or already ended ids are ignored."""
+        try:
+            span = self._open.pop(span_id, None)
+            if span is None:
+                return
+            span.open = False
+            stack = self._spans.get()
+            if stack:
+                if stack[-1] is span:
+                    self._spans.set(stack[:-1])
+                elif span in stack:
+                    self._spans.set(tuple(s for s in stack if s is not span))
+            if self._closed:
+                return
+            end = _time() * 1000
+            ctxstate = self._ctxstate
+            ids = ',"tid":' + span.tidj + ',"sid":' + span.sidj
+            if span.pidj:
+                ids += ',"pid":' + span.pidj
+            attrs = span.attrs
+            data = '{"name":%s,"status":%s,"start":%d,"end":%d%s}' % (
+                span.namej, _str("ok" if status is None else status), span.start, end,
+                ',"attrs":' + _json(attrs) if attrs else "")
+            self._append('%s%d,"type":"span"%s%s,"data":%s}\n'
+                         % (self._head, end, ids, ctxstate[0], data))
+        except Exception as e:
+            _internal_error(e)
+
+    def span(self, name, attrs=None):
+        """Context manager: ``with client.span("load") as span_id:``; status ``error`` when
+        the block raises (the exception propagates)."""
+        return _SpanScope(self, name, attrs)
+
+    def set_context(self, key, value):
+        """Adds ``key`` to the context of every following message (``None`` removes it).
+        ``job_id`` also becomes the trace id."""
+        if self._closed:
+            return
+        try:
+            with self._ctx_lock:
+                ctx = dict(self._ctx)
+                if value is None:
+                    ctx.pop(str(key), None)
+                else:
+                    ctx[str(key)] = value
+                self._ctx = ctx
+                job = ctx.get("job_id")
+                jtid = None if job is None else _idtext(job)
+                self._ctxstate = (',"ctx":' + _json(ctx) if ctx else "", jtid,
+                                  _jstr(jtid) if jtid else None)
+        except Exception as e:
+            _internal_error(e)
+
+    @property
+    def context(self):
+        return dict(self._ctx)
+
+    # -- trace propagation -----------------------------------------------------------------------
+    def current_trace(self):
+        """``(trace_id, span_id)`` an event logged now would carry (either may be None)."""
+        top = self._top()
+        job = self._ctxstate[1]
+        if top is not None:
+            return (job or top.tid, top.sid)
+        return (job or self._inh[0], self._inh[2])
+
+    def trace_env(self):
+        """``{"SIGNALBOX_TRACE": …, "TRACEPARENT": …}``; None = must not be set in the child."""
+        return format_trace_env(*self.current_trace())
+
+    def child_env(self, base=None):
+        """A copy of ``base`` (default ``os.environ``) for a child process: it continues this
+        trace under the current span and talks to the same sidecar. Use with
+        ``subprocess.run(…, env=client.child_env())``."""
+        env = dict(os.environ if base is None else base)
+        for k, v in self.trace_env().items():
+            if v is None:
+                env.pop(k, None)
+            else:
+                env[k] = v
+        env.setdefault("SIGNALBOX_HOST", self.host)
+        env.setdefault("SIGNALBOX_PORT", str(self.port))
+        return env
+
+    # -- lifecycle ---------------------------------------------------------------------------------
+    def flush(self, timeout=2.0):
+        """Waits until everything buffered has been written (True) or ``timeout`` s passed."""
+        deadline = _monotonic() + timeout
+        while self._buf and not self._done.is_set():
+            if _monotonic() >= deadline:
+                return False
+            if self._idle:
+                self._idle = False
+                self._wake.set()
+            time.sleep(0.002)
+        return not self._buf
+
+    def close(self, timeout=None):
+        """Flushes (up to ``timeout``, default ``close_timeout`` s), writes ``goodbye``
+        {sent, dropped}, closes. Later calls are ignored; closing twice is harmless."""
+        if self._closed:
+            return
+        self._closed = True
+        timeout = self.close_timeout if timeout is None else float(timeout)
+        self._close_deadline = _monotonic() + timeout
+        self._closing = True
+        self._wake.set()
+        if self._thread.is_alive() and self._thread is not threading.current_thread():
+            self._thread.join(timeout + 1.0)
+        _clients.discard(self)
+        _signal_clients.discard(self)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        self.close()
+        return False
+
+    # -- the sender thread -------------------------------------------------------------------------
+    def _line(self, type_, data):
+        return '%s%d,"type":"%s","data":%s}\n' % (self._head, _time() * 1000, type_, data)
+
+    def _run(self):
+        backoff = self.backoff_initial
+        next_attempt = 0.0
+        hb = self.heartbeat_interval
+        next_hb = _monotonic() + hb if hb > 0 else None
+        tried_at_close = False
+        try:
+            while True:
+                if self._closing and _monotonic() >= self._close_deadline:
+                    break
+                if self._sock is None:
+                    if self._closing:
+                        # one more immediate attempt, then give up: a script must not hang at exit
+                        if tried_at_close or not self._connect():
+                            break
+                        tried_at_close = True
+                        continue
+                    now = _monotonic()
+                    if now < next_attempt:
+                        self._sleep(next_attempt - now)
+                        continue
+                    if self._connect():
+                        backoff = self.backoff_initial
+                    else:
+                        next_attempt = _monotonic() + backoff * (0.8 + 0.4 * self._rng.random())
+                        backoff = min(backoff * 2, self.backoff_max)
+                    continue
+                if self._buf:
+                    self._send_batch()
+                    continue
+                if self._closing:
+                    self._send_control(self._line("goodbye", '{"sent":%d,"dropped":%d}'
+                                                  % (self._sent, self._dropped)))
+                    break
+                if next_hb is not None:
+                    now = _monotonic()
+                    if now >= next_hb:
+                        self._send_control(self._line("heartbeat", '{"buffered":%d,"dropped":%d}'
+                                                      % (len(self._buf), self._dropped)))
+                        next_hb = now + hb
+                        continue
+                    self._sleep(next_hb - now)
+                else:
+                    self._sleep(60.0)
+        except Exception as e:  # the sender must never die silently
+            LOG.warning("signalbox: sender stopped: %r", e)
+        finally:
+            self._unsent_at_close = len(self._buf)
+            self._disconnect(graceful=True)
+            self._done.set()
+
+    def _sleep(self, seconds):
+        self._idle = True
+        if not self._buf and not self._closing:
+            self._wake.wait(seconds)
+        self._idle = False
+        self._wake.clear()
+
+    def _connect(self):
+        try:
+            if self.host.startswith("unix:") or self.host.startswith("/"):
+                sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                sock.settimeout(self.connect_timeout)
+                sock.connect(self.host[5:] if self.host.startswith("unix:") else self.host)
+            else:
+                sock = socket.create_connection((self.host, self.port), timeout=self.connect_timeout)
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            sock.settimeout(1.0)
+        except OSError as e:
+            LOG.debug("signalbox: connect to %s:%s failed: %s", self.host, self.port, e)
+            return False
+        self._sock = sock
+        if hasattr(select, "poll"):
+            p = select.poll()
+            p.register(sock, select.POLLIN | select.POLLERR | select.POLLHUP)
+            self._poll = p
+        hello = '{"sdk":"%s","version":"%s"' % (SDK_NAME, __version__)
+        if self.token:
+            hello += ',"token":' + _str(self.token)
+        if not self._send_control(self._line("hello", hello + "}")):
+            return False
+        self._connects += 1
+        return True
+
+    def _disconnect(self, graceful=False):
+        sock, self._sock, self._poll = self._sock, None, None
+        if sock is None:
+            return
+        try:
+            if graceful:
+                sock.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass  # the peer is gone already: close() below is all that is left to do
+        try:
+            sock.close()
+        except OSError as e:
+            LOG.debug("signalbox: close failed: %s", e)
+
+    def _alive(self):
+        """False when the peer has closed the connection (checked before every write)."""
+        sock = self._sock
+        try:
+            if self._poll is not None:
+                events = self._poll.poll(0)
+                if not events:
+                    return True
+                ev = events[0][1]
+                if ev & (select.POLLERR | select.POLLNVAL):
+                    return False
+                if not ev & select.POLLIN:
+                    return not ev & select.POLLHUP
+            else:
+                r, _, _ = select.select([sock], [], [], 0)
+                if not r:
+                    return True
+            return bool(sock.recv(4096))  # the sidecar sends nothing: data is discarded
+        except OSError:
+            return False
+
+    def _send_control(self, line):
+        """hello / heartbeat / goodbye: not buffered, not counted."""
+        try:
+            if not self._alive():
+                raise ConnectionResetError("closed by peer")
+            self._sock.sendall(line.encode("utf-8"))
+            return True
+        except OSError as e:
+            LOG.debug("signalbox: write failed: %s", e)
+            self._disconnect()
+            return False
+
+    def _send_batch(self):
+        if not self._alive():
+            self._disconnect()
+            return
+        buf = self._buf
+        lines = []
+        size = 0
+        n = min(len(buf), _BATCH_LINES)
+        for i in range(n):
+            line = buf[i]
+            lines.append(line)
+            size += len(line)
+            if size >= _BATCH_BYTES:
+                break
+        data = "".join(lines).encode("utf-8")
+        view = memoryview(data)
+        off = 0
+        total = len(data)
+        sock = self._sock
+        while off < total:
+            try:
+                off += sock.send(view[off:])
+            except socket.timeout:
+                if self._closing and _monotonic() >= self._close_deadline:
+                    self._done_lines(lines, off)
+                    self._disconnect()
+                    return
+            except InterruptedError:
+                continue
+            except OSError as e:
+                LOG.debug("signalbox: write failed: %s", e)
+                self._done_lines(lines, off)
+                self._disconnect()
+                return
+        self._done_lines(lines, off)
+
+    def _done_lines(self, lines, off):
+        """Removes the lines handed completely to the kernel; the rest stays for the replay."""
+        popleft = self._buf.popleft
+        k = 0
+        for line in lines:
+            off -= len(line)
+            if off < 0:
+                break
+            popleft()
+            k += 1
+        self._sent += k
+
+
+def _script_name():
+    argv0 = sys.argv[0] if sys.argv and sys.argv[0] not in ("", "-c", "-m") else ""
+    name = os.path.basename(argv0)
+    if name.endswith(".py"):
+        name = name[:-3]
+    return name or "python"
+
+
+_last_error = [0.0, 0]
+
+
+def _internal_error(e):
+    """An SDK bug or an unusable argument: logged at most once a minute, never raised."""
+    now = _monotonic()
+    _last_error[1] += 1
+    if now - _last_error[0] >= 60.0:
+        LOG.warning("signalbox: call ignored (%d in the last minute): %r", _last_error[1], e)
+        _last_error[0] = now
+        _last_error[1] = 0
