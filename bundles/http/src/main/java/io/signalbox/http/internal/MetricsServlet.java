@@ -1,0 +1,151 @@
+package io.signalbox.http.internal;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+
+import org.osgi.framework.Constants;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.component.annotations.ReferencePolicyOption;
+import org.osgi.service.servlet.whiteboard.propertytypes.HttpWhiteboardServletPattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.prometheus.metrics.expositionformats.ExpositionFormatWriter;
+import io.prometheus.metrics.expositionformats.ExpositionFormats;
+import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.prometheus.metrics.model.snapshots.MetricSnapshot;
+import io.prometheus.metrics.model.snapshots.MetricSnapshots;
+import io.signalbox.api.RateLimitedLog;
+import io.signalbox.api.StatsSource;
+import jakarta.servlet.Servlet;
+import jakarta.servlet.http.HttpServlet;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+
+/**
+ * {@code GET /metrics}: every {@link StatsSource} of the sidecar (converted by
+ * {@link StatsCollector}) and the JVM's own metrics (prometheus-metrics-instrumentation-jvm:
+ * memory, GC, threads, classes, CPU, file descriptors, ...), written by the Prometheus client
+ * library in the text format the scraper asks for ({@code Accept}: Prometheus text 0.0.4 by
+ * default, OpenMetrics on request). The answer is built in memory first, so a failure never
+ * leaves a half-written 200: a component whose stats fail is left out and counted; only if the
+ * library itself fails is the answer a 500.
+ */
+@Component(name = MetricsServlet.NAME, service = Servlet.class)
+@HttpWhiteboardServletPattern(MetricsServlet.PATH)
+public final class MetricsServlet extends HttpServlet {
+    /** Component name (stable; the servlet has no configuration of its own). */
+    public static final String NAME = "io.signalbox.http.metrics";
+    static final String PATH = "/metrics";
+
+    private static final long serialVersionUID = 1L;
+    private static final Logger LOG = LoggerFactory.getLogger(MetricsServlet.class);
+
+    private final transient Map<StatsSource, String> sources = new ConcurrentHashMap<>();
+    private final transient RateLimitedLog errors = new RateLimitedLog(LOG);
+    private final transient ExpositionFormats formats = ExpositionFormats.init();
+    private final transient StatsCollector collector;
+
+    public MetricsServlet() {
+        this.collector = new StatsCollector(this::sourcesByName, MetricsServlet::jvmNames);
+    }
+
+    @Reference(name = "stats", cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    void bindStatsSource(StatsSource source, Map<String, Object> properties) {
+        Object name = properties.get("component.name");
+        sources.put(source, name != null ? name.toString() : "service " + properties.get(Constants.SERVICE_ID));
+    }
+
+    void unbindStatsSource(StatsSource source) {
+        sources.remove(source);
+    }
+
+    /** The sources by name; two with one name (factory components) get their service order appended. */
+    private Map<String, StatsSource> sourcesByName() {
+        Map<String, StatsSource> byName = new TreeMap<>();
+        sources.forEach((source, name) -> {
+            String n = name;
+            for (int i = 2; byName.containsKey(n); i++) {
+                n = name + "#" + i;
+            }
+            byName.put(n, source);
+        });
+        return byName;
+    }
+
+    @Override
+    protected void doGet(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+        ExpositionFormatWriter writer = formats.findWriter(req.getHeader("Accept"));
+        if (!writer.isAvailable()) { // protobuf needs a module we do not ship
+            writer = formats.getPrometheusTextFormatWriter();
+        }
+        ByteArrayOutputStream body = new ByteArrayOutputStream(64 * 1024);
+        try {
+            writer.write(body, scrape());
+        } catch (IOException | RuntimeException e) {
+            errors.error("write", "/metrics could not be written: {}", e.toString(), e);
+            resp.sendError(HttpServletResponse.SC_INTERNAL_SERVER_ERROR, "metrics could not be written");
+            return;
+        }
+        resp.setStatus(HttpServletResponse.SC_OK);
+        resp.setContentType(writer.getContentType());
+        resp.setHeader("Cache-Control", "no-store");
+        resp.setContentLength(body.size());
+        body.writeTo(resp.getOutputStream());
+    }
+
+    private static Set<String> jvmNames() {
+        try {
+            return Jvm.names();
+        } catch (LinkageError e) { // the JVM metrics failed to initialise: scrape() logs it
+            return Set.of();
+        }
+    }
+
+    /** Everything one answer holds: the JVM's metrics (if they can be read) and every component's. */
+    MetricSnapshots scrape() {
+        MetricSnapshots.Builder all = MetricSnapshots.builder();
+        try {
+            for (MetricSnapshot s : Jvm.REGISTRY.scrape()) {
+                all.metricSnapshot(s);
+            }
+        } catch (RuntimeException | LinkageError e) {
+            errors.warn("jvm", "JVM metrics could not be read for /metrics: {}", e.toString(), e);
+        }
+        for (MetricSnapshot s : collector.collect()) {
+            all.metricSnapshot(s);
+        }
+        return all.build();
+    }
+
+    /** The JVM metrics, registered once per class loader (JvmMetrics remembers every registry it filled). */
+    static final class Jvm {
+        static final PrometheusRegistry REGISTRY = new PrometheusRegistry();
+        private static final Set<String> NAMES = new HashSet<>();
+
+        static {
+            JvmMetrics.builder().register(REGISTRY);
+            for (MetricSnapshot s : REGISTRY.scrape()) {
+                NAMES.add(s.getMetadata().getPrometheusName());
+            }
+        }
+
+        private Jvm() {
+        }
+
+        /** Family names the JVM metrics use. */
+        static Set<String> names() {
+            return NAMES;
+        }
+    }
+}
