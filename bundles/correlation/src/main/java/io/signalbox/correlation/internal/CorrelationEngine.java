@@ -47,7 +47,8 @@ import io.signalbox.api.TraceSummary;
  * the trace store.
  *
  * <p>Hot path ({@link #offer}): one atomic increment for the in-flight count, one striped
- * counter, one map lookup and the source's own (normally uncontended) monitor for the append.
+ * counter, one map lookup and the source's own (normally uncontended) monitor for the append,
+ * under which the source's received counter (an uncontended atomic) is incremented.
  * Messages with a trace id also take their trace's monitor (events and metrics are kept by
  * reference, bounded per span and per trace). The router is called outside
  * every monitor; a source's batches reach it in order (see {@link SourceBuffer}).
@@ -109,6 +110,12 @@ public final class CorrelationEngine implements Ingest, TraceStore, StatsSource 
     private final LongSupplier nanoClock;
     private final InMemoryTraceStore traces;
     private final ConcurrentHashMap<String, SourceBuffer> buffers = new ConcurrentHashMap<>();
+    /** Messages accepted per source since start ({@code signalbox_messages_received_total{source}}). */
+    private final ConcurrentHashMap<String, AtomicLong> receivedBySource = new ConcurrentHashMap<>();
+    private final AtomicLong receivedOther = new AtomicLong();
+    /** Sources with their own received series; further ones are counted under {@value #OTHER_SOURCES}. */
+    static final int MAX_SOURCE_SERIES = 10_000;
+    static final String OTHER_SOURCES = "_other";
     private final FlushCounters flushCounters = new FlushCounters();
     private final AtomicLong inflight = new AtomicLong();
     private final LongAdder ingested = new LongAdder();
@@ -255,7 +262,7 @@ public final class CorrelationEngine implements Ingest, TraceStore, StatsSource 
             SourceBuffer buffer = buffers.get(source);
             if (buffer == null) {
                 buffer = buffers.computeIfAbsent(source,
-                        src -> new SourceBuffer(src, nanoClock.getAsLong(), flushCounters, isStopping));
+                        src -> new SourceBuffer(src, nanoClock.getAsLong(), flushCounters, isStopping, receivedCounter(src)));
             }
             Batch batch = buffer.append(message, s.batchSize, nanoClock);
             if (batch == SourceBuffer.RETIRED) {
@@ -328,7 +335,52 @@ public final class CorrelationEngine implements Ingest, TraceStore, StatsSource 
         m.put("signalbox_traces_evicted_total", traces.evictedByTtl() + traces.evictedByCapacity());
         m.put("signalbox_spans_dropped_total", traces.spansDropped());
         m.put("signalbox_messages_route_failed_total", routeFailed.sum());
+        receivedBySource.forEach((source, received) -> {
+            String label = "{source=\"" + escapeLabel(source) + "\"}";
+            SourceBuffer buffer = buffers.get(source);
+            m.put("signalbox_messages_received_total" + label, received.get());
+            m.put("signalbox_buffer_size" + label, buffer == null ? 0 : buffer.pending());
+        });
+        if (receivedOther.get() > 0) {
+            m.put("signalbox_messages_received_total{source=\"" + OTHER_SOURCES + "\"}", receivedOther.get());
+        }
         return m;
+    }
+
+    /**
+     * The received counter of {@code source}, kept across its buffers; sources beyond
+     * {@link #MAX_SOURCE_SERIES} share one counter, labelled {@value #OTHER_SOURCES}, so that a
+     * client inventing source names cannot grow the metrics without bound.
+     */
+    private AtomicLong receivedCounter(String source) {
+        AtomicLong c = receivedBySource.get(source);
+        if (c != null) {
+            return c;
+        }
+        if (receivedBySource.size() >= MAX_SOURCE_SERIES) {
+            return receivedOther;
+        }
+        return receivedBySource.computeIfAbsent(source, s -> new AtomicLong());
+    }
+
+    /** A Prometheus label value: backslash, double quote and newline escaped. */
+    static String escapeLabel(String value) {
+        StringBuilder b = null;
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            String esc = c == '\\' ? "\\\\" : c == '"' ? "\\\"" : c == '\n' ? "\\n" : null;
+            if (esc != null && b == null) {
+                b = new StringBuilder(value.length() + 8).append(value, 0, i);
+            }
+            if (b != null) {
+                if (esc != null) {
+                    b.append(esc);
+                } else {
+                    b.append(c);
+                }
+            }
+        }
+        return b == null ? value : b.toString();
     }
 
     // ---------------------------------------------------------------- internals

@@ -3,6 +3,7 @@ package io.signalbox.correlation.internal;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 import java.util.function.LongSupplier;
 
@@ -41,12 +42,14 @@ final class SourceBuffer {
      * for a ten-minute idle limit and saves a clock read per message.
      */
     private long lastActiveNanos;
-    private long accepted;
+    /** Messages accepted for this source since start, shared with its earlier and later buffers (for /metrics). */
+    private final AtomicLong received;
     private boolean routing;
     private boolean retired;
 
-    SourceBuffer(String source, long nowNanos, FlushCounters counters, BooleanSupplier stopping) {
+    SourceBuffer(String source, long nowNanos, FlushCounters counters, BooleanSupplier stopping, AtomicLong received) {
         this.source = source;
+        this.received = received;
         this.counters = counters;
         this.stopping = stopping;
         this.lastActiveNanos = nowNanos;
@@ -66,7 +69,7 @@ final class SourceBuffer {
             oldestNanos = nanoClock.getAsLong();
         }
         pending.add(message);
-        accepted++;
+        received.incrementAndGet();
         if (message.isCritical()) {
             return cut(FlushReason.CRITICAL);
         }
@@ -116,9 +119,9 @@ final class SourceBuffer {
         return true;
     }
 
-    /** Messages this buffer ever accepted. */
-    synchronized long accepted() {
-        return accepted;
+    /** Messages accepted for this source since start, by this buffer and the source's earlier ones. */
+    long accepted() {
+        return received.get();
     }
 
     /** Messages waiting in this buffer. */

@@ -352,7 +352,7 @@ class TcpTransportTest {
         start(Map.of());
 
         assertThat(transport.stats()).containsKeys(TcpStats.ACTIVE, TcpStats.ACCEPTED, TcpStats.REFUSED,
-                TcpStats.BYTES, TcpStats.SUSPENSIONS, "signalbox_messages_received_total{transport=\"tcp\"}");
+                TcpStats.BYTES, TcpStats.SUSPENSIONS, "signalbox_transport_messages_received_total{transport=\"tcp\"}");
         for (DropReason r : DropReason.values()) {
             assertThat(transport.stats()).containsEntry(
                     "signalbox_messages_dropped_total{reason=\"" + r.label() + "\"}", 0L);
