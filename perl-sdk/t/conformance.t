@@ -9,6 +9,7 @@ use Test::More;
 use IO::Socket::INET;
 use IO::Select;
 use JSON::PP;
+use B ();
 use SignalboxTest qw(repo_root);
 use Monitoring::SDK;
 

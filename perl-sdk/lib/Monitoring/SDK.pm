@@ -7,11 +7,10 @@ use 5.010;
 use strict;
 use warnings;
 use IO::Socket::INET ();
-use Socket qw(SOL_SOCKET SO_ERROR IPPROTO_TCP TCP_NODELAY inet_aton pack_sockaddr_in);
+use Socket qw(SOL_SOCKET SO_ERROR inet_aton pack_sockaddr_in);
 use Errno qw(EAGAIN EWOULDBLOCK EINPROGRESS EINTR);
 use Scalar::Util qw(looks_like_number);
 use Time::HiRes ();
-use B ();
 
 our $VERSION = '1.0.0';
 my $NOSIGNAL = eval { Socket::MSG_NOSIGNAL() } || 0;   # a closed connection gives EPIPE, not SIGPIPE
@@ -167,7 +166,13 @@ sub state {
 sub buffered { scalar @{$_[0]{q}} }
 sub dropped  { $_[0]{dropped} }
 sub sent     { $_[0]{sent} }
-sub poll     { $_[0]->_tick unless $_[0]{closed}; $_[0]->state }   # reconnect, heartbeat, write
+sub poll {   # for programs that go quiet: reconnect, heartbeat, write
+    my ($self) = @_;
+    return $self->state if $self->{closed};
+    $self->_forked if $$ != $self->{owner};
+    $self->_tick;
+    return $self->state;
+}
 
 # Writes what is buffered, waiting up to $timeout seconds (and connecting once if needed).
 # Returns true when nothing is left in the buffer.
@@ -196,12 +201,13 @@ sub _min { $_[0] < $_[1] ? $_[0] : $_[1] }
 sub _emit {
     my ($self, $type, $data, $tid, $sid, $pid) = @_;
     return if $self->{closed};
+    $self->_forked if $$ != $self->{owner};
+    if (@{$self->{q}} >= $self->{bound}) { $self->{dropped}++; return $self->_tick }
     ($tid, $sid) = ($self->_tid, $self->_sid) unless $sid;
     my $line = $self->{head} . int(_now()) . ',"type":"' . $type . '"'
         . (defined $tid ? ',"tid":' . _str($tid) : '') . (defined $sid ? ',"sid":' . _str($sid) : '')
         . (defined $pid ? ',"pid":' . _str($pid) : '') . $self->{ctxjson} . ',"data":' . $data . "}\n";
-    if (@{$self->{q}} >= $self->{bound} || length($line) > $self->{max_line}) { $self->{dropped}++ }
-    else { push @{$self->{q}}, $line }
+    if (length($line) > $self->{max_line}) { $self->{dropped}++ } else { push @{$self->{q}}, $line }
     $self->_tick;
 }
 
@@ -210,6 +216,14 @@ sub _control {   # hello, heartbeat, goodbye: no trace, no context, outside the 
     my @k = $type eq 'hello' ? qw(sdk version) : $type eq 'goodbye' ? qw(sent dropped) : qw(buffered dropped);
     return $self->{head} . int(_now()) . ',"type":"' . $type . '","data":{' . join(',',
         map { qq("$k[$_]":) . ($type eq 'hello' ? _str($v[$_]) : $v[$_]) } 0 .. 1) . "}}\n";
+}
+
+sub _forked {   # in a forked child: leave the parent's connection and buffer alone, open our own
+    my ($self) = @_;
+    $self->_drop_socket;
+    @{$self->{q}} = (); @{$self->{ctl}} = ();
+    @$self{qw(owner off connecting sent dropped reported backoff next_try)} = ($$, 0, 0, 0, 0, 0, 0, 0);
+    $LIVE{"$self"} = $self;
 }
 
 sub _tick {
@@ -252,7 +266,6 @@ sub _check_connect {
 
 sub _connected {
     my ($self) = @_;
-    setsockopt($self->{sock}, IPPROTO_TCP, TCP_NODELAY, 1);
     @$self{qw(connecting backoff off)} = (0, 0, 0);
     @{$self->{ctl}} = ($self->_control('hello', 'perl', $VERSION));
     $self->_heartbeat if $self->{dropped} > $self->{reported};   # overflow while away: say so first
@@ -284,8 +297,7 @@ sub _ready {   # select on our socket: writable ($w) or readable, within $t seco
 
 sub _check_closed {   # before each write: has the sidecar closed the connection? false if so
     my ($self) = @_;
-    return 1 unless $self->_ready(0, 0);
-    my $n = sysread($self->{sock}, my $buf, 4096);
+    my $n = sysread($self->{sock}, my $buf, 4096);   # non-blocking: EAGAIN while the connection is open
     return 1 if defined $n ? $n > 0 : ($! == EAGAIN || $! == EWOULDBLOCK || $! == EINTR);
     $self->_lost;
     return 0;
@@ -294,6 +306,8 @@ sub _check_closed {   # before each write: has the sidecar closed the connection
 sub _write {   # hands as much as the socket takes to the kernel; never waits
     my ($self) = @_;
     my ($ctl, $q) = @$self{qw(ctl q)};
+    return if $self->{full} && !$self->_ready(1, 0);   # the last send() found the socket full
+    $self->{full} = 0;
     while (@$ctl || @$q) {
         my $chunk = substr((@$ctl ? $ctl->[0] : $q->[0]), $self->{off});
         for my $i (1 .. $#$ctl + @$q) {
@@ -301,7 +315,10 @@ sub _write {   # hands as much as the socket takes to the kernel; never waits
             $chunk .= $i <= $#$ctl ? $ctl->[$i] : $q->[$i - @$ctl];
         }
         my $n = send($self->{sock}, $chunk, $NOSIGNAL);
-        if (!defined $n) { $self->_lost unless $! == EAGAIN || $! == EWOULDBLOCK || $! == EINTR; return }
+        if (!defined $n) {
+            return $self->{full} = 1 if $! == EAGAIN || $! == EWOULDBLOCK;
+            return $! == EINTR ? undef : $self->_lost;
+        }
         $n += $self->{off};
         while ($n > 0) {
             my $list = @$ctl ? $ctl : $q;
@@ -350,15 +367,16 @@ sub _num {
     return ($n != $n || $n * 0 != 0) ? 'null' : "$n";   # NaN and infinities are not JSON
 }
 
-sub _enc {   # numbers stay numbers (as JSON::PP decides: numeric flags without a string value)
-    my $v = shift;
+sub _enc {   # a scalar with a numeric value is a number ("42" read from a file and compared with
+    my $v = shift;   # > is one too), others are strings
     my $r = ref $v;
     if (!$r) {
         return 'null' unless defined $v;
-        my $f = B::svref_2object(\$v)->FLAGS;
-        return ($f & (B::SVp_IOK | B::SVp_NOK) && !($f & B::SVp_POK)) ? _num($v) : _str($v);
+        return _str($v) if utf8::is_utf8($v) || (my $x = $v ^ $v) ne '0';
+        return _num($v);
     }
-    return '{' . join(',', map { _str($_) . ':' . _enc($v->{$_}) } sort keys %$v) . '}' if $r eq 'HASH';
+    return '{' . join(',', map { ($_ =~ /[^\x20-\x21\x23-\x5b\x5d-\x7e]/ ? _str($_) : qq("$_")) . ':'
+        . _enc($v->{$_}) } keys %$v) . '}' if $r eq 'HASH';
     return '[' . join(',', map { _enc($_) } @$v) . ']' if $r eq 'ARRAY';
     return $$v ? 'true' : 'false' if $r eq 'SCALAR';
     return $v ? 'true' : 'false' if $r =~ /Boolean$/;
