@@ -3,6 +3,7 @@ package io.signalbox.http.internal;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -69,9 +70,7 @@ public final class IngestServlet extends HttpServlet implements StatsSource {
     static final int MAX_MESSAGE_BYTES = 65536;
     /** Errors listed in one answer; the {@code rejected} count is always complete. */
     static final int MAX_ERRORS_LISTED = 100;
-    static final long DEFAULT_MAX_BYTES = 1024 * 1024;
-    /** The largest body an array can hold. */
-    static final long MAX_BODY_LIMIT = Integer.MAX_VALUE - 64;
+    private static final String WHITEBOARD_PREFIX = "osgi.http.whiteboard.";
     /** Like the TCP transport's: messages decoded and offered to the pipeline, per transport. */
     static final String RECEIVED = "signalbox_transport_messages_received_total{transport=\"http\"}";
     static final String REQUESTS = "signalbox_http_ingest_requests_total";
@@ -80,45 +79,44 @@ public final class IngestServlet extends HttpServlet implements StatsSource {
     private static final Logger LOG = LoggerFactory.getLogger(IngestServlet.class);
     private static final int[] STATUSES = { 202, 400, 405, 413, 503 };
 
-    /** The keys of PID io.signalbox.http this component reads. */
-    public @interface Config {
-        /** Largest accepted request body in bytes; a longer one is answered 413. */
-        long ingest_max_bytes() default DEFAULT_MAX_BYTES;
-    }
-
     private final transient LineDecoder decoder = new LineDecoder();
     private final transient RejectCounters rejects = new RejectCounters();
     private final transient RateLimitedLog errorLog = new RateLimitedLog(LOG);
     private final transient LongAdder received = new LongAdder();
     private final transient LongAdder[] answered = new LongAdder[STATUSES.length];
     private transient volatile Ingest ingest;
-    private transient volatile long maxBytes;
+    private transient volatile long maxBytes = HttpServerComponent.DEFAULT_INGEST_MAX_BYTES;
 
+    /**
+     * Reads {@code ingest.max.bytes} of the HTTP server's configuration (PID
+     * {@value HttpServerComponent#PID}), which {@link HttpServerComponent} owns and validates.
+     */
     @Activate
-    public IngestServlet(Config config) {
+    public IngestServlet(HttpServerComponent.Config config, Map<String, Object> properties) {
         for (int i = 0; i < answered.length; i++) {
             answered[i] = new LongAdder();
         }
-        this.maxBytes = DEFAULT_MAX_BYTES;
-        modified(config);
+        modified(config, properties);
     }
 
-    /** A new {@code ingest.max.bytes} applies to the next request; an impossible value keeps the one in force. */
+    /**
+     * A new {@code ingest.max.bytes} applies to the next request. A configuration that
+     * {@link HttpServerComponent} rejects (it logs why at ERROR and counts it) changes nothing here
+     * either: the limit in force stays.
+     */
     @Modified
-    void modified(Config config) {
-        long max;
-        try {
-            max = config.ingest_max_bytes();
-        } catch (RuntimeException e) {
-            LOG.warn("ingest.max.bytes is not a number ({}); keeping {}", e.toString(), maxBytes);
+    void modified(HttpServerComponent.Config config, Map<String, Object> properties) {
+        Map<String, Object> configured = new HashMap<>(properties);
+        configured.keySet().removeIf(k -> k.startsWith(WHITEBOARD_PREFIX)); // this component's own properties
+        String problem = HttpServerComponent.problems(config, configured);
+        if (problem != null) {
+            LOG.warn("HTTP ingest keeps ingest.max.bytes={}: the configuration {} is rejected ({})", maxBytes,
+                    HttpServerComponent.PID, problem);
             return;
         }
-        if (max < 1 || max > MAX_BODY_LIMIT) {
-            LOG.warn("ingest.max.bytes={} is out of range (1..{}); keeping {}", max, MAX_BODY_LIMIT, maxBytes);
-            return;
-        }
+        long max = config.ingest_max_bytes();
         if (max != maxBytes) {
-            LOG.info("HTTP ingest accepts bodies up to {} bytes", max);
+            LOG.info("HTTP ingest accepts request bodies up to {} bytes", max);
         }
         maxBytes = max;
     }

@@ -31,13 +31,17 @@ class IngestServletTest {
     private ApiTestServer server;
 
     private void start(Map<String, Object> config) throws Exception {
-        servlet = new IngestServlet(config(config));
+        servlet = new IngestServlet(config(config), config);
         servlet.bindIngest(ingest);
         server = ApiTestServer.of(servlet, IngestServlet.EVENT, IngestServlet.BATCH);
     }
 
-    private static IngestServlet.Config config(Map<String, Object> props) {
-        return Converters.standardConverter().convert(props).to(IngestServlet.Config.class);
+    private static HttpServerComponent.Config config(Map<String, Object> props) {
+        return Converters.standardConverter().convert(props).to(HttpServerComponent.Config.class);
+    }
+
+    private void modify(Map<String, Object> props) {
+        servlet.modified(config(props), props);
     }
 
     @AfterEach
@@ -292,16 +296,21 @@ class IngestServletTest {
     }
 
     @Test
-    void aNewIngestMaxBytesAppliesToTheNextRequestAndAnImpossibleOneIsIgnored() throws Exception {
+    void aNewIngestMaxBytesAppliesToTheNextRequestAndARejectedConfigurationChangesNothing() throws Exception {
         start(Map.of());
-        servlet.modified(config(Map.of("ingest.max.bytes", 10L)));
+        // what DS passes: the configuration, plus this component's own and the framework's properties
+        modify(Map.of("ingest.max.bytes", 10L, "port", 17001, "osgi.http.whiteboard.servlet.pattern",
+                new String[] { IngestServlet.EVENT, IngestServlet.BATCH }, "component.name", IngestServlet.NAME,
+                "service.pid", HttpServerComponent.PID));
         assertThat(server.post("/v1/event", EVENT).statusCode()).isEqualTo(413);
 
-        servlet.modified(config(Map.of("ingest.max.bytes", -1L)));
-        servlet.modified(config(Map.of("ingest.max.bytes", "lots")));
+        modify(Map.of("ingest.max.bytes", -1L));
+        modify(Map.of("ingest.max.bytes", "lots"));
+        modify(Map.of("ingest.max.byte", 1_000_000L));
+        modify(Map.of("ingest.max.bytes", 1_000_000L, "port", 0));
 
         assertThat(server.post("/v1/event", EVENT).statusCode()).isEqualTo(413);
-        servlet.modified(config(Map.of()));
+        modify(Map.of());
         assertThat(server.post("/v1/event", EVENT).statusCode()).isEqualTo(202);
     }
 
