@@ -38,10 +38,7 @@ sub new {
         ctx => {}, ctxjson => '', stack => [], spans => {},
     }, $class;
     $self->{head} = '{"v":1,"src":' . _str($source) . ',"ts":';
-    my $t = $ENV{SIGNALBOX_TRACE} // '';
-    if ($t =~ /^(.+):([^:]+)$/ || $t =~ /^([^:]+)$/) { @$self{qw(env_tid env_sid)} = ($1, $2) }
-    elsif (($ENV{TRACEPARENT} // '') =~ /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}$/
-           && $1 ne 'ff' && $2 !~ /^0+$/ && $3 !~ /^0+$/) { @$self{qw(env_tid env_sid)} = ($2, $3) }
+    $self->continue_trace($ENV{SIGNALBOX_TRACE}) or $self->continue_trace($ENV{TRACEPARENT}, 1);
     $LIVE{"$self"} = $self;
     _install_signals() if $o{signals} // 1;
     $self->_connect;
@@ -101,13 +98,14 @@ sub end_span {
 # span(name, sub { my ($sid) = @_; ... }): the span ends "ok", or "error" (and the error is rethrown).
 sub span {
     my ($self, $name, $code, $attrs) = @_;
+    my $want = wantarray;
     my $sid = $self->start_span($name, $attrs);
     my @r;
-    my $ok = eval { @r = wantarray ? $code->($sid) : scalar $code->($sid); 1 };
+    my $ok = eval { @r = $want ? $code->($sid) : scalar $code->($sid); 1 };
     my $err = $@;
     $self->end_span($sid, $ok ? 'ok' : 'error', $ok ? undef : { error => "$err" });
     die $err unless $ok;
-    return wantarray ? @r : $r[0];
+    return $want ? @r : $r[0];
 }
 
 sub set_context {
@@ -127,6 +125,20 @@ sub child_env {
     my %env = (SIGNALBOX_TRACE => "$tid:$sid");
     $env{TRACEPARENT} = "00-$tid-$sid-01" if $tid =~ /^[0-9a-f]{32}$/ && $sid =~ /^[0-9a-f]{16}$/;
     return \%env;
+}
+
+# Continues a trace carried some other way than our environment (e.g. in a queued job): a
+# SIGNALBOX_TRACE or TRACEPARENT value, as if it had been in the environment at creation (undef:
+# forget it). Returns true when the value was understood. (Perl only, beyond the shared contract.)
+sub continue_trace {
+    my ($self, $t, $w3c) = @_;
+    @$self{qw(env_tid env_sid)} = ();
+    return 0 unless defined $t && length $t;
+    if ($t =~ /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}$/) {
+        return 0 if $1 eq 'ff' || $2 =~ /^0+$/ || $3 =~ /^0+$/;
+        @$self{qw(env_tid env_sid)} = ($2, $3);
+    } elsif (!$w3c && ($t =~ /^(.+):([^:]+)$/ || $t =~ /^([^:]+)$/)) { @$self{qw(env_tid env_sid)} = ($1, $2) }
+    return defined $self->{env_tid};
 }
 
 # Puts child_env into %ENV (removing stale values), so system/exec/fork'ed children inherit it.
