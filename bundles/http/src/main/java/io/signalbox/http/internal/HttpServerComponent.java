@@ -37,9 +37,9 @@ import io.signalbox.api.ConfigCheck;
  * Felix HTTP restarts Jetty on the new address; the servlets stay registered. An invalid change
  * is logged at ERROR and counted ({@link ConfigCheck}) and the address in force is kept.
  *
- * <p>Without a configuration file the defaults apply (127.0.0.1:17001). The distribution also
- * sets the same address as framework properties, so Jetty never listens anywhere else, not even
- * for the moment before this component runs.
+ * <p>Without a configuration file the defaults apply (127.0.0.1:17001). The distribution starts
+ * Felix HTTP disabled ({@code org.apache.felix.http.enable=false}), so Jetty listens nowhere before
+ * this component has applied a valid configuration.
  */
 @Component(name = HttpServerComponent.PID, configurationPid = HttpServerComponent.PID,
         configurationPolicy = ConfigurationPolicy.OPTIONAL, immediate = true, service = {})
