@@ -6,6 +6,7 @@ replays the buffer in order, sends heartbeats, and on ``close()`` flushes and wr
 """
 import atexit
 import contextvars
+import encodings.idna  # noqa: F401  imported now: a lazy import in the sender can fail after fork
 import json
 import logging
 import os
@@ -609,8 +610,9 @@ class Monitoring:
         hb = self.heartbeat_interval
         next_hb = _monotonic() + hb if hb > 0 else None
         tried_at_close = False
-        try:
-            while True:
+        failures = 0
+        while True:
+            try:
                 if self._closing and _monotonic() >= self._close_deadline:
                     break
                 if self._sock is None:
@@ -622,7 +624,7 @@ class Monitoring:
                         continue
                     now = _monotonic()
                     if now < next_attempt:
-                        self._sleep(next_attempt - now)
+                        self._sleep(next_attempt - now, wakeable=False)
                         continue
                     if self._connect():
                         backoff = self.backoff_initial
@@ -647,18 +649,28 @@ class Monitoring:
                     self._sleep(next_hb - now)
                 else:
                     self._sleep(60.0)
-        except Exception as e:  # the sender must never die silently
-            LOG.warning("signalbox: sender stopped: %r", e)
-        finally:
-            self._unsent_at_close = len(self._buf)
-            self._disconnect(graceful=True)
-            self._done.set()
+            except Exception as e:  # a bug must not stop delivery for good: log, back off, go on
+                failures += 1
+                if failures <= 3 or failures % 1000 == 0:
+                    LOG.warning("signalbox: sender error %d: %r", failures, e)
+                self._disconnect()
+                if self._closing:
+                    break
+                self._sleep(min(self.backoff_max, 0.1 * failures), wakeable=False)
+        self._unsent_at_close = len(self._buf)
+        self._disconnect(graceful=True)
+        self._done.set()
 
-    def _sleep(self, seconds):
-        self._idle = True
-        if not self._buf and not self._closing:
+    def _sleep(self, seconds, wakeable=True):
+        """Waits for new messages (wakeable: the next append sets the event) or, while backing
+        off, only for close() or the timeout: appends then cost the caller nothing extra."""
+        if wakeable:
+            self._idle = True
+            if not self._buf and not self._closing:
+                self._wake.wait(seconds)
+            self._idle = False
+        elif not self._closing:
             self._wake.wait(seconds)
-        self._idle = False
         self._wake.clear()
 
     def _connect(self):
