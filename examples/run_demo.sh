@@ -19,6 +19,8 @@
 #      data landed; on any exit (also Ctrl-C) it stops what it started.
 #
 # Environment:
+#   SIGNALBOX_DIST       the assembled distribution to copy (default distribution/target/signalbox,
+#                        built with Maven when it is missing)
 #   DEMO_DIR             the demo folder (default: a new folder under $TMPDIR or /tmp); kept afterwards
 #   DEMO_TIMEOUT         seconds the application may take (default 120)
 #   SIGNALBOX_JAVA_OPTS  JVM options for the sidecar (default -Xmx256m)
@@ -27,7 +29,7 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
-dist=$root/distribution/target/signalbox
+dist=${SIGNALBOX_DIST:-$root/distribution/target/signalbox}
 demo=${DEMO_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/signalbox-demo.XXXXXX")}
 timeout=${DEMO_TIMEOUT:-120}
 export SIGNALBOX_JAVA_OPTS=${SIGNALBOX_JAVA_OPTS:--Xmx256m}
@@ -62,6 +64,7 @@ trap 'exit 143' TERM
 command -v perl >/dev/null || die "perl is needed"
 perl -e 'use 5.010; use JSON::PP; use Time::HiRes; use IO::Socket::INET; 1' || die "perl 5.10+ with JSON::PP is needed"
 if [ ! -x "$dist/bin/signalbox" ]; then
+    [ -z "${SIGNALBOX_DIST:-}" ] || die "SIGNALBOX_DIST=$SIGNALBOX_DIST has no bin/signalbox"
     say "building the distribution (mvn package -pl distribution -am)"
     command -v mvn >/dev/null || die "no distribution in $dist and no mvn to build it"
     (cd "$root" && { mvn -B -q -o package -DskipTests -pl distribution -am ||

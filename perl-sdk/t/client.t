@@ -194,6 +194,12 @@ subtest 'a child process continues the trace through SIGNALBOX_TRACE / export_tr
     is $parent->{sid}, $sid, 'span() passes the span id';
 };
 
+subtest 'a client going out of scope closes (goodbye)' => sub {
+    my $l = listener();
+    { my $sdk = Monitoring::SDK->new(source => 'scope', port => $l->sockport, signals => 0); $sdk->log_event(info => 'x') }
+    is_deeply [map { $_->{type} } @{drain($l)}], [qw(hello event goodbye)], 'hello, event, goodbye';
+};
+
 subtest 'span() records an error status and rethrows' => sub {
     my $l = listener();
     my $sdk = Monitoring::SDK->new(source => 'err', port => $l->sockport, signals => 0);

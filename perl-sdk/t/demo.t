@@ -25,6 +25,10 @@ my ($job) = $out =~ /^queued (job-orders-2-\S+)/m;
 ok $job, "file-receiver queued the orders-2 job ($job)";
 like $out, qr/^\Q$job\E: file-receiver .* (?:→|->) queue-service .* (?:→|->) db-loader .* (?:→|->) config-service /m,
     'the trace summary spans the four programs';
+my $dist = Distribution::built_at();
+my $cli = -f "$dist/etc/io.signalbox.http.cfg" && do { open my $f, '<', "$dist/bin/signalbox"; local $/; <$f> =~ /trace ID/ };
+like $out, $cli ? qr/^== the trace of \S+: bin\/signalbox trace/m : qr/^== the trace of \S+, read from the file backend/m,
+    'the trace is shown through ' . ($cli ? 'bin/signalbox trace' : 'the file backend (this distribution has no trace command)');
 like $out, qr/\bload\b.*\[db-loader\]/, 'the tree shows db-loader\'s load span';
 like $out, qr/parse-config.*\[config-service\]/, 'and config-service\'s span';
 like $out, qr/app\/db\/orders\.tsv\s+110 rows/, 'orders: 30 + 80 rows loaded';

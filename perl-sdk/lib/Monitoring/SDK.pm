@@ -9,7 +9,7 @@ use warnings;
 use IO::Socket::INET ();
 use Socket qw(SOL_SOCKET SO_ERROR inet_aton pack_sockaddr_in);
 use Errno qw(EAGAIN EWOULDBLOCK EINPROGRESS EINTR);
-use Scalar::Util qw(looks_like_number);
+use Scalar::Util qw(looks_like_number weaken);
 use Time::HiRes ();
 
 our $VERSION = '1.0.0';
@@ -35,12 +35,12 @@ sub new {
         close_timeout => $o{close_timeout} // 2, max_line => $o{max_line} // 65536,
         sock => undef, connecting => 0, q => [], ctl => [], off => 0, sent => 0, dropped => 0,
         reported => 0, backoff => 0, next_try => 0, last_hb => _now(), owner => $$, closed => 0,
-        ctx => {}, ctxjson => '', stack => [], spans => {},
+        ctx => {}, ctxjson => '', stack => [], spans => {}, signals => $o{signals} // 1,
     }, $class;
     $self->{head} = '{"v":1,"src":' . _str($source) . ',"ts":';
     $self->continue_trace($ENV{SIGNALBOX_TRACE}) or $self->continue_trace($ENV{TRACEPARENT}, 1);
-    $LIVE{"$self"} = $self;
-    _install_signals() if $o{signals} // 1;
+    weaken($LIVE{"$self"} = $self);
+    _install_signals() if $self->{signals};
     $self->_connect;
     return $self;
 }
@@ -79,7 +79,7 @@ sub start_span {
     my ($self, $name, $attrs) = @_;
     my $sid = _id();
     return $sid if $self->{closed};
-    $self->{spans}{$sid} = [$name, _now(), $self->_sid, $attrs, $self->_tid // _hex(32)];
+    $self->{spans}{$sid} = [$name, _now(), $self->_sid, $attrs, $self->_tid // _trace_id()];
     push @{$self->{stack}}, $sid;
     return $sid;
 }
@@ -155,13 +155,11 @@ sub close {
     return if $self->{closed}++;
     delete $LIVE{"$self"};
     if ($$ != $self->{owner}) { $self->_drop_socket; return }   # a forked child: not its connection
-    $self->flush($timeout // $self->{close_timeout});
-    $self->{dropped} += @{$self->{q}};                          # what could not be written now is lost
-    if ($self->{sock} && !$self->{connecting} && $self->{off} == 0) {
-        @{$self->{q}} = ();
+    if ($self->flush($timeout // $self->{close_timeout}) && $self->{sock} && !$self->{connecting}) {
         push @{$self->{ctl}}, $self->_control('goodbye', $self->{sent}, $self->{dropped});
         $self->_wait_written(0.5);
     }
+    $self->{unsent} = @{$self->{q}};                            # what could not be written in time is lost
     @{$self->{q}} = ();
     $self->_drop_socket;
 }
@@ -178,6 +176,7 @@ sub state {
 sub buffered { scalar @{$_[0]{q}} }
 sub dropped  { $_[0]{dropped} }
 sub sent     { $_[0]{sent} }
+sub unsent   { $_[0]{unsent} // 0 }   # left in the buffer when close() gave up
 sub poll {   # for programs that go quiet: reconnect, heartbeat, write
     my ($self) = @_;
     return $self->state if $self->{closed};
@@ -201,11 +200,14 @@ sub flush {
 
 # ---- internals -------------------------------------------------------------------------------
 sub _now { Time::HiRes::time() * 1000 }
-sub _hex { join '', map { sprintf '%04x', int rand 65536 } 1 .. $_[0] / 4 }
-sub _id {
-    if ($prefix_pid != $$) { $prefix = int rand 4294967296; $prefix_pid = $$; $counter = 0 }
+sub _id {   # unique per process (forked children share rand's state, so the pid is mixed in)
+    if ($prefix_pid != $$) {
+        $prefix = (int(rand 4294967296) ^ ($$ * 2654435761) ^ int(Time::HiRes::time() * 1e6)) % 4294967296;
+        ($prefix_pid, $counter) = ($$, 0);
+    }
     return sprintf '%08x%08x', $prefix, ++$counter;
 }
+sub _trace_id { sprintf('%08x%08x', rand 4294967296, Time::HiRes::time()) . _id() }
 sub _tid { my $s = $_[0]; $s->{ctx}{job_id} // (@{$s->{stack}} ? $s->{spans}{$s->{stack}[-1]}[4] : $s->{env_tid}) }
 sub _sid { my $s = $_[0]; @{$s->{stack}} ? $s->{stack}[-1] : $s->{env_sid} }
 sub _min { $_[0] < $_[1] ? $_[0] : $_[1] }
@@ -235,7 +237,7 @@ sub _forked {   # in a forked child: leave the parent's connection and buffer al
     $self->_drop_socket;
     @{$self->{q}} = (); @{$self->{ctl}} = ();
     @$self{qw(owner off connecting sent dropped reported backoff next_try)} = ($$, 0, 0, 0, 0, 0, 0, 0);
-    $LIVE{"$self"} = $self;
+    weaken($LIVE{"$self"} = $self);
 }
 
 sub _tick {
@@ -384,8 +386,7 @@ sub _enc {   # a scalar with a numeric value is a number ("42" read from a file 
     my $r = ref $v;
     if (!$r) {
         return 'null' unless defined $v;
-        return _str($v) if utf8::is_utf8($v) || (my $x = $v ^ $v) ne '0';
-        return _num($v);
+        return !utf8::is_utf8($v) && (my $x = $v ^ $v) eq '0' && looks_like_number($v) ? _num($v) : _str($v);
     }
     return '{' . join(',', map { ($_ =~ /[^\x20-\x21\x23-\x5b\x5d-\x7e]/ ? _str($_) : qq("$_")) . ':'
         . _enc($v->{$_}) } keys %$v) . '}' if $r eq 'HASH';
@@ -402,7 +403,7 @@ sub _install_signals {
     for my $sig (qw(INT TERM)) {
         my $prev = $SIG{$sig};
         $SIG{$sig} = sub {
-            $_->close for grep { $_->{owner} == $$ } values %LIVE;
+            $_->close for grep { $_ && $_->{signals} && $_->{owner} == $$ } values %LIVE;
             return $prev->(@_) if ref $prev eq 'CODE';
             return if defined $prev && $prev eq 'IGNORE';
             $SIG{$sig} = 'DEFAULT';
@@ -411,6 +412,6 @@ sub _install_signals {
     }
 }
 
-END { $_->close for grep { $_->{owner} == $$ } values %LIVE }
+END { $_->close for grep { $_ && $_->{owner} == $$ } values %LIVE }
 
 1;

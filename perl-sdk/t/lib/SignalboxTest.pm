@@ -98,7 +98,7 @@ use File::Copy qw(copy);
 use File::Find qw(find);
 use File::Path qw(make_path);
 
-sub built_at { SignalboxTest::repo_root() . '/distribution/target/signalbox' }
+sub built_at { $ENV{SIGNALBOX_DIST} // SignalboxTest::repo_root() . '/distribution/target/signalbox' }   # SIGNALBOX_DIST: another build
 sub available { -x built_at() . '/bin/signalbox' && system('java -version >/dev/null 2>&1') == 0 }
 
 # Copies the distribution into $dir/signalbox (without data/ and log/) and gives it free ports.
