@@ -12,6 +12,10 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -118,6 +122,87 @@ class DistributionEndToEndIT {
         assertThat(log.toLowerCase()).as("the log mentions the dropped lines")
                 .contains("malformed")
                 .containsAnyOf("too_long", "too long");
+    }
+
+    @Test
+    void metricsOfTheRunningSidecarShowWhatItReceivedPassPromtoolAndTheHttpPortMovesLive() throws Exception {
+        assertThat(signalbox.command("start").exitCode()).as("bin/signalbox start").isZero();
+        signalbox.awaitListening();
+        int lines = 250;
+        try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), signalbox.port())) {
+            OutputStream out = socket.getOutputStream();
+            for (int i = 0; i < lines; i++) {
+                writeLine(out, "{\"v\":1,\"src\":\"metrics-e2e\",\"ts\":" + (BASE_TS + i)
+                        + ",\"type\":\"event\",\"data\":{\"level\":\"info\",\"msg\":\"m" + i + "\"}}");
+            }
+            writeLine(out, "{not json");
+            out.flush();
+        }
+        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+        URI metrics = URI.create("http://127.0.0.1:" + signalbox.httpPort() + "/metrics");
+        String received = "signalbox_messages_received_total{source=\"metrics-e2e\"} " + lines + ".0";
+        // batches are cut by age after 5 s: then the file backend has written them
+        String[] body = {""};
+        boolean seen = Installation.poll(Duration.ofSeconds(60), Duration.ofMillis(250), () -> {
+            body[0] = get(http, metrics);
+            return body[0].contains(received) && routedToFiles(body[0]) >= lines;
+        });
+        assertThat(seen).as("/metrics shows %s and %d routed to files; last answer:%n%s", received, lines, body[0])
+                .isTrue();
+        assertThat(body[0]).contains("signalbox_messages_dropped_total{reason=\"malformed\"} 1.0",
+                "# TYPE signalbox_backend_latency_seconds histogram",
+                "signalbox_pipeline_latency_seconds_count{backend=\"files\"}", "signalbox_active_connections ",
+                "signalbox_buffer_size{source=\"metrics-e2e\"} 0.0", "signalbox_backend_breaker_state{backend=\"files\"} 0.0",
+                "signalbox_spool_bytes{backend=\"files\"}", "signalbox_config_reloads_total",
+                "signalbox_config_errors_total 0.0", "jvm_memory_used_bytes", "process_cpu_seconds_total");
+        promtoolCheck(body[0]);
+
+        // one file moves the HTTP server: the new port answers, the old one stops
+        int oldPort = signalbox.httpPort();
+        int newPort = Installation.freePort();
+        signalbox.configure("etc/io.signalbox.http.cfg", "host=127.0.0.1\nport=" + newPort + "\n");
+        URI moved = URI.create("http://127.0.0.1:" + newPort + "/metrics");
+        assertThat(Installation.poll(Duration.ofSeconds(30), Duration.ofMillis(250),
+                () -> get(http, moved).contains("signalbox_config_reloads_total")))
+                .as("/metrics answers on the new port %d", newPort).isTrue();
+        assertThat(get(http, metrics)).as("nothing answers on the old port %d any more", oldPort).isEmpty();
+        assertThat(signalbox.log()).contains("HTTP server listening on http://127.0.0.1:" + newPort + "/");
+    }
+
+    /** The body of a 200 answer, or "" for anything else (refused, other status). */
+    private static String get(HttpClient http, URI uri) {
+        try {
+            HttpResponse<String> r = http.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(10)).GET().build(),
+                    HttpResponse.BodyHandlers.ofString());
+            return r.statusCode() == 200 ? r.body() : "";
+        } catch (IOException e) {
+            return "";
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "";
+        }
+    }
+
+    private static double routedToFiles(String metrics) {
+        Matcher m = Pattern.compile("(?m)^signalbox_messages_routed_total\\{backend=\"files\"\\} (\\S+)$").matcher(metrics);
+        return m.find() ? Double.parseDouble(m.group(1)) : 0;
+    }
+
+    /** {@code promtool check metrics} on {@code text}, where Debian's prometheus package is installed (.ci/run installs it). */
+    private void promtoolCheck(String text) throws IOException, InterruptedException {
+        Path promtool = Path.of("/usr/bin/promtool");
+        if (!Files.isExecutable(promtool)) {
+            LOG.warn("promtool is not installed (apt-get install prometheus): /metrics of the distribution not linted");
+            return;
+        }
+        Path in = Files.writeString(tempDir.resolve("metrics.txt"), text);
+        Path out = tempDir.resolve("promtool.txt");
+        Process p = new ProcessBuilder(promtool.toString(), "check", "metrics").redirectInput(in.toFile())
+                .redirectErrorStream(true).redirectOutput(out.toFile()).start();
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).as("promtool finished").isTrue();
+        String said = Files.readString(out).trim();
+        assertThat(said).as("promtool check metrics").isEmpty();
+        assertThat(p.exitValue()).as("promtool exit code").isZero();
     }
 
     @Test

@@ -39,22 +39,25 @@ final class Installation {
     static final Duration STARTUP_TIMEOUT = Duration.ofSeconds(60);
 
     private static final String TRANSPORT_CFG = "etc/io.signalbox.transport.tcp.cfg";
+    private static final String HTTP_CFG = "etc/io.signalbox.http.cfg";
     private static final Pattern PORT_LINE = Pattern.compile("(?m)^port=\\d+$");
 
     private final Path home;
     private final Path workDir;
     private final int port;
+    private final int httpPort;
     private int commands;
 
-    private Installation(Path home, Path workDir, int port) {
+    private Installation(Path home, Path workDir, int port, int httpPort) {
         this.home = home;
         this.workDir = workDir;
         this.port = port;
+        this.httpPort = httpPort;
     }
 
     /**
      * Copies the assembled distribution (system property {@code signalbox.distribution}, set by
-     * failsafe) into {@code tempDir/signalbox} and gives it a free TCP port.
+     * failsafe) into {@code tempDir/signalbox} and gives it a free TCP port and a free HTTP port.
      */
     static Installation copyInto(Path tempDir) throws IOException {
         String source = System.getProperty("signalbox.distribution", "target/signalbox");
@@ -67,15 +70,20 @@ final class Installation {
         // commands run from a different folder: the script must not depend on the caller's cwd
         Path workDir = Files.createDirectories(tempDir.resolve("elsewhere"));
         int port = freePort();
-        Path cfg = home.resolve(TRANSPORT_CFG);
+        setPort(home.resolve(TRANSPORT_CFG), port);
+        int httpPort = freePort();
+        setPort(home.resolve(HTTP_CFG), httpPort);
+        LOG.info("distribution copied to {}, TCP port {}, HTTP port {}", home, port, httpPort);
+        return new Installation(home, workDir, port, httpPort);
+    }
+
+    private static void setPort(Path cfg, int port) throws IOException {
         String text = Files.readString(cfg, StandardCharsets.UTF_8);
         Matcher m = PORT_LINE.matcher(text);
         if (!m.find()) {
             throw new IllegalStateException(cfg + " has no port= line:\n" + text);
         }
         Files.writeString(cfg, m.replaceFirst("port=" + port), StandardCharsets.UTF_8);
-        LOG.info("distribution copied to {}, TCP port {}", home, port);
-        return new Installation(home, workDir, port);
     }
 
     Path home() {
@@ -84,6 +92,11 @@ final class Installation {
 
     int port() {
         return port;
+    }
+
+    /** The HTTP server's port (etc/io.signalbox.http.cfg). */
+    int httpPort() {
+        return httpPort;
     }
 
     Path pidFile() {
