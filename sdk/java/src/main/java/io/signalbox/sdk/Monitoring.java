@@ -401,23 +401,14 @@ public final class Monitoring implements AutoCloseable {
         Span cur = current.get();
         if (cur != null && cur.isEnded()) {
             cur = openAncestor(cur);
-            if (cur == null) {
-                current.remove();
-            } else {
-                current.set(cur);
-            }
+            current.set(cur); // set(null), not remove(): the thread's entry is reused by the next span
         }
         return cur;
     }
 
     private void unwind(Span ended) {
         if (current.get() == ended) {
-            Span open = openAncestor(ended);
-            if (open == null) {
-                current.remove();
-            } else {
-                current.set(open);
-            }
+            current.set(openAncestor(ended));
         }
     }
 
@@ -458,8 +449,9 @@ public final class Monitoring implements AutoCloseable {
         if (sb.capacity() > 64 * 1024) {
             BUFFERS.remove(); // do not keep a huge buffer per thread
         }
-        if (ring.offer(line)) {
-            sender.wake();
+        int held = ring.offer(line);
+        if (held > 0) {
+            sender.wake(held);
         } else {
             dropped.incrementAndGet();
             sender.overflowed();
@@ -482,9 +474,15 @@ public final class Monitoring implements AutoCloseable {
         return hex16(hi) + hex16(ThreadLocalRandom.current().nextLong());
     }
 
+    private static final char[] HEX = "0123456789abcdef".toCharArray();
+
     private static String hex16(long v) {
-        String h = Long.toHexString(v);
-        return h.length() == 16 ? h : "0000000000000000".substring(h.length()) + h;
+        char[] c = new char[16];
+        for (int i = 15; i >= 0; i--) {
+            c[i] = HEX[(int) v & 0xF];
+            v >>>= 4;
+        }
+        return new String(c);
     }
 
     private static String firstNonEmpty(String a, String b, String c) {

@@ -36,17 +36,21 @@ public final class Ring {
         return bound;
     }
 
-    /** Appends {@code line}; {@code false} (nothing changed) when the ring holds {@code bound} lines. */
-    public boolean offer(String line) {
+    /**
+     * Appends {@code line}: returns how many lines the ring holds with it (1 … bound), or 0 when
+     * the ring already holds {@code bound} lines (nothing changed).
+     */
+    public int offer(String line) {
         AtomicLong t = tail;
         while (true) {
             long seq = t.get();
-            if (seq - head >= bound) {
-                return false;
+            long held = seq - head;
+            if (held >= bound) {
+                return 0;
             }
             if (t.compareAndSet(seq, seq + 1)) {
                 slots.set((int) seq & mask, line);
-                return true;
+                return (int) held + 1;
             }
         }
     }

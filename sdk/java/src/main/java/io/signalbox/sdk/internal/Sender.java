@@ -29,6 +29,10 @@ import java.util.concurrent.locks.LockSupport;
 public final class Sender implements Runnable {
     private static final Logger LOG = System.getLogger("io.signalbox.sdk");
     static final int BATCH_BYTES = 128 * 1024;
+    /** While traffic flows the writer polls the ring this often instead of waiting to be woken. */
+    static final long POLL_NANOS = 1_000_000;
+    /** ... for this long after the last line it wrote; then it sleeps until a caller wakes it. */
+    static final long ACTIVE_NANOS = 1_000_000_000;
     private static final long SELECT_SLICE_MS = 100;
 
     /** What the writer needs from its owner. */
@@ -55,6 +59,7 @@ public final class Sender implements Runnable {
     private final AtomicLong sent = new AtomicLong();
     private final ByteBuffer batch = ByteBuffer.allocateDirect(BATCH_BYTES);
     private final ByteBuffer scratch = ByteBuffer.allocateDirect(4096);
+    private final int wakeAbove;
 
     private volatile Thread thread;
     /** True while the writer is parked waiting for lines: producers then unpark it. */
@@ -70,6 +75,7 @@ public final class Sender implements Runnable {
     private long backoffNanos;
     private long nextConnectAt;
     private long nextHeartbeatAt;
+    private long lastWriteAt = System.nanoTime() - ACTIVE_NANOS;
     private int failedAttempts;
     /** Whether the current connection delivered anything: if not, the next connect backs off. */
     private boolean progress;
@@ -80,6 +86,7 @@ public final class Sender implements Runnable {
         this.lines = lines;
         this.dropped = dropped;
         this.backoffNanos = settings.backoffMinNanos();
+        this.wakeAbove = Math.max(1, ring.bound() / 2);
     }
 
     /** Starts the daemon writer thread. */
@@ -90,9 +97,13 @@ public final class Sender implements Runnable {
         t.start();
     }
 
-    /** Producer side: called after a successful {@link Ring#offer}; wakes the writer if it sleeps. */
-    public void wake() {
-        if (idle) {
+    /**
+     * Producer side: called after a successful {@link Ring#offer} that left {@code held} lines in
+     * the ring. Wakes the writer only if it sleeps deeply (no traffic for a while) or the ring is
+     * half full: while traffic flows the writer polls, so callers rarely pay for an unpark.
+     */
+    public void wake(int held) {
+        if (idle || held > wakeAbove) {
             idle = false;
             LockSupport.unpark(thread);
         }
@@ -224,6 +235,10 @@ public final class Sender implements Runnable {
                 }
                 continue;
             }
+            if (now - lastWriteAt < ACTIVE_NANOS) {
+                LockSupport.parkNanos(this, Math.min(POLL_NANOS, nextHeartbeatAt - now));
+                continue;
+            }
             idle = true;
             if (ring.isEmpty() && !stopping) {
                 LockSupport.parkNanos(this, nextHeartbeatAt - now);
@@ -235,6 +250,7 @@ public final class Sender implements Runnable {
     /** Consumer: the first {@code n} of the {@code batchLines} lines of this batch were written. */
     private void release(int n, int batchLines) {
         ring.release(n);
+        lastWriteAt = System.nanoTime();
         if (!progress) {
             progress = true;
             backoffNanos = settings.backoffMinNanos();
