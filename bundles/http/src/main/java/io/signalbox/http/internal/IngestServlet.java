@@ -70,7 +70,6 @@ public final class IngestServlet extends HttpServlet implements StatsSource {
     static final int MAX_MESSAGE_BYTES = 65536;
     /** Errors listed in one answer; the {@code rejected} count is always complete. */
     static final int MAX_ERRORS_LISTED = 100;
-    private static final String WHITEBOARD_PREFIX = "osgi.http.whiteboard.";
     /** Like the TCP transport's: messages decoded and offered to the pipeline, per transport. */
     static final String RECEIVED = "signalbox_transport_messages_received_total{transport=\"http\"}";
     static final String REQUESTS = "signalbox_http_ingest_requests_total";
@@ -78,6 +77,7 @@ public final class IngestServlet extends HttpServlet implements StatsSource {
     private static final long serialVersionUID = 1L;
     private static final Logger LOG = LoggerFactory.getLogger(IngestServlet.class);
     private static final int[] STATUSES = { 202, 400, 405, 413, 503 };
+    private static final String WHITEBOARD_PREFIX = "osgi.http.whiteboard.";
 
     private final transient LineDecoder decoder = new LineDecoder();
     private final transient RejectCounters rejects = new RejectCounters();
@@ -262,7 +262,7 @@ public final class IngestServlet extends HttpServlet implements StatsSource {
     static final class Outcome {
         int accepted;
         int rejected;
-        final List<Error> errors = new ArrayList<>();
+        final List<Problem> errors = new ArrayList<>();
 
         void rejected(int index, String reason, String detail) {
             rejected++;
@@ -271,7 +271,7 @@ public final class IngestServlet extends HttpServlet implements StatsSource {
 
         void error(int index, String reason, String detail) {
             if (errors.size() < MAX_ERRORS_LISTED) {
-                errors.add(new Error(index, reason, detail));
+                errors.add(new Problem(index, reason, detail));
             }
         }
 
@@ -281,7 +281,7 @@ public final class IngestServlet extends HttpServlet implements StatsSource {
                 g.writeNumberField("accepted", accepted);
                 g.writeNumberField("rejected", rejected);
                 g.writeArrayFieldStart("errors");
-                for (Error e : errors) {
+                for (Problem e : errors) {
                     g.writeStartObject();
                     g.writeNumberField("index", e.index());
                     g.writeStringField("reason", e.reason());
@@ -295,7 +295,7 @@ public final class IngestServlet extends HttpServlet implements StatsSource {
     }
 
     /** One listed error: the message's index in the body (blank lines not counted), why, and the decoder's detail. */
-    record Error(int index, String reason, String detail) {
+    record Problem(int index, String reason, String detail) {
     }
 
     /** Names the client in a rate-limited log line; the text is built only if the line is logged. */
