@@ -77,6 +77,19 @@ subtest 'a sidecar that stops reading never blocks a call; partial writes resume
     is $lines->[-1]{data}{dropped}, $sdk->dropped, 'goodbye reports the drops';
 };
 
+for my $coalesce (0, 1) {
+    subtest "a lone message reaches the sidecar without any further call (coalesce => $coalesce)" => sub {
+        my $l = listener();
+        my $sdk = Monitoring::SDK->new(source => 'lone', port => $l->sockport, signals => 0, coalesce => $coalesce);
+        $sdk->log_event(info => 'only one');   # then no call: with coalesce the kernel sends it within 200 ms
+        my $c = $l->accept;
+        my $got = '';
+        poll_until(10, sub { my $n = sysread($c, my $buf, 4096); $got .= $buf if $n; $got =~ /only one/ }, 0.01);
+        like $got, qr/"msg":"only one"/, 'arrived';
+        $sdk->close;
+    };
+}
+
 subtest 'heartbeats every heartbeat_interval, with buffered and dropped' => sub {
     my $l = listener();
     my $sdk = Monitoring::SDK->new(source => 'hb', port => $l->sockport, signals => 0, heartbeat_interval => 0.05);
