@@ -4,10 +4,13 @@
     python3 sdk/python/bench.py [--calls 200000] [--sidecar HOST:PORT]
 
 Runs every measured call twice: with the sidecar absent (nothing listens: the buffer fills and
-calls take the overflow path) and present (by default ``fake_sidecar.py`` started as a separate
-process writing to /dev/null; ``--sidecar`` uses a running sidecar instead). Each call is timed
-alone with ``perf_counter_ns``; the cost of the timer itself (measured on an empty call) is
-subtracted. Numbers depend on the machine and its load: compare runs on the same host.
+calls take the overflow path) and present (by default a separate process that reads and
+discards, so that the reader costs this process nothing; ``--sidecar`` uses a running sidecar
+instead). Each call is timed alone with ``perf_counter_ns``; the cost of the timer itself
+(measured on an empty call) is subtracted. Then, with the sidecar present, the sustained rate:
+``--burst`` events logged in a tight loop into a buffer that holds them all, timed until the
+sender has written the last one. Numbers depend on the machine and its load: compare runs on
+the same host.
 """
 import argparse
 import gc
@@ -97,10 +100,43 @@ def run(label, host, port, calls):
     return results
 
 
+SINK = """
+import socket, sys
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(8)
+print(s.getsockname()[1], flush=True)
+while True:
+    c, _ = s.accept()
+    while c.recv(1 << 20):
+        pass
+    c.close()
+"""
+
+
+def sustained(host, port, burst):
+    mon = Monitoring("bench", host, port, signal_handlers=False, heartbeat_interval=0, env={},
+                     buffer_size=burst)
+    mon.log_event("info", "warm-up")
+    mon.flush(10)
+    started = time.perf_counter()
+    for i in range(burst):
+        mon.log_event("info", "processed a record")
+    logged = time.perf_counter() - started
+    mon.flush(120)
+    written = time.perf_counter() - started
+    st = mon.stats()
+    mon.close()
+    print("\nsustained: %d events logged in %.2f s (%.0f/s on the caller), all written after %.2f s "
+          "(%.0f/s end to end), dropped %d" % (burst, logged, burst / logged, written, burst / written,
+                                              st["dropped"]))
+
+
 def main():
     ap = argparse.ArgumentParser(description="Per-call overhead of monitoring_sdk")
     ap.add_argument("--calls", type=int, default=200000)
-    ap.add_argument("--sidecar", help="HOST:PORT of a running sidecar (default: fake_sidecar.py)")
+    ap.add_argument("--sidecar", help="HOST:PORT of a running sidecar (default: a discarding reader)")
+    ap.add_argument("--burst", type=int, default=200000)
     args = ap.parse_args()
     print("Python %s on %s" % (sys.version.split()[0], sys.platform))
     run("absent", "127.0.0.1", free_port(), args.calls)
@@ -109,13 +145,11 @@ def main():
         host, _, port = args.sidecar.rpartition(":")
         port = int(port)
     else:
-        host, port = "127.0.0.1", free_port()
-        fake = os.path.join(HERE, "..", "conformance", "fake_sidecar.py")
-        proc = subprocess.Popen([sys.executable, fake, "--port", str(port), "--out", os.devnull],
-                                stdout=subprocess.PIPE, text=True)
-        proc.stdout.readline()  # LISTENING …
+        proc = subprocess.Popen([sys.executable, "-c", SINK], stdout=subprocess.PIPE, text=True)
+        host, port = "127.0.0.1", int(proc.stdout.readline())
     try:
         run("present", host, port, args.calls)
+        sustained(host, port, args.burst)
     finally:
         if proc is not None:
             proc.terminate()

@@ -59,8 +59,29 @@ class State:
 _encode_strict = json.JSONEncoder(separators=(",", ":"), allow_nan=False, default=str).encode
 
 
+_SCALAR = {str: _jstr, int: int.__repr__, type(None): lambda v: "null",
+           bool: lambda v: "true" if v else "false"}
+
+
 def _json(value):
-    """Compact JSON for any value; never raises (NaN/inf become null, unknown types their str)."""
+    """Compact JSON for any value; never raises (NaN/inf become null, unknown types their str).
+    Flat dicts of strings and numbers (the usual ctx and tags) are built by hand: ~4x faster
+    than the json module's one-shot encoder."""
+    if type(value) is dict:
+        parts = []
+        for k, v in value.items():
+            t = type(v)
+            if type(k) is not str:
+                break
+            if t is float:
+                parts.append(_jstr(k) + ":" + (float.__repr__(v) if v - v == 0 else "null"))
+            else:
+                f = _SCALAR.get(t)
+                if f is None:
+                    break
+                parts.append(_jstr(k) + ":" + f(v))
+        else:
+            return "{" + ",".join(parts) + "}"
     try:
         return _encode_strict(value)
     except (ValueError, TypeError, RecursionError):
@@ -149,7 +170,7 @@ def format_trace_env(tid, sid):
 
 
 class _Span:
-    __slots__ = ("sid", "sidj", "tid", "tidj", "pidj", "namej", "start", "attrs", "open")
+    __slots__ = ("sid", "sidj", "tid", "tidj", "pidj", "namej", "start", "attrs", "open", "cache")
 
     def __init__(self, sid, tid, tidj, pidj, namej, start, attrs):
         self.sid = sid
@@ -161,6 +182,7 @@ class _Span:
         self.start = start
         self.attrs = attrs
         self.open = True
+        self.cache = (None, "")  # (context state, ids fragment of messages inside this span)
 
 
 class _SpanScope:
@@ -274,6 +296,7 @@ class Monitoring:
         self._inh = (itid, _jstr(itid) if itid else None, isid, _jstr(isid) if isid else None)
         self._ctx = {}
         self._ctxstate = ("", None, None)  # (',"ctx":{…}' or '', job tid, job tid as JSON)
+        self._nospan = (None, "")  # (context state, ids fragment outside any span)
         self._ctx_lock = threading.Lock()
         self._spans = contextvars.ContextVar("signalbox_spans_%x" % id(self), default=())
         self._open = {}
@@ -359,19 +382,31 @@ class Monitoring:
         return stack[-1] if stack else None
 
     def _ids(self, ctxstate):
-        """',"tid":…,"sid":…' plus the context fragment, for a non-span message."""
+        """',"tid":…,"sid":…' plus the context fragment, for a non-span message; cached per
+        (innermost span, context state), so a call normally builds no string here."""
         top = self._top()
         if top is not None:
+            cache = top.cache
+            if cache[0] is ctxstate:
+                return cache[1]
             tidj = ctxstate[2] or top.tidj
             sidj = top.sidj
         else:
+            cache = self._nospan
+            if cache[0] is ctxstate:
+                return cache[1]
             inh = self._inh
             tidj = ctxstate[2] or inh[1]
             sidj = inh[3]
         frag = ',"tid":' + tidj if tidj else ""
         if sidj:
             frag += ',"sid":' + sidj
-        return frag + ctxstate[0]
+        frag += ctxstate[0]
+        if top is not None:
+            top.cache = (ctxstate, frag)
+        else:
+            self._nospan = (ctxstate, frag)
+        return frag
 
     def log_event(self, level, msg, ctx=None):
         """An ``event``: ``level`` (info, warn, error, …), ``msg``, optional ``ctx`` mapping."""
@@ -383,7 +418,7 @@ class Monitoring:
             else:
                 data = '{"level":%s,"msg":%s}' % (_str(level), _str(msg))
             self._append('%s%d,"type":"event"%s,"data":%s}\n'
-                         % (self._head, _time() * 1000, self._ids(self._ctxstate), data))
+                         % (self._head, int(_time() * 1000), self._ids(self._ctxstate), data))
         except Exception as e:  # never into the caller
             _internal_error(e)
 
@@ -398,7 +433,7 @@ class Monitoring:
             if tags:
                 data += ',"tags":' + _json(tags)
             self._append('%s%d,"type":"metric"%s,"data":%s}}\n'
-                         % (self._head, _time() * 1000, self._ids(self._ctxstate), data))
+                         % (self._head, int(_time() * 1000), self._ids(self._ctxstate), data))
         except Exception as e:
             _internal_error(e)
 
@@ -411,7 +446,7 @@ class Monitoring:
             if status is not None:
                 data += ',"status":' + _str(status)
             self._append('%s%d,"type":"progress"%s,"data":%s}}\n'
-                         % (self._head, _time() * 1000, self._ids(self._ctxstate), data))
+                         % (self._head, int(_time() * 1000), self._ids(self._ctxstate), data))
         except Exception as e:
             _internal_error(e)
 
@@ -430,7 +465,7 @@ class Monitoring:
             if net is not None:
                 parts.append('"net":' + _num(net))
             self._append('%s%d,"type":"resource"%s,"data":{%s}}\n'
-                         % (self._head, _time() * 1000, self._ids(self._ctxstate), ",".join(parts)))
+                         % (self._head, int(_time() * 1000), self._ids(self._ctxstate), ",".join(parts)))
         except Exception as e:
             _internal_error(e)
 
@@ -465,7 +500,7 @@ class Monitoring:
                 tidj = '"' + tid + '"'
             if self._closed:
                 return sid
-            span = _Span(sid, tid, tidj, pidj, _str(name), _time() * 1000, attrs)
+            span = _Span(sid, tid, tidj, pidj, _str(name), int(_time() * 1000), attrs)
             opened = self._open
             opened[sid] = span
             if len(opened) > _MAX_OPEN_SPANS:  # spans nobody ends must not grow without bound
@@ -495,7 +530,7 @@ class Monitoring:
                     self._spans.set(tuple(s for s in stack if s is not span))
             if self._closed:
                 return
-            end = _time() * 1000
+            end = int(_time() * 1000)
             ctxstate = self._ctxstate
             ids = ',"tid":' + span.tidj + ',"sid":' + span.sidj
             if span.pidj:
@@ -602,7 +637,7 @@ class Monitoring:
 
     # -- the sender thread -------------------------------------------------------------------------
     def _line(self, type_, data):
-        return '%s%d,"type":"%s","data":%s}\n' % (self._head, _time() * 1000, type_, data)
+        return '%s%d,"type":"%s","data":%s}\n' % (self._head, int(_time() * 1000), type_, data)
 
     def _run(self):
         backoff = self.backoff_initial
@@ -783,12 +818,15 @@ class Monitoring:
         self._done_lines(lines, off)
 
     def _done_lines(self, lines, off):
-        """Removes the lines handed completely to the kernel; the rest stays for the replay."""
+        """Removes the lines handed to the kernel; the rest stays for the replay. A line that
+        lacks only its '\n' counts as written: the sidecar decodes a last line without one when
+        the connection ends, so writing it again could duplicate it. A line cut earlier is
+        incomplete JSON (dropped by the sidecar) and is written again whole."""
         popleft = self._buf.popleft
         k = 0
         for line in lines:
             off -= len(line)
-            if off < 0:
+            if off < -1:
                 break
             popleft()
             k += 1

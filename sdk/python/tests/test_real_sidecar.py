@@ -176,9 +176,10 @@ class RealSidecarScenarioTest(unittest.TestCase):
         self.assertEqual(list(range(1, 701)), _numbers(self.sidecar.messages(src)))
         small_msgs = self.sidecar.messages(small_src)
         self.assertEqual(list(range(1, 101)), _numbers(small_msgs))
-        reports = [m["data"] for m in small_msgs if m.get("type") in ("heartbeat", "goodbye")]
-        if reports:  # control messages reach the files only if the sidecar routes them
-            self.assertEqual(150, reports[-1]["dropped"])
+        # the shipped default route sends every type to the files, heartbeat and goodbye too
+        reports = [m for m in small_msgs if m.get("type") in ("heartbeat", "goodbye")]
+        self.assertEqual("goodbye", reports[-1]["type"])
+        self.assertEqual({"sent": 100, "dropped": 150}, reports[-1]["data"])
 
 
 if __name__ == "__main__":
