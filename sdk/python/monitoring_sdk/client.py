@@ -283,7 +283,12 @@ class Monitoring:
         env = os.environ if env is None else env
         self.source = source or env.get("SIGNALBOX_SOURCE") or _script_name()
         self.host = host or env.get("SIGNALBOX_HOST") or DEFAULT_HOST
-        self.port = int(port or env.get("SIGNALBOX_PORT") or DEFAULT_PORT)
+        try:
+            self.port = int(port or env.get("SIGNALBOX_PORT") or DEFAULT_PORT)
+        except ValueError:
+            LOG.warning("signalbox: SIGNALBOX_PORT=%r is not a port; using %d",
+                        env.get("SIGNALBOX_PORT"), DEFAULT_PORT)
+            self.port = DEFAULT_PORT
         self.token = token if token is not None else env.get("SIGNALBOX_TOKEN")
         self.capacity = max(1, int(buffer_size))
         self.heartbeat_interval = float(heartbeat_interval or 0)
@@ -667,6 +672,13 @@ class Monitoring:
                         next_attempt = _monotonic() + backoff * (0.8 + 0.4 * self._rng.random())
                         backoff = min(backoff * 2, self.backoff_max)
                     continue
+                if next_hb is not None and not self._closing:
+                    now = _monotonic()
+                    if now >= next_hb:  # also between batches: drops are reported under load
+                        self._send_control(self._line("heartbeat", '{"buffered":%d,"dropped":%d}'
+                                                      % (len(self._buf), self._dropped)))
+                        next_hb = now + hb
+                        continue
                 if self._buf:
                     self._send_batch()
                     continue
@@ -674,16 +686,7 @@ class Monitoring:
                     self._send_control(self._line("goodbye", '{"sent":%d,"dropped":%d}'
                                                   % (self._sent, self._dropped)))
                     break
-                if next_hb is not None:
-                    now = _monotonic()
-                    if now >= next_hb:
-                        self._send_control(self._line("heartbeat", '{"buffered":%d,"dropped":%d}'
-                                                      % (len(self._buf), self._dropped)))
-                        next_hb = now + hb
-                        continue
-                    self._sleep(next_hb - now)
-                else:
-                    self._sleep(60.0)
+                self._sleep(next_hb - _monotonic() if next_hb is not None else 60.0)
             except Exception as e:  # a bug must not stop delivery for good: log, back off, go on
                 failures += 1
                 if failures <= 3 or failures % 1000 == 0:

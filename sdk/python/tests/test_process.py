@@ -24,7 +24,10 @@ class ProcessTest(unittest.TestCase):
                    SIGNALBOX_HOST="127.0.0.1")
         for k in ("SIGNALBOX_TRACE", "TRACEPARENT", "SIGNALBOX_SOURCE"):
             env.pop(k, None)
-        p = subprocess.Popen([sys.executable, "-c", textwrap.dedent(code)], env=env, stdout=subprocess.PIPE,
+        # as started from a terminal, even when this test runs where SIGINT is ignored (a
+        # background job, nohup): Python then keeps SIG_IGN instead of raising KeyboardInterrupt
+        code = "import signal; signal.signal(signal.SIGINT, signal.default_int_handler)\n" + textwrap.dedent(code)
+        p = subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True, **kw)
         self.addCleanup(self._reap, p)
         return p
