@@ -163,6 +163,35 @@ subtest 'SIGTERM with the application\'s own handler: the SDK closes, then calls
     is_deeply [map { $_->{type} } @{drain($l)}], [qw(hello event goodbye)], 'goodbye sent';
 };
 
+subtest 'SIGTERM in the middle of writing: every line whole, none twice, goodbye counts them' => sub {
+    for my $round (1 .. 20) {   # (before the handler waited for the write in progress, 2 of 3 rounds failed)
+        my $l = listener();
+        my $pid = fork // die;
+        if (!$pid) {
+            $ENV{SIGNALBOX_PORT} = $l->sockport;
+            { exec $^X, "-I$LIB", '-MMonitoring::SDK', '-e',
+                'my $m = Monitoring::SDK->new(source => "busy"); $m->log_event(info => "n=$_ " . ("x" x 100)) for 1 .. 2e6; exit 9' }
+            POSIX::_exit(127);
+        }
+        my $c = $l->accept;
+        my ($all, $at) = ('', 20000 + int rand 200000);
+        while (1) {
+            my $n = sysread($c, my $buf, 1 << 16) or last;
+            $all .= $buf;
+            kill 'TERM', $pid if length($all) >= $at && length($all) - $n < $at;
+        }
+        waitpid $pid, 0;
+        my $st = $?;
+        my @lines = split /\n/, $all;
+        my @n = map { /"msg":"n=(\d+) x{100}"\}\}$/ ? $1 : () } @lines;
+        my $bye = eval { $json->decode($lines[-1]) } // {};
+        ok(($st & 127) == 15 && $lines[0] =~ /"type":"hello"/ && $bye->{type} eq 'goodbye'
+            && @n + 2 == @lines && "@n" eq join(' ', 1 .. scalar @n) && $bye->{data}{sent} == @n,
+            "round $round: killed by SIGTERM after " . scalar(@n) . ' messages: hello, 1..N whole and once, goodbye sent=N')
+            or diag "status $st, lines " . scalar(@lines) . ", last: $lines[-1]";
+    }
+};
+
 subtest 'signals => 0 installs no handler' => sub {
     my $l = listener();
     my $st = run_child('my $m = Monitoring::SDK->new(source => "sig", signals => 0); $m->log_event(info => "x");'

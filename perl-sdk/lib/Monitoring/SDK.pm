@@ -22,6 +22,7 @@ my $CORK = eval { Socket::TCP_CORK() };
 my %ESC = (map({ (chr($_) => sprintf('\u%04x', $_)) } 0 .. 31),
            '"' => '\"', '\\' => '\\\\', "\n" => '\n', "\r" => '\r', "\t" => '\t');
 my %LIVE;                                               # open clients, closed by the signal handlers
+our ($BUSY, $PENDING) = (0);                            # inside socket I/O; a signal that came meanwhile
 my ($prefix, $prefix_pid, $counter) = (0, -1, 0);       # span ids: per-process random prefix + counter
 
 # ---- construction ----------------------------------------------------------------------------
@@ -161,13 +162,17 @@ sub close {
     return if $self->{closed}++;
     delete $LIVE{"$self"};
     if ($$ != $self->{owner}) { $self->_drop_socket; return }   # a forked child: not its connection
-    if ($self->flush($timeout // $self->{close_timeout}) && $self->{sock} && !$self->{connecting}) {
-        push @{$self->{ctl}}, $self->_control('goodbye', $self->{sent}, $self->{dropped});
-        $self->_wait_written(0.5);
+    {
+        local $BUSY = $BUSY + 1;
+        if ($self->flush($timeout // $self->{close_timeout}) && $self->{sock} && !$self->{connecting}) {
+            push @{$self->{ctl}}, $self->_control('goodbye', $self->{sent}, $self->{dropped});
+            $self->_wait_written(0.5);
+        }
+        $self->{unsent} = @{$self->{q}};                        # what could not be written in time is lost
+        @{$self->{q}} = ();
+        $self->_drop_socket;
     }
-    $self->{unsent} = @{$self->{q}};                            # what could not be written in time is lost
-    @{$self->{q}} = ();
-    $self->_drop_socket;
+    _deferred() if $PENDING && !$BUSY;
 }
 
 sub DESTROY { local ($., $@, $!, $^E, $?); $_[0]->close unless $_[0]{closed} }
@@ -187,7 +192,8 @@ sub poll {   # for programs that go quiet: reconnect, heartbeat, write
     my ($self) = @_;
     return $self->state if $self->{closed};
     $self->_forked if $$ != $self->{owner};
-    $self->_tick;
+    { local $BUSY = $BUSY + 1; $self->_tick }
+    _deferred() if $PENDING && !$BUSY;
     return $self->state;
 }
 
@@ -195,14 +201,19 @@ sub poll {   # for programs that go quiet: reconnect, heartbeat, write
 # Returns true when nothing is left in the buffer.
 sub flush {
     my ($self, $timeout) = @_;
-    my $deadline = _now() + 1000 * ($timeout // $self->{close_timeout});
-    $self->_connect unless $self->{sock};
-    while ($self->{connecting} && _now() < $deadline) {
-        $self->_ready(1, ($deadline - _now()) / 1000);
-        $self->_check_connect;
+    my $done;
+    {
+        local $BUSY = $BUSY + 1;
+        my $deadline = _now() + 1000 * ($timeout // $self->{close_timeout});
+        $self->_connect unless $self->{sock};
+        while ($self->{connecting} && _now() < $deadline) {
+            $self->_ready(1, ($deadline - _now()) / 1000);
+            $self->_check_connect;
+        }
+        $done = $self->_wait_written(($deadline - _now()) / 1000);
+        $self->_push;
     }
-    my $done = $self->_wait_written(($deadline - _now()) / 1000);
-    $self->_push;
+    _deferred() if $PENDING && !$BUSY;
     return $done;
 }
 
@@ -221,6 +232,14 @@ sub _sid { my $s = $_[0]; @{$s->{stack}} ? $s->{stack}[-1] : $s->{env_sid} }
 sub _min { $_[0] < $_[1] ? $_[0] : $_[1] }
 
 sub _emit {
+    {
+        local $BUSY = $BUSY + 1;
+        _emit_line(@_);
+    }
+    _deferred() if $PENDING && !$BUSY;
+}
+
+sub _emit_line {
     my ($self, $type, $data, $tid, $sid, $pid) = @_;
     return if $self->{closed};
     $self->_forked if $$ != $self->{owner};
@@ -409,19 +428,26 @@ sub _enc {   # a scalar with a numeric value is a number ("42" read from a file 
 }
 
 # ---- SIGINT / SIGTERM: close every client (flush + goodbye), then what was there before -------
-my $installed;
+# A signal that arrives while a client is in the middle of socket I/O is handled right after it.
+my %PREV;
 sub _install_signals {
-    return if $installed++;
     for my $sig (qw(INT TERM)) {
-        my $prev = $SIG{$sig};
-        $SIG{$sig} = sub {
-            $_->close for grep { $_ && $_->{signals} && $_->{owner} == $$ } values %LIVE;
-            return $prev->(@_) if ref $prev eq 'CODE';
-            return if defined $prev && $prev eq 'IGNORE';
-            $SIG{$sig} = 'DEFAULT';
-            kill $sig, $$;
-        };
+        next if exists $PREV{$sig};
+        $PREV{$sig} = $SIG{$sig};
+        $SIG{$sig} = sub { if ($BUSY) { $PENDING = $sig } else { _on_signal($sig) } };
     }
+}
+
+sub _deferred { my $sig = $PENDING; $PENDING = undef; _on_signal($sig) }
+
+sub _on_signal {
+    my ($sig) = @_;
+    $_->close for grep { $_ && $_->{signals} && $_->{owner} == $$ } values %LIVE;
+    my $prev = $PREV{$sig};
+    return $prev->($sig) if ref $prev eq 'CODE';
+    return if defined $prev && $prev eq 'IGNORE';
+    $SIG{$sig} = 'DEFAULT';
+    kill $sig, $$;
 }
 
 END { $_->close for grep { $_ && $_->{owner} == $$ } values %LIVE }
