@@ -5,18 +5,29 @@ import static io.signalbox.cli.Json.map;
 import static io.signalbox.cli.Json.number;
 import static io.signalbox.cli.Json.string;
 
+import java.net.URI;
+import java.nio.file.Path;
 import java.time.ZoneId;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /** {@code bin/signalbox routes} and {@code bin/signalbox traces}: one table each. */
 final class ListViews {
     private ListViews() {
     }
 
-    /** The routing table in force, in the order it is applied, with where each route came from. */
-    static List<String> routes(Map<String, Object> doc) {
+    /** Every message type of protocol v1: a route that takes them all shows {@code *}. */
+    static final Set<String> ALL_TYPES = Set.of("event", "metric", "progress", "resource", "span", "heartbeat", "hello",
+            "goodbye");
+
+    /**
+     * The routing table in force, in the order it is applied, with where each route came from
+     * (a file of this distribution relative to {@code home}).
+     */
+    static List<String> routes(Map<String, Object> doc, Path home) {
         List<Object> routes = list(doc.get("routes"));
         if (routes.isEmpty()) {
             return List.of("no routes: every message is dropped (see etc/templates/io.signalbox.route.cfg)");
@@ -27,9 +38,9 @@ final class ListViews {
             Map<String, Object> r = map(o);
             List<Object> types = list(r.get("types"));
             rows.add(List.of(string(r, "name"), string(r, "source") + (Json.flag(r, "global") ? " (global)" : ""),
-                    types.isEmpty() ? "*" : join(types), join(list(r.get("backends"))),
-                    Long.toString(number(r, "priority")), Json.flag(r, "enabled") ? "yes" : "no",
-                    String.valueOf(string(r, "origin"))));
+                    types.isEmpty() || new HashSet<>(types).containsAll(ALL_TYPES) ? "*" : join(types),
+                    join(list(r.get("backends"))), Long.toString(number(r, "priority")),
+                    Json.flag(r, "enabled") ? "yes" : "no", origin(string(r, "origin"), home)));
         }
         return Format.table(rows, "");
     }
@@ -49,6 +60,25 @@ final class ListViews {
                     Format.dateTime(number(t, "last_seen"), zone), join(list(t.get("sources")))));
         }
         return Format.table(rows, "");
+    }
+
+    /** {@code file:/opt/signalbox/etc/x.cfg} → {@code etc/x.cfg} when it is under {@code home}. */
+    static String origin(String origin, Path home) {
+        if (origin == null) {
+            return "-";
+        }
+        if (origin.startsWith("file:")) {
+            try {
+                Path file = Path.of(URI.create(origin));
+                Path base = home.toAbsolutePath().normalize();
+                if (file.startsWith(base)) {
+                    return base.relativize(file).toString();
+                }
+            } catch (IllegalArgumentException | java.nio.file.FileSystemNotFoundException notAFileUri) {
+                return origin;
+            }
+        }
+        return origin;
     }
 
     private static String join(List<Object> values) {

@@ -52,9 +52,11 @@ public final class Main {
     private final Glyphs glyphs;
     private final ZoneId zone;
     private final Sleeper sleeper;
+    private final Path home;
 
-    Main(Http http, OutputStream rawOut, Charset charset, PrintStream err, ZoneId zone, Sleeper sleeper) {
+    Main(Http http, Path home, OutputStream rawOut, Charset charset, PrintStream err, ZoneId zone, Sleeper sleeper) {
         this.http = http;
+        this.home = home;
         this.rawOut = rawOut;
         this.out = new PrintStream(rawOut, true, charset);
         this.err = err;
@@ -70,7 +72,7 @@ public final class Main {
         try {
             Path home = Path.of(System.getProperty("signalbox.cli.home", "."));
             Http http = new Http(Endpoint.resolve(System.getenv(), home));
-            code = new Main(http, new FileOutputStream(FileDescriptor.out), charset, err, ZoneId.systemDefault(),
+            code = new Main(http, home, new FileOutputStream(FileDescriptor.out), charset, err, ZoneId.systemDefault(),
                     Thread::sleep).run(args);
         } catch (IllegalArgumentException e) {
             err.println("signalbox: " + e.getMessage());
@@ -223,7 +225,7 @@ public final class Main {
             out.println(text(r));
             return OK;
         }
-        print(ListViews.routes(Json.map(Json.parse(r.body()))));
+        print(ListViews.routes(Json.map(Json.parse(r.body())), home));
         return OK;
     }
 

@@ -72,7 +72,7 @@ class MainTest {
     }
 
     private int run(URI base, String... args) {
-        Main main = new Main(new Http(base), out, StandardCharsets.UTF_8,
+        Main main = new Main(new Http(base), java.nio.file.Path.of("/opt/signalbox"), out, StandardCharsets.UTF_8,
                 new PrintStream(err, true, StandardCharsets.UTF_8), ZoneOffset.UTC, sleeps::add);
         return main.run(args);
     }
@@ -148,14 +148,17 @@ class MainTest {
     @Test
     void routesPrintsTheTableInForce() {
         answers.put("/api/routes", new Answer(200, "application/json", "{\"routes\":[{\"name\":\"default\",\"source\":"
-                + "\"default\",\"backends\":[\"files\"],\"types\":[],\"enabled\":true,\"priority\":0,\"global\":false,"
-                + "\"origin\":\"etc/io.signalbox.route-default.cfg\"}]}"));
+                + "\"default\",\"backends\":[\"files\"],\"types\":[\"event\",\"metric\",\"progress\",\"resource\",\"span\",\"heartbeat\",\"hello\",\"goodbye\"],\"enabled\":true,\"priority\":0,\"global\":false,"
+                + "\"origin\":\"file:/opt/signalbox/etc/io.signalbox.route-default.cfg\"},{\"name\":\"audit\","
+                + "\"source\":\"*\",\"backends\":[\"files\",\"db\"],\"types\":[\"event\",\"span\"],\"enabled\":false,"
+                + "\"priority\":5,\"global\":true,\"origin\":\"yaml /etc/sidecar.yaml\"}]}"));
 
         assertThat(run("routes")).isZero();
 
         assertThat(out().lines().toList()).containsExactly(
-                "NAME     SOURCE   TYPES  BACKENDS  PRIORITY  ENABLED  ORIGIN",
-                "default  default  *      files     0         yes      etc/io.signalbox.route-default.cfg");
+                "NAME     SOURCE      TYPES       BACKENDS  PRIORITY  ENABLED  ORIGIN",
+                "default  default     *           files     0         yes      etc/io.signalbox.route-default.cfg",
+                "audit    * (global)  event,span  files,db  5         no       yaml /etc/sidecar.yaml");
     }
 
     @Test
