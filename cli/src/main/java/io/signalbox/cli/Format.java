@@ -94,6 +94,41 @@ final class Format {
         return String.valueOf(v);
     }
 
+    /**
+     * Text from a message made safe for one terminal line: surrounding whitespace trimmed, control
+     * characters (a newline in a message, or an escape sequence that would drive the terminal)
+     * shown escaped as a backslash and {@code n}, {@code r}, {@code t}, or {@code u} and four hex digits.
+     */
+    static String printable(String s) {
+        if (s == null) {
+            return "null";
+        }
+        String t = s.strip();
+        StringBuilder sb = null;
+        for (int i = 0; i < t.length(); i++) {
+            char c = t.charAt(i);
+            boolean control = c < 0x20 || (c >= 0x7f && c <= 0x9f);
+            if (control && sb == null) {
+                sb = new StringBuilder(t.length() + 8).append(t, 0, i);
+            }
+            if (sb == null) {
+                continue;
+            }
+            if (!control) {
+                sb.append(c);
+            } else if (c == '\n') {
+                sb.append("\\n");
+            } else if (c == '\r') {
+                sb.append("\\r");
+            } else if (c == '\t') {
+                sb.append("\\t");
+            } else {
+                sb.append(String.format(Locale.ROOT, "\\u%04x", (int) c));
+            }
+        }
+        return sb == null ? t : sb.toString();
+    }
+
     /** Rows (the first is the header) as columns padded to their widest cell, two spaces apart. */
     static List<String> table(List<List<String>> rows, String indent) {
         int columns = 0;

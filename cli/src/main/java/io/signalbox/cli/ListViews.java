@@ -55,9 +55,9 @@ final class ListViews {
         rows.add(List.of("TRACE", "SPANS", "MESSAGES", "FIRST SEEN", "LAST SEEN", "SOURCES"));
         for (Object o : traces) {
             Map<String, Object> t = map(o);
-            rows.add(List.of(string(t, "trace_id"), Format.count(number(t, "span_count")),
+            rows.add(List.of(Format.printable(string(t, "trace_id")), Format.count(number(t, "span_count")),
                     Format.count(number(t, "message_count")), Format.dateTime(number(t, "first_seen"), zone),
-                    Format.dateTime(number(t, "last_seen"), zone), join(list(t.get("sources")))));
+                    Format.dateTime(number(t, "last_seen"), zone), Format.printable(join(list(t.get("sources"))))));
         }
         return Format.table(rows, "");
     }

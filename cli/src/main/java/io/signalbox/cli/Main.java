@@ -159,8 +159,8 @@ public final class Main {
         }
         StatusView.Rates rates = null;
         Map<String, Object> sources = null;
-        long t0 = System.nanoTime();
         Http.Response first = http.get("/metrics");
+        long t0 = System.nanoTime(); // the interval between the two answers, not the first request's latency
         if (first.status() == 200) {
             sleeper.sleep(1000);
             long t1 = System.nanoTime();

@@ -68,11 +68,11 @@ final class TraceView {
 
     /** {@code job-12345: file-receiver 2.3s → queue-service 0.1s → db-loader 45.2s}. */
     String summaryLine(Map<String, Object> trace) {
-        StringBuilder sb = new StringBuilder(string(trace, "trace_id")).append(':');
+        StringBuilder sb = new StringBuilder(Format.printable(string(trace, "trace_id"))).append(':');
         List<Object> bySource = list(trace.get("by_source"));
         for (int i = 0; i < bySource.size(); i++) {
             Map<String, Object> s = map(bySource.get(i));
-            sb.append(i == 0 ? " " : " " + glyphs.arrow() + " ").append(string(s, "source")).append(' ')
+            sb.append(i == 0 ? " " : " " + glyphs.arrow() + " ").append(Format.printable(string(s, "source"))).append(' ')
                     .append(Format.duration(number(s, "duration_ms")));
         }
         if (bySource.isEmpty()) {
@@ -110,16 +110,16 @@ final class TraceView {
     private static String spanText(Map<String, Object> span) {
         boolean open = Json.flag(span, "open");
         String name = string(span, "name");
-        StringBuilder sb = new StringBuilder(name != null ? name : "span " + string(span, "span_id"));
+        StringBuilder sb = new StringBuilder(Format.printable(name != null ? name : "span " + string(span, "span_id")));
         sb.append("  ").append(Format.duration(number(span, "duration_ms")));
         if (open) {
             sb.append(" so far");
         }
         String status = string(span, "status");
         if (status != null) {
-            sb.append("  ").append(status);
+            sb.append("  ").append(Format.printable(status));
         }
-        sb.append("  [").append(string(span, "source")).append(']');
+        sb.append("  [").append(Format.printable(string(span, "source"))).append(']');
         return sb.toString();
     }
 
@@ -174,8 +174,9 @@ final class TraceView {
                 text = sb.toString();
         }
         String source = string(m, "source");
-        String from = source != null && !source.equals(spanSource) ? "  [" + source + "]" : "";
-        return Format.clock(number(m, "ts"), zone) + "  " + pad(kind, 8) + "  " + text + from;
+        String from = source != null && !source.equals(spanSource) ? "  [" + Format.printable(source) + "]" : "";
+        return Format.clock(number(m, "ts"), zone) + "  " + pad(Format.printable(kind), 8) + "  " + Format.printable(text)
+                + from;
     }
 
     private static String pad(String s, int width) {

@@ -99,6 +99,19 @@ class TraceViewTest {
     }
 
     @Test
+    void controlCharactersInMessagesCannotBreakTheTreeOrDriveTheTerminal() throws Exception {
+        String json = "{\"trace_id\":\"t\\u001b[2J\",\"by_source\":[],\"roots\":[{\"span_id\":\"s\",\"source\":\"a\","
+                + "\"name\":\"load\",\"duration_ms\":5,\"children\":[],\"events\":[{\"ts\":0,\"source\":\"a\","
+                + "\"type\":\"event\",\"data\":{\"level\":\"error\",\"msg\":\"load failed:\\n\\tno table\\n\"}}]}]}";
+
+        List<String> lines = new TraceView(Glyphs.ASCII, ZoneOffset.UTC).render(Json.map(Json.parse(json)));
+
+        assertThat(lines.get(0)).isEqualTo("t\\u001b[2J: (no messages)");
+        assertThat(lines).contains("    00:00:00.000  error     load failed:\\n\\tno table");
+        assertThat(String.join("\n", lines)).doesNotContain("\u001b", "\t");
+    }
+
+    @Test
     void glyphsFollowTheCharset() {
         assertThat(Glyphs.of(java.nio.charset.StandardCharsets.UTF_8)).isEqualTo(Glyphs.UNICODE);
         assertThat(Glyphs.of(java.nio.charset.StandardCharsets.US_ASCII)).isEqualTo(Glyphs.ASCII);
