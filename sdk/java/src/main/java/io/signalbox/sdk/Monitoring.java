@@ -128,7 +128,7 @@ public final class Monitoring implements AutoCloseable {
 
     // ---- the contract -----------------------------------------------------------------------
 
-    /** Logs an event (level such as {@code debug info warn error fatal}, and a message). */
+    /** Logs an event (level such as {@code debug info warn error fatal}, and a message; null: info, empty). */
     public void logEvent(String level, String msg) {
         logEvent(level, msg, null);
     }
@@ -140,8 +140,8 @@ public final class Monitoring implements AutoCloseable {
         }
         StringBuilder sb = envelope("event");
         sb.append("\"level\":");
-        Json.string(sb, level).append(",\"msg\":");
-        Json.string(sb, msg);
+        Json.string(sb, level == null ? "info" : level).append(",\"msg\":");
+        Json.string(sb, msg == null ? "" : msg);
         if (ctx != null && !ctx.isEmpty()) {
             Json.object(sb.append(",\"ctx\":"), ctx);
         }
@@ -199,7 +199,7 @@ public final class Monitoring implements AutoCloseable {
         enqueue(sb);
     }
 
-    /** Logs the progress of a job: percent done and a status such as {@code running}. */
+    /** Logs the progress of a job: percent done and a status such as {@code running} (omitted when null). */
     public void logProgress(String jobId, double percent, String status) {
         if (closing) {
             return;
@@ -207,8 +207,10 @@ public final class Monitoring implements AutoCloseable {
         StringBuilder sb = envelope("progress");
         sb.append("\"job_id\":");
         Json.string(sb, jobId).append(",\"percent\":");
-        Json.number(sb, percent).append(",\"status\":");
-        Json.string(sb, status);
+        Json.number(sb, percent);
+        if (status != null) {
+            Json.string(sb.append(",\"status\":"), status);
+        }
         enqueue(sb);
     }
 

@@ -13,18 +13,12 @@ import java.util.Map;
  * thread and the {@code sid} of messages logged on that thread; ending a span again does nothing.
  *
  * <pre>{@code
- * try (Span span = monitoring.startSpan("load")) {
- *     span.attr("rows", rows);
- *     load();
- * } catch (IOException e) {
- *     // the span was already closed with status ok: record failures inside the block
- * }
- *
  * try (Span span = monitoring.startSpan("parse")) {
+ *     span.attr("file", name);
  *     try {
- *         parse();
+ *         parse(name);
  *     } catch (ParseException e) {
- *         span.fail(e);   // closes with status "error" and attrs.error
+ *         span.fail(e);   // the scope then ends with status "error" and attrs.error
  *         throw e;
  *     }
  * }

@@ -26,7 +26,9 @@ import org.junit.jupiter.api.TestFactory;
  * Runs every case of the shared conformance vectors ({@code sdk/conformance/vectors.json}, the
  * same file the Perl and Python SDKs run) against a local TCP listener: the calls of a case are
  * made through the public API, the lines the SDK writes are compared with the expected ones
- * field by field (rules in {@code sdk/conformance/README.md}).
+ * field by field (rules in {@code sdk/conformance/README.md}: the listed top-level keys; inside
+ * nested objects exactly the expected keys apart from timing keys; null = absent; numbers
+ * numerically; {@code $sN}/{@code $tN} references bind once and are 16/32 lower-case hex).
  */
 class ConformanceTest {
     private static final Set<String> CONTROL = Set.of("hello", "heartbeat", "goodbye");
@@ -61,7 +63,9 @@ class ConformanceTest {
                     env.put(k, (String) v);
                 }
             });
-            Monitoring.Builder b = Monitoring.builder().closeOnShutdown(false).closeTimeout(Duration.ofSeconds(5));
+            // no shutdown hook, no heartbeats (the rules of the runner)
+            Monitoring.Builder b = Monitoring.builder().closeOnShutdown(false).heartbeatInterval(Duration.ofHours(1))
+                    .closeTimeout(Duration.ofSeconds(5));
             if (Boolean.TRUE.equals(kase.get("connect_by_env"))) {
                 env.put("SIGNALBOX_HOST", "127.0.0.1");
                 env.put("SIGNALBOX_PORT", Integer.toString(server.port()));
@@ -147,6 +151,7 @@ class ConformanceTest {
                 break;
             case "start_span": {
                 Span s = m.startSpan((String) call.get(1));
+                assertThat(s.id()).as("span id").matches("[0-9a-f]{16}");
                 String ref = "$s" + (spans.size() + 1);
                 spans.put(ref, s);
                 bound.put(ref, s.id());
@@ -202,9 +207,13 @@ class ConformanceTest {
                 Object data = actual.get("data");
                 assertThat(data).as("%s: data in %s", where, actual).isInstanceOf(Map.class);
                 Map<String, Object> d = (Map<String, Object>) data;
-                for (Map.Entry<String, Object> de : ((Map<String, Object>) e.getValue()).entrySet()) {
+                Map<String, Object> ed = (Map<String, Object>) e.getValue();
+                for (Map.Entry<String, Object> de : ed.entrySet()) {
                     compareValue(de.getValue(), d.get(de.getKey()), bound, where + " data." + de.getKey() + " in " + actual);
                 }
+                // inside nested objects no other keys, apart from the timing keys
+                assertThat(d.keySet().stream().filter(k -> !UNCOMPARED.contains(k) && !ed.containsKey(k)).toList())
+                        .as("%s: data keys not expected in %s", where, actual).isEmpty();
                 if ("span".equals(actual.get("type"))) {
                     assertThat(d.get("start")).as("%s: data.start", where).isInstanceOf(BigDecimal.class);
                     assertThat(d.containsKey("end") || d.containsKey("dur_ms")).as("%s: end or dur_ms", where).isTrue();
@@ -268,6 +277,8 @@ class ConformanceTest {
         assertThat(am.matches()).as("%s: %s matches %s (bound %s)", where, actual, expected, bound).isTrue();
         for (int i = 0; i < fresh.size(); i++) {
             String value = am.group(i + 1);
+            assertThat(value).as("%s: %s is %s lowercase hex", where, fresh.get(i), fresh.get(i).startsWith("$s") ? 16 : 32)
+                    .matches(fresh.get(i).startsWith("$s") ? "[0-9a-f]{16}" : "[0-9a-f]{32}");
             assertThat(bound.containsValue(value)).as("%s: %s is a new id, not one bound before", where, value).isFalse();
             bound.put(fresh.get(i), value);
         }

@@ -206,6 +206,22 @@ class MonitoringTest {
     }
 
     @Test
+    void nullOptionalArgumentsAreOmittedAndNullLevelOrMessageStillMakeAValidEvent() throws IOException {
+        LineServer s = server();
+        Monitoring m = track(builder(s.port()).build());
+        m.logProgress("job-1", 12.5, null);
+        m.logMetric("m", 2.0, null, Map.of());
+        m.logEvent(null, null, Map.of());
+        m.close();
+        assertThat(s.awaitLine(l -> l.contains("goodbye"), TIMEOUT)).isTrue();
+        assertThat(s.lines()).noneMatch(l -> l.contains("null"));
+        assertThat(data(parsed(s, "progress").get(0))).containsOnlyKeys("job_id", "percent");
+        assertThat(data(parsed(s, "metric").get(0))).containsOnlyKeys("name", "value");
+        assertThat(data(parsed(s, "event").get(0))).containsEntry("level", "info").containsEntry("msg", "")
+                .containsOnlyKeys("level", "msg");
+    }
+
+    @Test
     void configurationComesFromTheEnvironmentWhenNotGivenAndABadPortFallsBackToTheDefault() throws IOException {
         LineServer s = server();
         Monitoring m = track(Monitoring.builder().closeOnShutdown(false)

@@ -213,12 +213,12 @@ public final class Sender implements Runnable {
             int n = fillBatch();
             if (n > 0) {
                 if (writeBatch()) {
-                    release(n, n);
+                    release(n);
                 } else {
                     // lines the kernel took before the failure count as sent (in flight); the rest is replayed
                     int taken = linesFullyWritten(n);
                     if (taken > 0) {
-                        release(taken, n);
+                        release(taken);
                     }
                 }
                 continue;
@@ -247,8 +247,8 @@ public final class Sender implements Runnable {
         }
     }
 
-    /** Consumer: the first {@code n} of the {@code batchLines} lines of this batch were written. */
-    private void release(int n, int batchLines) {
+    /** Consumer: the first {@code n} lines of this batch were written (too long ones: skipped). */
+    private void release(int n) {
         ring.release(n);
         lastWriteAt = System.nanoTime();
         if (!progress) {
