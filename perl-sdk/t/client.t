@@ -192,6 +192,31 @@ subtest 'SIGTERM in the middle of writing: every line whole, none twice, goodbye
     }
 };
 
+subtest 'an application signal handler that logs while the SDK writes: its lines are buffered, nothing breaks' => sub {
+    for my $round (1 .. 3) {   # (before, the nested write corrupted the buffer and the writer spun forever)
+        my $l = listener();
+        my $pid = fork // die;
+        if (!$pid) {
+            $ENV{SIGNALBOX_PORT} = $l->sockport;
+            { exec $^X, "-I$LIB", '-MMonitoring::SDK', '-e', 'alarm 60; my ($m, $h) = (undef, 0); $SIG{USR1} = sub { $m->log_event(info => "h=" . ++$h) if $m };'
+                . ' $m = Monitoring::SDK->new(source => "usr1");'
+                . ' $m->log_event(info => "n=$_ " . ("x" x 100)) for 1 .. 20000; $m->close(10); $SIG{USR1} = "IGNORE"; exit 0' }
+            POSIX::_exit(127);
+        }
+        my $c = $l->accept;
+        my ($all, $k) = ('', 0);
+        while (1) { my $n = sysread($c, my $buf, 1 << 16) or last; $all .= $buf; kill 'USR1', $pid if $k++ % 3 == 0 }
+        waitpid $pid, 0;
+        my $st = $?;
+        my @lines = split /\n/, $all;
+        my @n = map { /"msg":"n=(\d+) x{100}"\}\}$/ ? $1 : () } @lines;
+        my @h = map { /"msg":"h=(\d+)"\}\}$/ ? $1 : () } @lines;
+        ok $st == 0 && @n + @h + 2 == @lines && "@n" eq join(' ', 1 .. 20000) && "@h" eq join(' ', 1 .. scalar @h),
+            "round $round: exit 0, 20000 messages and " . scalar(@h) . ' from the handler, each whole and once, in order'
+            or diag "status $st, lines " . scalar(@lines);
+    }
+};
+
 subtest 'signals => 0 installs no handler' => sub {
     my $l = listener();
     my $st = run_child('my $m = Monitoring::SDK->new(source => "sig", signals => 0); $m->log_event(info => "x");'

@@ -159,12 +159,14 @@ sub export_trace {
 # Flushes (up to close_timeout seconds), sends goodbye {sent, dropped}, closes. Idempotent.
 sub close {
     my ($self, $timeout) = @_;
+    return $self->{close_pending} = 1 if $self->{in_io};        # called from a signal handler mid-write
     return if $self->{closed}++;
     delete $LIVE{"$self"};
     if ($$ != $self->{owner}) { $self->_drop_socket; return }   # a forked child: not its connection
     {
         local $BUSY = $BUSY + 1;
-        if ($self->flush($timeout // $self->{close_timeout}) && $self->{sock} && !$self->{connecting}) {
+        local $self->{in_io} = 1;
+        if ($self->_flush($timeout // $self->{close_timeout}) && $self->{sock} && !$self->{connecting}) {
             push @{$self->{ctl}}, $self->_control('goodbye', $self->{sent}, $self->{dropped});
             $self->_wait_written(0.5);
         }
@@ -201,19 +203,28 @@ sub poll {   # for programs that go quiet: reconnect, heartbeat, write
 # Returns true when nothing is left in the buffer.
 sub flush {
     my ($self, $timeout) = @_;
+    return 0 if $self->{in_io} || $self->{closed};
     my $done;
     {
         local $BUSY = $BUSY + 1;
-        my $deadline = _now() + 1000 * ($timeout // $self->{close_timeout});
-        $self->_connect unless $self->{sock};
-        while ($self->{connecting} && _now() < $deadline) {
-            $self->_ready(1, ($deadline - _now()) / 1000);
-            $self->_check_connect;
-        }
-        $done = $self->_wait_written(($deadline - _now()) / 1000);
-        $self->_push;
+        local $self->{in_io} = 1;
+        $done = $self->_flush($timeout);
     }
     _deferred() if $PENDING && !$BUSY;
+    $self->close if delete $self->{close_pending};
+    return $done;
+}
+
+sub _flush {
+    my ($self, $timeout) = @_;
+    my $deadline = _now() + 1000 * ($timeout // $self->{close_timeout});
+    $self->_connect unless $self->{sock};
+    while ($self->{connecting} && _now() < $deadline) {
+        $self->_ready(1, ($deadline - _now()) / 1000);
+        $self->_check_connect;
+    }
+    my $done = $self->_wait_written(($deadline - _now()) / 1000);
+    $self->_push;
     return $done;
 }
 
@@ -267,7 +278,14 @@ sub _forked {   # in a forked child: leave the parent's connection and buffer al
     weaken($LIVE{"$self"} = $self);
 }
 
-sub _tick {
+sub _tick {   # reentrant calls (a signal handler that logs while we write) only buffer
+    my ($self) = @_;
+    return if $self->{in_io};
+    { local $self->{in_io} = 1; $self->_io }
+    $self->close if delete $self->{close_pending};
+}
+
+sub _io {
     my ($self) = @_;
     if (!$self->{sock}) { $self->_connect if _now() >= $self->{next_try}; return unless $self->{sock} }
     if ($self->{connecting}) { $self->_check_connect; return if $self->{connecting} || !$self->{sock} }
