@@ -53,4 +53,24 @@ public final class BackendNames {
         }
         return base.substring(dash + 1);
     }
+
+    /**
+     * The service properties a backend component registers its backend with: the configuration's
+     * framework properties ({@code service.pid}, {@code service.factoryPid}, the fileinstall file
+     * name …), never its values (they may hold secrets), plus {@value Backend#NAME} and
+     * {@value Backend#KIND}.
+     */
+    public static java.util.Hashtable<String, Object> serviceProperties(Map<String, ?> properties, String name,
+            String kind) {
+        java.util.Hashtable<String, Object> out = new java.util.Hashtable<>();
+        properties.forEach((k, v) -> {
+            if (v != null && ConfigKeys.isFrameworkKey(k) && !k.startsWith(".") && !k.equals("objectClass")
+                    && !k.equals("service.id") && !k.equals("service.bundleid") && !k.equals("service.scope")) {
+                out.put(k, v);
+            }
+        });
+        out.put(Backend.NAME, name);
+        out.put(Backend.KIND, kind);
+        return out;
+    }
 }

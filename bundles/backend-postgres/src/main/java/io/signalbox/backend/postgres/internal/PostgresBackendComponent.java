@@ -23,7 +23,6 @@ import org.slf4j.LoggerFactory;
 import io.signalbox.api.Backend;
 import io.signalbox.api.BackendNames;
 import io.signalbox.api.ConfigCheck;
-import io.signalbox.api.ConfigKeys;
 import io.signalbox.api.StatsSource;
 
 /**
@@ -210,15 +209,6 @@ public final class PostgresBackendComponent {
 
     /** Framework properties of the configuration plus name and kind; never its values (the password). */
     static Hashtable<String, Object> serviceProperties(Map<String, ?> properties, String name) {
-        Hashtable<String, Object> out = new Hashtable<>();
-        properties.forEach((k, v) -> {
-            if (v != null && ConfigKeys.isFrameworkKey(k) && !k.startsWith(".") && !k.equals("objectClass")
-                    && !k.equals("service.id") && !k.equals("service.bundleid") && !k.equals("service.scope")) {
-                out.put(k, v);
-            }
-        });
-        out.put(Backend.NAME, name);
-        out.put(Backend.KIND, KIND);
-        return out;
+        return BackendNames.serviceProperties(properties, name, KIND);
     }
 }
