@@ -138,7 +138,10 @@ class FakeSidecarScenarioTest(unittest.TestCase):
         started = time.monotonic()
         mon.close(timeout=0.5)
         self.assertLess(time.monotonic() - started, 5.0, "close is bounded by its timeout")
-        self.assertGreater(mon.stats()["unsent_at_close"], 0)
+        # every message is accounted for: handed to the kernel, dropped on overflow, or still held at
+        # close (how much the kernel's socket buffers absorbed varies from machine to machine)
+        st = mon.stats()
+        self.assertGreaterEqual(st["sent"] + st["dropped"] + st["unsent_at_close"], 20000, st)
         for s in accepted:
             s.close()
 
