@@ -8,14 +8,21 @@ import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
+
+import org.slf4j.Logger;
 
 /**
  * Validates a component's configuration as a whole before it takes effect: unknown keys (with
  * did-you-mean, {@link ConfigKeys}), values that do not convert to their typed attribute, then
- * the component's own semantic checks. The component logs the {@link #rejection} at ERROR and,
- * on first activation, throws {@link Rejected} so that it does not start; on a modification it
- * keeps the configuration in force. Shared by every Signalbox component (and usable by
- * third-party backend bundles) so that every configuration error reads the same way.
+ * the component's own checks ({@link ConfigValues}).
+ *
+ * <p>One policy for every Signalbox component (docs/architecture.md): a rejected configuration
+ * is logged once at ERROR and counted ({@link #rejection}, shown in {@code /health}'s
+ * {@code config_errors}). At activation ({@link #activate}) the component then throws
+ * {@link Rejected}: DS does not activate it, so it registers nothing (no listener, no backend
+ * service with settings nobody asked for), and tries again when the configuration changes. On a
+ * modification ({@link #modify}) the configuration in force stays.
  */
 public final class ConfigCheck {
     private ConfigCheck() {
@@ -67,6 +74,36 @@ public final class ConfigCheck {
             }
         }
         return bad.isEmpty() ? null : String.join("; ", bad);
+    }
+
+    /**
+     * The settings of a component being activated, or — if {@code settings} throws
+     * {@link IllegalArgumentException} with the reason — the rejection logged at ERROR, counted,
+     * and thrown as {@link Rejected} so that DS does not activate the component.
+     */
+    public static <S> S activate(Logger log, String pid, Map<String, ?> properties, Supplier<S> settings) {
+        try {
+            return settings.get();
+        } catch (IllegalArgumentException e) {
+            String message = rejection(pid, properties, e.getMessage());
+            log.error("{}", message);
+            throw new Rejected(message);
+        }
+    }
+
+    /**
+     * The settings of a modified configuration, or {@code null} after logging (ERROR) and counting
+     * the rejection and that {@code inForce} (its description) stays in force.
+     */
+    public static <S> S modify(Logger log, String pid, Map<String, ?> properties, Supplier<S> settings,
+            Object inForce) {
+        try {
+            return settings.get();
+        } catch (IllegalArgumentException e) {
+            log.error("{}; the previous configuration stays in force ({})", rejection(pid, properties, e.getMessage()),
+                    inForce);
+            return null;
+        }
     }
 
     private static String key(String method) {

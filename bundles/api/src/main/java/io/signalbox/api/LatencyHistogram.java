@@ -1,13 +1,11 @@
 package io.signalbox.api;
 
-import java.util.Map;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
  * A latency histogram with fixed buckets (seconds), cheap to record into from hot paths (one
- * {@link LongAdder} per bucket), published through {@link StatsSource#stats()} as the series of a
- * Prometheus histogram: {@code <name>_bucket{…,le="…"}} (cumulative), {@code <name>_sum},
- * {@code <name>_count}. The HTTP bundle turns those back into one histogram per label set.
+ * {@link LongAdder} per bucket), reported to a {@link MetricsSink} as a {@link HistogramSample}
+ * (on {@code /metrics}: a classic Prometheus histogram).
  */
 public final class LatencyHistogram {
     /** Upper bounds in seconds, from 0.5 ms to 1 min; above the last is {@code +Inf}. */
@@ -50,23 +48,22 @@ public final class LatencyHistogram {
         return c;
     }
 
+    /** The current state: per-bucket counts for {@link #BOUNDS} and {@code +Inf}, sum in seconds. */
+    public HistogramSample sample() {
+        long[] c = new long[counts.length];
+        for (int i = 0; i < c.length; i++) {
+            c[i] = counts[i].sum();
+        }
+        return new HistogramSample(BOUNDS, c, sumNanos.sum() / 1e9);
+    }
+
     /**
-     * Puts the histogram's series into {@code stats}.
+     * Reports the histogram into {@code sink}.
      *
      * @param name   series name without suffix, e.g. {@code signalbox_backend_latency_seconds}
-     * @param labels label pairs without braces, e.g. {@code backend="db"}, or empty
+     * @param labels label name/value pairs, e.g. {@code "backend", "db"}
      */
-    public void putInto(Map<String, Number> stats, String name, String labels) {
-        String sep = labels.isEmpty() ? "" : labels + ",";
-        long cumulative = 0;
-        for (int i = 0; i < BOUNDS.length; i++) {
-            cumulative += counts[i].sum();
-            stats.put(name + "_bucket{" + sep + "le=\"" + BOUNDS[i] + "\"}", cumulative);
-        }
-        cumulative += counts[BOUNDS.length].sum();
-        stats.put(name + "_bucket{" + sep + "le=\"+Inf\"}", cumulative);
-        String braces = labels.isEmpty() ? "" : "{" + labels + "}";
-        stats.put(name + "_sum" + braces, sumNanos.sum() / 1e9);
-        stats.put(name + "_count" + braces, cumulative);
+    public void collect(MetricsSink sink, String name, String... labels) {
+        sink.histogram(name, sample(), labels);
     }
 }

@@ -1,17 +1,16 @@
 package io.signalbox.api;
 
-import java.util.Map;
-
 import org.osgi.annotation.versioning.ConsumerType;
 
 /**
- * A component's counters and gauges, for /metrics, /health and the shutdown summary.
- *
- * <p>Keys are Prometheus series names with labels, e.g.
- * {@code signalbox_messages_dropped_total{reason="malformed"}}.
+ * A component's metrics, for {@code /metrics}, {@code /health}, {@code /api/…} and the shutdown
+ * summary. Register it as a service; the HTTP bundle calls {@link #collect} on each scrape.
  */
 @ConsumerType
 public interface StatsSource {
-    /** A consistent-enough snapshot of the current values; never {@code null}. */
-    Map<String, Number> stats();
+    /**
+     * Reports the current values into {@code sink}: a consistent-enough snapshot, cheap (reads of
+     * counters, no I/O), safe to call from any thread.
+     */
+    void collect(MetricsSink sink);
 }
