@@ -32,6 +32,7 @@ import io.signalbox.api.Message;
 import io.signalbox.api.MessageType;
 import io.signalbox.backend.file.internal.FileBackend;
 import io.signalbox.backend.file.internal.FileBackendComponent;
+import io.signalbox.backend.file.internal.FileSettings;
 
 /**
  * {@link FileBackend#write} of 100-message batches of 170-byte lines (171 with the newline) to
@@ -92,9 +93,10 @@ public class FileBackendBenchmark {
     @Setup(Level.Iteration)
     public void open() throws IOException {
         dir = Files.createTempDirectory("signalbox-file-bench");
-        FileBackendComponent.Config config = Converters.standardConverter()
-                .convert(Map.of("path", dir.toString(), "fsync", fsync)).to(FileBackendComponent.Config.class);
-        backend = new FileBackend("bench", config);
+        Map<String, Object> props = Map.of("path", dir.toString(), "fsync", fsync);
+        FileBackendComponent.Config config = Converters.standardConverter().convert(props)
+                .to(FileBackendComponent.Config.class);
+        backend = new FileBackend("bench", FileSettings.of(config, props));
     }
 
     @TearDown(Level.Iteration)

@@ -3,28 +3,16 @@ package io.signalbox.backend.file.internal;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
-import java.nio.channels.FileChannel;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
-import java.util.Map;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.LongConsumer;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -33,6 +21,7 @@ import io.signalbox.api.Backend;
 import io.signalbox.api.Batch;
 import io.signalbox.api.Message;
 import io.signalbox.api.MessageType;
+import io.signalbox.api.MetricsSink;
 import io.signalbox.api.RateLimitedLog;
 import io.signalbox.api.StatsSource;
 
@@ -47,114 +36,85 @@ import io.signalbox.api.StatsSource;
  * part-way, every file the batch touched is truncated back to its length before the batch, so
  * the channel's retry of the whole batch neither duplicates nor tears lines.
  *
- * <p>{@link FileBackendComponent} creates one per configuration and registers it.
+ * <p>This class makes a batch such a transaction and runs the background tasks (interval fsync,
+ * idle close and rollover); its parts are {@link OpenFiles} (the files, their limit, rollover and
+ * undo), {@link Compressor} (gzip) and {@link FileStats} (the counters). {@link FileBackendService}
+ * makes one per configuration (public for the load module's benchmark).
  */
 public final class FileBackend implements Backend, StatsSource {
-    static final long MIB = 1024L * 1024L;
-
     private static final Logger LOG = LoggerFactory.getLogger(FileBackend.class);
 
-    private final RateLimitedLog rateLimited = new RateLimitedLog(LOG);
     private final String name;
-    private final Path root;
+    private final FileSettings settings;
     private final PathTemplate template;
-    private final long rotateBytes;
-    private final boolean compress;
-    private final FsyncPolicy fsync;
-    private final long fsyncIntervalMillis;
-    private final long idleCloseMillis;
-    private final int maxOpenFiles;
     private final Clock clock;
-    private final FileSink.Factory sinks;
+    private final RateLimitedLog rateLimited = new RateLimitedLog(LOG);
+    private final FileStats stats;
+    private final Compressor compressor;
+    private final ScheduledExecutorService scheduler;
 
-    /** Guards everything below that is not atomic or concurrent. */
+    /** Guards everything below (and {@link #files}). */
     private final ReentrantLock lock = new ReentrantLock();
+    private final OpenFiles files;
+    /**
+     * Lines on their way to {@code bufferOwner}, a file of the batch being written; empty between
+     * batches (flushed by the batch, or cleared by its rollback).
+     */
     private final ByteBuffer buffer;
     private OpenFile bufferOwner;
     private final HashMap<String, Stream> streams = new HashMap<>();
-    private final HashMap<String, Slot> slots = new HashMap<>();
+    /** The files the batch being written touched, with their lengths before it. */
     private final ArrayList<Touch> touched = new ArrayList<>();
+    /** The size rotations of the batch being written; the old files are closed when it commits. */
     private final ArrayList<Rotation> rotations = new ArrayList<>();
-    /** Files a failed batch could not be truncated back: the length to cut them to when next opened. */
-    private final HashMap<Path, Long> truncateOnOpen = new HashMap<>();
     private long txn;
     private boolean closed;
 
-    private final Set<Path> compressing = ConcurrentHashMap.newKeySet();
-    private final ExecutorService compressor;
-    private final ScheduledExecutorService scheduler;
-
-    private final AtomicLong bytesWritten = new AtomicLong();
-    private final AtomicLong messagesWritten = new AtomicLong();
-    private final AtomicLong rotationCount = new AtomicLong();
-    private final AtomicLong fsyncCount = new AtomicLong();
-    private volatile int openFiles;
-    private final String bytesKey;
-    private final String messagesKey;
-    private final String openFilesKey;
-    private final String rotationsKey;
-    private final String fsyncsKey;
-
-    /**
-     * A backend writing with the system clock to real files; its background tasks (interval
-     * fsync, idle close, rollover) run until {@link #close()}.
-     */
-    public FileBackend(String name, FileBackendComponent.Config config) {
-        this(name, config, Clock.systemUTC(), FileSink.CHANNELS);
+    /** A backend writing with the system clock to real files; its background tasks run until {@link #close()}. */
+    public FileBackend(String name, FileSettings settings) {
+        this(name, settings, Clock.systemUTC(), FileSink.CHANNELS);
         start();
     }
 
     /** For tests: an injected clock and files, no background tasks until {@link #start()}. */
-    FileBackend(String name, FileBackendComponent.Config config, Clock clock, FileSink.Factory sinks) {
+    FileBackend(String name, FileSettings settings, Clock clock, FileSink.Factory sinks) {
         this.name = name;
+        this.settings = settings;
+        this.template = settings.template();
         this.clock = clock;
-        this.sinks = sinks;
-        this.root = Path.of(config.path().isBlank() ? "data/files" : config.path().trim()).toAbsolutePath().normalize();
-        this.template = new PathTemplate(config.path_template());
-        if (config.rotate_size_mb() < 0) {
-            throw new IllegalArgumentException("rotate.size.mb must be >= 0, got " + config.rotate_size_mb());
-        }
-        this.rotateBytes = (long) (config.rotate_size_mb() * MIB);
-        this.compress = config.compress_rotated();
-        this.fsync = FsyncPolicy.parse(config.fsync());
-        this.fsyncIntervalMillis = Math.max(1, config.fsync_interval_ms());
-        this.idleCloseMillis = Math.max(0, config.idle_close_seconds()) * 1000L;
-        this.maxOpenFiles = Math.max(1, config.max_open_files());
-        int kb = Math.min(Math.max(config.buffer_kb(), 1), 16 * 1024);
-        this.buffer = ByteBuffer.allocateDirect(kb * 1024);
-        String label = "{backend=\"" + name.replace("\\", "\\\\").replace("\"", "\\\"") + "\"}";
-        bytesKey = "signalbox_file_bytes_written_total" + label;
-        messagesKey = "signalbox_file_messages_written_total" + label;
-        openFilesKey = "signalbox_file_open_files" + label;
-        rotationsKey = "signalbox_file_rotations_total" + label;
-        fsyncsKey = "signalbox_file_fsyncs_total" + label;
-        compressor = Executors.newSingleThreadExecutor(daemon("signalbox-file-" + name + "-gzip"));
-        scheduler = Executors.newSingleThreadScheduledExecutor(daemon("signalbox-file-" + name));
-        LOG.info("File backend \"{}\": path={} path.template={} rotate.size.mb={} compress.rotated={} fsync={}"
-                + " fsync.interval.ms={} buffer.kb={} idle.close.seconds={} max.open.files={}", name, root, template,
-                config.rotate_size_mb(), compress, fsync.name().toLowerCase(Locale.ROOT), fsyncIntervalMillis,
-                kb, idleCloseMillis / 1000, maxOpenFiles);
+        this.stats = new FileStats(name);
+        this.compressor = new Compressor(name, settings,
+                Executors.newSingleThreadExecutor(daemon("signalbox-file-" + name + "-gzip")));
+        this.scheduler = Executors.newSingleThreadScheduledExecutor(daemon("signalbox-file-" + name));
+        this.files = new OpenFiles(name, settings, sinks, stats, compressor);
+        this.buffer = ByteBuffer.allocateDirect(settings.bufferBytes());
     }
 
-    /** Schedules the background work: interval fsync, idle close and rollover of files whose day is over. */
+    /** Schedules the background work: interval fsync, idle close and rollover of files whose period is over. */
     void start() {
-        if (fsync == FsyncPolicy.INTERVAL) {
-            scheduler.scheduleWithFixedDelay(this::syncDirtyLogged, fsyncIntervalMillis, fsyncIntervalMillis,
-                    TimeUnit.MILLISECONDS);
+        if (settings.fsync() == FsyncPolicy.INTERVAL) {
+            schedule(this::syncDirty, settings.fsyncIntervalMillis(), "interval fsync");
         }
-        long sweepMillis = idleCloseMillis > 0 ? Math.min(Math.max(idleCloseMillis / 2, 1000), 10_000) : 10_000;
-        scheduler.scheduleWithFixedDelay(this::sweepLogged, sweepMillis, sweepMillis, TimeUnit.MILLISECONDS);
+        long idle = settings.idleCloseMillis();
+        schedule(this::sweep, idle > 0 ? Math.min(Math.max(idle / 2, 1000), 10_000) : 10_000, "idle/rollover sweep");
     }
 
-    String name() {
-        return name;
+    private void schedule(Runnable task, long periodMillis, String what) {
+        scheduler.scheduleWithFixedDelay(() -> {
+            try {
+                task.run();
+            } catch (RuntimeException e) {
+                rateLimited.error("task", "File backend \"{}\": {} failed", name, what, e);
+            }
+        }, periodMillis, periodMillis, TimeUnit.MILLISECONDS);
     }
 
-    Path root() {
-        return root;
+    /** The settings it writes with. */
+    FileSettings settings() {
+        return settings;
     }
 
-    // --- writing -----------------------------------------------------------------------
+    // --- writing a batch ---------------------------------------------------------------
 
     @Override
     public void write(Batch batch) throws IOException {
@@ -194,9 +154,9 @@ public final class FileBackend implements Backend, StatsSource {
                     }
                 }
                 flushBuffer();
-                if (fsync == FsyncPolicy.BATCH) {
+                if (settings.fsync() == FsyncPolicy.BATCH) {
                     for (int i = 0; i < touched.size(); i++) {
-                        force(touched.get(i).file);
+                        files.force(touched.get(i).file);
                     }
                 }
             } catch (Throwable e) {
@@ -204,32 +164,22 @@ public final class FileBackend implements Backend, StatsSource {
                 throw e;
             }
             commit(now);
-            bytesWritten.addAndGet(bytes);
-            messagesWritten.addAndGet(n);
+            stats.written(n, bytes);
         } finally {
             lock.unlock();
         }
     }
 
-    /** The slot (file series) a stream writes to now, rolling over the one of a past period. */
+    /** The slot (file series) a stream writes to now, retiring the one of a past period. */
     private Slot slotFor(Stream stream, MessageType type, long now, long period) throws IOException {
         int i = template.usesType() ? type.ordinal() : 0;
         Slot cached = stream.byType[i];
         if (cached != null && !cached.retired && cached.period == period) {
             return cached;
         }
-        String key = template.expand(stream.sanitised, type, now);
-        Slot slot = slots.get(key);
-        if (slot == null) {
-            Path base = root.resolve(key).normalize();
-            if (!base.startsWith(root)) {
-                throw new IOException("path " + key + " is outside " + root);
-            }
-            slot = new Slot(key, base, period);
-            slots.put(key, slot);
-        }
+        Slot slot = files.slot(template.expand(stream.sanitised, type, now), period);
         if (cached != null && cached != slot && !cached.retired && cached.period != period) {
-            retire(cached);
+            files.retire(cached);
         }
         stream.byType[i] = slot;
         return slot;
@@ -238,6 +188,7 @@ public final class FileBackend implements Backend, StatsSource {
     /** Appends messages [from, to) to the slot's current file, rotating by size; returns the bytes. */
     private long append(Slot slot, List<Message> messages, int from, int to) throws IOException {
         OpenFile file = current(slot);
+        long rotateBytes = settings.rotateBytes();
         long bytes = 0;
         for (int k = from; k < to; k++) {
             byte[] line = messages.get(k).line();
@@ -282,7 +233,7 @@ public final class FileBackend implements Backend, StatsSource {
         buffer.clear();
     }
 
-    /** The open file of a slot, opening (and recording in the batch) as needed. */
+    /** The open file of a slot, opening it as needed; recorded as touched by the batch. */
     private OpenFile current(Slot slot) throws IOException {
         OpenFile f = slot.current;
         if (f == null) {
@@ -296,96 +247,9 @@ public final class FileBackend implements Backend, StatsSource {
     }
 
     private OpenFile open(Slot slot) throws IOException {
-        if (slot.index < 0) {
-            slot.index = probe(slot);
-        }
-        Path path = slot.pathOf(slot.index);
-        makeRoom();
-        Files.createDirectories(path.getParent());
-        boolean existed = Files.exists(path);
-        FileSink sink = sinks.open(path);
-        OpenFile f = new OpenFile(slot, path, sink);
-        openFiles++;
-        try {
-            Long cut = truncateOnOpen.get(path);
-            if (cut != null) {
-                if (f.sink.size() > cut) {
-                    f.sink.truncate(cut);
-                    LOG.warn("File backend \"{}\": cut {} back to {} bytes, the length before a failed batch", name,
-                            path, cut);
-                }
-                truncateOnOpen.remove(path);
-            }
-            f.size = existed ? repairTail(f) : 0;
-        } catch (IOException | RuntimeException e) {
-            closeQuietly(f, e);
-            throw e;
-        }
-        if (!existed && fsync == FsyncPolicy.BATCH) {
-            syncDirectory(path.getParent());
-        }
-        slot.current = f;
-        f.txn = txn;
-        touched.add(new Touch(f, f.size, !existed));
-        LOG.debug("File backend \"{}\": opened {} ({} bytes)", name, path, f.size);
+        OpenFile f = files.open(slot, txn);
+        touched.add(new Touch(f, f.size, f.created));
         return f;
-    }
-
-    /** First index of a slot: continue the newest plain file with room, else start the next one. */
-    private int probe(Slot slot) throws IOException {
-        int last = -1;
-        for (int i = 0;; i++) {
-            Path p = slot.pathOf(i);
-            if (!Files.exists(p) && !Files.exists(Gzip.target(p))) {
-                break;
-            }
-            last = i;
-        }
-        if (last < 0) {
-            return 0;
-        }
-        Path p = slot.pathOf(last);
-        boolean appendable = Files.exists(p) && !Files.exists(Gzip.target(p)) && !compressing.contains(p)
-                && (rotateBytes == 0 || Files.size(p) < rotateBytes);
-        return appendable ? last : last + 1;
-    }
-
-    /**
-     * Cuts a torn last line (a crash or a failed truncate left bytes after the last newline):
-     * such a line was never acknowledged, its batch is retried.
-     */
-    private long repairTail(OpenFile f) throws IOException {
-        long size = f.sink.size();
-        if (size == 0) {
-            return 0;
-        }
-        ByteBuffer one = ByteBuffer.allocate(8192);
-        long end = size;
-        while (end > 0) {
-            int chunk = (int) Math.min(one.capacity(), end);
-            one.clear().limit(chunk);
-            long pos = end - chunk;
-            while (one.hasRemaining()) {
-                if (f.sink.read(one, pos + one.position()) < 0) {
-                    throw new IOException("unexpected end of " + f.path);
-                }
-            }
-            for (int i = chunk - 1; i >= 0; i--) {
-                if (one.get(i) == '\n') {
-                    long keep = pos + i + 1;
-                    if (keep < size) {
-                        LOG.warn("File backend \"{}\": {} ended in a partial line; cut {} bytes (that batch is retried)",
-                                name, f.path, size - keep);
-                        f.sink.truncate(keep);
-                    }
-                    return keep;
-                }
-            }
-            end = pos;
-        }
-        LOG.warn("File backend \"{}\": {} held only a partial line; cut {} bytes", name, f.path, size);
-        f.sink.truncate(0);
-        return 0;
     }
 
     /** Size rotation inside a batch; the old file is closed (and compressed) when the batch commits. */
@@ -400,15 +264,14 @@ public final class FileBackend implements Backend, StatsSource {
     }
 
     private void commit(long now) {
+        boolean dirty = settings.fsync() == FsyncPolicy.INTERVAL;
         for (int i = 0; i < touched.size(); i++) {
             OpenFile f = touched.get(i).file;
             f.lastWrite = now;
-            f.dirty = fsync == FsyncPolicy.INTERVAL;
+            f.dirty = dirty;
         }
-        for (Rotation r : rotations) {
-            closeFile(r.previous);
-            rotationCount.incrementAndGet();
-            submitCompress(r.previous.path);
+        for (int i = 0; i < rotations.size(); i++) {
+            files.rotatedAway(rotations.get(i).previous);
         }
         touched.clear();
         rotations.clear();
@@ -424,30 +287,7 @@ public final class FileBackend implements Backend, StatsSource {
             r.slot.index = r.previousIndex;
         }
         for (Touch t : touched) {
-            OpenFile f = t.file;
-            if (f.closed) {
-                continue;
-            }
-            try {
-                if (t.created) {
-                    closeFile(f);
-                    if (f.slot.current == f) {
-                        f.slot.current = null;
-                    }
-                    Files.deleteIfExists(f.path);
-                } else {
-                    f.sink.truncate(t.startSize);
-                    f.size = t.startSize;
-                }
-            } catch (IOException | RuntimeException e) {
-                rateLimited.error("truncate", "File backend \"{}\": could not truncate {} back to {} bytes after a failed"
-                        + " write; closing it, it is cut when next opened", name, f.path, t.startSize, e);
-                truncateOnOpen.put(f.path, t.startSize);
-                closeFile(f);
-                if (f.slot.current == f) {
-                    f.slot.current = null;
-                }
-            }
+            files.undo(t.file, t.startSize, t.created);
         }
         touched.clear();
         rotations.clear();
@@ -455,134 +295,27 @@ public final class FileBackend implements Backend, StatsSource {
                 batch.size(), batch.source(), String.valueOf(cause));
     }
 
-    // --- closing, rollover, compression -----------------------------------------------
-
-    /** Closes a slot whose period is over (or rotated away) and compresses its last file. */
-    private void retire(Slot slot) {
-        slot.retired = true;
-        slots.remove(slot.key, slot);
-        OpenFile f = slot.current;
-        slot.current = null;
-        Path last = f != null ? f.path : slot.index >= 0 ? slot.pathOf(slot.index) : null;
-        if (f != null) {
-            closeFile(f);
-        }
-        if (last != null && Files.exists(last)) {
-            rotationCount.incrementAndGet();
-            submitCompress(last);
-        }
-    }
-
-    /** Forces (per policy) and closes; failures are logged, the file is closed either way. */
-    private void closeFile(OpenFile f) {
-        if (f.closed) {
-            return;
-        }
-        f.closed = true;
-        openFiles--;
-        if (bufferOwner == f) {
-            bufferOwner = null;
-        }
-        try (FileSink sink = f.sink) {
-            if (fsync != FsyncPolicy.NEVER && f.dirty) {
-                sink.force();
-                fsyncCount.incrementAndGet();
-                f.dirty = false;
-            }
-        } catch (IOException e) {
-            rateLimited.error("close", "File backend \"{}\": closing {} failed", name, f.path, e);
-        }
-    }
-
-    private void closeQuietly(OpenFile f, Throwable cause) {
-        f.closed = true;
-        openFiles--;
-        try {
-            f.sink.close();
-        } catch (IOException e) {
-            cause.addSuppressed(e);
-        }
-    }
-
-    /** Keeps the number of open files below max.open.files by closing the least recently written. */
-    private void makeRoom() {
-        while (openFiles >= maxOpenFiles) {
-            Slot victim = null;
-            for (Slot s : slots.values()) {
-                OpenFile f = s.current;
-                if (f != null && f.txn != txn && (victim == null || f.lastWrite < victim.current.lastWrite)) {
-                    victim = s;
-                }
-            }
-            if (victim == null) {
-                return;
-            }
-            closeFile(victim.current);
-            victim.current = null;
-        }
-    }
-
-    private void submitCompress(Path file) {
-        if (!compress) {
-            return;
-        }
-        compressing.add(file);
-        try {
-            compressor.execute(() -> {
-                try {
-                    Path gz = Gzip.compress(file, fsync != FsyncPolicy.NEVER);
-                    LOG.debug("File backend \"{}\": compressed {} to {}", name, file, gz);
-                } catch (IOException | RuntimeException e) {
-                    rateLimited.error("gzip", "File backend \"{}\": could not compress {}; left as is", name, file, e);
-                } finally {
-                    compressing.remove(file);
-                }
-            });
-        } catch (RejectedExecutionException e) {
-            compressing.remove(file);
-            LOG.warn("File backend \"{}\": shutting down, {} is left uncompressed", name, file);
-        }
-    }
-
-    private void force(OpenFile f) throws IOException {
-        f.sink.force();
-        fsyncCount.incrementAndGet();
-        f.dirty = false;
-    }
-
-    private void syncDirectory(Path dir) {
-        try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
-            ch.force(true);
-        } catch (IOException e) {
-            LOG.debug("File backend \"{}\": cannot fsync directory {} on this platform", name, dir, e);
-        }
-    }
+    // --- background tasks and closing ---------------------------------------------------
 
     /**
      * {@code fsync=interval}: forces every file written to since its last fsync. The forcing
      * happens outside the lock so writers are not held up by the disk.
      */
     void syncDirty() {
-        if (fsync != FsyncPolicy.INTERVAL) {
+        if (settings.fsync() != FsyncPolicy.INTERVAL) {
             return;
         }
-        List<OpenFile> dirty = new ArrayList<>();
+        List<OpenFile> dirty;
         lock.lock();
         try {
-            for (Slot s : slots.values()) {
-                OpenFile f = s.current;
-                if (f != null && f.dirty) {
-                    f.dirty = false;
-                    dirty.add(f);
-                }
-            }
+            dirty = files.takeDirty();
         } finally {
             lock.unlock();
         }
         for (OpenFile f : dirty) {
             try {
                 f.sink.force();
-                fsyncCount.incrementAndGet();
+                stats.forced();
             } catch (ClosedChannelException e) {
                 // closed meanwhile by the writer or the sweep, which forces before closing
                 LOG.debug("File backend \"{}\": {} closed before its interval fsync", name, f.path);
@@ -600,53 +333,13 @@ public final class FileBackend implements Backend, StatsSource {
 
     /** Closes files idle for idle.close.seconds and rolls over (compresses) files whose period is over. */
     void sweep() {
-        lock.lock();
-        try {
-            if (closed) {
-                return;
-            }
-            long now = clock.millis();
-            long period = template.periodOf(now);
-            List<Slot> over = new ArrayList<>();
-            for (Slot s : slots.values()) {
-                if (s.period != period) {
-                    over.add(s);
-                } else if (idleCloseMillis > 0 && s.current != null && now - s.current.lastWrite >= idleCloseMillis) {
-                    LOG.debug("File backend \"{}\": closing idle {}", name, s.current.path);
-                    closeFile(s.current);
-                    s.current = null;
-                }
-            }
-            for (Slot s : over) {
-                retire(s);
-            }
+        long idle = settings.idleCloseMillis();
+        whileOpen(now -> {
+            files.sweep(template.periodOf(now), idle > 0 ? now - idle : Long.MIN_VALUE);
             // streams are only a cache of (source -> slot): forget sources that went quiet
-            long streamTtl = idleCloseMillis > 0 ? idleCloseMillis : PathTemplate.HOUR_MILLIS;
-            Iterator<Stream> it = streams.values().iterator();
-            while (it.hasNext()) {
-                if (now - it.next().lastWrite >= streamTtl) {
-                    it.remove();
-                }
-            }
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    private void syncDirtyLogged() {
-        try {
-            syncDirty();
-        } catch (RuntimeException e) {
-            rateLimited.error("task", "File backend \"{}\": interval fsync failed", name, e);
-        }
-    }
-
-    private void sweepLogged() {
-        try {
-            sweep();
-        } catch (RuntimeException e) {
-            rateLimited.error("task", "File backend \"{}\": idle/rollover sweep failed", name, e);
-        }
+            long streamTtl = idle > 0 ? idle : PathTemplate.HOUR_MILLIS;
+            streams.values().removeIf(s -> now - s.lastWrite >= streamTtl);
+        });
     }
 
     /**
@@ -654,57 +347,41 @@ public final class FileBackend implements Backend, StatsSource {
      * is over, and waits for running compressions. Later writes fail.
      */
     public void close() {
+        boolean closing = whileOpen(now -> {
+            files.closeAll(template.periodOf(now));
+            streams.clear();
+            closed = true;
+        });
+        if (!closing) {
+            return;
+        }
+        scheduler.shutdownNow();
+        compressor.close();
+        LOG.info("File backend \"{}\" closed: {}", name, stats);
+    }
+
+    /** Runs {@code task} with the time under the lock, unless the backend is closed; returns whether it ran. */
+    private boolean whileOpen(LongConsumer task) {
         lock.lock();
         try {
             if (closed) {
-                return;
+                return false;
             }
-            long period = template.periodOf(clock.millis());
-            for (Slot s : new ArrayList<>(slots.values())) {
-                if (s.period != period) {
-                    retire(s);
-                } else if (s.current != null) {
-                    closeFile(s.current);
-                    s.current = null;
-                }
-            }
-            closed = true;
-            slots.clear();
-            streams.clear();
+            task.accept(clock.millis());
+            return true;
         } finally {
             lock.unlock();
         }
-        scheduler.shutdownNow();
-        compressor.shutdown();
-        try {
-            if (!compressor.awaitTermination(60, TimeUnit.SECONDS)) {
-                LOG.warn("File backend \"{}\": compression still running after 60 s; interrupting it", name);
-                compressor.shutdownNow();
-            }
-        } catch (InterruptedException e) {
-            compressor.shutdownNow();
-            Thread.currentThread().interrupt();
-        }
-        LOG.info("File backend \"{}\" closed: {} messages, {} bytes written", name, messagesWritten.get(),
-                bytesWritten.get());
     }
 
-    // --- stats -------------------------------------------------------------------------
-
     @Override
-    public Map<String, Number> stats() {
-        Map<String, Number> m = new LinkedHashMap<>();
-        m.put(bytesKey, bytesWritten.get());
-        m.put(messagesKey, messagesWritten.get());
-        m.put(openFilesKey, openFiles);
-        m.put(rotationsKey, rotationCount.get());
-        m.put(fsyncsKey, fsyncCount.get());
-        return m;
+    public void collect(MetricsSink sink) {
+        stats.collect(sink);
     }
 
     @Override
     public String toString() {
-        return "FileBackend[" + name + " → " + root + "/" + template + "]";
+        return "FileBackend[" + name + " → " + settings.root() + "/" + template + "]";
     }
 
     private static ThreadFactory daemon(String threadName) {
@@ -715,8 +392,6 @@ public final class FileBackend implements Backend, StatsSource {
         };
     }
 
-    // --- state -------------------------------------------------------------------------
-
     /** Per source name: its sanitised form and the slot each type wrote to last. */
     private static final class Stream {
         final String sanitised;
@@ -725,49 +400,6 @@ public final class FileBackend implements Backend, StatsSource {
 
         Stream(String sanitised) {
             this.sanitised = sanitised;
-        }
-    }
-
-    /** One template expansion: {@code a/2024-05-01.jsonl} and its size-rotated siblings {@code a/2024-05-01.<n>.jsonl}. */
-    private static final class Slot {
-        final String key;
-        final Path dir;
-        final String stem;
-        final String ext;
-        final long period;
-        int index = -1;
-        OpenFile current;
-        boolean retired;
-
-        Slot(String key, Path base, long period) {
-            this.key = key;
-            this.dir = base.getParent();
-            String file = base.getFileName().toString();
-            int dot = file.lastIndexOf('.');
-            this.stem = dot > 0 ? file.substring(0, dot) : file;
-            this.ext = dot > 0 ? file.substring(dot) : "";
-            this.period = period;
-        }
-
-        Path pathOf(int i) {
-            return dir.resolve(i == 0 ? stem + ext : stem + "." + i + ext);
-        }
-    }
-
-    private static final class OpenFile {
-        final Slot slot;
-        final Path path;
-        final FileSink sink;
-        long size;
-        long lastWrite;
-        long txn = -1;
-        boolean dirty;
-        boolean closed;
-
-        OpenFile(Slot slot, Path path, FileSink sink) {
-            this.slot = slot;
-            this.path = path;
-            this.sink = sink;
         }
     }
 

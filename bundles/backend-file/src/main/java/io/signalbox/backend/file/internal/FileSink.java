@@ -37,8 +37,8 @@ interface FileSink extends Closeable {
     /** Forces written data to the device (fdatasync). */
     void force() throws IOException;
 
-    /** The FileChannel implementation. */
-    final class ChannelSink implements FileSink {
+    /** The FileChannel implementation; not final so that tests can make some of its calls fail. */
+    class ChannelSink implements FileSink {
         private final FileChannel channel;
 
         ChannelSink(Path file) throws IOException {

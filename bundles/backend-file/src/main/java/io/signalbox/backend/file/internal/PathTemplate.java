@@ -10,9 +10,8 @@ import io.signalbox.api.MessageType;
 /**
  * A parsed {@code path.template} such as {@code {source}/{date}.jsonl}: literal text and the
  * placeholders {@code {source}}, {@code {date}} (yyyy-MM-dd), {@code {hour}} (HH) and
- * {@code {type}}, all in UTC. Parsed once at activation; expanding it is a few appends.
- *
- * <p>Not thread-safe: the backend expands it under its lock.
+ * {@code {type}}, all in UTC. Parsed once, when the settings are built; expanding it is a few
+ * appends. Immutable and thread-safe (the date text is cached per hour).
  */
 final class PathTemplate {
     static final long HOUR_MILLIS = 3_600_000L;
@@ -31,13 +30,15 @@ final class PathTemplate {
     private final boolean usesDate;
     private final boolean usesHour;
 
-    private long cachedHour = Long.MIN_VALUE;
-    private String cachedDate;
-    private String cachedHourText;
+    /** The date and hour texts of one UTC hour. */
+    private record Hour(long hour, String date, String text) {
+    }
+
+    private volatile Hour cached = new Hour(Long.MIN_VALUE, null, null);
 
     PathTemplate(String template) {
         if (template == null || template.isBlank()) {
-            throw new IllegalArgumentException("path.template must not be empty");
+            throw new IllegalArgumentException("'path.template' is required, e.g. path.template={source}/{date}.jsonl");
         }
         this.text = template.trim();
         List<Part> list = new ArrayList<>();
@@ -46,7 +47,7 @@ final class PathTemplate {
         while (i < text.length()) {
             char c = text.charAt(i);
             if (c == '}') {
-                throw new IllegalArgumentException("path.template \"" + text + "\": '}' without '{' at " + i);
+                throw problem("must not have '}' without '{' (at " + i + ")");
             }
             if (c != '{') {
                 literal.append(c == '\\' ? '/' : c);
@@ -55,7 +56,7 @@ final class PathTemplate {
             }
             int end = text.indexOf('}', i);
             if (end < 0) {
-                throw new IllegalArgumentException("path.template \"" + text + "\": '{' without '}' at " + i);
+                throw problem("must not have '{' without '}' (at " + i + ")");
             }
             String name = text.substring(i + 1, end).trim().toLowerCase(Locale.ROOT);
             Kind kind;
@@ -65,8 +66,7 @@ final class PathTemplate {
                 case "hour": kind = Kind.HOUR; break;
                 case "type": kind = Kind.TYPE; break;
                 default:
-                    throw new IllegalArgumentException("path.template \"" + text + "\": unknown placeholder {" + name
-                            + "}; known: {source} {date} {hour} {type}");
+                    throw problem("must use only {source} {date} {hour} {type}, not {" + name + "}");
             }
             if (literal.length() > 0) {
                 list.add(new Part(Kind.LITERAL, literal.toString()));
@@ -89,19 +89,23 @@ final class PathTemplate {
     private void validateShape() {
         String sample = expand("s", MessageType.EVENT, 0L);
         if (sample.startsWith("/") || (sample.length() > 1 && sample.charAt(1) == ':')) {
-            throw new IllegalArgumentException("path.template \"" + text + "\" must be relative to path");
+            throw problem("must be relative to path");
         }
         if (sample.endsWith("/")) {
-            throw new IllegalArgumentException("path.template \"" + text + "\" must end in a file name");
+            throw problem("must end in a file name");
         }
         for (String segment : sample.split("/")) {
             if (segment.equals("..") || segment.equals(".")) {
-                throw new IllegalArgumentException("path.template \"" + text + "\" must not contain . or .. segments");
+                throw problem("must not contain . or .. segments");
             }
             if (segment.isEmpty()) {
-                throw new IllegalArgumentException("path.template \"" + text + "\" contains an empty segment (//)");
+                throw problem("must not contain an empty segment (//)");
             }
         }
+    }
+
+    private IllegalArgumentException problem(String rule) {
+        return new IllegalArgumentException("'path.template' " + rule + ", is \"" + text + "\"");
     }
 
     boolean usesType() {
@@ -131,22 +135,23 @@ final class PathTemplate {
                 case LITERAL: sb.append(p.text); break;
                 case SOURCE: sb.append(sanitisedSource); break;
                 case TYPE: sb.append(type.wireName()); break;
-                case DATE: updateCache(epochMillis); sb.append(cachedDate); break;
-                case HOUR: updateCache(epochMillis); sb.append(cachedHourText); break;
+                case DATE: sb.append(hour(epochMillis).date); break;
+                case HOUR: sb.append(hour(epochMillis).text); break;
                 default: throw new IllegalStateException(p.kind.toString());
             }
         }
         return sb.toString();
     }
 
-    private void updateCache(long epochMillis) {
+    private Hour hour(long epochMillis) {
         long hour = Math.floorDiv(epochMillis, HOUR_MILLIS);
-        if (hour != cachedHour) {
-            cachedDate = LocalDate.ofEpochDay(Math.floorDiv(hour, 24)).toString();
+        Hour c = cached;
+        if (c.hour != hour) {
             int h = (int) Math.floorMod(hour, 24L);
-            cachedHourText = h < 10 ? "0" + h : Integer.toString(h);
-            cachedHour = hour;
+            c = new Hour(hour, LocalDate.ofEpochDay(Math.floorDiv(hour, 24)).toString(), h < 10 ? "0" + h : Integer.toString(h));
+            cached = c;
         }
+        return c;
     }
 
     /**

@@ -1,9 +1,11 @@
 package io.signalbox.backend.file.internal;
 
-import static io.signalbox.backend.file.internal.TestSupport.config;
 import static io.signalbox.backend.file.internal.TestSupport.batch;
+import static io.signalbox.backend.file.internal.TestSupport.config;
 import static io.signalbox.backend.file.internal.TestSupport.lines;
+import static io.signalbox.backend.file.internal.TestSupport.properties;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
 import java.lang.reflect.Proxy;
@@ -14,41 +16,20 @@ import java.util.Dictionary;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.ServiceRegistration;
 
 import io.signalbox.api.Backend;
+import io.signalbox.api.ConfigCheck;
 
 class FileBackendComponentTest {
     @TempDir
     Path dir;
-
-    @Test
-    void instanceNameIsExplicitNameElsePidElseFileName() {
-        assertThat(FileBackendComponent.instanceName(config(dir, "name", "audit"),
-                Map.of("service.pid", "io.signalbox.backend.file~other"))).isEqualTo("audit");
-        assertThat(FileBackendComponent.instanceName(config(dir), Map.of("service.pid", "io.signalbox.backend.file~audit")))
-                .isEqualTo("audit");
-        assertThat(FileBackendComponent.instanceName(config(dir), Map.of("service.pid", "io.signalbox.backend.file.1234",
-                "felix.fileinstall.filename", "file:/opt/signalbox/etc/io.signalbox.backend.file-files.cfg")))
-                .isEqualTo("files");
-    }
-
-    @Test
-    void servicePropertiesCarryNameAndKindButNoPrivateKeys() {
-        Map<String, Object> props = FileBackendComponent.serviceProperties(
-                Map.of("path", "data/x", ".secret", "s", "service.pid", "io.signalbox.backend.file~x"), "x");
-        assertThat(props).containsEntry(Backend.NAME, "x").containsEntry(Backend.KIND, "file")
-                .containsEntry("path", "data/x").containsEntry("service.pid", "io.signalbox.backend.file~x")
-                .doesNotContainKey(".secret");
-    }
 
     /** What the fake BundleContext registered; {@code properties} follow setProperties, {@code null} once unregistered. */
     static final class Registration {
@@ -99,25 +80,20 @@ class FileBackendComponentTest {
 
     /** A fileinstall-style factory configuration for instance {@code audit}, writing under {@code dir/<sub>}. */
     private Map<String, Object> props(String sub, Object... keyValues) {
-        Map<String, Object> p = new HashMap<>();
+        Map<String, Object> p = properties(dir.resolve(sub), keyValues);
         p.put("service.pid", "io.signalbox.backend.file.4711");
         p.put("service.factoryPid", FileBackendComponent.FACTORY_PID);
         p.put("felix.fileinstall.filename", "file:/x/etc/io.signalbox.backend.file-audit.cfg");
-        p.put("path", dir.resolve(sub).toString());
-        p.put("fsync", "never");
-        for (int i = 0; i < keyValues.length; i += 2) {
-            p.put((String) keyValues[i], keyValues[i + 1]);
-        }
+        p.putIfAbsent("fsync", "never");
         return p;
     }
 
-    private static FileBackendComponent.Config cfg(Map<String, Object> props) {
-        return org.osgi.util.converter.Converters.standardConverter().convert(props).to(FileBackendComponent.Config.class);
+    private void activate(Map<String, Object> props) {
+        component = new FileBackendComponent(config(props), props, context());
     }
 
-    private FileBackendComponent activate(Map<String, Object> props) {
-        component = new FileBackendComponent(cfg(props), props, context());
-        return component;
+    private void modify(Map<String, Object> props) {
+        component.modified(config(props), props);
     }
 
     private static List<String> linesUnder(Path root) throws IOException {
@@ -126,100 +102,112 @@ class FileBackendComponentTest {
         }
         try (Stream<Path> files = Files.walk(root)) {
             List<String> out = new ArrayList<>();
-            for (Path f : files.filter(p -> p.toString().endsWith(".jsonl")).sorted().collect(Collectors.toList())) {
+            for (Path f : files.filter(p -> p.toString().endsWith(".jsonl")).sorted().toList()) {
                 out.addAll(Files.readAllLines(f));
             }
             return out;
         }
     }
 
-    private Backend registered() {
+    private FileBackendService registered() {
         assertThat(registrations).isNotEmpty();
-        return (Backend) registrations.get(registrations.size() - 1).service;
+        return (FileBackendService) registrations.get(registrations.size() - 1).service;
     }
 
     @Test
-    void unknownKeyIsRejectedWithDidYouMeanAndNothingIsRegistered() {
-        Map<String, Object> props = props("a", "fsnyc", "batch");
+    void theBackendIsPublishedWithFrameworkKeysNameAndKindButNoConfigurationValues() {
+        activate(props("a", ".secret", "s"));
 
-        assertThat(FileBackendComponent.problems(cfg(props), props))
-                .startsWith("unknown key 'fsnyc' (did you mean 'fsync'?)");
-        activate(props);
+        assertThat(registrations).singleElement().satisfies(r -> assertThat(r.properties)
+                .containsEntry(Backend.NAME, "audit").containsEntry(Backend.KIND, "file")
+                .containsEntry("service.pid", "io.signalbox.backend.file.4711")
+                .containsEntry("felix.fileinstall.filename", "file:/x/etc/io.signalbox.backend.file-audit.cfg")
+                .doesNotContainKeys("path", "fsync", ".secret"));
+    }
+
+    @Test
+    void instanceNameIsTheNameKeyElseTheFileElseThePid() {
+        activate(props("a", "name", "archive"));
+        assertThat(registrations.get(0).properties).containsEntry(Backend.NAME, "archive");
+        component.deactivate();
+
+        Map<String, Object> byPid = properties(dir.resolve("a"), "fsync", "never");
+        byPid.put("service.pid", "io.signalbox.backend.file~billing");
+        activate(byPid);
+        assertThat(registrations.get(1).properties).containsEntry(Backend.NAME, "billing");
+    }
+
+    @Test
+    void aConfigurationWithoutAnInstanceNameIsRejected() {
+        Map<String, Object> nameless = properties(dir.resolve("a"));
+        nameless.put("service.pid", "io.signalbox.backend.file.4711");
+        long rejected = ConfigCheck.rejectionCount();
+
+        assertThatThrownBy(() -> activate(nameless)).isInstanceOf(ConfigCheck.Rejected.class)
+                .hasMessageContaining("no backend name: set 'name' or use a file etc/io.signalbox.backend.file-<name>.cfg");
         assertThat(registrations).isEmpty();
+        assertThat(ConfigCheck.rejectionCount()).isEqualTo(rejected + 1);
     }
 
     @Test
-    void badTypesAndValuesAreRejectedAsAWhole() {
-        Map<String, Object> badType = props("a", "buffer.kb", "lots");
-        Map<String, Object> badValues = props("a", "fsync", "sometimes", "path.template", "{source}/{dat}.jsonl",
-                "max.open.files", 0);
+    void invalidFirstConfigurationIsCountedAndThrownSoNothingIsRegistered() {
+        long rejected = ConfigCheck.rejectionCount();
 
-        assertThat(FileBackendComponent.problems(cfg(badType), badType))
-                .contains("'buffer.kb' = 'lots' is not a valid int");
-        assertThat(FileBackendComponent.problems(cfg(badValues), badValues))
-                .contains("fsync must be one of never, batch, interval").contains("unknown placeholder {dat}")
-                .contains("max.open.files must be >= 1, is 0");
+        assertThatThrownBy(() -> activate(props("a", "fsync", "always", "fsnyc", "batch")))
+                .isInstanceOf(ConfigCheck.Rejected.class)
+                .hasMessageStartingWith("configuration io.signalbox.backend.file.4711"
+                        + " (file:/x/etc/io.signalbox.backend.file-audit.cfg) rejected: unknown key 'fsnyc'");
+        assertThatThrownBy(() -> activate(props("a", "fsync", "always")))
+                .isInstanceOf(ConfigCheck.Rejected.class)
+                .hasMessageEndingWith("rejected: 'fsync' must be one of never, batch, interval, is \"always\"");
+        assertThat(registrations).isEmpty();
+        assertThat(ConfigCheck.rejectionCount()).isEqualTo(rejected + 2);
+        assertThat(dir.resolve("a")).doesNotExist();
     }
 
     @Test
-    void invalidModificationKeepsThePreviousConfigurationInForce() throws Exception {
+    void invalidModificationIsCountedAndKeepsThePreviousConfigurationInForce() throws Exception {
         activate(props("a"));
-        Backend backend = registered();
+        long rejected = ConfigCheck.rejectionCount();
 
-        Map<String, Object> typo = props("b", "compres.rotated", true);
-        Map<String, Object> badValue = props("b", "rotate.size.mb", -1);
-        assertThat(component.apply(cfg(typo), typo, true)).isFalse();
-        assertThat(component.apply(cfg(badValue), badValue, true)).isFalse();
-        backend.write(batch("web", 0, 3));
+        modify(props("b", "compres.rotated", true));
+        modify(props("b", "rotate.size.mb", -1));
+        registered().write(batch("web", 0, 3));
 
+        assertThat(ConfigCheck.rejectionCount()).isEqualTo(rejected + 2);
         assertThat(linesUnder(dir.resolve("a"))).containsExactlyElementsOf(lines(batch("web", 0, 3)));
         assertThat(dir.resolve("b")).doesNotExist();
         assertThat(registrations).hasSize(1);
-        assertThat(registrations.get(0).properties).containsEntry("path", dir.resolve("a").toString());
+        assertThat(registrations.get(0).properties).containsEntry(Backend.NAME, "audit");
     }
 
     @Test
     void validModificationClosesTheFilesAndWritesUnderTheNewPathWithTheSameRegistration() throws Exception {
         activate(props("a"));
-        Backend backend = registered();
+        FileBackendService backend = registered();
         backend.write(batch("web", 0, 2));
 
-        Map<String, Object> moved = props("b");
-        assertThat(component.apply(cfg(moved), moved, true)).isTrue();
+        modify(props("b"));
         backend.write(batch("web", 2, 2));
 
         assertThat(linesUnder(dir.resolve("a"))).containsExactlyElementsOf(lines(batch("web", 0, 2)));
         assertThat(linesUnder(dir.resolve("b"))).containsExactlyElementsOf(lines(batch("web", 2, 2)));
         assertThat(registrations).as("same registration").hasSize(1);
-        assertThat(registrations.get(0).properties).containsEntry(Backend.NAME, "audit")
-                .containsEntry("path", dir.resolve("b").toString());
-        assertThat(component.backend().root()).isEqualTo(dir.resolve("b").toAbsolutePath().normalize());
+        assertThat(registrations.get(0).properties).containsEntry(Backend.NAME, "audit");
+        assertThat(backend.current().settings().root()).isEqualTo(dir.resolve("b").toAbsolutePath().normalize());
     }
 
     @Test
     void newInstanceNameRegistersTheBackendAnew() throws Exception {
         activate(props("a"));
 
-        Map<String, Object> renamed = props("a", "name", "archive");
-        assertThat(component.apply(cfg(renamed), renamed, true)).isTrue();
+        modify(props("a", "name", "archive"));
 
         assertThat(registrations).hasSize(2);
         assertThat(registrations.get(0).properties).as("old registration gone").isNull();
         assertThat(registrations.get(1).properties).containsEntry(Backend.NAME, "archive");
         registered().write(batch("web", 0, 1));
         assertThat(linesUnder(dir.resolve("a"))).containsExactlyElementsOf(lines(batch("web", 0, 1)));
-    }
-
-    @Test
-    void invalidFirstConfigurationRegistersNothingUntilAValidOneArrives() throws Exception {
-        Map<String, Object> bad = props("a", "fsync", "always");
-        activate(bad);
-        assertThat(registrations).isEmpty();
-
-        Map<String, Object> fixed = props("a");
-        assertThat(component.apply(cfg(fixed), fixed, true)).isTrue();
-
-        assertThat(registrations).singleElement().satisfies(r -> assertThat(r.properties).containsEntry(Backend.NAME, "audit"));
     }
 
     @Test
@@ -233,7 +221,6 @@ class FileBackendComponentTest {
 
         assertThat(registrations.get(0).properties).isNull();
         assertThat(linesUnder(dir.resolve("a"))).hasSize(1);
-        org.assertj.core.api.Assertions.assertThatThrownBy(() -> backend.write(batch("web", 1, 1)))
-                .isInstanceOf(IOException.class);
+        assertThatThrownBy(() -> backend.write(batch("web", 1, 1))).isInstanceOf(IOException.class);
     }
 }

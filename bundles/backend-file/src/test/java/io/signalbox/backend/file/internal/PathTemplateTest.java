@@ -6,6 +6,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.time.Instant;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 import io.signalbox.api.MessageType;
 
@@ -56,19 +58,18 @@ class PathTemplateTest {
         assertThat(PathTemplate.sanitise("x".repeat(300))).hasSize(PathTemplate.MAX_SOURCE_LENGTH);
     }
 
-    @Test
-    void unknownPlaceholdersAndUnbalancedBracesAreRejected() {
-        assertThatThrownBy(() -> new PathTemplate("{source}/{day}.jsonl")).hasMessageContaining("{day}");
-        assertThatThrownBy(() -> new PathTemplate("{source/x.jsonl")).hasMessageContaining("'{' without '}'");
-        assertThatThrownBy(() -> new PathTemplate("source}/x.jsonl")).hasMessageContaining("'}' without '{'");
-        assertThatThrownBy(() -> new PathTemplate(" ")).hasMessageContaining("empty");
-    }
-
-    @Test
-    void templatesThatCouldLeaveThePathAreRejected() {
-        assertThatThrownBy(() -> new PathTemplate("/var/log/{source}.jsonl")).hasMessageContaining("relative");
-        assertThatThrownBy(() -> new PathTemplate("../{source}.jsonl")).hasMessageContaining("..");
-        assertThatThrownBy(() -> new PathTemplate("{source}/")).hasMessageContaining("file name");
-        assertThatThrownBy(() -> new PathTemplate("{source}//{date}.jsonl")).hasMessageContaining("empty segment");
+    @ParameterizedTest(name = "{0} → {1}")
+    @CsvSource(delimiter = '|', quoteCharacter = '"', value = {
+            "{source}/{day}.jsonl       | {day}",
+            "{source/x.jsonl            | '{' without '}'",
+            "source}/x.jsonl            | '}' without '{'",
+            "\" \"                        | is required",
+            "/var/log/{source}.jsonl    | must be relative",
+            "../{source}.jsonl          | . or .. segments",
+            "{source}/                  | must end in a file name",
+            "{source}//{date}.jsonl     | empty segment"})
+    void unknownPlaceholdersUnbalancedBracesAndPathsOutsideAreRejected(String template, String reason) {
+        assertThatThrownBy(() -> new PathTemplate(template)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageStartingWith("'path.template' ").hasMessageContaining(reason);
     }
 }

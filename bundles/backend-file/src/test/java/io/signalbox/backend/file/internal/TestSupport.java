@@ -30,13 +30,25 @@ final class TestSupport {
     private TestSupport() {
     }
 
-    static FileBackendComponent.Config config(Path dir, Object... keyValues) {
+    /** Configuration properties: {@code path} = {@code dir}, then the given keys and values. */
+    static Map<String, Object> properties(Path dir, Object... keyValues) {
         Map<String, Object> map = new HashMap<>();
         map.put("path", dir.toString());
         for (int i = 0; i < keyValues.length; i += 2) {
             map.put((String) keyValues[i], keyValues[i + 1]);
         }
-        return Converters.standardConverter().convert(map).to(FileBackendComponent.Config.class);
+        return map;
+    }
+
+    /** The typed configuration DS would make of {@code properties}. */
+    static FileBackendComponent.Config config(Map<String, Object> properties) {
+        return Converters.standardConverter().convert(properties).to(FileBackendComponent.Config.class);
+    }
+
+    /** Validated settings writing under {@code dir}. */
+    static FileSettings settings(Path dir, Object... keyValues) {
+        Map<String, Object> properties = properties(dir, keyValues);
+        return FileSettings.of(config(properties), properties);
     }
 
     static Message message(String source, MessageType type, String text) {
@@ -70,8 +82,28 @@ final class TestSupport {
 
     static List<String> gunzip(Path file) throws IOException {
         try (InputStream in = new GZIPInputStream(Files.newInputStream(file))) {
-            String text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
-            return text.isEmpty() ? List.of() : List.of(text.split("\n", -1)).subList(0, text.split("\n", -1).length - 1);
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8).lines().toList();
+        }
+    }
+
+    /**
+     * The lines of {@code first} and of its size-rotated successors ({@code <stem>.1<ext>},
+     * {@code <stem>.2<ext>} …), in order, each read plain or gzipped, whichever exists.
+     */
+    static List<String> rotatedSeries(Path first) throws IOException {
+        String file = first.getFileName().toString();
+        int dot = file.lastIndexOf('.');
+        List<String> out = new ArrayList<>();
+        for (int i = 0;; i++) {
+            Path plain = i == 0 ? first : first.resolveSibling(file.substring(0, dot) + "." + i + file.substring(dot));
+            Path gz = Gzip.target(plain);
+            if (Files.exists(plain)) {
+                out.addAll(read(plain));
+            } else if (Files.exists(gz)) {
+                out.addAll(gunzip(gz));
+            } else {
+                return out;
+            }
         }
     }
 
@@ -125,16 +157,13 @@ final class TestSupport {
     /** Real files, with counted fsyncs and a failure that can be armed: "the disk fills up after N more bytes". */
     static final class Sinks implements FileSink.Factory {
         final AtomicInteger forces = new AtomicInteger();
-        final AtomicInteger opens = new AtomicInteger();
         /** Bytes that may still be written before writes fail; -1 = never fail. */
         volatile long failAfterBytes = -1;
         volatile boolean failTruncate;
 
         @Override
         public FileSink open(Path file) throws IOException {
-            FileSink real = FileSink.CHANNELS.open(file);
-            opens.incrementAndGet();
-            return new FileSink() {
+            return new FileSink.ChannelSink(file) {
                 @Override
                 public int write(ByteBuffer src) throws IOException {
                     long budget = failAfterBytes;
@@ -142,13 +171,13 @@ final class TestSupport {
                         int limit = src.limit();
                         src.limit(src.position() + (int) budget);
                         while (src.hasRemaining()) {
-                            real.write(src);
+                            super.write(src);
                         }
                         src.limit(limit);
                         failAfterBytes = 0;
                         throw new IOException("No space left on device (simulated)");
                     }
-                    int n = real.write(src);
+                    int n = super.write(src);
                     if (budget >= 0) {
                         failAfterBytes = budget - n;
                     }
@@ -156,32 +185,17 @@ final class TestSupport {
                 }
 
                 @Override
-                public int read(ByteBuffer dst, long position) throws IOException {
-                    return real.read(dst, position);
-                }
-
-                @Override
-                public long size() throws IOException {
-                    return real.size();
-                }
-
-                @Override
                 public void truncate(long size) throws IOException {
                     if (failTruncate) {
                         throw new IOException("Input/output error (simulated)");
                     }
-                    real.truncate(size);
+                    super.truncate(size);
                 }
 
                 @Override
                 public void force() throws IOException {
                     forces.incrementAndGet();
-                    real.force();
-                }
-
-                @Override
-                public void close() throws IOException {
-                    real.close();
+                    super.force();
                 }
             };
         }

@@ -1,0 +1,299 @@
+package io.signalbox.backend.file.internal;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.signalbox.api.RateLimitedLog;
+
+/**
+ * The files of one backend: the slots (template expansions) in use and their open files, at most
+ * {@code max.open.files} of them (the least recently written is closed first). Closes idle files,
+ * retires slots whose period is over (their last file is counted as rotated and compressed), and
+ * undoes a failed batch file by file.
+ *
+ * <p>Opening a file is careful: after a restart a slot continues its newest plain file that has
+ * room, a file whose truncation failed after a failed batch is cut back when opened again, and a
+ * torn last line (left by a crash) is cut.
+ *
+ * <p>Not thread-safe: used under the backend's lock.
+ */
+final class OpenFiles {
+    private static final Logger LOG = LoggerFactory.getLogger(OpenFiles.class);
+
+    private final String name;
+    private final FileSettings settings;
+    private final FileSink.Factory sinks;
+    private final FileStats stats;
+    private final Compressor compressor;
+    private final RateLimitedLog rateLimited = new RateLimitedLog(LOG);
+    private final HashMap<String, Slot> slots = new HashMap<>();
+    /** Files a failed batch could not be truncated back: the length to cut them to when next opened. */
+    private final HashMap<Path, Long> truncateOnOpen = new HashMap<>();
+
+    OpenFiles(String name, FileSettings settings, FileSink.Factory sinks, FileStats stats, Compressor compressor) {
+        this.name = name;
+        this.settings = settings;
+        this.sinks = sinks;
+        this.stats = stats;
+        this.compressor = compressor;
+    }
+
+    /** The slot of template expansion {@code key} (of {@code period} if it is new). */
+    Slot slot(String key, long period) throws IOException {
+        Slot slot = slots.get(key);
+        if (slot == null) {
+            Path root = settings.root();
+            Path base = root.resolve(key).normalize();
+            if (!base.startsWith(root)) {
+                throw new IOException("path " + key + " is outside " + root);
+            }
+            slot = new Slot(key, base, period);
+            slots.put(key, slot);
+        }
+        return slot;
+    }
+
+    /** Opens the current file of {@code slot} for batch {@code txn}, first closing one if too many are open. */
+    OpenFile open(Slot slot, long txn) throws IOException {
+        if (slot.index < 0) {
+            slot.index = probe(slot);
+        }
+        Path path = slot.pathOf(slot.index);
+        makeRoom(txn);
+        Files.createDirectories(path.getParent());
+        boolean existed = Files.exists(path);
+        OpenFile f = new OpenFile(slot, path, sinks.open(path), !existed);
+        try {
+            Long cut = truncateOnOpen.get(path);
+            if (cut != null) {
+                if (f.sink.size() > cut) {
+                    f.sink.truncate(cut);
+                    LOG.warn("File backend \"{}\": cut {} back to {} bytes, the length before a failed batch", name,
+                            path, cut);
+                }
+                truncateOnOpen.remove(path);
+            }
+            f.size = existed ? repairTail(f) : 0;
+        } catch (IOException | RuntimeException e) {
+            try {
+                f.sink.close();
+            } catch (IOException closing) {
+                e.addSuppressed(closing);
+            }
+            throw e;
+        }
+        stats.opened();
+        if (!existed && settings.fsync() == FsyncPolicy.BATCH) {
+            syncDirectory(path.getParent());
+        }
+        slot.current = f;
+        f.txn = txn;
+        LOG.debug("File backend \"{}\": opened {} ({} bytes)", name, path, f.size);
+        return f;
+    }
+
+    /** First index of a slot: continue the newest plain file with room, else start the next one. */
+    private int probe(Slot slot) throws IOException {
+        int last = -1;
+        for (int i = 0;; i++) {
+            Path p = slot.pathOf(i);
+            if (!Files.exists(p) && !Files.exists(Gzip.target(p))) {
+                break;
+            }
+            last = i;
+        }
+        if (last < 0) {
+            return 0;
+        }
+        Path p = slot.pathOf(last);
+        long rotateBytes = settings.rotateBytes();
+        boolean appendable = Files.exists(p) && !Files.exists(Gzip.target(p)) && !compressor.isCompressing(p)
+                && (rotateBytes == 0 || Files.size(p) < rotateBytes);
+        return appendable ? last : last + 1;
+    }
+
+    /**
+     * Cuts a torn last line (a crash or a failed truncate left bytes after the last newline):
+     * such a line was never acknowledged, its batch is retried.
+     */
+    private long repairTail(OpenFile f) throws IOException {
+        long size = f.sink.size();
+        if (size == 0) {
+            return 0;
+        }
+        ByteBuffer chunkBuffer = ByteBuffer.allocate(8192);
+        long end = size;
+        while (end > 0) {
+            int chunk = (int) Math.min(chunkBuffer.capacity(), end);
+            chunkBuffer.clear().limit(chunk);
+            long pos = end - chunk;
+            while (chunkBuffer.hasRemaining()) {
+                if (f.sink.read(chunkBuffer, pos + chunkBuffer.position()) < 0) {
+                    throw new IOException("unexpected end of " + f.path);
+                }
+            }
+            for (int i = chunk - 1; i >= 0; i--) {
+                if (chunkBuffer.get(i) == '\n') {
+                    long keep = pos + i + 1;
+                    if (keep < size) {
+                        LOG.warn("File backend \"{}\": {} ended in a partial line; cut {} bytes (that batch is retried)",
+                                name, f.path, size - keep);
+                        f.sink.truncate(keep);
+                    }
+                    return keep;
+                }
+            }
+            end = pos;
+        }
+        LOG.warn("File backend \"{}\": {} held only a partial line; cut {} bytes", name, f.path, size);
+        f.sink.truncate(0);
+        return 0;
+    }
+
+    private void syncDirectory(Path dir) {
+        try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
+            ch.force(true);
+        } catch (IOException e) {
+            LOG.debug("File backend \"{}\": cannot fsync directory {} on this platform", name, dir, e);
+        }
+    }
+
+    /** Keeps the number of open files below max.open.files by closing the least recently written. */
+    private void makeRoom(long txn) {
+        while (stats.openFiles() >= settings.maxOpenFiles()) {
+            OpenFile victim = null;
+            for (Slot s : slots.values()) {
+                OpenFile f = s.current;
+                if (f != null && f.txn != txn && (victim == null || f.lastWrite < victim.lastWrite)) {
+                    victim = f;
+                }
+            }
+            if (victim == null) {
+                return;
+            }
+            close(victim);
+        }
+    }
+
+    /** Forces {@code f} to disk (whatever the policy). */
+    void force(OpenFile f) throws IOException {
+        f.sink.force();
+        stats.forced();
+        f.dirty = false;
+    }
+
+    /** The open files written to since their last fsync, marked clean (the caller forces them). */
+    List<OpenFile> takeDirty() {
+        List<OpenFile> dirty = new ArrayList<>();
+        for (Slot s : slots.values()) {
+            OpenFile f = s.current;
+            if (f != null && f.dirty) {
+                f.dirty = false;
+                dirty.add(f);
+            }
+        }
+        return dirty;
+    }
+
+    /** Closes {@code f} (forced first unless fsync=never), and detaches it from its slot; failures are logged. */
+    void close(OpenFile f) {
+        if (f.slot.current == f) {
+            f.slot.current = null;
+        }
+        if (f.closed) {
+            return;
+        }
+        f.closed = true;
+        stats.closed();
+        try (FileSink sink = f.sink) {
+            if (settings.fsync() != FsyncPolicy.NEVER && f.dirty) {
+                force(f);
+            }
+        } catch (IOException e) {
+            rateLimited.error("close", "File backend \"{}\": closing {} failed", name, f.path, e);
+        }
+    }
+
+    /** A file a batch rotated away by size: closed, counted, compressed. */
+    void rotatedAway(OpenFile f) {
+        close(f);
+        rolledOver(f.path);
+    }
+
+    /**
+     * Retires the slots of periods other than {@code period} (their day or hour is over) and
+     * closes the files last written at or before {@code lastWriteAtMost}.
+     */
+    void sweep(long period, long lastWriteAtMost) {
+        List<Slot> over = new ArrayList<>();
+        for (Slot s : slots.values()) {
+            if (s.period != period) {
+                over.add(s);
+            } else if (s.current != null && s.current.lastWrite <= lastWriteAtMost) {
+                LOG.debug("File backend \"{}\": closing idle {}", name, s.current.path);
+                close(s.current);
+            }
+        }
+        for (Slot s : over) {
+            retire(s);
+        }
+    }
+
+    /** Closes every file; those of periods other than {@code period} are retired (and compressed). */
+    void closeAll(long period) {
+        sweep(period, Long.MAX_VALUE);
+        slots.clear();
+    }
+
+    /** Closes a slot that is no longer written to and compresses its last file. */
+    void retire(Slot slot) {
+        slot.retired = true;
+        slots.remove(slot.key, slot);
+        Path last = slot.lastPath();
+        if (slot.current != null) {
+            close(slot.current);
+        }
+        if (last != null && Files.exists(last)) {
+            rolledOver(last);
+        }
+    }
+
+    private void rolledOver(Path file) {
+        stats.rotated();
+        compressor.submit(file);
+    }
+
+    /**
+     * Undoes what a failed batch wrote to {@code f}: cuts it back to {@code startSize}, or deletes
+     * it if the batch created it. If that fails, closes it; it is cut when opened again.
+     */
+    void undo(OpenFile f, long startSize, boolean created) {
+        if (f.closed) {
+            return;
+        }
+        try {
+            if (created) {
+                close(f);
+                Files.deleteIfExists(f.path);
+            } else {
+                f.sink.truncate(startSize);
+                f.size = startSize;
+            }
+        } catch (IOException | RuntimeException e) {
+            rateLimited.error("truncate", "File backend \"{}\": could not truncate {} back to {} bytes after a failed"
+                    + " write; closing it, it is cut when next opened", name, f.path, startSize, e);
+            truncateOnOpen.put(f.path, startSize);
+            close(f);
+        }
+    }
+}
