@@ -41,6 +41,11 @@ class ProcessTest(unittest.TestCase):
     def goodbyes(self):
         return [m["data"] for m in parsed(self.server) if m["type"] == "goodbye"]
 
+    def await_goodbyes(self, count=1):
+        """The goodbye messages' data, once the sidecar has received exactly `count` of them."""
+        self.assertTrue(poll(lambda: len(self.goodbyes()) == count))
+        return self.goodbyes()
+
     def test_sigterm_closes_the_client_then_terminates_the_script(self):
         p = self.spawn("""
             import time
@@ -54,8 +59,7 @@ class ProcessTest(unittest.TestCase):
         p.send_signal(signal.SIGTERM)
         p.wait(30)
         self.assertEqual(-signal.SIGTERM, p.returncode)
-        self.assertTrue(poll(self.goodbyes))
-        self.assertEqual([{"sent": 1, "dropped": 0}], self.goodbyes())
+        self.assertEqual([{"sent": 1, "dropped": 0}], self.await_goodbyes())
 
     def test_sigint_closes_the_client_and_still_raises_keyboard_interrupt(self):
         p = self.spawn("""
@@ -75,7 +79,7 @@ class ProcessTest(unittest.TestCase):
         out, _ = p.communicate(timeout=30)
         self.assertEqual(3, p.returncode)
         self.assertEqual("interrupted CLOSED", out.strip())
-        self.assertTrue(poll(self.goodbyes))
+        self.await_goodbyes()
 
     def test_handlers_installed_by_the_application_are_left_alone_unless_asked(self):
         p = self.spawn("""
@@ -101,8 +105,7 @@ class ProcessTest(unittest.TestCase):
         """)
         p.communicate(timeout=30)
         self.assertEqual(0, p.returncode)
-        self.assertTrue(poll(self.goodbyes))
-        self.assertEqual([{"sent": 200, "dropped": 0}], self.goodbyes())
+        self.assertEqual([{"sent": 200, "dropped": 0}], self.await_goodbyes())
 
     def test_a_child_process_continues_the_trace_of_its_parent(self):
         p = self.spawn("""
@@ -123,7 +126,7 @@ class ProcessTest(unittest.TestCase):
         out, err = p.communicate(timeout=60)
         self.assertEqual(0, p.returncode, err)
         parent_sid = out.strip()
-        self.assertTrue(poll(lambda: len(self.goodbyes()) == 2))
+        self.await_goodbyes(2)
         msgs = parsed(self.server)
         child_event = next(m for m in msgs if m["src"] == "child" and m["type"] == "event")
         child_span = next(m for m in msgs if m["src"] == "child" and m["type"] == "span")
@@ -151,7 +154,7 @@ class ProcessTest(unittest.TestCase):
         """)
         _, err = p.communicate(timeout=30)
         self.assertEqual(0, p.returncode, err)
-        self.assertTrue(poll(lambda: len(self.goodbyes()) == 2))
+        self.await_goodbyes(2)
         msgs = [m["data"]["msg"] for m in parsed(self.server) if m["type"] == "event"]
         self.assertEqual(["before %d" % i for i in range(100)], [x for x in msgs if x.startswith("before")])
         self.assertEqual(1, msgs.count("child"))

@@ -44,55 +44,47 @@ final class Json {
         Deque<String> names = new ArrayDeque<>();
         JsonToken t;
         while ((t = p.nextToken()) != null) {
-            Object value;
-            switch (t) {
-                case FIELD_NAME:
-                    names.push(p.currentName());
-                    continue;
-                case END_OBJECT:
-                case END_ARRAY:
-                    value = open.pop();
-                    if (open.isEmpty()) {
-                        return value;
-                    }
-                    continue;
-                case START_OBJECT:
-                    value = new LinkedHashMap<String, Object>();
-                    break;
-                case START_ARRAY:
-                    value = new ArrayList<Object>();
-                    break;
-                case VALUE_STRING:
-                    value = p.getText();
-                    break;
-                case VALUE_NUMBER_INT:
-                    value = p.getNumberType() == JsonParser.NumberType.BIG_INTEGER ? p.getDoubleValue() : p.getLongValue();
-                    break;
-                case VALUE_NUMBER_FLOAT:
-                    value = p.getDoubleValue();
-                    break;
-                case VALUE_TRUE:
-                    value = Boolean.TRUE;
-                    break;
-                case VALUE_FALSE:
-                    value = Boolean.FALSE;
-                    break;
-                default:
-                    value = null;
+            if (t == JsonToken.FIELD_NAME) {
+                names.push(p.currentName());
+                continue;
             }
+            if (t == JsonToken.END_OBJECT || t == JsonToken.END_ARRAY) {
+                Object done = open.pop();
+                if (open.isEmpty()) {
+                    return done;
+                }
+                continue;
+            }
+            boolean container = t == JsonToken.START_OBJECT || t == JsonToken.START_ARRAY;
+            Object value = container ? (t == JsonToken.START_OBJECT ? new LinkedHashMap<String, Object>() : new ArrayList<Object>())
+                    : scalar(t, p);
             Object parent = open.peek();
             if (parent instanceof Map) {
                 ((Map<String, Object>) parent).put(names.pop(), value);
             } else if (parent instanceof List) {
                 ((List<Object>) parent).add(value);
-            } else if (t != JsonToken.START_OBJECT && t != JsonToken.START_ARRAY) {
+            } else if (!container) {
                 return value; // a scalar document
             }
-            if (t == JsonToken.START_OBJECT || t == JsonToken.START_ARRAY) {
+            if (container) {
                 open.push(value);
             }
         }
         throw new IOException("empty or truncated JSON document");
+    }
+
+    /** The value of a scalar token: a string, a long (a double if too big), a double, a boolean or {@code null}. */
+    private static Object scalar(JsonToken t, JsonParser p) throws IOException {
+        return switch (t) {
+            case VALUE_STRING -> p.getText();
+            // (Object) on both branches: else the conditional would promote the long to a double
+            case VALUE_NUMBER_INT -> p.getNumberType() == JsonParser.NumberType.BIG_INTEGER ? (Object) p.getDoubleValue()
+                    : (Object) p.getLongValue();
+            case VALUE_NUMBER_FLOAT -> p.getDoubleValue();
+            case VALUE_TRUE -> Boolean.TRUE;
+            case VALUE_FALSE -> Boolean.FALSE;
+            default -> null;
+        };
     }
 
     // ---------------------------------------------------------------- typed access, forgiving

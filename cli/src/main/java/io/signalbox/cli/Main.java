@@ -19,6 +19,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 
 /**
  * {@code bin/signalbox status | trace <id> | traces | routes | tail}: asks the sidecar's HTTP API
@@ -182,51 +183,45 @@ public final class Main {
 
     private int trace(Options o) throws IOException {
         String id = o.positional.get(0);
-        Http.Response r = http.get("/api/traces/" + encodePath(id));
+        return show("trace", "/api/traces/" + encodePath(id), o, new TraceView(glyphs, zone)::render);
+    }
+
+    private int traces(Options o) throws IOException {
+        return show("traces", query("/api/traces", o, "source", "since", "limit"), o,
+                doc -> ListViews.traces(doc, zone));
+    }
+
+    private int routes(Options o) throws IOException {
+        return show("routes", "/api/routes", o, doc -> ListViews.routes(doc, home));
+    }
+
+    /** GETs {@code path} and prints the answer: as it is with {@code --json}, else through {@code view}. */
+    private int show(String command, String path, Options o, Function<Map<String, Object>, List<String>> view)
+            throws IOException {
+        Http.Response r = http.get(path);
         if (r.status() != 200) {
-            return failed("trace", r);
+            return failed(command, r);
         }
         if (o.flags.containsKey("json")) {
             out.println(text(r));
             return OK;
         }
-        print(new TraceView(glyphs, zone).render(Json.map(Json.parse(r.body()))));
+        print(view.apply(Json.map(Json.parse(r.body()))));
         return OK;
     }
 
-    private int traces(Options o) throws IOException {
-        StringBuilder q = new StringBuilder("/api/traces");
+    /** {@code path} with the options among {@code keys} that were given as its query. */
+    private static String query(String path, Options o, String... keys) {
+        StringBuilder q = new StringBuilder(path);
         char sep = '?';
-        for (String key : List.of("source", "since", "limit")) {
+        for (String key : keys) {
             String v = o.flags.get(key);
             if (v != null) {
                 q.append(sep).append(key).append('=').append(URLEncoder.encode(v, StandardCharsets.UTF_8));
                 sep = '&';
             }
         }
-        Http.Response r = http.get(q.toString());
-        if (r.status() != 200) {
-            return failed("traces", r);
-        }
-        if (o.flags.containsKey("json")) {
-            out.println(text(r));
-            return OK;
-        }
-        print(ListViews.traces(Json.map(Json.parse(r.body())), zone));
-        return OK;
-    }
-
-    private int routes(Options o) throws IOException {
-        Http.Response r = http.get("/api/routes");
-        if (r.status() != 200) {
-            return failed("routes", r);
-        }
-        if (o.flags.containsKey("json")) {
-            out.println(text(r));
-            return OK;
-        }
-        print(ListViews.routes(Json.map(Json.parse(r.body())), home));
-        return OK;
+        return q.toString();
     }
 
     /**
@@ -234,16 +229,7 @@ public final class Main {
      * keepalive (empty) lines are skipped and its drop reports go to stderr.
      */
     private int tail(Options o) throws IOException {
-        StringBuilder q = new StringBuilder("/api/tail");
-        char sep = '?';
-        for (String key : List.of("source", "type")) {
-            String v = o.flags.get(key);
-            if (v != null) {
-                q.append(sep).append(key).append('=').append(URLEncoder.encode(v, StandardCharsets.UTF_8));
-                sep = '&';
-            }
-        }
-        HttpURLConnection c = http.stream(q.toString(), 30_000);
+        HttpURLConnection c = http.stream(query("/api/tail", o, "source", "type"), 30_000);
         try {
             int status = c.getResponseCode();
             if (status != 200) {

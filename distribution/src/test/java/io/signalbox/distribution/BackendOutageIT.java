@@ -2,16 +2,12 @@ package io.signalbox.distribution;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
-import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
@@ -46,7 +42,6 @@ import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -65,7 +60,7 @@ import io.signalbox.backend.postgres.internal.PostgresCluster;
  * connection id is {@code sender * 1000 + n} (the sender's n-th connection) and the sequence is
  * the sender's own, continued across its connections.
  */
-class BackendOutageIT {
+class BackendOutageIT extends InstallationTest {
     private static final Logger LOG = LoggerFactory.getLogger(BackendOutageIT.class);
 
     private static final Pattern KEY = Pattern.compile("\"msg\":\"k-(\\d+)-(\\d+)\"");
@@ -75,11 +70,7 @@ class BackendOutageIT {
     private static final Duration DELIVERY_TIMEOUT = Duration.ofMinutes(3);
     private static final Duration SEND_TIMEOUT = Duration.ofMinutes(2);
 
-    @TempDir
-    Path tempDir;
-
     private PostgresCluster pg;
-    private Installation signalbox;
     private ExecutorService threads;
     private final List<Sender> senders = new ArrayList<>();
     private final List<Future<Void>> running = new ArrayList<>();
@@ -88,7 +79,6 @@ class BackendOutageIT {
     void setUp() throws Exception {
         // fsync off: a fast shutdown (pg_ctl -m fast) is clean, so the server loses nothing it committed
         pg = PostgresCluster.create(null, false);
-        signalbox = Installation.copyInto(tempDir);
         threads = Executors.newCachedThreadPool();
     }
 
@@ -165,8 +155,7 @@ class BackendOutageIT {
                 () -> rowsInPostgres() >= total && countQuietly(files) >= total);
         assertThat(complete).as("all %d lines in monitoring_events (%d rows) and the files (%d lines) within %s; log:\n%s",
                 total, rowsInPostgres(), countQuietly(files), DELIVERY_TIMEOUT, logExcerpt()).isTrue();
-        Installation.Result stop = signalbox.command("stop");
-        assertThat(stop.exitCode()).as("bin/signalbox stop: %s", stop).isZero();
+        signalbox.stop();
 
         List<Conn> connections = connections();
         assertThat(connections).as("one connection per sender, never broken").hasSize(2);
@@ -200,28 +189,15 @@ class BackendOutageIT {
         startSenders("restart", 2, 15, true);
         awaitSent(15_000);
         long beforeStop = sent();
-        Installation.Result stop = signalbox.command("stop");
-        assertThat(stop.exitCode()).as("bin/signalbox stop under load: %s", stop).isZero();
+        signalbox.stop("under load");
         LOG.info("sidecar stopped under load: {} lines sent before the stop, {} when it returned", beforeStop, sent());
-        Installation.Result start = signalbox.command("start");
-        assertThat(start.exitCode()).as("bin/signalbox start: %s", start).isZero();
-        signalbox.awaitListening();
-        long afterStart = sent();
-        awaitSent(afterStart + 15_000);
-        haltSenders();
-
-        // the last connection of each sender was closed by the client after its last line and then by the
-        // sidecar, which had read everything: all of it was accepted and must arrive
-        List<Conn> finals = senders.stream().map(s -> s.connections.get(s.connections.size() - 1)).toList();
-        assertThat(finals).as("each sender's last connection ended with a clean close").allMatch(c -> c.closedCleanly);
-        assertThat(senders).as("each sender reconnected after the restart").allMatch(s -> s.connections.size() >= 2);
-        List<String> lastLines = finals.stream().map(c -> "k-" + c.id + "-" + (c.end - 1)).toList();
-        boolean delivered = Installation.poll(DELIVERY_TIMEOUT, Duration.ofSeconds(1),
-                () -> lastLinesInPostgres(lastLines) == lastLines.size() && lastLinesInFiles(lastLines) == lastLines.size());
+        signalbox.start();
+        List<Conn> finals = sendThenHalt(15_000);
+        List<String> lastLines = lastLines(finals);
+        boolean delivered = Installation.poll(DELIVERY_TIMEOUT, Duration.ofSeconds(1), () -> lastLinesArrived(lastLines));
         assertThat(delivered).as("the last lines %s reached PostgreSQL and the files within %s; log:\n%s", lastLines,
                 DELIVERY_TIMEOUT, logExcerpt()).isTrue();
-        Installation.Result stopAgain = signalbox.command("stop");
-        assertThat(stopAgain.exitCode()).as("bin/signalbox stop: %s", stopAgain).isZero();
+        signalbox.stop("after the restart");
 
         LOG.info("the sidecar on shutdown and restart (for the record):\n{}",
                 String.join("\n", linesWith(signalbox.log(), "routing stop", "spool", "not delivered", "drain")));
@@ -243,10 +219,7 @@ class BackendOutageIT {
             assertThat(prefixPostgres.get(first.id)).as("delivered prefix of connection %d (before the stop)", first.id)
                     .isGreaterThan(1_000L);
         }
-        for (Conn c : finals) {
-            assertThat(prefixPostgres.get(c.id)).as("connection %d, closed cleanly, delivered entirely", c.id)
-                    .isEqualTo(c.end - c.first);
-        }
+        assertDeliveredEntirely(finals, prefixPostgres);
     }
 
     /**
@@ -277,8 +250,7 @@ class BackendOutageIT {
         hold(Duration.ofSeconds(2));
         long sentAtStop = sent();
         int logBeforeStop = signalbox.log().length();
-        Installation.Result stop = signalbox.command("stop");
-        assertThat(stop.exitCode()).as("bin/signalbox stop while PostgreSQL is down: %s", stop).isZero();
+        signalbox.stop("while PostgreSQL is down");
         LOG.info("PostgreSQL stopped after {} lines sent; sidecar stopped at {} lines sent, {} when the stop returned",
                 sentAtOutage, sentAtStop, sent());
 
@@ -297,31 +269,16 @@ class BackendOutageIT {
 
         pg.start();
         int logBeforeStart = signalbox.log().length();
-        Installation.Result start = signalbox.command("start");
-        assertThat(start.exitCode()).as("bin/signalbox start: %s", start).isZero();
-        signalbox.awaitListening();
-        assertThat(Installation.poll(Installation.STARTUP_TIMEOUT,
-                () -> signalbox.log().substring(logBeforeStart).contains("backend db bound")))
-                .as("the PostgreSQL backend is bound again after the start; log:\n%s", logExcerpt()).isTrue();
-        long afterStart = sent();
-        awaitSent(afterStart + 10_000);
-        haltSenders();
-
-        // the last connection of each sender was closed by the client and then by the sidecar, which had read
-        // everything: all of it was accepted and must arrive
-        List<Conn> finals = senders.stream().map(s -> s.connections.get(s.connections.size() - 1)).toList();
-        assertThat(finals).as("each sender's last connection ended with a clean close").allMatch(c -> c.closedCleanly);
-        assertThat(senders).as("each sender reconnected after the restart").allMatch(s -> s.connections.size() >= 2);
-        List<String> lastLines = finals.stream().map(c -> "k-" + c.id + "-" + (c.end - 1)).toList();
+        startSidecar(logBeforeStart);
+        List<Conn> finals = sendThenHalt(10_000);
+        List<String> lastLines = lastLines(finals);
         LineCounter files = new LineCounter(signalbox.filesRoot());
         boolean complete = Installation.poll(DELIVERY_TIMEOUT, Duration.ofSeconds(1),
-                () -> lastLinesInPostgres(lastLines) == lastLines.size() && lastLinesInFiles(lastLines) == lastLines.size()
-                        && rowsInPostgres() >= countQuietly(files));
+                () -> lastLinesArrived(lastLines) && rowsInPostgres() >= countQuietly(files));
         assertThat(complete).as("the last lines %s in monitoring_events and the files, and monitoring_events (%d rows) "
                 + "holding as many as the files (%d lines) within %s; log:\n%s", lastLines, rowsInPostgres(),
                 countQuietly(files), DELIVERY_TIMEOUT, logExcerpt()).isTrue();
-        Installation.Result stopAgain = signalbox.command("stop");
-        assertThat(stopAgain.exitCode()).as("bin/signalbox stop: %s", stopAgain).isZero();
+        signalbox.stop("after the restart");
 
         String restartLog = signalbox.log().substring(logBeforeStart);
         long replayed = firstNumber(restartLog,
@@ -349,10 +306,7 @@ class BackendOutageIT {
                         prefixPostgres.get(c.id));
             }
         }
-        for (Conn c : finals) {
-            assertThat(prefixPostgres.get(c.id)).as("connection %d, closed cleanly, delivered entirely", c.id)
-                    .isEqualTo(c.end - c.first);
-        }
+        assertDeliveredEntirely(finals, prefixPostgres);
     }
 
     // --- set-up ------------------------------------------------------------------------
@@ -369,10 +323,14 @@ class BackendOutageIT {
     }
 
     private void startSidecar() throws IOException, InterruptedException {
-        Installation.Result start = signalbox.command("start");
-        assertThat(start.exitCode()).as("bin/signalbox start: %s", start).isZero();
-        signalbox.awaitListening();
-        assertThat(Installation.poll(Installation.STARTUP_TIMEOUT, () -> signalbox.log().contains("backend db bound")))
+        startSidecar(0);
+    }
+
+    /** Starts the sidecar and waits until the log after {@code logOffset} says the PostgreSQL backend is bound. */
+    private void startSidecar(int logOffset) throws IOException, InterruptedException {
+        signalbox.start();
+        assertThat(Installation.poll(Installation.STARTUP_TIMEOUT,
+                () -> signalbox.log().substring(logOffset).contains("backend db bound")))
                 .as("the hot-deployed PostgreSQL backend is bound; log:\n%s", logExcerpt()).isTrue();
     }
 
@@ -409,6 +367,25 @@ class BackendOutageIT {
         }
         LOG.info("senders halted: {} lines written over connections {}", sent(),
                 connections().stream().map(c -> c.id + "[" + c.first + ".." + c.end + ")").toList());
+    }
+
+    /**
+     * Lets the senders write {@code lines} more, then halts them. The last connection of each
+     * sender was closed by the client after its last line and then by the sidecar, which had read
+     * everything: all of it was accepted and must arrive. Returns those last connections.
+     */
+    private List<Conn> sendThenHalt(long lines) throws Exception {
+        awaitSent(sent() + lines);
+        haltSenders();
+        List<Conn> finals = senders.stream().map(s -> s.connections.get(s.connections.size() - 1)).toList();
+        assertThat(finals).as("each sender's last connection ended with a clean close").allMatch(c -> c.closedCleanly);
+        assertThat(senders).as("each sender reconnected after the restart").allMatch(s -> s.connections.size() >= 2);
+        return finals;
+    }
+
+    /** The {@code data.msg} of the last line of each connection. */
+    private static List<String> lastLines(List<Conn> connections) {
+        return connections.stream().map(c -> "k-" + c.id + "-" + (c.end - 1)).toList();
     }
 
     private List<Conn> connections() {
@@ -503,8 +480,7 @@ class BackendOutageIT {
                             next = System.nanoTime(); // held up (back-pressure): go on at the rate, no burst
                         }
                     }
-                    socket.shutdownOutput();
-                    awaitServerClose(socket, c);
+                    Installation.halfCloseAndAwaitClose(socket, Duration.ofSeconds(60), "connection " + c.id);
                     c.closedCleanly = true;
                 } catch (IOException e) {
                     if (!reconnect) {
@@ -516,20 +492,6 @@ class BackendOutageIT {
                 }
             }
             return null;
-        }
-
-        private void awaitServerClose(Socket socket, Conn c) throws IOException {
-            socket.setSoTimeout((int) TimeUnit.SECONDS.toMillis(60));
-            InputStream in = socket.getInputStream();
-            byte[] buf = new byte[256];
-            try {
-                while (in.read(buf) >= 0) {
-                    // the sidecar sends nothing
-                }
-            } catch (SocketTimeoutException e) {
-                throw new IllegalStateException("connection " + c.id
-                        + ": the sidecar did not close its side within 60 s after the client half-closed", e);
-            }
         }
     }
 
@@ -601,6 +563,11 @@ class BackendOutageIT {
         }
     }
 
+    /** Whether every one of {@code msgs} is in monitoring_events and in the files. */
+    private boolean lastLinesArrived(List<String> msgs) {
+        return lastLinesInPostgres(msgs) == msgs.size() && lastLinesInFiles(msgs) == msgs.size();
+    }
+
     private long lastLinesInFiles(List<String> msgs) {
         try {
             Map<Long, Integer> counts = keyCounts(fileMessages());
@@ -625,15 +592,10 @@ class BackendOutageIT {
     /** The {@code k-<conn>-<seq>} of every line the file backend wrote, files in path order. */
     private List<String> fileMessages() throws IOException {
         List<String> msgs = new ArrayList<>();
-        for (Path f : Installation.filesUnder(signalbox.filesRoot())) {
-            try (BufferedReader r = new BufferedReader(new InputStreamReader(Files.newInputStream(f), StandardCharsets.UTF_8))) {
-                String line;
-                while ((line = r.readLine()) != null) {
-                    Matcher m = KEY.matcher(line);
-                    msgs.add(m.find() ? "k-" + m.group(1) + "-" + m.group(2) : line);
-                }
-            }
-        }
+        Installation.forEachLine(signalbox.filesRoot(), line -> {
+            Matcher m = KEY.matcher(line);
+            msgs.add(m.find() ? "k-" + m.group(1) + "-" + m.group(2) : line);
+        });
         return msgs;
     }
 
@@ -734,6 +696,14 @@ class BackendOutageIT {
         return prefixes;
     }
 
+    /** Every connection in {@code connections} (closed cleanly) delivered all it wrote to monitoring_events. */
+    private static void assertDeliveredEntirely(List<Conn> connections, Map<Integer, Long> prefixPostgres) {
+        for (Conn c : connections) {
+            assertThat(prefixPostgres.get(c.id)).as("connection %d, closed cleanly, delivered entirely", c.id)
+                    .isEqualTo(c.end - c.first);
+        }
+    }
+
     private static List<String> duplicates(Map<Long, Integer> counts) {
         return counts.entrySet().stream().filter(e -> e.getValue() > 1)
                 .map(e -> "k-" + (e.getKey() >>> 32) + "-" + (e.getKey() & 0xFFFF_FFFFL) + " x" + e.getValue())
@@ -792,10 +762,6 @@ class BackendOutageIT {
 
     /** Log lines about errors, warnings, the breaker, spools and backends (for failure messages). */
     private String logExcerpt() {
-        return signalbox.log().lines()
-                .filter(l -> l.contains("ERROR") || l.contains("WARN") || l.contains("breaker") || l.contains("spool")
-                        || l.contains("backend ") || l.contains("routing"))
-                .limit(200)
-                .collect(Collectors.joining("\n"));
+        return Installation.excerpt(signalbox.log(), "breaker", "spool", "backend ", "routing");
     }
 }

@@ -2,10 +2,7 @@ package io.signalbox.distribution;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
@@ -14,7 +11,6 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -33,12 +29,9 @@ import java.util.concurrent.locks.LockSupport;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
-import java.util.zip.GZIPInputStream;
 
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -47,7 +40,7 @@ import org.slf4j.LoggerFactory;
  * it: the sidecar JVM killed with {@code kill -9} while data waits in a backend's spool, and a
  * spool directory full of garbage before the first start.
  */
-class CrashRecoveryIT {
+class CrashRecoveryIT extends InstallationTest {
     private static final Logger LOG = LoggerFactory.getLogger(CrashRecoveryIT.class);
 
     private static final int PHASE_A = 20_000;
@@ -70,34 +63,21 @@ class CrashRecoveryIT {
     private static final String DEFAULT_ROUTE_CFG = "etc/io.signalbox.route-default.cfg";
     private static final String ARCHIVE_CFG = "etc/io.signalbox.backend.file-archive.cfg";
 
-    @TempDir
-    Path tempDir;
-
-    private Installation signalbox;
-
     @BeforeEach
-    void copyDistribution() throws IOException {
-        signalbox = Installation.copyInto(tempDir);
+    void flushQuickly() throws IOException {
         // small batches leave correlation quickly: what was accepted is in routing's hands soon
-        write(signalbox.home().resolve(CORRELATION_CFG), "flush.interval.ms=250\n");
-    }
-
-    @AfterEach
-    void stopWhateverIsLeft() {
-        signalbox.stopQuietly();
+        signalbox.configure(CORRELATION_CFG, "flush.interval.ms=250\n");
     }
 
     @Test
     void killMinus9LosesNothingThatWasInTheSpool() throws Exception {
-        Path home = signalbox.home();
-        Path spool = home.resolve("data/spool/archive");
-        Path files = home.resolve("data/files");
-        Path archive = home.resolve("data/archive");
+        Path files = signalbox.filesRoot();
+        Path spool = signalbox.home().resolve("data/spool/archive");
+        Path archive = signalbox.home().resolve("data/archive");
         // "archive" has no configuration yet: its batches wait in data/spool/archive/
-        write(home.resolve(DEFAULT_ROUTE_CFG), "source=\"default\"\nbackends=[\"files\",\"archive\"]\n");
+        signalbox.configure(DEFAULT_ROUTE_CFG, "source=\"default\"\nbackends=[\"files\",\"archive\"]\n");
 
-        assertThat(signalbox.command("start").exitCode()).as("bin/signalbox start").isZero();
-        signalbox.awaitListening();
+        signalbox.start();
         long pid = signalbox.pid().orElseThrow(() -> new IllegalStateException("no pid file after start"));
 
         // phase A: everything reaches "files", and "archive"'s copy is in its spool
@@ -138,16 +118,14 @@ class CrashRecoveryIT {
                 phaseBSent, sizeOf(spool), Installation.filesUnder(spool));
 
         // the archive backend arrives with the restart: the spool is replayed into it
-        write(home.resolve(ARCHIVE_CFG), "path=data/archive\n");
+        signalbox.configure(ARCHIVE_CFG, "path=data/archive\n");
         int logOffset = signalbox.log().length();
-        assertThat(signalbox.command("start").exitCode()).as("bin/signalbox start after kill -9").isZero();
-        signalbox.awaitListening();
+        signalbox.start("after kill -9");
         boolean replayed = Installation.poll(DELIVERY_TIMEOUT, () -> count(archive, "A").distinct() >= PHASE_A);
         String restartLog = signalbox.log().substring(logOffset);
         assertThat(replayed).as("every phase A line replayed into the archive backend (%d of %d); log since restart:\n%s",
                 count(archive, "A").distinct(), PHASE_A, logExcerpt(restartLog)).isTrue();
-        Installation.Result stop = signalbox.command("stop");
-        assertThat(stop.exitCode()).as("bin/signalbox stop: %s", stop).isZero();
+        signalbox.stop("after the replay");
         restartLog = signalbox.log().substring(logOffset);
 
         Counts archiveA = count(archive, "A");
@@ -179,8 +157,7 @@ class CrashRecoveryIT {
 
     @Test
     void garbageInTheSpoolDirectoryNeverStopsTheSidecar() throws Exception {
-        Path home = signalbox.home();
-        Path spool = home.resolve("data/spool");
+        Path spool = signalbox.home().resolve("data/spool");
         Path filesSpool = spool.resolve("files");
         Path oddDir = spool.resolve("x y%z");
         Files.createDirectories(filesSpool);
@@ -198,16 +175,14 @@ class CrashRecoveryIT {
         Files.write(oddDir.resolve("00000000000000000001.seg"), randomBytes(random, 16 * 1024));
         LOG.info("spool before the first start: {}", Installation.filesUnder(spool));
 
-        Path files = home.resolve("data/files");
-        assertThat(signalbox.command("start").exitCode()).as("bin/signalbox start on a garbage spool").isZero();
-        signalbox.awaitListening();
+        Path files = signalbox.filesRoot();
+        signalbox.start("on a garbage spool");
         sendAll("G", GARBAGE_RUN_LINES);
         assertThat(Installation.poll(DELIVERY_TIMEOUT, () -> count(files, "G").distinct() >= GARBAGE_RUN_LINES))
                 .as("%d new lines reached the files backend (got %d); log:\n%s", GARBAGE_RUN_LINES,
                         count(files, "G").distinct(), logExcerpt(signalbox.log()))
                 .isTrue();
-        Installation.Result stop = signalbox.command("stop");
-        assertThat(stop.exitCode()).as("bin/signalbox stop after the garbage run: %s", stop).isZero();
+        signalbox.stop("after the garbage run");
 
         Counts first = count(files, "G");
         assertThat(first.missing(GARBAGE_RUN_LINES)).as("lines missing in files (first ones)").isEmpty();
@@ -238,15 +213,13 @@ class CrashRecoveryIT {
         // no crash loop on its own files: a second start comes up and works
         int logOffset = log.length();
         LOG.info("spool before the second start: {}", Installation.filesUnder(spool));
-        assertThat(signalbox.command("start").exitCode()).as("second bin/signalbox start").isZero();
-        signalbox.awaitListening();
+        signalbox.start("(the second)");
         sendAll("H", SECOND_RUN_LINES);
         assertThat(Installation.poll(DELIVERY_TIMEOUT, () -> count(files, "H").distinct() >= SECOND_RUN_LINES))
                 .as("%d lines of the second run reached the files backend (got %d); log since the second start:\n%s",
                         SECOND_RUN_LINES, count(files, "H").distinct(), logExcerpt(signalbox.log().substring(logOffset)))
                 .isTrue();
-        Installation.Result secondStop = signalbox.command("stop");
-        assertThat(secondStop.exitCode()).as("second bin/signalbox stop: %s", secondStop).isZero();
+        signalbox.stop("(the second)");
         Counts second = count(files, "H");
         assertThat(second.duplicated()).as("second-run lines more than once in files").isEmpty();
         assertThat(count(files, "G").duplicated()).as("first-run lines delivered again by the second run").isEmpty();
@@ -277,12 +250,7 @@ class CrashRecoveryIT {
                 }
             }
             out.flush();
-            socket.shutdownOutput();
-            socket.setSoTimeout((int) TimeUnit.MINUTES.toMillis(2));
-            InputStream in = socket.getInputStream();
-            while (in.read() >= 0) {
-                // the sidecar sends nothing; it closes its side once it has read everything
-            }
+            Installation.halfCloseAndAwaitClose(socket, Duration.ofMinutes(2), "phase " + phase);
         }
         LOG.info("phase {}: {} lines sent", phase, n);
     }
@@ -351,19 +319,12 @@ class CrashRecoveryIT {
     private static Counts count(Path root, String phase) {
         Map<Integer, Integer> bySeq = new HashMap<>();
         try {
-            for (Path f : Installation.filesUnder(root)) {
-                InputStream raw = Files.newInputStream(f);
-                InputStream in = f.toString().endsWith(".gz") ? new GZIPInputStream(raw) : raw;
-                try (BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
-                    String l;
-                    while ((l = r.readLine()) != null) {
-                        Matcher m = KEY.matcher(l);
-                        if (m.find() && m.group(1).equals(phase)) {
-                            bySeq.merge(Integer.parseInt(m.group(2)), 1, Integer::sum);
-                        }
-                    }
+            Installation.forEachLine(root, l -> {
+                Matcher m = KEY.matcher(l);
+                if (m.find() && m.group(1).equals(phase)) {
+                    bySeq.merge(Integer.parseInt(m.group(2)), 1, Integer::sum);
                 }
-            }
+            });
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -428,18 +389,7 @@ class CrashRecoveryIT {
 
     /** Warnings, errors and spool/backend/routing lines, for failure messages. */
     private static String logExcerpt(String log) {
-        return log.lines()
-                .filter(l -> l.contains("ERROR") || l.contains("WARN") || contains(l, "spool") || contains(l, "backend ")
-                        || contains(l, "routing") || l.startsWith("----") || contains(l, "exception"))
-                .limit(200)
-                .collect(Collectors.joining("\n"));
-    }
-
-    /** Writes through a temp file and a move, so fileinstall never reads half a file. */
-    private static void write(Path file, String text) throws IOException {
-        Path tmp = file.resolveSibling("." + file.getFileName() + ".tmp");
-        Files.writeString(tmp, text, StandardCharsets.UTF_8);
-        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        return Installation.excerpt(log, "spool", "backend ", "routing", "----", "exception");
     }
 
     private static byte[] randomBytes(SplittableRandom random, int n) {

@@ -3,19 +3,11 @@ package io.signalbox.distribution;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.BufferedOutputStream;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
-import java.net.SocketTimeoutException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -33,12 +25,8 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.zip.GZIPInputStream;
 
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -47,7 +35,7 @@ import org.slf4j.LoggerFactory;
  * shipped {@code etc/} (only the TCP port changed to a free one): what goes in over TCP is what
  * comes out in {@code data/files}, across a graceful stop.
  */
-class DistributionEndToEndIT {
+class DistributionEndToEndIT extends InstallationTest {
     private static final Logger LOG = LoggerFactory.getLogger(DistributionEndToEndIT.class);
 
     private static final int MESSAGES_PER_CONNECTION = 5_000;
@@ -59,25 +47,9 @@ class DistributionEndToEndIT {
     /** src, connection and per-(src, connection) sequence number of a line this test sent. */
     private static final Pattern KEY = Pattern.compile("\"src\":\"([a-z]+)\".*\"ctx\":\\{\"conn\":\"(\\d)\",\"seq\":\"(\\d+)\"\\}");
 
-    @TempDir
-    Path tempDir;
-
-    private Installation signalbox;
-
-    @BeforeEach
-    void copyDistribution() throws IOException {
-        signalbox = Installation.copyInto(tempDir);
-    }
-
-    @AfterEach
-    void stopWhateverIsLeft() {
-        signalbox.stopQuietly();
-    }
-
     @Test
     void everyValidLineSentBeforeStopIsOnDiskExactlyOnceInOrderAndBadLinesAreDroppedAndLogged() throws Exception {
-        assertThat(signalbox.command("start").exitCode()).as("bin/signalbox start").isZero();
-        signalbox.awaitListening();
+        signalbox.start();
 
         List<List<String>> valid = new ArrayList<>();
         ExecutorService clients = Executors.newFixedThreadPool(SOURCES_BY_CONNECTION.length);
@@ -95,8 +67,7 @@ class DistributionEndToEndIT {
         }
 
         // at once: batches are flushed by age only after 5 s, so only a graceful shutdown gets them all out
-        Installation.Result stop = signalbox.command("stop");
-        assertThat(stop.exitCode()).as("bin/signalbox stop: %s", stop).isZero();
+        signalbox.stop();
         assertThat(signalbox.command("status").exitCode()).as("status after stop").isEqualTo(3);
         assertThat(signalbox.pidFile()).doesNotExist();
 
@@ -126,8 +97,7 @@ class DistributionEndToEndIT {
 
     @Test
     void metricsOfTheRunningSidecarShowWhatItReceivedPassPromtoolAndTheHttpPortMovesLive() throws Exception {
-        assertThat(signalbox.command("start").exitCode()).as("bin/signalbox start").isZero();
-        signalbox.awaitListening();
+        signalbox.start();
         int lines = 250;
         try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), signalbox.port())) {
             OutputStream out = socket.getOutputStream();
@@ -138,13 +108,12 @@ class DistributionEndToEndIT {
             writeLine(out, "{not json");
             out.flush();
         }
-        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-        URI metrics = URI.create("http://127.0.0.1:" + signalbox.httpPort() + "/metrics");
+        String metrics = "http://127.0.0.1:" + signalbox.httpPort() + "/metrics";
         String received = "signalbox_messages_received_total{source=\"metrics-e2e\"} " + lines + ".0";
         // batches are cut by age after 5 s: then the file backend has written them
         String[] body = {""};
         boolean seen = Installation.poll(Duration.ofSeconds(60), Duration.ofMillis(250), () -> {
-            body[0] = get(http, metrics);
+            body[0] = Installation.get(metrics).ok();
             return body[0].contains(received) && routedToFiles(body[0]) >= lines;
         });
         assertThat(seen).as("/metrics shows %s and %d routed to files; last answer:%n%s", received, lines, body[0])
@@ -161,26 +130,12 @@ class DistributionEndToEndIT {
         int oldPort = signalbox.httpPort();
         int newPort = Installation.freePort();
         signalbox.configure("etc/io.signalbox.http.cfg", "host=127.0.0.1\nport=" + newPort + "\n");
-        URI moved = URI.create("http://127.0.0.1:" + newPort + "/metrics");
+        String moved = "http://127.0.0.1:" + newPort + "/metrics";
         assertThat(Installation.poll(Duration.ofSeconds(30), Duration.ofMillis(250),
-                () -> get(http, moved).contains("signalbox_config_reloads_total")))
+                () -> Installation.get(moved).ok().contains("signalbox_config_reloads_total")))
                 .as("/metrics answers on the new port %d", newPort).isTrue();
-        assertThat(get(http, metrics)).as("nothing answers on the old port %d any more", oldPort).isEmpty();
+        assertThat(Installation.get(metrics).ok()).as("nothing answers on the old port %d any more", oldPort).isEmpty();
         assertThat(signalbox.log()).contains("HTTP server listening on http://127.0.0.1:" + newPort + "/");
-    }
-
-    /** The body of a 200 answer, or "" for anything else (refused, other status). */
-    private static String get(HttpClient http, URI uri) {
-        try {
-            HttpResponse<String> r = http.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(10)).GET().build(),
-                    HttpResponse.BodyHandlers.ofString());
-            return r.statusCode() == 200 ? r.body() : "";
-        } catch (IOException e) {
-            return "";
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return "";
-        }
     }
 
     private static double routedToFiles(String metrics) {
@@ -207,8 +162,7 @@ class DistributionEndToEndIT {
 
     @Test
     void restartAfterStopWorksAndNeitherAStaleNorAForeignPidFileBlocksIt() throws Exception {
-        assertThat(signalbox.command("start").exitCode()).isZero();
-        signalbox.awaitListening();
+        signalbox.start();
         long first = signalbox.pid().orElseThrow();
         assertThat(signalbox.command("status")).satisfies(r -> {
             assertThat(r.exitCode()).isZero();
@@ -220,7 +174,7 @@ class DistributionEndToEndIT {
         assertThat(again.output()).contains("already running");
         assertThat(signalbox.pid()).contains(first);
 
-        assertThat(signalbox.command("stop").exitCode()).isZero();
+        signalbox.stop();
         assertThat(Installation.isRunning(first)).as("the JVM runs after stop").isFalse();
         assertThat(signalbox.pidFile()).doesNotExist();
         assertThat(signalbox.command("status").exitCode()).isEqualTo(3);
@@ -229,21 +183,19 @@ class DistributionEndToEndIT {
         Files.writeString(signalbox.pidFile(), ProcessHandle.current().pid() + "\n");
         assertThat(signalbox.command("status").exitCode()).as("status with a foreign pid in the pid file").isEqualTo(3);
 
-        assertThat(signalbox.command("start").exitCode()).as("start after stop").isZero();
-        signalbox.awaitListening();
+        signalbox.start("after stop");
         long second = signalbox.pid().orElseThrow();
         assertThat(second).isNotEqualTo(ProcessHandle.current().pid());
         assertThat(signalbox.command("status").exitCode()).isZero();
 
-        assertThat(signalbox.command("stop").exitCode()).isZero();
+        signalbox.stop("again");
         assertThat(signalbox.command("status").exitCode()).isEqualTo(3);
         assertThat(signalbox.command("stop").output()).as("stop when not running").contains("not running");
     }
 
     @Test
     void stopThatTimesOutSaysSoExitsOneAndDoesNotKill() throws Exception {
-        assertThat(signalbox.command("start").exitCode()).isZero();
-        signalbox.awaitListening();
+        signalbox.start();
         long pid = signalbox.pid().orElseThrow();
 
         // a frozen JVM cannot act on SIGTERM: stop must give up after the timeout, not kill it
@@ -290,25 +242,10 @@ class DistributionEndToEndIT {
                 writeLine(out, line);
             }
             out.flush();
-            socket.shutdownOutput();
-            awaitServerClose(socket, connection);
+            Installation.halfCloseAndAwaitClose(socket, Duration.ofSeconds(120), "connection " + connection);
         }
         LOG.info("connection {}: sent {} valid lines for {}", connection, valid.size(), seq);
         return valid;
-    }
-
-    private static void awaitServerClose(Socket socket, int connection) throws IOException {
-        socket.setSoTimeout((int) TimeUnit.SECONDS.toMillis(120));
-        InputStream in = socket.getInputStream();
-        byte[] buf = new byte[1024];
-        try {
-            while (in.read(buf) >= 0) {
-                // the sidecar sends nothing; anything it did send is ignored
-            }
-        } catch (SocketTimeoutException e) {
-            throw new IllegalStateException("connection " + connection
-                    + ": the sidecar did not close its side within 120 s after the client half-closed", e);
-        }
     }
 
     private static void writeLine(OutputStream out, String line) throws IOException {
@@ -354,15 +291,7 @@ class DistributionEndToEndIT {
     private List<String> readAllWrittenLines() throws IOException {
         List<Path> files = Installation.filesUnder(signalbox.filesRoot());
         LOG.info("file backend output: {}", files.stream().map(f -> signalbox.filesRoot().relativize(f)).toList());
-        List<String> lines = new ArrayList<>();
-        for (Path f : files) {
-            InputStream raw = Files.newInputStream(f);
-            InputStream in = f.toString().endsWith(".gz") ? new GZIPInputStream(raw) : raw;
-            try (BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
-                r.lines().forEach(lines::add);
-            }
-        }
-        return lines;
+        return Installation.linesUnder(signalbox.filesRoot());
     }
 
     /** Within each (source, connection) pair the sequence numbers appear in the order they were sent. */

@@ -1,11 +1,19 @@
 package io.signalbox.distribution;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
+import java.net.HttpURLConnection;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
@@ -15,14 +23,20 @@ import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import java.util.zip.GZIPInputStream;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -30,8 +44,13 @@ import org.slf4j.LoggerFactory;
 /**
  * A private copy of the assembled distribution in a temp folder, driven through its own
  * {@code bin/signalbox} as a separate process, as an operator would.
+ *
+ * @param home     the copy
+ * @param workDir  where its commands run (not {@code home}: the script must not depend on the caller's cwd)
+ * @param port     the TCP transport's port
+ * @param httpPort the HTTP server's port (etc/io.signalbox.http.cfg)
  */
-final class Installation {
+record Installation(Path home, Path workDir, int port, int httpPort) {
     private static final Logger LOG = LoggerFactory.getLogger(Installation.class);
 
     /** How long one {@code bin/signalbox} command may take ({@code stop} waits up to 60 s itself). */
@@ -42,18 +61,8 @@ final class Installation {
     private static final String HTTP_CFG = "etc/io.signalbox.http.cfg";
     private static final Pattern PORT_LINE = Pattern.compile("(?m)^port=\\d+$");
 
-    private final Path home;
-    private final Path workDir;
-    private final int port;
-    private final int httpPort;
-    private int commands;
-
-    private Installation(Path home, Path workDir, int port, int httpPort) {
-        this.home = home;
-        this.workDir = workDir;
-        this.port = port;
-        this.httpPort = httpPort;
-    }
+    /** Numbers the output files of the commands. */
+    private static final AtomicInteger COMMANDS = new AtomicInteger();
 
     /**
      * Copies the assembled distribution (system property {@code signalbox.distribution}, set by
@@ -67,7 +76,6 @@ final class Installation {
         }
         Path home = tempDir.resolve("signalbox");
         copyTree(from, home);
-        // commands run from a different folder: the script must not depend on the caller's cwd
         Path workDir = Files.createDirectories(tempDir.resolve("elsewhere"));
         int port = freePort();
         setPort(home.resolve(TRANSPORT_CFG), port);
@@ -84,19 +92,6 @@ final class Installation {
             throw new IllegalStateException(cfg + " has no port= line:\n" + text);
         }
         Files.writeString(cfg, m.replaceFirst("port=" + port), StandardCharsets.UTF_8);
-    }
-
-    Path home() {
-        return home;
-    }
-
-    int port() {
-        return port;
-    }
-
-    /** The HTTP server's port (etc/io.signalbox.http.cfg). */
-    int httpPort() {
-        return httpPort;
     }
 
     Path pidFile() {
@@ -126,8 +121,20 @@ final class Installation {
 
     /** Same, with extra environment variables. */
     Result command(String command, Map<String, String> env) throws IOException, InterruptedException {
-        Path out = workDir.resolve("command-" + (++commands) + "-" + command + ".out");
-        ProcessBuilder pb = new ProcessBuilder(home.resolve("bin/signalbox").toString(), command)
+        return run(env, command);
+    }
+
+    /**
+     * Runs {@code bin/signalbox <args…>} from a folder other than the distribution's, with extra
+     * environment variables ({@code SIGNALBOX_HTTP} of this JVM's environment is not passed on).
+     */
+    Result run(Map<String, String> env, String... args) throws IOException, InterruptedException {
+        String command = String.join(" ", args);
+        List<String> argv = new ArrayList<>();
+        argv.add(home.resolve("bin/signalbox").toString());
+        argv.addAll(List.of(args));
+        Path out = workDir.resolve("command-" + COMMANDS.incrementAndGet() + "-" + args[0] + ".out");
+        ProcessBuilder pb = new ProcessBuilder(argv)
                 .directory(workDir.toFile())
                 .redirectErrorStream(true)
                 .redirectOutput(out.toFile())
@@ -136,6 +143,7 @@ final class Installation {
         pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
         pb.environment().put("SIGNALBOX_JAVA_OPTS", "-Xmx384m");
         pb.environment().remove("SIGNALBOX_STOP_TIMEOUT");
+        pb.environment().remove("SIGNALBOX_HTTP");
         pb.environment().putAll(env);
         Process p = pb.start();
         if (!p.waitFor(COMMAND_TIMEOUT.toSeconds(), TimeUnit.SECONDS)) {
@@ -145,6 +153,55 @@ final class Installation {
         Result result = new Result(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8));
         LOG.info("bin/signalbox {} → {}", command, result);
         return result;
+    }
+
+    /** {@code bin/signalbox start}, which must succeed, then {@link #awaitListening()}. */
+    void start() throws IOException, InterruptedException {
+        start("");
+    }
+
+    /** {@link #start()}; {@code when} says which start it is in the failure message. */
+    void start(String when) throws IOException, InterruptedException {
+        Result start = command("start");
+        assertThat(start.exitCode()).as("%s: %s", ("bin/signalbox start " + when).strip(), start).isZero();
+        awaitListening();
+    }
+
+    /** {@code bin/signalbox stop}, which must succeed. */
+    void stop() throws IOException, InterruptedException {
+        stop("");
+    }
+
+    /** {@link #stop()}; {@code when} says which stop it is in the failure message. */
+    void stop(String when) throws IOException, InterruptedException {
+        Result stop = command("stop");
+        assertThat(stop.exitCode()).as("%s: %s", ("bin/signalbox stop " + when).strip(), stop).isZero();
+    }
+
+    /** An answer to {@link #get}: status -1 and no body when nothing answered. */
+    record HttpAnswer(int status, String body) {
+        /** The body of a 200 answer, or "" for anything else (refused, timed out, other status). */
+        String ok() {
+            return status == 200 ? body : "";
+        }
+    }
+
+    /** GET {@code uri} (e.g. {@code http://127.0.0.1:<httpPort()>/metrics}). */
+    static HttpAnswer get(String uri) {
+        try {
+            HttpURLConnection c = (HttpURLConnection) URI.create(uri).toURL().openConnection();
+            c.setConnectTimeout(5000);
+            c.setReadTimeout(10_000);
+            try {
+                int status = c.getResponseCode();
+                InputStream in = status < 400 ? c.getInputStream() : c.getErrorStream();
+                return new HttpAnswer(status, in == null ? "" : new String(in.readAllBytes(), StandardCharsets.UTF_8));
+            } finally {
+                c.disconnect();
+            }
+        } catch (IOException nothingAnswered) {
+            return new HttpAnswer(-1, "");
+        }
     }
 
     /** Polls until a TCP connection to the transport succeeds. */
@@ -182,6 +239,26 @@ final class Installation {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /**
+     * For failure messages: the lines of {@code log} with a warning or an error, or one of
+     * {@code words} (any case), at most 200.
+     */
+    static String excerpt(String log, String... words) {
+        return log.lines()
+                .filter(l -> l.contains("ERROR") || l.contains("WARN") || containsAny(l.toLowerCase(Locale.ROOT), words))
+                .limit(200)
+                .collect(Collectors.joining("\n"));
+    }
+
+    private static boolean containsAny(String line, String... words) {
+        for (String w : words) {
+            if (line.contains(w)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**
@@ -310,6 +387,46 @@ final class Installation {
         }
         try (var s = Files.walk(root)) {
             return s.filter(Files::isRegularFile).sorted().toList();
+        }
+    }
+
+    /**
+     * Feeds every line of every file under {@code root} (gzipped rotated files too), files in path
+     * order, to {@code line}.
+     */
+    static void forEachLine(Path root, Consumer<String> line) throws IOException {
+        for (Path f : filesUnder(root)) {
+            InputStream raw = Files.newInputStream(f);
+            InputStream in = f.toString().endsWith(".gz") ? new GZIPInputStream(raw) : raw;
+            try (BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
+                r.lines().forEach(line);
+            }
+        }
+    }
+
+    /** Every line of every file under {@code root}: {@link #forEachLine} into a list. */
+    static List<String> linesUnder(Path root) throws IOException {
+        List<String> lines = new ArrayList<>();
+        forEachLine(root, lines::add);
+        return lines;
+    }
+
+    /**
+     * Half-closes a client connection and waits until the sidecar closes its side: then it has
+     * read everything the client wrote.
+     */
+    static void halfCloseAndAwaitClose(Socket socket, Duration timeout, String what) throws IOException {
+        socket.shutdownOutput();
+        socket.setSoTimeout((int) timeout.toMillis());
+        InputStream in = socket.getInputStream();
+        byte[] buf = new byte[1024];
+        try {
+            while (in.read(buf) >= 0) {
+                // the sidecar sends nothing; anything it did send is ignored
+            }
+        } catch (SocketTimeoutException e) {
+            throw new IllegalStateException(what + ": the sidecar did not close its side within " + timeout.toSeconds()
+                    + " s after the client half-closed", e);
         }
     }
 }

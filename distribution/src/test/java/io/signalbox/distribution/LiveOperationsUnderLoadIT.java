@@ -2,10 +2,8 @@ package io.signalbox.distribution;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -29,13 +27,11 @@ import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.locks.LockSupport;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.stream.Collectors;
 import java.util.zip.GZIPInputStream;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -52,7 +48,7 @@ import com.sun.net.httpserver.HttpServer;
  * (default route → the YAML file's backend), 3 = {@code load-w} (webhook, hot-deployed),
  * 4 = {@code load-z} (default route throughout).
  */
-class LiveOperationsUnderLoadIT {
+class LiveOperationsUnderLoadIT extends InstallationTest {
     private static final Logger LOG = LoggerFactory.getLogger(LiveOperationsUnderLoadIT.class);
 
     private static final int CONNECTIONS = 4;
@@ -63,17 +59,12 @@ class LiveOperationsUnderLoadIT {
     private static final Pattern KEY = Pattern.compile("\"msg\":\"e2e-(\\d)-(\\d+)\"");
     private static final Duration DELIVERY_TIMEOUT = Duration.ofMinutes(3);
 
-    @TempDir
-    Path tempDir;
-
-    private Installation signalbox;
     private HttpServer server;
     /** conn*1_000_000+seq of every message the webhook received, in arrival order. */
     private final List<Long> webhookReceipts = new ArrayList<>();
 
     @BeforeEach
-    void setUp() throws IOException {
-        signalbox = Installation.copyInto(tempDir);
+    void startWebhookReceiver() throws IOException {
         server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
         server.createContext("/in", exchange -> {
             try (InputStream raw = exchange.getRequestBody()) {
@@ -96,30 +87,28 @@ class LiveOperationsUnderLoadIT {
     }
 
     @AfterEach
-    void tearDown() {
-        signalbox.stopQuietly();
+    void stopWebhookReceiver() {
+        signalbox.stopQuietly(); // before the receiver goes: the sidecar's last deliveries still find it
         server.stop(0);
     }
 
     @Test
     void everyMessageIsDeliveredExactlyOnceToTheBackendsItsRouteNamedWhileRoutesYamlAndBundlesChange() throws Exception {
         Path home = signalbox.home();
-        Path etc = home.resolve("etc");
         Path deploy = home.resolve("deploy");
         Path jar = home.resolve("optional/io.signalbox.backend.webhook.jar");
         assertThat(jar).as("the webhook bundle ships in optional/").isRegularFile();
         assertThat(home.resolve("system/io.signalbox.backend.webhook.jar")).as("and not in system/").doesNotExist();
 
-        write(etc.resolve("io.signalbox.backend.file-a.cfg"), "path=data/a\nfsync=never\n");
-        write(etc.resolve("io.signalbox.backend.file-b.cfg"), "path=data/b\nfsync=never\n");
-        Path routeX = etc.resolve("io.signalbox.route-x.cfg");
-        write(routeX, route("load-x", "a"));
-        write(etc.resolve("io.signalbox.backend.webhook-hook.cfg"),
+        signalbox.configure("etc/io.signalbox.backend.file-a.cfg", "path=data/a\nfsync=never\n");
+        signalbox.configure("etc/io.signalbox.backend.file-b.cfg", "path=data/b\nfsync=never\n");
+        String routeX = "etc/io.signalbox.route-x.cfg";
+        signalbox.configure(routeX, route("load-x", "a"));
+        signalbox.configure("etc/io.signalbox.backend.webhook-hook.cfg",
                 "url=http://127.0.0.1:" + server.getAddress().getPort() + "/in\n");
-        write(etc.resolve("io.signalbox.route-w.cfg"), route("load-w", "hook"));
+        signalbox.configure("etc/io.signalbox.route-w.cfg", route("load-w", "hook"));
 
-        assertThat(signalbox.command("start").exitCode()).as("bin/signalbox start").isZero();
-        signalbox.awaitListening();
+        signalbox.start();
 
         AtomicIntegerArray sent = new AtomicIntegerArray(CONNECTIONS);
         ExecutorService clients = Executors.newFixedThreadPool(CONNECTIONS);
@@ -137,13 +126,13 @@ class LiveOperationsUnderLoadIT {
             Files.copy(jar, deploy.resolve(jar.getFileName()));
             LOG.info("webhook bundle copied into deploy/");
             awaitSent(sent, 0.15);
-            write(routeX, route("load-x", "b"));
+            signalbox.configure(routeX, route("load-x", "b"));
             LOG.info("route x → b");
             awaitSent(sent, 0.30);
-            write(routeX, route("load-x", "a"));
+            signalbox.configure(routeX, route("load-x", "a"));
             LOG.info("route x → a");
             awaitSent(sent, 0.40);
-            write(etc.resolve("live.yaml"), """
+            signalbox.configure("etc/live.yaml", """
                     backends:
                       yb:
                         type: file
@@ -184,8 +173,7 @@ class LiveOperationsUnderLoadIT {
         assertThat(complete).as("all %d load-w messages reached the webhook (got %d); log:\n%s", PER_CONNECTION,
                 webhookCount(), logExcerpt()).isTrue();
 
-        Installation.Result stop = signalbox.command("stop");
-        assertThat(stop.exitCode()).as("bin/signalbox stop: %s", stop).isZero();
+        signalbox.stop();
 
         Map<String, List<Long>> files = new HashMap<>();
         for (String backend : List.of("files", "a", "b", "yaml")) {
@@ -224,13 +212,6 @@ class LiveOperationsUnderLoadIT {
         return "source=\"" + source + "\"\nbackends=[\"" + backend + "\"]\n";
     }
 
-    /** Writes through a temp file and a move, so fileinstall never reads half a file. */
-    private static void write(Path file, String text) throws IOException {
-        Path tmp = file.resolveSibling("." + file.getFileName() + ".tmp");
-        Files.writeString(tmp, text, StandardCharsets.UTF_8);
-        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-    }
-
     /** {@value #PER_CONNECTION} events of one source, {@value #LINES_PER_TICK} every 10 ms, then a half-close. */
     private void send(int connection, AtomicIntegerArray sent) throws IOException {
         String src = SOURCES[connection - 1];
@@ -253,12 +234,7 @@ class LiveOperationsUnderLoadIT {
                     LockSupport.parkNanos(wait);
                 }
             }
-            socket.shutdownOutput();
-            socket.setSoTimeout((int) TimeUnit.MINUTES.toMillis(2));
-            InputStream in = socket.getInputStream();
-            while (in.read() >= 0) {
-                // the sidecar sends nothing; wait for it to close its side after reading everything
-            }
+            Installation.halfCloseAndAwaitClose(socket, Duration.ofMinutes(2), "connection " + connection);
         }
         LOG.info("connection {} ({}): {} messages sent", connection, src, PER_CONNECTION);
     }
@@ -330,28 +306,17 @@ class LiveOperationsUnderLoadIT {
     /** conn*1_000_000+seq of every line in every file under {@code root}, files in path order. */
     private static List<Long> keys(Path root) throws IOException {
         List<Long> keys = new ArrayList<>();
-        for (Path f : Installation.filesUnder(root)) {
-            InputStream raw = Files.newInputStream(f);
-            InputStream in = f.toString().endsWith(".gz") ? new GZIPInputStream(raw) : raw;
-            try (BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
-                String line;
-                while ((line = r.readLine()) != null) {
-                    Matcher m = KEY.matcher(line);
-                    if (m.find()) {
-                        keys.add(Long.parseLong(m.group(1)) * 1_000_000L + Long.parseLong(m.group(2)));
-                    }
-                }
+        Installation.forEachLine(root, line -> {
+            Matcher m = KEY.matcher(line);
+            if (m.find()) {
+                keys.add(Long.parseLong(m.group(1)) * 1_000_000L + Long.parseLong(m.group(2)));
             }
-        }
+        });
         return keys;
     }
 
     /** Log lines about drops, rejections, errors and the operator's changes (for failure messages). */
     private String logExcerpt() {
-        return signalbox.log().lines()
-                .filter(l -> l.contains("ERROR") || l.contains("WARN") || l.contains("drop") || l.contains("route ")
-                        || l.contains("backend ") || l.contains("YAML"))
-                .limit(200)
-                .collect(Collectors.joining("\n"));
+        return Installation.excerpt(signalbox.log(), "drop", "route ", "backend ", "yaml");
     }
 }

@@ -4,10 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
 import java.io.OutputStream;
-import java.net.HttpURLConnection;
 import java.net.InetAddress;
 import java.net.Socket;
-import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -169,24 +167,7 @@ class WatchIT {
 
     /** Runs {@code bin/signalbox <args…>} from another folder, output and errors together. */
     private Installation.Result cli(String... args) throws IOException, InterruptedException {
-        List<String> command = new java.util.ArrayList<>();
-        command.add(signalbox.home().resolve("bin/signalbox").toString());
-        command.addAll(List.of(args));
-        Path output = Files.createTempFile(tempDir, "cli-", ".out");
-        ProcessBuilder pb = new ProcessBuilder(command)
-                .directory(tempDir.toFile())
-                .redirectErrorStream(true)
-                .redirectOutput(output.toFile())
-                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
-        pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
-        pb.environment().remove("SIGNALBOX_HTTP");
-        pb.environment().putAll(CLI_ENV);
-        Process p = pb.start();
-        if (!p.waitFor(60, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            throw new IllegalStateException(String.join(" ", command) + " did not return within 60 s");
-        }
-        return new Installation.Result(p.exitValue(), Files.readString(output, StandardCharsets.UTF_8));
+        return signalbox.run(CLI_ENV, args);
     }
 
     private Installation.Result cliInPoll(String... args) {
@@ -213,19 +194,7 @@ class WatchIT {
     }
 
     private int httpStatus(String path) {
-        try {
-            HttpURLConnection c = (HttpURLConnection) URI.create("http://127.0.0.1:" + httpPort + path).toURL()
-                    .openConnection();
-            c.setConnectTimeout(1000);
-            c.setReadTimeout(5000);
-            try {
-                return c.getResponseCode();
-            } finally {
-                c.disconnect();
-            }
-        } catch (IOException notYet) {
-            return -1;
-        }
+        return Installation.get("http://127.0.0.1:" + httpPort + path).status();
     }
 
     private static String read(Path p) {

@@ -22,17 +22,9 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.zip.GZIPInputStream;
 
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.osgi.framework.Bundle;
-import org.osgi.framework.BundleContext;
-import org.osgi.service.cm.ConfigurationAdmin;
-import org.osgi.test.common.annotation.InjectBundleContext;
-import org.osgi.test.common.annotation.InjectService;
-import org.osgi.test.junit5.context.BundleContextExtension;
-import org.osgi.test.junit5.service.ServiceExtension;
 
 import com.sun.net.httpserver.HttpServer;
 
@@ -41,29 +33,19 @@ import com.sun.net.httpserver.HttpServer;
  * updated while messages flow to it: what fileinstall does for a jar in {@code deploy/}. The
  * receiving end is an HTTP server in the test.
  */
-@ExtendWith(BundleContextExtension.class)
-@ExtendWith(ServiceExtension.class)
-class HotDeployIT {
+class HotDeployIT extends SidecarTest {
     /** Set by test.bndrun to the webhook jar that the build copies into itests/target/optional/. */
     static final String JAR_PROPERTY = "signalbox.webhook.jar";
     private static final Pattern SEQ = Pattern.compile("\"msg\":\"hd-(\\d+)\"");
     private static final int MESSAGES = 3000;
 
-    @InjectBundleContext
-    BundleContext context;
-
-    @InjectService(timeout = 5000)
-    ConfigurationAdmin configAdmin;
-
-    private Sidecar sidecar;
     private HttpServer server;
     /** Sequence numbers in the order the HTTP server received them. */
     private final List<Integer> received = new ArrayList<>();
     private Bundle webhook;
 
     @BeforeEach
-    void setUp() throws Exception {
-        sidecar = new Sidecar(context, configAdmin);
+    void startReceiver() throws Exception {
         server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
         server.createContext("/in", exchange -> {
             try (InputStream raw = exchange.getRequestBody()) {
@@ -85,17 +67,9 @@ class HotDeployIT {
         server.start();
     }
 
-    @AfterEach
-    void tearDown() throws Exception {
-        try {
-            sidecar.awaitPipelineIdle();
-        } finally {
-            cleanUp();
-        }
-    }
-
-    private void cleanUp() throws Exception {
-        sidecar.deleteCreated();
+    @Override
+    void cleanUp() throws Exception {
+        super.cleanUp();
         if (webhook != null && webhook.getState() != Bundle.UNINSTALLED) {
             webhook.uninstall();
         }
@@ -113,10 +87,10 @@ class HotDeployIT {
             webhook.uninstall();
             int atUninstall = receivedCount();
             Sidecar.waitUntil("routing waits for the backend that went away",
-                    () -> sidecar.stat("signalbox_channel_waiting_for_backend{backend=\"hd1\"}") == 1);
+                    () -> sidecar.stat("signalbox_channel_waiting_for_backend", "backend", "hd1") == 1);
             // messages keep arriving and are kept while the backend is away
             Sidecar.waitUntil("more messages routed to hd1 while it is away",
-                    () -> sidecar.stat("signalbox_channel_queued_messages{backend=\"hd1\"}") > 0 || sentSoFar.get() >= MESSAGES);
+                    () -> sidecar.stat("signalbox_channel_queued_messages", "backend", "hd1") > 0 || sentSoFar.get() >= MESSAGES);
             assertThat(receivedCount()).as("nothing received while the bundle is uninstalled")
                     .isEqualTo(atUninstall);
             webhook = installWebhook();

@@ -5,13 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.File;
 import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -19,16 +14,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
-import org.osgi.framework.BundleContext;
-import org.osgi.service.cm.ConfigurationAdmin;
-import org.osgi.test.common.annotation.InjectBundleContext;
-import org.osgi.test.common.annotation.InjectService;
-import org.osgi.test.junit5.context.BundleContextExtension;
-import org.osgi.test.junit5.service.ServiceExtension;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,45 +23,22 @@ import org.slf4j.LoggerFactory;
  * framework, with the pipeline's real bundles publishing their stats; the server's address set
  * through Config Admin PID io.signalbox.http, as etc/io.signalbox.http.cfg sets it.
  */
-@ExtendWith(BundleContextExtension.class)
-@ExtendWith(ServiceExtension.class)
-class HttpMetricsIT {
+class HttpMetricsIT extends SidecarTest {
     private static final Logger LOG = LoggerFactory.getLogger(HttpMetricsIT.class);
-    private static final String HTTP_PID = "io.signalbox.http";
 
-    @InjectBundleContext
-    BundleContext context;
-
-    @InjectService(timeout = 5000)
-    ConfigurationAdmin configAdmin;
-
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-    private Sidecar sidecar;
-    private Path dir;
-
-    @BeforeEach
-    void setUp() throws Exception {
-        sidecar = new Sidecar(context, configAdmin);
-        dir = Files.createTempDirectory("signalbox-http-it");
-    }
-
-    @AfterEach
-    void tearDown() throws IOException {
-        sidecar.deleteCreated();
-    }
+    private final Http http = new Http();
 
     /** Moves the HTTP server to {@code port} and waits until /metrics answers there. */
-    private URI serveOn(int port) throws Exception {
-        Sidecar.update(configAdmin.getConfiguration(HTTP_PID, "?"), Map.of("host", "127.0.0.1", "port", port));
-        URI uri = URI.create("http://127.0.0.1:" + port + "/metrics");
-        waitUntil("/metrics answering on port " + port, () -> !get(uri).isEmpty());
+    private String serveOn(int port) throws Exception {
+        String uri = Http.serve(configAdmin, port, Map.of()) + "/metrics";
+        waitUntil("/metrics answering on port " + port, () -> !http.body(uri).isEmpty());
         return uri;
     }
 
     @Test
     void metricsShowWhatThePipelineReceivedRoutedAndDroppedAndPassPromtool() throws Exception {
-        URI metrics = serveOn(Sidecar.freePort());
-        sidecar.fileBackend("httpit", dir);
+        String metrics = serveOn(Sidecar.freePort());
+        fileBackend("httpit");
         sidecar.route("httpit", Map.of("source", "http-it-*", "backends", new String[] {"httpit"}));
 
         List<String> lines = new ArrayList<>();
@@ -88,7 +51,7 @@ class HttpMetricsIT {
         String received = "signalbox_messages_received_total{source=\"http-it-a\"} 120.0";
         String[] body = {""};
         waitUntil("/metrics showing 120 received from http-it-a and routed to httpit", () -> {
-            body[0] = get(metrics);
+            body[0] = http.body(metrics);
             return body[0].contains(received) && value(body[0], "signalbox_messages_routed_total{backend=\"httpit\"}") >= 120;
         });
         String text = body[0];
@@ -115,31 +78,16 @@ class HttpMetricsIT {
 
     @Test
     void theServerMovesWhenItsConfigurationChangesAndKeepsItsAddressOnABadOne() throws Exception {
-        URI first = serveOn(Sidecar.freePort());
+        String first = serveOn(Sidecar.freePort());
         int secondPort = Sidecar.freePort();
-        URI second = serveOn(secondPort);
-        waitUntil("nothing answers on the old address " + first, () -> get(first).isEmpty());
+        String second = serveOn(secondPort);
+        waitUntil("nothing answers on the old address " + first, () -> http.body(first).isEmpty());
 
-        double errorsBefore = value(get(second), "signalbox_config_errors_total");
-        Sidecar.update(configAdmin.getConfiguration(HTTP_PID, "?"),
-                Map.of("host", "127.0.0.1", "port", secondPort, "prot", 1));
+        double errorsBefore = value(http.body(second), "signalbox_config_errors_total");
+        Http.update(configAdmin, Map.of("host", "127.0.0.1", "port", secondPort, "prot", 1));
         waitUntil("the rejected configuration counted in signalbox_config_errors_total",
-                () -> value(get(second), "signalbox_config_errors_total") > errorsBefore);
-        assertThat(get(second)).as("still served on port %d", secondPort).contains("signalbox_config_reloads_total");
-    }
-
-    /** The body of a 200 answer, or "" (refused, timed out, other status). */
-    private String get(URI uri) {
-        try {
-            HttpResponse<String> r = http.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(5)).GET().build(),
-                    HttpResponse.BodyHandlers.ofString());
-            return r.statusCode() == 200 ? r.body() : "";
-        } catch (IOException e) {
-            return "";
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return "";
-        }
+                () -> value(http.body(second), "signalbox_config_errors_total") > errorsBefore);
+        assertThat(http.body(second)).as("still served on port %d", secondPort).contains("signalbox_config_reloads_total");
     }
 
     /** The value of one series (exact name and labels) in a text exposition, or -1. */

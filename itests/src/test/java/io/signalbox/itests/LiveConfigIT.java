@@ -6,7 +6,6 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -19,63 +18,22 @@ import java.util.concurrent.locks.LockSupport;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
-import org.osgi.framework.BundleContext;
 import org.osgi.service.cm.Configuration;
-import org.osgi.service.cm.ConfigurationAdmin;
-import org.osgi.test.common.annotation.InjectBundleContext;
-import org.osgi.test.common.annotation.InjectService;
-import org.osgi.test.junit5.context.BundleContextExtension;
-import org.osgi.test.junit5.service.ServiceExtension;
 
 /**
  * Routes changed through Config Admin while the sidecar runs (what fileinstall does for
  * {@code etc/io.signalbox.route-<name>.cfg}): valid changes take effect for the next batches,
  * invalid ones change nothing.
  */
-@ExtendWith(BundleContextExtension.class)
-@ExtendWith(ServiceExtension.class)
-class LiveConfigIT {
+class LiveConfigIT extends SidecarTest {
     private static final Pattern SEQ = Pattern.compile("\"msg\":\"live-(\\d+)\"");
-
-    @InjectBundleContext
-    BundleContext context;
-
-    @InjectService(timeout = 5000)
-    ConfigurationAdmin configAdmin;
-
-    private Sidecar sidecar;
-    private Path dir;
-
-    @BeforeEach
-    void setUp() throws Exception {
-        sidecar = new Sidecar(context, configAdmin);
-        dir = Files.createTempDirectory("signalbox-live");
-    }
-
-    @AfterEach
-    void deleteConfigurations() throws Exception {
-        try {
-            sidecar.awaitPipelineIdle();
-        } finally {
-            cleanUp();
-        }
-    }
-
-    private void cleanUp() throws Exception {
-        sidecar.deleteCreated();
-    }
 
     @Test
     void routeModifiedTwiceThenDeletedUnderTrafficSplitsTheStreamIntoSegmentsEachDeliveredOnceToTheBackendOfItsTime()
             throws Exception {
-        Path a = dir.resolve("a");
-        Path b = dir.resolve("b");
-        sidecar.fileBackend("live-a", a);
-        sidecar.fileBackend("live-b", b);
+        Path a = fileBackend("live-a");
+        Path b = fileBackend("live-b");
         // keeps the routing table non-empty when "live" is deleted (an empty table holds batches)
         sidecar.route("live-anchor", Map.of("source", "live-anchor-src", "backends", new String[] {"live-a"}));
         Configuration live = sidecar.route("live", Map.of("source", "live-src", "backends", new String[] {"live-a"}));
@@ -127,10 +85,8 @@ class LiveConfigIT {
 
     @Test
     void invalidRouteModificationsAreRejectedAndMessagesKeepFlowingToTheOldRoute() throws Exception {
-        Path a = dir.resolve("a");
-        Path b = dir.resolve("b");
-        sidecar.fileBackend("keep-a", a);
-        sidecar.fileBackend("keep-b", b);
+        Path a = fileBackend("keep-a");
+        Path b = fileBackend("keep-b");
         Configuration route = sidecar.route("keep", Map.of("source", "keep-src", "backends", new String[] {"keep-a"}));
         sendBatch("keep-src", 0, 10);
         Sidecar.waitUntil("10 messages on a", () -> seqs(a).size() == 10);
@@ -160,10 +116,8 @@ class LiveConfigIT {
 
     @Test
     void newRouteWithAnUnknownKeyIsRejectedAndTakesNoMessages() throws Exception {
-        Path a = dir.resolve("a");
-        Path probeDir = dir.resolve("probe");
-        sidecar.fileBackend("typo-a", a);
-        sidecar.fileBackend("typo-probe", probeDir);
+        Path a = fileBackend("typo-a");
+        Path probeDir = fileBackend("typo-probe");
         sidecar.route("typo", Map.of("source", "typo-src", "backends", new String[] {"typo-a"}, "priorty", 5));
         awaitConfigurationEventsProcessed(probeDir, 0);
         long unroutedBefore = sidecar.unrouted();
@@ -186,18 +140,9 @@ class LiveConfigIT {
         Path out = probeDir.resolve(name);
         sidecar.fileBackend(backend, out);
         sidecar.route(name, Map.of("source", name + "-src", "backends", new String[] {backend}));
-        AtomicInteger n = new AtomicInteger();
-        Sidecar.waitUntil("probe route " + name + " in force", () -> {
-            if (Sidecar.lines(out).isEmpty()) {
-                try {
-                    sidecar.send(Sidecar.event(name + "-src", "probe", n.incrementAndGet()).replace("\"info\"", "\"error\""));
-                } catch (IOException e) {
-                    throw new IllegalStateException(e);
-                }
-                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(200));
-            }
-            return !Sidecar.lines(out).isEmpty();
-        });
+        // error events are flushed at once
+        sidecar.sendUntilWritten(out, name + "-src",
+                n -> Sidecar.event(name + "-src", "probe", n).replace("\"info\"", "\"error\""));
     }
 
     private void sendBatch(String src, int from, int count) throws IOException {

@@ -17,8 +17,10 @@ import java.util.Hashtable;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
+import java.util.function.IntFunction;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
@@ -28,6 +30,7 @@ import org.osgi.framework.ServiceReference;
 import org.osgi.service.cm.Configuration;
 import org.osgi.service.cm.ConfigurationAdmin;
 
+import io.signalbox.api.MetricSamples;
 import io.signalbox.api.StatsSource;
 
 /**
@@ -118,22 +121,24 @@ final class Sidecar {
         c.update(d);
     }
 
-    /** Sum of a series over every StatsSource (each series has one owner). */
-    long stat(String key) {
+    /**
+     * Series {@code name} with exactly these labels (name/value pairs), summed over every
+     * StatsSource (each series has one owner); 0 where none reports it.
+     */
+    long stat(String name, String... labels) {
         try {
-            long sum = 0;
+            double sum = 0;
             for (ServiceReference<StatsSource> ref : context.getServiceReferences(StatsSource.class, null)) {
                 StatsSource s = context.getService(ref);
                 if (s != null) {
                     try {
-                        Number n = s.stats().get(key);
-                        sum += n == null ? 0 : n.longValue();
+                        sum += MetricSamples.of(s).valueOr(name, 0, labels);
                     } finally {
                         context.ungetService(ref);
                     }
                 }
             }
-            return sum;
+            return (long) sum;
         } catch (InvalidSyntaxException e) {
             throw new IllegalStateException(e);
         }
@@ -170,6 +175,30 @@ final class Sidecar {
     static String event(String src, String tag, long seq) {
         return "{\"v\":1,\"src\":\"" + src + "\",\"ts\":" + (1_700_000_000_000L + seq)
                 + ",\"type\":\"event\",\"data\":{\"level\":\"info\",\"msg\":\"" + tag + "-" + seq + "\"}}";
+    }
+
+    /**
+     * Sends a probe ({@code probe} of 1, 2, …) about every quarter second until a line containing
+     * {@code tag} is written under {@code root}: then every configuration change made before the
+     * first probe has been processed by Config Admin and SCR.
+     */
+    void sendUntilWritten(Path root, String tag, IntFunction<String> probe) throws InterruptedException {
+        AtomicInteger n = new AtomicInteger();
+        waitUntil("a line with " + tag + " under " + root, () -> {
+            if (!written(root, tag)) {
+                try {
+                    send(probe.apply(n.incrementAndGet()));
+                } catch (IOException e) {
+                    throw new IllegalStateException(e);
+                }
+                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(250));
+            }
+            return written(root, tag);
+        });
+    }
+
+    private static boolean written(Path root, String tag) {
+        return lines(root).stream().anyMatch(l -> l.contains(tag));
     }
 
     /** Every line of every {@code .jsonl} file under {@code root}, files in path order. */

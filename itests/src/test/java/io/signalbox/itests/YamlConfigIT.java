@@ -10,83 +10,48 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.locks.LockSupport;
+import java.util.Map;
 
 import org.apache.felix.fileinstall.ArtifactInstaller;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
-import org.osgi.framework.BundleContext;
+import org.osgi.framework.InvalidSyntaxException;
 import org.osgi.framework.ServiceReference;
 import org.osgi.service.cm.Configuration;
-import org.osgi.service.cm.ConfigurationAdmin;
-import org.osgi.test.common.annotation.InjectBundleContext;
-import org.osgi.test.common.annotation.InjectService;
-import org.osgi.test.junit5.context.BundleContextExtension;
-import org.osgi.test.junit5.service.ServiceExtension;
 
 /**
  * A {@code sidecar-config.yaml} file installed, updated and uninstalled through the YAML bundle's
  * fileinstall {@link ArtifactInstaller} (called directly, as fileinstall does for a file in
  * {@code etc/}): it creates, updates and deletes the backend and route configurations.
  */
-@ExtendWith(BundleContextExtension.class)
-@ExtendWith(ServiceExtension.class)
-class YamlConfigIT {
-    @InjectBundleContext
-    BundleContext context;
+class YamlConfigIT extends SidecarTest {
+    private static final String YAML_SRC_ROUTE = "  yaml-src:\n    - {backend: yfiles}\n";
+    private static final String YAML_METRICS_ROUTE = "  yaml-metrics:\n    - {backend: yfiles, filter: {types: [metric]}}\n";
 
-    @InjectService(timeout = 5000)
-    ConfigurationAdmin configAdmin;
-
-    private Sidecar sidecar;
-    private Path dir;
     private File yaml;
     private ArtifactInstaller installer;
 
     @BeforeEach
-    void setUp() throws Exception {
-        sidecar = new Sidecar(context, configAdmin);
-        dir = Files.createTempDirectory("signalbox-yaml");
+    void findInstaller() throws Exception {
         yaml = dir.resolve("etc").resolve("sidecar-config.yaml").toFile();
         Files.createDirectories(yaml.toPath().getParent());
         Sidecar.waitUntil("the YAML ArtifactInstaller service", () -> installer() != null);
         installer = installer();
     }
 
-    @AfterEach
-    void tearDown() throws Exception {
-        try {
-            sidecar.awaitPipelineIdle();
-        } finally {
-            cleanUp();
-        }
-    }
-
-    private void cleanUp() throws Exception {
+    @Override
+    void cleanUp() throws Exception {
         if (installer != null && yaml.exists()) {
             installer.uninstall(yaml);
         }
-        sidecar.deleteCreated();
+        super.cleanUp();
     }
 
     @Test
     void yamlFileInstalledUpdatedAndUninstalledCreatesUpdatesAndDeletesItsConfigurations() throws Exception {
         Path first = dir.resolve("first");
         Path second = dir.resolve("second");
-        write("""
-                backends:
-                  yfiles:
-                    type: file
-                    path: "%s"
-                    fsync: never
-                routing:
-                  yaml-src:
-                    - {backend: yfiles}
-                """.formatted(first));
+        write(fileBackendAndRoutes(first, YAML_SRC_ROUTE));
         assertThat(installer.canHandle(yaml)).isTrue();
 
         installer.install(yaml);
@@ -96,18 +61,7 @@ class YamlConfigIT {
         awaitDelivery("yaml-src", first);
 
         // update: the backend writes elsewhere and a second source gets a route with a types filter
-        write("""
-                backends:
-                  yfiles:
-                    type: file
-                    path: "%s"
-                    fsync: never
-                routing:
-                  yaml-src:
-                    - {backend: yfiles}
-                  yaml-metrics:
-                    - {backend: yfiles, filter: {types: [metric]}}
-                """.formatted(second));
+        write(fileBackendAndRoutes(second, YAML_SRC_ROUTE, YAML_METRICS_ROUTE));
         installer.update(yaml);
 
         assertThat(backendPaths("yfiles")).containsExactly(second.toString());
@@ -127,9 +81,8 @@ class YamlConfigIT {
         assertThat(backendPaths("yfiles")).as("backend configuration deleted").isEmpty();
         assertThat(routeConfigurations()).as("route configurations deleted").isEmpty();
         // an anchor route keeps the table non-empty, so yaml-src's messages are counted unrouted
-        Path anchor = dir.resolve("anchor");
-        sidecar.fileBackend("yaml-anchor", anchor);
-        sidecar.route("yaml-anchor", java.util.Map.of("source", "yaml-anchor-src", "backends", new String[] {"yaml-anchor"}));
+        Path anchor = fileBackend("yaml-anchor");
+        sidecar.route("yaml-anchor", Map.of("source", "yaml-anchor-src", "backends", new String[] {"yaml-anchor"}));
         awaitDelivery("yaml-anchor-src", anchor);
         long unroutedBefore = sidecar.unrouted();
         sidecar.send(Sidecar.event("yaml-src", "gone", 1).replace("\"info\"", "\"error\""));
@@ -149,9 +102,21 @@ class YamlConfigIT {
                 }
             }
             return null;
-        } catch (org.osgi.framework.InvalidSyntaxException e) {
+        } catch (InvalidSyntaxException e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    /** Backend yfiles (a file backend writing under {@code path}) and the given routes (YAML of the routing map). */
+    private static String fileBackendAndRoutes(Path path, String... routes) {
+        return """
+                backends:
+                  yfiles:
+                    type: file
+                    path: "%s"
+                    fsync: never
+                routing:
+                """.formatted(path) + String.join("", routes);
     }
 
     private void write(String text) throws IOException {
@@ -185,19 +150,8 @@ class YamlConfigIT {
 
     /** Sends probe messages from {@code src} (metrics, so a types filter lets them through) until one is written under {@code root}. */
     private void awaitDelivery(String src, Path root) throws InterruptedException {
-        AtomicInteger n = new AtomicInteger();
         String tag = src + "-probe" + System.nanoTime();
-        Sidecar.waitUntil(src + " delivered under " + root, () -> {
-            if (Sidecar.lines(root).stream().noneMatch(l -> l.contains(tag))) {
-                try {
-                    sidecar.send("{\"v\":1,\"src\":\"" + src + "\",\"ts\":1700000000000,\"type\":\"metric\",\"data\":{\"name\":\""
-                            + tag + "\",\"value\":" + n.incrementAndGet() + "}}");
-                } catch (IOException e) {
-                    throw new IllegalStateException(e);
-                }
-                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(300));
-            }
-            return Sidecar.lines(root).stream().anyMatch(l -> l.contains(tag));
-        });
+        sidecar.sendUntilWritten(root, tag, n -> "{\"v\":1,\"src\":\"" + src
+                + "\",\"ts\":1700000000000,\"type\":\"metric\",\"data\":{\"name\":\"" + tag + "\",\"value\":" + n + "}}");
     }
 }

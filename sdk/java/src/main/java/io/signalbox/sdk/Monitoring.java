@@ -588,10 +588,7 @@ public final class Monitoring implements AutoCloseable {
 
         /** Sidecar TCP port; default {@code SIGNALBOX_PORT}, else 17000. */
         public Builder port(int port) {
-            if (port <= 0 || port > 65535) {
-                throw new IllegalArgumentException("port must be 1..65535: " + port);
-            }
-            this.port = port;
+            this.port = inRange(port, 1, 65535, "port");
             return this;
         }
 
@@ -603,19 +600,13 @@ public final class Monitoring implements AutoCloseable {
 
         /** Messages held while the sidecar is slow or away; default 1,000. */
         public Builder bufferSize(int messages) {
-            if (messages < 1) {
-                throw new IllegalArgumentException("bufferSize must be at least 1: " + messages);
-            }
-            this.bufferSize = messages;
+            this.bufferSize = inRange(messages, 1, Integer.MAX_VALUE, "bufferSize");
             return this;
         }
 
         /** Longest line sent, newline included (longer messages are dropped and counted); default 65,536. */
         public Builder maxLineBytes(int bytes) {
-            if (bytes < 256) {
-                throw new IllegalArgumentException("maxLineBytes must be at least 256: " + bytes);
-            }
-            this.maxLineBytes = bytes;
+            this.maxLineBytes = inRange(bytes, 256, Integer.MAX_VALUE, "maxLineBytes");
             return this;
         }
 
@@ -658,6 +649,14 @@ public final class Monitoring implements AutoCloseable {
 
         public Monitoring build() {
             return new Monitoring(this);
+        }
+
+        private static int inRange(int value, int min, int max, String what) {
+            if (value < min || value > max) {
+                throw new IllegalArgumentException(what + " must be "
+                        + (max == Integer.MAX_VALUE ? "at least " + min : min + ".." + max) + ": " + value);
+            }
+            return value;
         }
 
         private static Duration positive(Duration d, String what) {

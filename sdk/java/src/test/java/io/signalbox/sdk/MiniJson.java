@@ -53,14 +53,7 @@ final class MiniJson {
 
     private Map<String, Object> obj() {
         Map<String, Object> m = new LinkedHashMap<>();
-        i++;
-        ws();
-        if (peek() == '}') {
-            i++;
-            return m;
-        }
-        while (true) {
-            ws();
+        elements('}', () -> {
             String k = str();
             ws();
             expect(':');
@@ -68,34 +61,34 @@ final class MiniJson {
                 throw error("duplicate key " + k);
             }
             m.put(k, value());
-            ws();
-            char c = next();
-            if (c == '}') {
-                return m;
-            }
-            if (c != ',') {
-                throw error("expected , or }");
-            }
-        }
+        });
+        return m;
     }
 
     private List<Object> arr() {
         List<Object> l = new ArrayList<>();
+        elements(']', () -> l.add(value()));
+        return l;
+    }
+
+    /** The comma-separated elements of an object or array up to {@code close}, each read by {@code element}. */
+    private void elements(char close, Runnable element) {
         i++;
         ws();
-        if (peek() == ']') {
+        if (peek() == close) {
             i++;
-            return l;
+            return;
         }
         while (true) {
-            l.add(value());
+            ws();
+            element.run();
             ws();
             char c = next();
-            if (c == ']') {
-                return l;
+            if (c == close) {
+                return;
             }
             if (c != ',') {
-                throw error("expected , or ]");
+                throw error("expected , or " + close);
             }
         }
     }

@@ -1,6 +1,7 @@
 package io.signalbox.sdk;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
 import java.math.BigDecimal;
@@ -11,7 +12,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CountDownLatch;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -168,27 +168,11 @@ class MonitoringTest {
         int threads = 4;
         int each = 5_000;
         Monitoring m = track(builder(s.port()).bufferSize(threads * each).closeTimeout(Duration.ofSeconds(30)).build());
-        CountDownLatch go = new CountDownLatch(1);
-        List<Thread> ts = new ArrayList<>();
-        for (int t = 0; t < threads; t++) {
-            int id = t;
-            Thread th = new Thread(() -> {
-                try {
-                    go.await();
-                } catch (InterruptedException e) {
-                    return;
-                }
-                for (int i = 0; i < each; i++) {
-                    m.logEvent("info", id + ":" + i);
-                }
-            });
-            ts.add(th);
-            th.start();
-        }
-        go.countDown();
-        for (Thread th : ts) {
-            th.join();
-        }
+        Concurrently.join(Concurrently.start(threads, id -> {
+            for (int i = 0; i < each; i++) {
+                m.logEvent("info", id + ":" + i);
+            }
+        }));
         m.close();
         assertThat(s.awaitLine(l -> l.contains("goodbye"), TIMEOUT)).isTrue();
         Map<Integer, Integer> next = new HashMap<>();
@@ -203,6 +187,17 @@ class MonitoringTest {
         }
         assertThat(count).isEqualTo(threads * each);
         assertThat(m.dropped()).isZero();
+    }
+
+    @Test
+    void theBuilderRejectsOutOfRangeSettingsNamingTheSettingAndTheValue() {
+        Monitoring.Builder b = Monitoring.builder();
+        assertThatThrownBy(() -> b.port(0)).hasMessage("port must be 1..65535: 0");
+        assertThatThrownBy(() -> b.port(65536)).hasMessage("port must be 1..65535: 65536");
+        assertThatThrownBy(() -> b.bufferSize(0)).hasMessage("bufferSize must be at least 1: 0");
+        assertThatThrownBy(() -> b.maxLineBytes(255)).hasMessage("maxLineBytes must be at least 256: 255");
+        assertThatThrownBy(() -> b.connectTimeout(Duration.ZERO)).hasMessage("connectTimeout must be positive: PT0S");
+        b.port(65535).bufferSize(1).maxLineBytes(256);
     }
 
     @Test

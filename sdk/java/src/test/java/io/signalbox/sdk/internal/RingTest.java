@@ -2,14 +2,14 @@ package io.signalbox.sdk.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import org.junit.jupiter.api.Test;
+
+import io.signalbox.sdk.Concurrently;
 
 class RingTest {
     @Test
@@ -65,26 +65,13 @@ class RingTest {
         int producers = 4;
         int perProducer = 50_000;
         AtomicInteger refused = new AtomicInteger();
-        CountDownLatch go = new CountDownLatch(1);
-        List<Thread> threads = new ArrayList<>();
-        for (int p = 0; p < producers; p++) {
-            int id = p;
-            Thread t = new Thread(() -> {
-                try {
-                    go.await();
-                } catch (InterruptedException e) {
-                    return;
+        List<Thread> threads = Concurrently.start(producers, id -> {
+            for (int i = 0; i < perProducer; i++) {
+                if (ring.offer(id + ":" + i) == 0) {
+                    refused.incrementAndGet();
                 }
-                for (int i = 0; i < perProducer; i++) {
-                    if (ring.offer(id + ":" + i) == 0) {
-                        refused.incrementAndGet();
-                    }
-                }
-            });
-            threads.add(t);
-            t.start();
-        }
-        go.countDown();
+            }
+        });
         Map<Integer, Integer> last = new HashMap<>();
         int consumed = 0;
         boolean running = true;
@@ -106,9 +93,7 @@ class RingTest {
                 Thread.onSpinWait();
             }
         }
-        for (Thread t : threads) {
-            t.join();
-        }
+        Concurrently.join(threads);
         assertThat(consumed + refused.get()).isEqualTo(producers * perProducer);
     }
 }
