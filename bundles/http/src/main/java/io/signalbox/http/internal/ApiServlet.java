@@ -1,12 +1,11 @@
 package io.signalbox.http.internal;
 
 import java.io.IOException;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.TreeSet;
 
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
@@ -14,17 +13,14 @@ import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
 import org.osgi.service.component.annotations.ReferencePolicyOption;
 import org.osgi.service.servlet.whiteboard.propertytypes.HttpWhiteboardServletPattern;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
-import io.signalbox.api.BackendStatus;
-import io.signalbox.api.RateLimitedLog;
+import com.fasterxml.jackson.core.JsonGenerator;
+
+import io.signalbox.api.MetricSamples;
 import io.signalbox.api.RouteInfo;
 import io.signalbox.api.Router;
 import io.signalbox.api.StatsSource;
 import jakarta.servlet.Servlet;
-import jakarta.servlet.ServletException;
-import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 
@@ -34,7 +30,7 @@ import jakarta.servlet.http.HttpServletResponse;
  */
 @Component(name = ApiServlet.NAME, service = Servlet.class)
 @HttpWhiteboardServletPattern({ ApiServlet.BACKENDS, ApiServlet.ROUTES, ApiServlet.SOURCES })
-public final class ApiServlet extends HttpServlet {
+public final class ApiServlet extends ReadOnlyServlet {
     /** Component name (stable; the servlet has no configuration of its own). */
     public static final String NAME = "io.signalbox.http.api";
     static final String BACKENDS = "/api/backends";
@@ -46,178 +42,84 @@ public final class ApiServlet extends HttpServlet {
             "signalbox_buffer_size", "buffered");
 
     private static final long serialVersionUID = 1L;
-    private static final Logger LOG = LoggerFactory.getLogger(ApiServlet.class);
-
-    private final transient RateLimitedLog errors = new RateLimitedLog(LOG);
-    private final transient Map<StatsSource, Boolean> statsSources = new ConcurrentHashMap<>();
-    private transient volatile Router router;
 
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY)
-    void bindRouter(Router r) {
-        router = r;
-    }
-
-    void unbindRouter(Router r) {
-        if (router == r) {
-            router = null;
-        }
-    }
-
-    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
-            policyOption = ReferencePolicyOption.GREEDY)
-    void bindStatsSource(StatsSource source) {
-        statsSources.put(source, Boolean.TRUE);
-    }
-
-    void unbindStatsSource(StatsSource source) {
-        statsSources.remove(source);
-    }
-
-    @Override
-    protected void service(HttpServletRequest req, HttpServletResponse resp) throws IOException, ServletException {
-        String method = req.getMethod();
-        if ("GET".equals(method) || "HEAD".equals(method)) {
-            super.service(req, resp); // HEAD: HttpServlet runs doGet without the body
-        } else {
-            methodNotAllowed(resp, "GET, HEAD");
-        }
-    }
+    transient volatile Router router;
+    @Reference(service = StatsSource.class, cardinality = ReferenceCardinality.MULTIPLE,
+            policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
+    transient volatile List<Map.Entry<Map<String, ?>, StatsSource>> statsSources = List.of();
 
     @Override
     protected void doGet(HttpServletRequest req, HttpServletResponse resp) throws IOException {
         String path = req.getServletPath();
         if (SOURCES.equals(path)) {
-            send(resp, HttpServletResponse.SC_OK, sources());
+            ApiJson.send(resp, HttpServletResponse.SC_OK, sources());
             return;
         }
         Router r = router;
         if (r == null) {
-            send(resp, HttpServletResponse.SC_SERVICE_UNAVAILABLE, ApiJson.error("the router is not running"));
+            ApiJson.sendError(resp, HttpServletResponse.SC_SERVICE_UNAVAILABLE, "the router is not running");
         } else if (BACKENDS.equals(path)) {
-            send(resp, HttpServletResponse.SC_OK, backends(r.backends()));
+            ApiJson.send(resp, HttpServletResponse.SC_OK, ApiJson.document("backends", r.backends(), ApiJson::backend));
         } else if (ROUTES.equals(path)) {
-            send(resp, HttpServletResponse.SC_OK, routes(r.routes()));
+            ApiJson.send(resp, HttpServletResponse.SC_OK, ApiJson.document("routes", r.routes(), ApiServlet::route));
         } else {
-            send(resp, HttpServletResponse.SC_NOT_FOUND, ApiJson.error("no such resource: " + path));
+            ApiJson.sendError(resp, HttpServletResponse.SC_NOT_FOUND, "no such resource: " + path);
         }
     }
 
-    static byte[] backends(List<BackendStatus> backends) {
-        return ApiJson.render(g -> {
-            g.writeStartObject();
-            g.writeArrayFieldStart("backends");
-            for (BackendStatus b : backends) {
-                ApiJson.backend(g, b);
-            }
-            g.writeEndArray();
-            g.writeEndObject();
-        });
-    }
-
-    static byte[] routes(List<RouteInfo> routes) {
-        return ApiJson.render(g -> {
-            g.writeStartObject();
-            g.writeArrayFieldStart("routes");
-            for (RouteInfo r : routes) {
-                g.writeStartObject();
-                g.writeStringField("name", r.name());
-                g.writeStringField("source", r.source());
-                g.writeArrayFieldStart("backends");
-                for (String b : r.backends()) {
-                    g.writeString(b);
-                }
-                g.writeEndArray();
-                g.writeArrayFieldStart("types");
-                for (String t : new java.util.TreeSet<>(r.types())) {
-                    g.writeString(t);
-                }
-                g.writeEndArray();
-                g.writeBooleanField("enabled", r.enabled());
-                g.writeNumberField("priority", r.priority());
-                g.writeBooleanField("global", r.global());
-                g.writeStringField("origin", r.origin());
-                g.writeEndObject();
-            }
-            g.writeEndArray();
-            g.writeEndObject();
-        });
+    /** {@code {"name","source","backends","types","enabled","priority","global","origin"}}. */
+    private static void route(JsonGenerator g, RouteInfo r) throws IOException {
+        g.writeStartObject();
+        g.writeStringField("name", r.name());
+        g.writeStringField("source", r.source());
+        ApiJson.strings(g, "backends", r.backends());
+        ApiJson.strings(g, "types", new TreeSet<>(r.types()));
+        g.writeBooleanField("enabled", r.enabled());
+        g.writeNumberField("priority", r.priority());
+        g.writeBooleanField("global", r.global());
+        g.writeStringField("origin", r.origin());
+        g.writeEndObject();
     }
 
     /**
-     * {@code {"sources":[{"name","received_total","buffered",…}]}}: every series whose only label
-     * is {@code source}, from every StatsSource, by source name.
+     * {@code {"sources":[{"name","received_total","buffered",…}]}}: every counter and gauge whose
+     * only label is {@code source}, from every StatsSource, by source name (added up if two report it).
      */
     byte[] sources() {
-        Map<String, Map<String, Number>> bySource = new TreeMap<>();
-        for (StatsSource s : statsSources.keySet()) {
-            Map<String, Number> stats;
-            try {
-                stats = s.stats();
-            } catch (RuntimeException e) {
-                errors.warn("stats", "A StatsSource failed while /api/sources read it: {}", e.toString(), e);
-                continue;
-            }
-            if (stats == null) {
-                continue;
-            }
-            for (Map.Entry<String, Number> e : stats.entrySet()) {
-                String key = e.getKey();
-                if (e.getValue() == null || !key.contains("source=")) {
-                    continue; // cheap pre-filter: most series have no source label
-                }
-                ApiSeries series = ApiSeries.parse(key);
-                if (series == null || series.labels().size() != 1) {
+        Map<String, Map<String, Double>> bySource = new TreeMap<>();
+        for (StatsSources.Read read : StatsSources.read(statsSources, SOURCES)) {
+            for (MetricSamples.Sample s : read.samples().all()) {
+                String source = s.labels().size() == 1 ? s.label("source") : null;
+                if (source == null || s.type() == MetricSamples.Type.HISTOGRAM) {
                     continue;
                 }
-                String source = series.labels().get("source");
-                if (source == null) {
-                    continue;
-                }
-                String field = SOURCE_FIELDS.get(series.name());
+                String field = SOURCE_FIELDS.get(s.name());
                 if (field == null) {
-                    field = series.name().startsWith("signalbox_") ? series.name().substring(10) : series.name();
+                    field = s.name().startsWith("signalbox_") ? s.name().substring(10) : s.name();
                 }
-                bySource.computeIfAbsent(source, k -> newSource()).put(field, e.getValue());
+                bySource.computeIfAbsent(source, k -> newSource()).merge(field, s.value(), Double::sum);
             }
         }
-        List<Map.Entry<String, Map<String, Number>>> entries = new ArrayList<>(bySource.entrySet());
-        return ApiJson.render(g -> {
-            g.writeStartObject();
-            g.writeArrayFieldStart("sources");
-            for (Map.Entry<String, Map<String, Number>> e : entries) {
-                g.writeStartObject();
-                g.writeStringField("name", e.getKey());
-                for (Map.Entry<String, Number> f : e.getValue().entrySet()) {
-                    g.writeFieldName(f.getKey());
-                    ApiJson.number(g, f.getValue());
-                }
-                g.writeEndObject();
-            }
-            g.writeEndArray();
-            g.writeEndObject();
-        });
+        return ApiJson.document("sources", bySource.entrySet(), ApiServlet::source);
     }
 
-    private static Map<String, Number> newSource() {
-        Map<String, Number> fields = new LinkedHashMap<>();
-        fields.put("received_total", 0L);
-        fields.put("buffered", 0L);
+    /** {@code {"name",<field>…}}. */
+    private static void source(JsonGenerator g, Map.Entry<String, Map<String, Double>> source) throws IOException {
+        g.writeStartObject();
+        g.writeStringField("name", source.getKey());
+        for (Map.Entry<String, Double> f : source.getValue().entrySet()) {
+            g.writeFieldName(f.getKey());
+            ApiJson.number(g, f.getValue());
+        }
+        g.writeEndObject();
+    }
+
+    private static Map<String, Double> newSource() {
+        Map<String, Double> fields = new LinkedHashMap<>();
+        fields.put("received_total", 0.0);
+        fields.put("buffered", 0.0);
         return fields;
-    }
-
-    /** Writes a JSON answer with its length. */
-    static void send(HttpServletResponse resp, int status, byte[] body) throws IOException {
-        resp.setStatus(status);
-        resp.setContentType(ApiJson.CONTENT_TYPE);
-        resp.setHeader("Cache-Control", "no-store");
-        resp.setContentLength(body.length);
-        resp.getOutputStream().write(body);
-    }
-
-    /** 405 with {@code Allow} and a JSON error. */
-    static void methodNotAllowed(HttpServletResponse resp, String allow) throws IOException {
-        resp.setHeader("Allow", allow);
-        send(resp, HttpServletResponse.SC_METHOD_NOT_ALLOWED, ApiJson.error("method not allowed; allowed: " + allow));
     }
 }

@@ -1,7 +1,5 @@
 package io.signalbox.http.internal;
 
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.concurrent.atomic.LongAdder;
 
 import org.osgi.service.cm.ConfigurationEvent;
@@ -9,6 +7,7 @@ import org.osgi.service.cm.ConfigurationListener;
 import org.osgi.service.component.annotations.Component;
 
 import io.signalbox.api.ConfigCheck;
+import io.signalbox.api.MetricsSink;
 import io.signalbox.api.StatsSource;
 
 /**
@@ -42,11 +41,9 @@ public final class ConfigStats implements ConfigurationListener, StatsSource {
     }
 
     @Override
-    public Map<String, Number> stats() {
-        Map<String, Number> m = new LinkedHashMap<>();
-        m.put(RELOADS, reloads.sum());
-        m.put(ERRORS, ConfigCheck.rejectionCount());
-        m.put(LAST_ERROR, ConfigCheck.lastRejection().map(r -> r.epochMillis() / 1000.0).orElse(0.0));
-        return m;
+    public void collect(MetricsSink sink) {
+        sink.counter(RELOADS, reloads.sum());
+        sink.counter(ERRORS, ConfigCheck.rejectionCount());
+        sink.gauge(LAST_ERROR, ConfigCheck.lastRejection().map(r -> r.epochMillis() / 1000.0).orElse(0.0));
     }
 }

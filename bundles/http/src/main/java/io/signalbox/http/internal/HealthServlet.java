@@ -4,7 +4,7 @@ import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.OptionalDouble;
 
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
@@ -12,18 +12,14 @@ import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
 import org.osgi.service.component.annotations.ReferencePolicyOption;
 import org.osgi.service.servlet.whiteboard.propertytypes.HttpWhiteboardServletPattern;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 import io.signalbox.api.BackendStatus;
 import io.signalbox.api.ConfigCheck;
 import io.signalbox.api.Ingest;
-import io.signalbox.api.RateLimitedLog;
+import io.signalbox.api.MetricSamples;
 import io.signalbox.api.Router;
 import io.signalbox.api.StatsSource;
 import jakarta.servlet.Servlet;
-import jakarta.servlet.ServletException;
-import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 
@@ -37,7 +33,7 @@ import jakarta.servlet.http.HttpServletResponse;
  */
 @Component(name = HealthServlet.NAME, service = Servlet.class)
 @HttpWhiteboardServletPattern({ "/health", "/v1/health" })
-public final class HealthServlet extends HttpServlet {
+public final class HealthServlet extends ReadOnlyServlet {
     /** Component name (stable; the servlet has no configuration of its own). */
     public static final String NAME = "io.signalbox.http.health";
     /** Component name of the TCP transport: its StatsSource exists while it listens. */
@@ -50,46 +46,16 @@ public final class HealthServlet extends HttpServlet {
     static final String SOURCES = "signalbox_sources_active";
 
     private static final long serialVersionUID = 1L;
-    private static final Logger LOG = LoggerFactory.getLogger(HealthServlet.class);
-
-    private final transient RateLimitedLog errors = new RateLimitedLog(LOG);
-    private final transient Map<StatsSource, Map<String, ?>> statsSources = new ConcurrentHashMap<>();
-    private transient volatile Router router;
-    private transient volatile Ingest ingest;
 
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY)
-    void bindRouter(Router r) {
-        router = r;
-    }
-
-    void unbindRouter(Router r) {
-        if (router == r) {
-            router = null;
-        }
-    }
-
+    transient volatile Router router;
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY)
-    void bindIngest(Ingest i) {
-        ingest = i;
-    }
-
-    void unbindIngest(Ingest i) {
-        if (ingest == i) {
-            ingest = null;
-        }
-    }
-
-    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
-            policyOption = ReferencePolicyOption.GREEDY)
-    void bindStatsSource(StatsSource source, Map<String, ?> properties) {
-        statsSources.put(source, properties);
-    }
-
-    void unbindStatsSource(StatsSource source) {
-        statsSources.remove(source);
-    }
+    transient volatile Ingest ingest;
+    @Reference(service = StatsSource.class, cardinality = ReferenceCardinality.MULTIPLE,
+            policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
+    transient volatile List<Map.Entry<Map<String, ?>, StatsSource>> statsSources = List.of();
 
     @Override
     protected void doGet(HttpServletRequest req, HttpServletResponse resp) throws IOException {
@@ -98,21 +64,16 @@ public final class HealthServlet extends HttpServlet {
         boolean tcpListening = false;
         long connections = 0;
         long sources = 0;
-        for (Map.Entry<StatsSource, Map<String, ?>> e : statsSources.entrySet()) {
-            boolean tcp = TCP_COMPONENT.equals(e.getValue().get("component.name"));
+        for (StatsSources.Read read : StatsSources.read(statsSources, "/health")) {
+            boolean tcp = read.isComponent(TCP_COMPONENT);
             tcpListening |= tcp;
-            Map<String, Number> stats = snapshot(e.getKey());
-            Number c = stats.get(CONNECTIONS);
-            if (c == null && tcp) {
-                c = stats.get(TCP_CONNECTIONS);
+            MetricSamples m = read.samples();
+            OptionalDouble c = m.find(CONNECTIONS);
+            if (c.isEmpty() && tcp) {
+                c = m.find(TCP_CONNECTIONS);
             }
-            if (c != null) {
-                connections += c.longValue();
-            }
-            Number s = stats.get(SOURCES);
-            if (s != null) {
-                sources += s.longValue();
-            }
+            connections += (long) c.orElse(0);
+            sources += (long) m.valueOr(SOURCES, 0);
         }
         List<BackendStatus> backends = r == null ? List.of() : r.backends();
         String status;
@@ -132,11 +93,7 @@ public final class HealthServlet extends HttpServlet {
             g.writeNumberField("uptime_seconds", uptime);
             g.writeNumberField("connections", c);
             g.writeNumberField("sources", s);
-            g.writeArrayFieldStart("backends");
-            for (BackendStatus b : backends) {
-                ApiJson.backend(g, b);
-            }
-            g.writeEndArray();
+            ApiJson.array(g, "backends", backends, ApiJson::backend);
             g.writeFieldName("last_config_error");
             ConfigCheck.Rejection last = ConfigCheck.lastRejection().orElse(null);
             if (last == null) {
@@ -147,29 +104,7 @@ public final class HealthServlet extends HttpServlet {
             g.writeNumberField("config_errors", ConfigCheck.rejectionCount());
             g.writeEndObject();
         });
-        ApiServlet.send(resp, "down".equals(status) ? HttpServletResponse.SC_SERVICE_UNAVAILABLE
+        ApiJson.send(resp, "down".equals(status) ? HttpServletResponse.SC_SERVICE_UNAVAILABLE
                 : HttpServletResponse.SC_OK, body);
-    }
-
-    /** A source that fails must not take /health down with it: it counts as publishing nothing. */
-    private Map<String, Number> snapshot(StatsSource source) {
-        try {
-            Map<String, Number> stats = source.stats();
-            return stats == null ? Map.of() : stats;
-        } catch (RuntimeException e) {
-            errors.warn("stats", "A StatsSource failed while /health read it: {}", e.toString(), e);
-            return Map.of();
-        }
-    }
-
-    @Override
-    protected void service(HttpServletRequest req, HttpServletResponse resp)
-            throws IOException, ServletException {
-        String method = req.getMethod();
-        if ("GET".equals(method) || "HEAD".equals(method)) {
-            super.service(req, resp); // HEAD: HttpServlet runs doGet without the body
-        } else {
-            ApiServlet.methodNotAllowed(resp, "GET, HEAD");
-        }
     }
 }

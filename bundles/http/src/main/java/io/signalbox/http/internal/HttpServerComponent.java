@@ -3,11 +3,9 @@ package io.signalbox.http.internal;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
-import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Dictionary;
 import java.util.Hashtable;
-import java.util.List;
 import java.util.Map;
 
 import org.osgi.service.cm.Configuration;
@@ -28,6 +26,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import io.signalbox.api.ConfigCheck;
+import io.signalbox.api.ConfigValues;
 
 /**
  * Owns the address of the HTTP server. Felix HTTP (Jetty 12) reads its own configuration from
@@ -75,53 +74,78 @@ public final class HttpServerComponent {
         long ingest_max_bytes() default DEFAULT_INGEST_MAX_BYTES;
     }
 
+    /**
+     * The settings in force, validated once (keys, types, ranges, a host that resolves).
+     *
+     * @param host           the address to listen on
+     * @param port           its port
+     * @param ingestMaxBytes the largest HTTP ingest body
+     */
+    record Settings(String host, int port, long ingestMaxBytes) {
+        /** @throws ConfigCheck.Rejected naming every problem of the configuration */
+        static Settings of(Config c, Map<String, ?> properties) {
+            ConfigValues v = ConfigValues.of(Config.class, c, properties);
+            String host = v.required("host", c.host(), "127.0.0.1");
+            if (!host.isEmpty()) {
+                v.parse(() -> resolve(host));
+            }
+            int port = v.range("port", c.port(), 1, 65535);
+            long ingestMaxBytes = v.range("ingest.max.bytes", c.ingest_max_bytes(), 1, MAX_INGEST_MAX_BYTES);
+            v.done();
+            return new Settings(host, port, ingestMaxBytes);
+        }
+
+        private static InetAddress resolve(String host) {
+            try {
+                return InetAddress.getByName(host);
+            } catch (UnknownHostException e) {
+                throw new IllegalArgumentException("'host' = '" + host + "' does not resolve (" + e.getMessage() + ")");
+            }
+        }
+
+        @Override
+        public String toString() {
+            return "host=" + host + ", port=" + port + ", ingest.max.bytes=" + ingestMaxBytes;
+        }
+    }
+
     private final ConfigurationAdmin configAdmin;
+    private volatile Settings settings;
     private volatile String endpoint;
 
     /**
      * Validates the configuration and hands the address to Felix HTTP. An invalid configuration is
-     * logged at ERROR with the reason and the component does not start (Jetty keeps the address the
-     * distribution's framework properties give it).
+     * logged at ERROR with the reason and counted, and the component does not start (Felix HTTP
+     * stays disabled, as the distribution starts it).
      */
     @Activate
     public HttpServerComponent(Config config, Map<String, Object> properties,
             @Reference(name = "configAdmin") ConfigurationAdmin configAdmin) throws IOException {
         this.configAdmin = configAdmin;
-        String problem = problems(config, properties);
-        if (problem != null) {
-            String message = ConfigCheck.rejection(PID, properties, problem);
-            LOG.error("{}", message);
-            throw new ConfigCheck.Rejected(message);
-        }
-        apply(config);
+        this.settings = ConfigCheck.activate(LOG, PID, properties, () -> Settings.of(config, properties));
+        apply(settings);
     }
 
-    /** A changed configuration: applied live if it is valid, else logged at ERROR and ignored. */
+    /** A changed configuration: applied live if it is valid, else logged at ERROR, counted and ignored. */
     @Modified
     void modified(Config config, Map<String, Object> properties) throws IOException {
-        String problem = problems(config, properties);
-        if (problem != null) {
-            LOG.error("{}; keeping the configuration in force", ConfigCheck.rejection(PID, properties, problem));
-            return;
+        Settings s = ConfigCheck.modify(LOG, PID, properties, () -> Settings.of(config, properties), settings);
+        if (s != null) {
+            settings = s;
+            apply(s);
         }
-        apply(config);
     }
 
     /** Writes the address into Felix HTTP's configuration if it differs from what is there. */
-    private void apply(Config c) throws IOException {
+    private void apply(Settings s) throws IOException {
         Configuration felix = configAdmin.getConfiguration(FELIX_HTTP_PID, "?");
-        boolean changed = felix.updateIfDifferent(felixProperties(c));
-        if (changed) {
-            LOG.info("HTTP server address {}:{} handed to Felix HTTP (ingest.max.bytes={})", c.host(), c.port(),
-                    c.ingest_max_bytes());
-        } else {
-            LOG.info("HTTP server address {}:{} unchanged (ingest.max.bytes={})", c.host(), c.port(),
-                    c.ingest_max_bytes());
-        }
+        boolean changed = felix.updateIfDifferent(felixProperties(s));
+        LOG.info("HTTP server address {}:{} {} (ingest.max.bytes={})", s.host(), s.port(),
+                changed ? "handed to Felix HTTP" : "unchanged", s.ingestMaxBytes());
     }
 
     /** What Felix HTTP is given: plain HTTP on the configured address, no HTTPS, no Server header. */
-    static Dictionary<String, Object> felixProperties(Config c) {
+    static Dictionary<String, Object> felixProperties(Settings c) {
         Hashtable<String, Object> d = new Hashtable<>();
         d.put(FELIX_HOST, c.host());
         d.put(FELIX_PORT, c.port());
@@ -129,31 +153,6 @@ public final class HttpServerComponent {
         d.put(FELIX_HTTPS_ENABLE, Boolean.FALSE);
         d.put(FELIX_SERVER_HEADER, Boolean.FALSE);
         return d;
-    }
-
-    /** Everything wrong with a configuration (keys, types, ranges, host), or {@code null} if it is valid. */
-    static String problems(Config c, Map<String, ?> properties) {
-        String keysAndTypes = ConfigCheck.keysAndTypes(Config.class, c, properties);
-        if (keysAndTypes != null) {
-            return keysAndTypes;
-        }
-        List<String> out = new ArrayList<>();
-        if (c.host() == null || c.host().isBlank()) {
-            out.add("host must not be empty");
-        } else {
-            try {
-                InetAddress.getByName(c.host().trim());
-            } catch (UnknownHostException e) {
-                out.add("host '" + c.host() + "' does not resolve (" + e.getMessage() + ")");
-            }
-        }
-        if (c.port() < 1 || c.port() > 65535) {
-            out.add("port must be 1..65535, is " + c.port());
-        }
-        if (c.ingest_max_bytes() < 1 || c.ingest_max_bytes() > MAX_INGEST_MAX_BYTES) {
-            out.add("ingest.max.bytes must be 1.." + MAX_INGEST_MAX_BYTES + ", is " + c.ingest_max_bytes());
-        }
-        return out.isEmpty() ? null : String.join("; ", out);
     }
 
     /** Logs where the server actually listens whenever Felix HTTP (re)starts Jetty. */

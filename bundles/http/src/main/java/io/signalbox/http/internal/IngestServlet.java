@@ -3,8 +3,6 @@ package io.signalbox.http.internal;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.LongAdder;
@@ -21,9 +19,13 @@ import org.osgi.service.servlet.whiteboard.propertytypes.HttpWhiteboardServletPa
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import com.fasterxml.jackson.core.JsonGenerator;
+
+import io.signalbox.api.ConfigCheck;
 import io.signalbox.api.DropReason;
 import io.signalbox.api.Ingest;
 import io.signalbox.api.Message;
+import io.signalbox.api.MetricsSink;
 import io.signalbox.api.RateLimitedLog;
 import io.signalbox.api.StatsSource;
 import io.signalbox.protocol.DecodeResult;
@@ -70,33 +72,39 @@ public final class IngestServlet extends HttpServlet implements StatsSource {
     static final int MAX_MESSAGE_BYTES = 65536;
     /** Errors listed in one answer; the {@code rejected} count is always complete. */
     static final int MAX_ERRORS_LISTED = 100;
-    /** Like the TCP transport's: messages decoded and offered to the pipeline, per transport. */
-    static final String RECEIVED = "signalbox_transport_messages_received_total{transport=\"http\"}";
+    /** Like the TCP transport's: messages decoded and offered to the pipeline, per transport (here {@code http}). */
+    static final String RECEIVED = "signalbox_transport_messages_received_total";
+    /** Answers by status ({@code status} label). */
     static final String REQUESTS = "signalbox_http_ingest_requests_total";
 
     private static final long serialVersionUID = 1L;
     private static final Logger LOG = LoggerFactory.getLogger(IngestServlet.class);
     private static final int[] STATUSES = { 202, 400, 405, 413, 503 };
-    private static final String WHITEBOARD_PREFIX = "osgi.http.whiteboard.";
+    private static final DropReason[] REASONS = DropReason.values();
 
     private final transient LineDecoder decoder = new LineDecoder();
     private final transient RejectCounters rejects = new RejectCounters();
     private final transient RateLimitedLog errorLog = new RateLimitedLog(LOG);
     private final transient LongAdder received = new LongAdder();
     private final transient LongAdder[] answered = new LongAdder[STATUSES.length];
-    private transient volatile Ingest ingest;
-    private transient volatile long maxBytes = HttpServerComponent.DEFAULT_INGEST_MAX_BYTES;
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    transient volatile Ingest ingest;
+    private transient volatile long maxBytes;
 
     /**
      * Reads {@code ingest.max.bytes} of the HTTP server's configuration (PID
-     * {@value HttpServerComponent#PID}), which {@link HttpServerComponent} owns and validates.
+     * {@value HttpServerComponent#PID}), which {@link HttpServerComponent} owns: it validates it
+     * with the same {@link HttpServerComponent.Settings}, and it alone logs and counts a rejection.
+     * A configuration it rejects does not start this servlet either.
      */
     @Activate
     public IngestServlet(HttpServerComponent.Config config, Map<String, Object> properties) {
         for (int i = 0; i < answered.length; i++) {
             answered[i] = new LongAdder();
         }
-        modified(config, properties);
+        maxBytes = HttpServerComponent.Settings.of(config, LiveSettings.configured(properties)).ingestMaxBytes();
+        LOG.info("HTTP ingest accepts request bodies up to {} bytes", maxBytes);
     }
 
     /**
@@ -106,46 +114,33 @@ public final class IngestServlet extends HttpServlet implements StatsSource {
      */
     @Modified
     void modified(HttpServerComponent.Config config, Map<String, Object> properties) {
-        Map<String, Object> configured = new HashMap<>(properties);
-        configured.keySet().removeIf(k -> k.startsWith(WHITEBOARD_PREFIX)); // this component's own properties
-        String problem = HttpServerComponent.problems(config, configured);
-        if (problem != null) {
-            LOG.warn("HTTP ingest keeps ingest.max.bytes={}: the configuration {} is rejected ({})", maxBytes,
-                    HttpServerComponent.PID, problem);
+        long max;
+        try {
+            max = HttpServerComponent.Settings.of(config, LiveSettings.configured(properties)).ingestMaxBytes();
+        } catch (ConfigCheck.Rejected e) {
+            LOG.warn("HTTP ingest keeps ingest.max.bytes={}: the configuration {} is rejected", maxBytes,
+                    HttpServerComponent.PID);
             return;
         }
-        long max = config.ingest_max_bytes();
         if (max != maxBytes) {
             LOG.info("HTTP ingest accepts request bodies up to {} bytes", max);
         }
         maxBytes = max;
     }
 
-    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
-            policyOption = ReferencePolicyOption.GREEDY)
-    void bindIngest(Ingest i) {
-        ingest = i;
-    }
-
-    void unbindIngest(Ingest i) {
-        if (ingest == i) {
-            ingest = null;
-        }
-    }
-
     @Override
     protected void service(HttpServletRequest req, HttpServletResponse resp) throws IOException, ServletException {
         if (!"POST".equals(req.getMethod())) {
             count(HttpServletResponse.SC_METHOD_NOT_ALLOWED);
-            ApiServlet.methodNotAllowed(resp, "POST");
+            ApiJson.methodNotAllowed(resp, "POST");
             return;
         }
         Ingest in = ingest;
         if (in == null || !in.isWritable()) {
             count(HttpServletResponse.SC_SERVICE_UNAVAILABLE);
             resp.setHeader("Retry-After", "1");
-            ApiServlet.send(resp, HttpServletResponse.SC_SERVICE_UNAVAILABLE,
-                    ApiJson.error(in == null ? "the pipeline is not running" : "the pipeline is full; retry later"));
+            ApiJson.sendError(resp, HttpServletResponse.SC_SERVICE_UNAVAILABLE,
+                    in == null ? "the pipeline is not running" : "the pipeline is full; retry later");
             return;
         }
         long max = maxBytes;
@@ -154,14 +149,14 @@ public final class IngestServlet extends HttpServlet implements StatsSource {
         if (body == null) {
             count(HttpServletResponse.SC_REQUEST_ENTITY_TOO_LARGE);
             resp.setHeader("Connection", "close"); // the rest of the body is not read
-            ApiServlet.send(resp, HttpServletResponse.SC_REQUEST_ENTITY_TOO_LARGE,
-                    ApiJson.error("request body larger than ingest.max.bytes=" + max));
+            ApiJson.sendError(resp, HttpServletResponse.SC_REQUEST_ENTITY_TOO_LARGE,
+                    "request body larger than ingest.max.bytes=" + max);
             return;
         }
         Outcome outcome = ingest(in, body, BATCH.equals(req.getServletPath()), new Origin(req));
         int status = outcome.accepted > 0 ? HttpServletResponse.SC_ACCEPTED : HttpServletResponse.SC_BAD_REQUEST;
         count(status);
-        ApiServlet.send(resp, status, outcome.json());
+        ApiJson.send(resp, status, outcome.json());
     }
 
     /**
@@ -248,14 +243,14 @@ public final class IngestServlet extends HttpServlet implements StatsSource {
     }
 
     @Override
-    public Map<String, Number> stats() {
-        Map<String, Number> out = new LinkedHashMap<>();
-        out.put(RECEIVED, received.sum());
-        rejects.addTo(out);
-        for (int i = 0; i < STATUSES.length; i++) {
-            out.put(REQUESTS + "{status=\"" + STATUSES[i] + "\"}", answered[i].sum());
+    public void collect(MetricsSink sink) {
+        sink.counter(RECEIVED, received.sum(), "transport", "http");
+        for (DropReason r : REASONS) {
+            sink.counter(RejectCounters.SERIES, rejects.get(r), "reason", r.label());
         }
-        return out;
+        for (int i = 0; i < STATUSES.length; i++) {
+            sink.counter(REQUESTS, answered[i].sum(), "status", Integer.toString(STATUSES[i]));
+        }
     }
 
     /** The counts and listed errors of one request. */
@@ -280,15 +275,7 @@ public final class IngestServlet extends HttpServlet implements StatsSource {
                 g.writeStartObject();
                 g.writeNumberField("accepted", accepted);
                 g.writeNumberField("rejected", rejected);
-                g.writeArrayFieldStart("errors");
-                for (Problem e : errors) {
-                    g.writeStartObject();
-                    g.writeNumberField("index", e.index());
-                    g.writeStringField("reason", e.reason());
-                    g.writeStringField("detail", e.detail());
-                    g.writeEndObject();
-                }
-                g.writeEndArray();
+                ApiJson.array(g, "errors", errors, Problem::write);
                 g.writeEndObject();
             });
         }
@@ -296,6 +283,14 @@ public final class IngestServlet extends HttpServlet implements StatsSource {
 
     /** One listed error: the message's index in the body (blank lines not counted), why, and the decoder's detail. */
     record Problem(int index, String reason, String detail) {
+        /** {@code {"index","reason","detail"}}. */
+        static void write(JsonGenerator g, Problem p) throws IOException {
+            g.writeStartObject();
+            g.writeNumberField("index", p.index());
+            g.writeStringField("reason", p.reason());
+            g.writeStringField("detail", p.detail());
+            g.writeEndObject();
+        }
     }
 
     /** Names the client in a rate-limited log line; the text is built only if the line is logged. */

@@ -3,12 +3,10 @@ package io.signalbox.http.internal;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
-import java.util.concurrent.ConcurrentHashMap;
 
-import org.osgi.framework.Constants;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
@@ -50,37 +48,15 @@ public final class MetricsServlet extends HttpServlet {
     private static final long serialVersionUID = 1L;
     private static final Logger LOG = LoggerFactory.getLogger(MetricsServlet.class);
 
-    private final transient Map<StatsSource, String> sources = new ConcurrentHashMap<>();
     private final transient RateLimitedLog errors = new RateLimitedLog(LOG);
     private final transient ExpositionFormats formats = ExpositionFormats.init();
     private final transient StatsCollector collector;
+    @Reference(service = StatsSource.class, cardinality = ReferenceCardinality.MULTIPLE,
+            policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
+    transient volatile List<Map.Entry<Map<String, ?>, StatsSource>> statsSources = List.of();
 
     public MetricsServlet() {
-        this.collector = new StatsCollector(this::sourcesByName, MetricsServlet::jvmNames);
-    }
-
-    @Reference(name = "stats", cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
-            policyOption = ReferencePolicyOption.GREEDY)
-    void bindStatsSource(StatsSource source, Map<String, Object> properties) {
-        Object name = properties.get("component.name");
-        sources.put(source, name != null ? name.toString() : "service " + properties.get(Constants.SERVICE_ID));
-    }
-
-    void unbindStatsSource(StatsSource source) {
-        sources.remove(source);
-    }
-
-    /** The sources by name; two with one name (factory components) get their service order appended. */
-    private Map<String, StatsSource> sourcesByName() {
-        Map<String, StatsSource> byName = new TreeMap<>();
-        sources.forEach((source, name) -> {
-            String n = name;
-            for (int i = 2; byName.containsKey(n); i++) {
-                n = name + "#" + i;
-            }
-            byName.put(n, source);
-        });
-        return byName;
+        this.collector = new StatsCollector(() -> StatsSources.byName(statsSources), MetricsServlet::jvmNames);
     }
 
     @Override

@@ -60,7 +60,7 @@ final class SeriesHelp {
             Map.entry("signalbox_config_reloads", "Signalbox configurations updated or deleted in Config Admin since start."),
             Map.entry("signalbox_config_errors", "Configurations rejected by a component since start."),
             Map.entry("signalbox_config_last_error_timestamp_seconds", "When a configuration was last rejected (Unix time; 0 = never)."),
-            Map.entry(StatsCollector.SKIPPED, "Stats series this /metrics answer left out (malformed key, bad value, conflicting type)."),
+            Map.entry(StatsCollector.SKIPPED, "Stats series this /metrics answer left out (invalid name or labels, bad value, conflicting type)."),
             Map.entry(StatsCollector.FAILURES, "Times a component's stats could not be read for /metrics."));
 
     /** The HELP text of {@code family}; {@code publishers} names who published it when it is not known. */

@@ -2,7 +2,6 @@ package io.signalbox.http.internal;
 
 import java.io.IOException;
 import java.io.OutputStream;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -23,6 +22,7 @@ import org.slf4j.LoggerFactory;
 import io.signalbox.api.Batch;
 import io.signalbox.api.BatchListener;
 import io.signalbox.api.ConfigCheck;
+import io.signalbox.api.ConfigValues;
 import io.signalbox.api.Message;
 import io.signalbox.api.MessageType;
 import jakarta.servlet.Servlet;
@@ -66,6 +66,31 @@ public final class TailServlet extends HttpServlet implements BatchListener {
         int keepalive_seconds() default 5;
     }
 
+    /**
+     * The settings in force, validated once.
+     *
+     * @param maxClients       clients streaming at the same time
+     * @param queueMessages    messages that may wait for one client
+     * @param keepaliveSeconds seconds without a routed message before an empty line is written
+     */
+    record Settings(int maxClients, int queueMessages, int keepaliveSeconds) {
+        /** @throws ConfigCheck.Rejected naming every problem of the configuration */
+        static Settings of(Config c, Map<String, ?> properties) {
+            ConfigValues v = ConfigValues.of(Config.class, c, LiveSettings.configured(properties));
+            int maxClients = v.atLeast("max.clients", c.max_clients(), 1);
+            int queueMessages = v.atLeast("queue.messages", c.queue_messages(), 1);
+            int keepaliveSeconds = v.atLeast("keepalive.seconds", c.keepalive_seconds(), 1);
+            v.done();
+            return new Settings(maxClients, queueMessages, keepaliveSeconds);
+        }
+
+        @Override
+        public String toString() {
+            return "max.clients=" + maxClients + ", queue.messages=" + queueMessages + ", keepalive.seconds="
+                    + keepaliveSeconds;
+        }
+    }
+
     private static final long serialVersionUID = 1L;
     private static final Logger LOG = LoggerFactory.getLogger(TailServlet.class);
     private static final TailServletClient[] NONE = new TailServletClient[0];
@@ -73,33 +98,20 @@ public final class TailServlet extends HttpServlet implements BatchListener {
 
     /** Copy-on-write under {@code this}: the routing thread only reads the array. */
     private transient volatile TailServletClient[] clients = NONE;
-    private transient volatile Config config;
+    private final transient LiveSettings<Settings> settings;
     private transient volatile boolean stopped;
 
-    /** Rejects (ERROR, does not start) a configuration with unknown keys, wrong types or values out of range. */
+    /** Rejects (ERROR, counted, does not start) a configuration with unknown keys, wrong types or values out of range. */
     @Activate
     public TailServlet(Config config, Map<String, Object> properties) {
-        String problem = problems(config, properties);
-        if (problem != null) {
-            String message = ConfigCheck.rejection(PID, properties, problem);
-            LOG.error("{}", message);
-            throw new ConfigCheck.Rejected(message);
-        }
-        this.config = config;
-        LOG.info("Live tail on {}: {}", PATH, describe(config));
+        settings = LiveSettings.activate(LOG, PID, "Live tail on " + PATH, properties,
+                () -> Settings.of(config, properties));
     }
 
     /** Applies a changed configuration to new clients, or logs why it is rejected and keeps the one in force. */
     @Modified
     void modified(Config c, Map<String, Object> properties) {
-        String problem = problems(c, properties);
-        if (problem != null) {
-            LOG.error("{}; the previous configuration stays in force ({})",
-                    ConfigCheck.rejection(PID, properties, problem), describe(config));
-            return;
-        }
-        this.config = c;
-        LOG.info("Live tail reconfigured: {}", describe(c));
+        settings.modify(properties, () -> Settings.of(c, properties));
     }
 
     /** Ends every stream (each gets its final drop report if it dropped anything). */
@@ -119,30 +131,6 @@ public final class TailServlet extends HttpServlet implements BatchListener {
         }
     }
 
-    /** Everything wrong with a configuration, or {@code null}. */
-    static String problems(Config c, Map<String, ?> properties) {
-        String keys = ConfigCheck.keysAndTypes(Config.class, c, TraceServletJson.ownKeys(properties));
-        if (keys != null) {
-            return keys;
-        }
-        List<String> out = new ArrayList<>();
-        if (c.max_clients() < 1) {
-            out.add("max.clients must be >= 1, is " + c.max_clients());
-        }
-        if (c.queue_messages() < 1) {
-            out.add("queue.messages must be >= 1, is " + c.queue_messages());
-        }
-        if (c.keepalive_seconds() < 1) {
-            out.add("keepalive.seconds must be >= 1, is " + c.keepalive_seconds());
-        }
-        return out.isEmpty() ? null : String.join("; ", out);
-    }
-
-    private static String describe(Config c) {
-        return "max.clients=" + c.max_clients() + ", queue.messages=" + c.queue_messages() + ", keepalive.seconds="
-                + c.keepalive_seconds();
-    }
-
     // ------------------------------------------------------------ BatchListener (routing thread)
 
     @Override
@@ -158,27 +146,26 @@ public final class TailServlet extends HttpServlet implements BatchListener {
     @Override
     protected void service(HttpServletRequest req, HttpServletResponse resp) throws IOException {
         if (!"GET".equals(req.getMethod())) {
-            resp.setHeader("Allow", "GET");
-            error(resp, HttpServletResponse.SC_METHOD_NOT_ALLOWED, "method not allowed; allowed: GET");
+            ApiJson.methodNotAllowed(resp, "GET");
             return;
         }
-        String source = blankToNull(req.getParameter("source"));
-        String typeName = blankToNull(req.getParameter("type"));
+        String source = ReadOnlyServlet.parameter(req, "source");
+        String typeName = ReadOnlyServlet.parameter(req, "type");
         MessageType type = null;
         if (typeName != null) {
             type = MessageType.fromWireName(typeName);
             if (type == null) {
-                error(resp, HttpServletResponse.SC_BAD_REQUEST, "type must be one of " + wireNames() + ", is '"
+                ApiJson.sendError(resp, HttpServletResponse.SC_BAD_REQUEST, "type must be one of " + wireNames() + ", is '"
                         + typeName + "'");
                 return;
             }
         }
-        Config c = config;
-        TailServletClient client = new TailServletClient(source, type, c.queue_messages());
-        if (!register(client, c.max_clients())) {
+        Settings c = settings.get();
+        TailServletClient client = new TailServletClient(source, type, c.queueMessages());
+        if (!register(client, c.maxClients())) {
             resp.setHeader("Retry-After", "5");
-            error(resp, HttpServletResponse.SC_SERVICE_UNAVAILABLE, stopped ? "the live tail is stopping"
-                    : "too many live tail clients (max.clients=" + c.max_clients() + ")");
+            ApiJson.sendError(resp, HttpServletResponse.SC_SERVICE_UNAVAILABLE, stopped ? "the live tail is stopping"
+                    : "too many live tail clients (max.clients=" + c.maxClients() + ")");
             return;
         }
         LOG.info("Live tail client {} connected (source={}, type={})", req.getRemoteAddr(),
@@ -189,7 +176,7 @@ public final class TailServlet extends HttpServlet implements BatchListener {
             resp.setHeader("Cache-Control", "no-store");
             ServletOutputStream out = resp.getOutputStream();
             resp.flushBuffer(); // headers now: the client knows it is connected before the first line
-            stream(client, out, TimeUnit.SECONDS.toMillis(c.keepalive_seconds()));
+            stream(client, out, TimeUnit.SECONDS.toMillis(c.keepaliveSeconds()));
             LOG.info("Live tail client {} ended by the server ({} messages dropped)", req.getRemoteAddr(),
                     client.dropped());
         } catch (IOException gone) {
@@ -238,7 +225,7 @@ public final class TailServlet extends HttpServlet implements BatchListener {
     private static long reportDrops(TailServletClient client, OutputStream out, long reported) throws IOException {
         long dropped = client.dropped();
         if (dropped != reported) {
-            byte[] line = TraceServletJson.render(g -> {
+            byte[] line = ApiJson.render(g -> {
                 g.writeStartObject();
                 g.writeNumberField("signalbox_tail_dropped", dropped);
                 g.writeEndObject();
@@ -273,18 +260,14 @@ public final class TailServlet extends HttpServlet implements BatchListener {
         }
     }
 
+    /** The settings in force. */
+    Settings settings() {
+        return settings.get();
+    }
+
     /** Clients streaming now. */
     int clientCount() {
         return clients.length;
-    }
-
-    private static void error(HttpServletResponse resp, int status, String message) throws IOException {
-        byte[] body = TraceServletJson.error(message);
-        resp.setStatus(status);
-        resp.setContentType(TraceServletJson.CONTENT_TYPE);
-        resp.setHeader("Cache-Control", "no-store");
-        resp.setContentLength(body.length);
-        resp.getOutputStream().write(body);
     }
 
     private static String wireNames() {
@@ -293,9 +276,5 @@ public final class TailServlet extends HttpServlet implements BatchListener {
             sb.append(sb.length() == 0 ? "" : ", ").append(t.wireName());
         }
         return sb.toString();
-    }
-
-    private static String blankToNull(String s) {
-        return s == null || s.isBlank() ? null : s.strip();
     }
 }

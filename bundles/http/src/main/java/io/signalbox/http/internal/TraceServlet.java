@@ -26,12 +26,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import io.signalbox.api.ConfigCheck;
+import io.signalbox.api.ConfigValues;
 import io.signalbox.api.RateLimitedLog;
 import io.signalbox.api.Trace;
 import io.signalbox.api.TraceStore;
 import io.signalbox.api.TraceSummary;
 import jakarta.servlet.Servlet;
-import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 
@@ -46,7 +46,7 @@ import jakarta.servlet.http.HttpServletResponse;
         configurationPolicy = ConfigurationPolicy.OPTIONAL, service = Servlet.class)
 @Designate(ocd = TraceServlet.Config.class)
 @HttpWhiteboardServletPattern({ TraceServlet.LIST, TraceServlet.ONE })
-public final class TraceServlet extends HttpServlet {
+public final class TraceServlet extends ReadOnlyServlet {
     /** Configuration PID (stable). */
     public static final String PID = "io.signalbox.http.traces";
     static final String LIST = "/api/traces";
@@ -62,84 +62,56 @@ public final class TraceServlet extends HttpServlet {
         int list_max_limit() default 1000;
     }
 
+    /**
+     * The settings in force, validated once.
+     *
+     * @param defaultLimit traces listed when the request names no limit
+     * @param maxLimit     the largest limit a request may ask for
+     */
+    record Settings(int defaultLimit, int maxLimit) {
+        /** @throws ConfigCheck.Rejected naming every problem of the configuration */
+        static Settings of(Config c, Map<String, ?> properties) {
+            ConfigValues v = ConfigValues.of(Config.class, c, LiveSettings.configured(properties));
+            int defaultLimit = v.atLeast("list.default.limit", c.list_default_limit(), 1);
+            int maxLimit = v.atLeast("list.max.limit", c.list_max_limit(), 1);
+            v.done();
+            return new Settings(defaultLimit, maxLimit);
+        }
+
+        @Override
+        public String toString() {
+            return "list.default.limit=" + defaultLimit + ", list.max.limit=" + maxLimit;
+        }
+    }
+
     private static final long serialVersionUID = 1L;
     private static final Logger LOG = LoggerFactory.getLogger(TraceServlet.class);
 
     private final transient RateLimitedLog problems = new RateLimitedLog(LOG);
-    private transient volatile TraceStore store;
-    private transient volatile Config config;
+    private final transient LiveSettings<Settings> settings;
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    transient volatile TraceStore store;
 
-    /** Rejects (ERROR, does not start) a configuration with unknown keys, wrong types or values out of range. */
+    /** Rejects (ERROR, counted, does not start) a configuration with unknown keys, wrong types or values out of range. */
     @Activate
     public TraceServlet(Config config, Map<String, Object> properties) {
-        String problem = problems(config, properties);
-        if (problem != null) {
-            String message = ConfigCheck.rejection(PID, properties, problem);
-            LOG.error("{}", message);
-            throw new ConfigCheck.Rejected(message);
-        }
-        this.config = config;
-        LOG.info("Trace API on {} and {}: {}", LIST, ONE, describe(config));
+        settings = LiveSettings.activate(LOG, PID, "Trace API on " + LIST + " and " + ONE, properties,
+                () -> Settings.of(config, properties));
     }
 
     /** Applies a changed configuration, or logs why it is rejected and keeps the one in force. */
     @Modified
     void modified(Config c, Map<String, Object> properties) {
-        String problem = problems(c, properties);
-        if (problem != null) {
-            LOG.error("{}; the previous configuration stays in force ({})",
-                    ConfigCheck.rejection(PID, properties, problem), describe(config));
-            return;
-        }
-        this.config = c;
-        LOG.info("Trace API reconfigured: {}", describe(c));
-    }
-
-    /** Everything wrong with a configuration, or {@code null}. */
-    static String problems(Config c, Map<String, ?> properties) {
-        String keys = ConfigCheck.keysAndTypes(Config.class, c, TraceServletJson.ownKeys(properties));
-        if (keys != null) {
-            return keys;
-        }
-        List<String> out = new ArrayList<>();
-        if (c.list_default_limit() < 1) {
-            out.add("list.default.limit must be >= 1, is " + c.list_default_limit());
-        }
-        if (c.list_max_limit() < 1) {
-            out.add("list.max.limit must be >= 1, is " + c.list_max_limit());
-        }
-        return out.isEmpty() ? null : String.join("; ", out);
-    }
-
-    private static String describe(Config c) {
-        return "list.default.limit=" + c.list_default_limit() + ", list.max.limit=" + c.list_max_limit();
-    }
-
-    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
-            policyOption = ReferencePolicyOption.GREEDY)
-    void bindTraceStore(TraceStore s) {
-        store = s;
-    }
-
-    void unbindTraceStore(TraceStore s) {
-        if (store == s) {
-            store = null;
-        }
+        settings.modify(properties, () -> Settings.of(c, properties));
     }
 
     @Override
-    protected void service(HttpServletRequest req, HttpServletResponse resp) throws IOException {
-        String method = req.getMethod();
-        if (!"GET".equals(method) && !"HEAD".equals(method)) {
-            resp.setHeader("Allow", "GET, HEAD");
-            send(resp, HttpServletResponse.SC_METHOD_NOT_ALLOWED,
-                    TraceServletJson.error("method not allowed; allowed: GET, HEAD"), method);
-            return;
-        }
+    protected void doGet(HttpServletRequest req, HttpServletResponse resp) throws IOException {
         TraceStore s = store;
         if (s == null) {
-            send(resp, HttpServletResponse.SC_SERVICE_UNAVAILABLE,
-                    TraceServletJson.error("the trace store (correlation) is not running"), method);
+            ApiJson.sendError(resp, HttpServletResponse.SC_SERVICE_UNAVAILABLE,
+                    "the trace store (correlation) is not running");
             return;
         }
         String id = traceId(req);
@@ -154,18 +126,18 @@ public final class TraceServlet extends HttpServlet {
                     body = TraceServletJson.trace(trace.get());
                 } else {
                     status = HttpServletResponse.SC_NOT_FOUND;
-                    body = TraceServletJson.error("no trace " + id + " (unknown, or evicted from the trace store)");
+                    body = ApiJson.error("no trace " + id + " (unknown, or evicted from the trace store)");
                 }
             }
         } catch (BadRequest e) {
             status = HttpServletResponse.SC_BAD_REQUEST;
-            body = TraceServletJson.error(e.getMessage());
+            body = ApiJson.error(e.getMessage());
         } catch (RuntimeException e) {
             problems.error("query", "Trace API request {} failed", req.getRequestURI(), e);
             status = HttpServletResponse.SC_INTERNAL_SERVER_ERROR;
-            body = TraceServletJson.error("internal error: " + e);
+            body = ApiJson.error("internal error: " + e);
         }
-        send(resp, status, body, method);
+        ApiJson.send(resp, status, body);
     }
 
     /** The id of {@code /api/traces/{id}} (decoded; may contain {@code /}), or {@code null} for the list. */
@@ -178,10 +150,10 @@ public final class TraceServlet extends HttpServlet {
     }
 
     private byte[] list(TraceStore s, HttpServletRequest req) {
-        Config c = config;
-        String source = emptyToNull(req.getParameter("source"));
-        long since = since(req.getParameter("since"));
-        int limit = limit(req.getParameter("limit"), c);
+        Settings c = settings.get();
+        String source = parameter(req, "source");
+        long since = since(parameter(req, "since"));
+        int limit = limit(parameter(req, "limit"), c);
         List<TraceSummary> recent = s.recent(source == null && since == Long.MIN_VALUE ? limit : Integer.MAX_VALUE);
         List<TraceSummary> out = new ArrayList<>(Math.min(limit, recent.size()));
         for (TraceSummary t : recent) {
@@ -193,12 +165,12 @@ public final class TraceServlet extends HttpServlet {
             }
             out.add(t);
         }
-        return TraceServletJson.list(out);
+        return ApiJson.document("traces", out, TraceServletJson::summary);
     }
 
     /** {@code since}: epoch milliseconds or ISO-8601 ({@code 2026-11-23T14:00:00Z}, with an offset, or a date). */
     static long since(String value) {
-        String v = emptyToNull(value);
+        String v = value;
         if (v == null) {
             return Long.MIN_VALUE;
         }
@@ -222,35 +194,21 @@ public final class TraceServlet extends HttpServlet {
         }
     }
 
-    static int limit(String value, Config c) {
-        String v = emptyToNull(value);
+    static int limit(String value, Settings c) {
+        String v = value;
         if (v == null) {
-            return Math.min(c.list_default_limit(), c.list_max_limit());
+            return Math.min(c.defaultLimit(), c.maxLimit());
         }
         int n;
         try {
             n = Integer.parseInt(v);
         } catch (NumberFormatException e) {
-            throw new BadRequest("limit must be a whole number from 1 to " + c.list_max_limit() + ", is '" + v + "'");
+            throw new BadRequest("limit must be a whole number from 1 to " + c.maxLimit() + ", is '" + v + "'");
         }
-        if (n < 1 || n > c.list_max_limit()) {
-            throw new BadRequest("limit must be a whole number from 1 to " + c.list_max_limit() + ", is " + n);
+        if (n < 1 || n > c.maxLimit()) {
+            throw new BadRequest("limit must be a whole number from 1 to " + c.maxLimit() + ", is " + n);
         }
         return n;
-    }
-
-    private static String emptyToNull(String s) {
-        return s == null || s.isBlank() ? null : s.strip();
-    }
-
-    private static void send(HttpServletResponse resp, int status, byte[] body, String method) throws IOException {
-        resp.setStatus(status);
-        resp.setContentType(TraceServletJson.CONTENT_TYPE);
-        resp.setHeader("Cache-Control", "no-store");
-        resp.setContentLength(body.length);
-        if (!"HEAD".equals(method)) {
-            resp.getOutputStream().write(body);
-        }
     }
 
     /** A request the client got wrong: 400 with this message. */

@@ -1,21 +1,16 @@
 package io.signalbox.http.internal;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.Deque;
-import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
-import java.util.Map;
 
-import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
-import com.fasterxml.jackson.core.StreamWriteConstraints;
 import com.fasterxml.jackson.core.util.ByteArrayBuilder;
 
 import io.signalbox.api.Message;
@@ -25,68 +20,25 @@ import io.signalbox.api.TraceSource;
 import io.signalbox.api.TraceSummary;
 
 /**
- * The JSON documents of {@link TraceServlet}, written with jackson-core's generator. Times are
- * epoch milliseconds, like {@code ts} on the wire. Span trees are written without recursion
- * (a trace may be a chain thousands of spans deep), and the generator's nesting limit is lifted
- * for the same reason.
+ * The JSON documents of {@link TraceServlet}, written with jackson-core's generator
+ * ({@link ApiJson#render}). Times are epoch milliseconds, like {@code ts} on the wire. Span trees
+ * are written without recursion (a trace may be a chain thousands of spans deep), and
+ * {@link ApiJson#FACTORY} has no nesting limit for the same reason.
  */
 final class TraceServletJson {
-    static final String CONTENT_TYPE = "application/json; charset=utf-8";
-    /** Shared, thread-safe; no nesting limit: a span chain is as deep as the store lets it be. */
-    static final JsonFactory FACTORY = JsonFactory.builder()
-            .streamWriteConstraints(StreamWriteConstraints.builder().maxNestingDepth(Integer.MAX_VALUE).build())
-            .build();
-
     private TraceServletJson() {
     }
 
-    @FunctionalInterface
-    interface Body {
-        void write(JsonGenerator g) throws IOException;
-    }
-
-    static byte[] render(Body body) {
-        ByteArrayBuilder out = new ByteArrayBuilder(1024);
-        try (JsonGenerator g = FACTORY.createGenerator(out)) {
-            body.write(g);
-        } catch (IOException e) {
-            // a ByteArrayBuilder does no I/O: only a bug in a writer gets here
-            throw new UncheckedIOException("cannot write JSON", e);
-        }
-        return out.toByteArray();
-    }
-
-    /** {@code {"error":"…"}}. */
-    static byte[] error(String message) {
-        return render(g -> {
-            g.writeStartObject();
-            g.writeStringField("error", message);
-            g.writeEndObject();
-        });
-    }
-
-    /** {@code {"traces":[{"trace_id","span_count","message_count","sources","first_seen","last_seen"}]}}. */
-    static byte[] list(List<TraceSummary> traces) {
-        return render(g -> {
-            g.writeStartObject();
-            g.writeArrayFieldStart("traces");
-            for (TraceSummary t : traces) {
-                g.writeStartObject();
-                g.writeStringField("trace_id", t.traceId());
-                g.writeNumberField("span_count", t.spanCount());
-                g.writeNumberField("message_count", t.messageCount());
-                g.writeArrayFieldStart("sources");
-                for (String s : t.sources()) {
-                    g.writeString(s);
-                }
-                g.writeEndArray();
-                g.writeNumberField("first_seen", t.firstSeen());
-                g.writeNumberField("last_seen", t.lastSeen());
-                g.writeEndObject();
-            }
-            g.writeEndArray();
-            g.writeEndObject();
-        });
+    /** A listed trace: {@code {"trace_id","span_count","message_count","sources","first_seen","last_seen"}}. */
+    static void summary(JsonGenerator g, TraceSummary t) throws IOException {
+        g.writeStartObject();
+        g.writeStringField("trace_id", t.traceId());
+        g.writeNumberField("span_count", t.spanCount());
+        g.writeNumberField("message_count", t.messageCount());
+        ApiJson.strings(g, "sources", t.sources());
+        g.writeNumberField("first_seen", t.firstSeen());
+        g.writeNumberField("last_seen", t.lastSeen());
+        g.writeEndObject();
     }
 
     /**
@@ -96,7 +48,7 @@ final class TraceServletJson {
      * metrics are those that name no span.
      */
     static byte[] trace(Trace t) {
-        return render(g -> {
+        return ApiJson.render(g -> {
             long start = t.firstSeen();
             long end = t.lastSeen();
             for (TraceSource s : t.bySource()) {
@@ -110,23 +62,8 @@ final class TraceServletJson {
             g.writeNumberField("message_count", t.messageCount());
             g.writeNumberField("first_seen", t.firstSeen());
             g.writeNumberField("last_seen", t.lastSeen());
-            g.writeArrayFieldStart("sources");
-            for (TraceSource s : t.bySource()) {
-                g.writeString(s.source());
-            }
-            g.writeEndArray();
-            g.writeArrayFieldStart("by_source");
-            for (TraceSource s : t.bySource()) {
-                g.writeStartObject();
-                g.writeStringField("source", s.source());
-                g.writeNumberField("spans", s.spanCount());
-                g.writeNumberField("messages", s.messageCount());
-                g.writeNumberField("start", s.start());
-                g.writeNumberField("end", s.end());
-                g.writeNumberField("duration_ms", s.durationMillis());
-                g.writeEndObject();
-            }
-            g.writeEndArray();
+            ApiJson.strings(g, "sources", t.bySource().stream().map(TraceSource::source).toList());
+            ApiJson.array(g, "by_source", t.bySource(), TraceServletJson::bySource);
             messages(g, "events", t.events());
             messages(g, "metrics", t.metrics());
             g.writeNumberField("events_cut", t.eventsCut());
@@ -135,6 +72,17 @@ final class TraceServletJson {
             spans(g, t.roots());
             g.writeEndObject();
         });
+    }
+
+    private static void bySource(JsonGenerator g, TraceSource s) throws IOException {
+        g.writeStartObject();
+        g.writeStringField("source", s.source());
+        g.writeNumberField("spans", s.spanCount());
+        g.writeNumberField("messages", s.messageCount());
+        g.writeNumberField("start", s.start());
+        g.writeNumberField("end", s.end());
+        g.writeNumberField("duration_ms", s.durationMillis());
+        g.writeEndObject();
     }
 
     /**
@@ -177,17 +125,17 @@ final class TraceServletJson {
 
     /** {@code "<field>":[{"ts","source","type","data":{…as received…}}]}. */
     private static void messages(JsonGenerator g, String field, List<Message> messages) throws IOException {
-        g.writeArrayFieldStart(field);
-        for (Message m : messages) {
-            g.writeStartObject();
-            g.writeNumberField("ts", m.timestamp());
-            g.writeStringField("source", m.source());
-            g.writeStringField("type", m.type().wireName());
-            g.writeFieldName("data");
-            copyData(g, m.line());
-            g.writeEndObject();
-        }
-        g.writeEndArray();
+        ApiJson.array(g, field, messages, TraceServletJson::message);
+    }
+
+    private static void message(JsonGenerator g, Message m) throws IOException {
+        g.writeStartObject();
+        g.writeNumberField("ts", m.timestamp());
+        g.writeStringField("source", m.source());
+        g.writeStringField("type", m.type().wireName());
+        g.writeFieldName("data");
+        copyData(g, m.line());
+        g.writeEndObject();
     }
 
     /**
@@ -199,7 +147,8 @@ final class TraceServletJson {
     static void copyData(JsonGenerator g, byte[] line) throws IOException {
         ByteArrayBuilder data = new ByteArrayBuilder(line.length);
         boolean found = false;
-        try (JsonParser p = FACTORY.createParser(line); JsonGenerator copy = FACTORY.createGenerator(data)) {
+        try (JsonParser p = ApiJson.FACTORY.createParser(line);
+                JsonGenerator copy = ApiJson.FACTORY.createGenerator(data)) {
             if (p.nextToken() == JsonToken.START_OBJECT) {
                 while (!found && p.nextToken() == JsonToken.FIELD_NAME) {
                     String name = p.currentName();
@@ -220,16 +169,5 @@ final class TraceServletJson {
         } else {
             g.writeNull();
         }
-    }
-
-    /** The component properties an operator sets: without the whiteboard's and the framework's own. */
-    static Map<String, Object> ownKeys(Map<String, ?> properties) {
-        Map<String, Object> own = new HashMap<>();
-        for (Map.Entry<String, ?> e : properties.entrySet()) {
-            if (!e.getKey().startsWith("osgi.http.")) {
-                own.put(e.getKey(), e.getValue());
-            }
-        }
-        return own;
     }
 }

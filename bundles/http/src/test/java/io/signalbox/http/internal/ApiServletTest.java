@@ -14,6 +14,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import io.signalbox.api.BackendStatus;
+import io.signalbox.api.HistogramSample;
 import io.signalbox.api.RouteInfo;
 import io.signalbox.http.internal.ApiTestFakes.FakeRouter;
 
@@ -35,7 +36,7 @@ class ApiServletTest {
 
     @Test
     void backendsListsEveryBackendOfTheRouterWithItsState() throws Exception {
-        servlet.bindRouter(router);
+        servlet.router = router;
         router.backends = List.of(ApiTestFakes.backend("files", BackendStatus.State.UP),
                 new BackendStatus("db", null, BackendStatus.State.WAITING_FOR_BUNDLE, 0, 10, 2048, 10, 0, 0, 0));
 
@@ -63,7 +64,7 @@ class ApiServletTest {
 
     @Test
     void routesListTheTableInForceWithItsOrigin() throws Exception {
-        servlet.bindRouter(router);
+        servlet.router = router;
         router.routes = List.of(
                 new RouteInfo("audit", "billing-*", List.of("db", "files"), Set.of("metric", "event"), true, 10, false,
                         "etc/io.signalbox.route-audit.cfg"),
@@ -82,21 +83,28 @@ class ApiServletTest {
 
     @Test
     void sourcesGatherThePerSourceSeriesOfEveryStatsSourceByName() throws Exception {
-        servlet.bindStatsSource(() -> Map.of(
-                "signalbox_messages_received_total{source=\"loader\"}", 12L,
-                "signalbox_buffer_size{source=\"loader\"}", 3,
-                "signalbox_messages_received_total{source=\"a \\\"quoted\\\" one\"}", 1L,
-                "signalbox_sources_active", 2,
-                "signalbox_batches_flushed_total{reason=\"size\"}", 5));
-        servlet.bindStatsSource(() -> Map.of("signalbox_source_last_seen_seconds{source=\"loader\"}", 1.5,
-                "signalbox_something{source=\"x\",backend=\"y\"}", 1));
+        HistogramSample h = new HistogramSample(new double[] { 1 }, new long[] { 1, 1 }, 3);
+        servlet.statsSources = List.of(TypicalSeries.service("io.signalbox.correlation", sink -> {
+            sink.counter("signalbox_messages_received_total", 12, "source", "loader");
+            sink.gauge("signalbox_buffer_size", 3, "source", "loader");
+            sink.counter("signalbox_messages_received_total", 1, "source", "a \"quoted\" one");
+            sink.gauge("signalbox_sources_active", 2);
+            sink.counter("signalbox_batches_flushed_total", 5, "reason", "size");
+        }), TypicalSeries.service("other", sink -> {
+            sink.gauge("signalbox_source_last_seen_seconds", 1.5, "source", "loader");
+            sink.gauge("signalbox_something", 1, "source", "x", "backend", "y");
+            sink.histogram("signalbox_source_seconds", h, "source", "loader");
+            sink.counter("signalbox_messages_received_total", 3, "source", "loader");
+        }), TypicalSeries.service("broken", sink -> {
+            throw new IllegalStateException("broken on purpose");
+        }));
 
         HttpResponse<String> r = server.get("/api/sources");
 
         assertThat(r.statusCode()).isEqualTo(200);
         assertThat(ApiTestJson.object(r.body())).isEqualTo(Map.of("sources", List.of(
                 Map.of("name", "a \"quoted\" one", "received_total", 1L, "buffered", 0L),
-                Map.of("name", "loader", "received_total", 12L, "buffered", 3L, "source_last_seen_seconds", 1.5))));
+                Map.of("name", "loader", "received_total", 15L, "buffered", 3L, "source_last_seen_seconds", 1.5))));
     }
 
     @Test
@@ -119,15 +127,12 @@ class ApiServletTest {
 
     @Test
     void anyMethodButGetAndHeadIs405() throws Exception {
-        servlet.bindRouter(router);
+        servlet.router = router;
 
-        HttpResponse<String> r = server.send(HttpRequest.newBuilder(server.uri("/api/routes"))
-                .DELETE());
+        server.assertNotAllowed("DELETE", "/api/routes", "GET, HEAD");
+
         HttpResponse<String> head = server.send(HttpRequest.newBuilder(server.uri("/api/routes"))
                 .method("HEAD", HttpRequest.BodyPublishers.noBody()));
-
-        assertThat(r.statusCode()).isEqualTo(405);
-        assertThat(r.headers().firstValue("Allow")).hasValue("GET, HEAD");
         assertThat(head.statusCode()).isEqualTo(200);
         assertThat(head.body()).isEmpty();
     }

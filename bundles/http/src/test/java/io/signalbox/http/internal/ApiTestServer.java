@@ -1,5 +1,7 @@
 package io.signalbox.http.internal;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -14,6 +16,8 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.BooleanSupplier;
 
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import org.eclipse.jetty.ee10.servlet.ServletHolder;
@@ -28,7 +32,7 @@ final class ApiTestServer implements AutoCloseable {
 
     private final Server server = new Server();
     private final ServerConnector connector = new ServerConnector(server);
-    private final HttpClient client = HttpClient.newBuilder().connectTimeout(TIMEOUT).build();
+    final HttpClient client = HttpClient.newBuilder().connectTimeout(TIMEOUT).build();
 
     /** @param servlets servlet → its URL patterns */
     ApiTestServer(Map<HttpServlet, String[]> servlets) throws Exception {
@@ -78,6 +82,15 @@ final class ApiTestServer implements AutoCloseable {
         return client.send(request.timeout(TIMEOUT).build(), HttpResponse.BodyHandlers.ofString());
     }
 
+    /** Sends {@code method} to {@code path} and checks the answer: 405, {@code Allow: allow}, a JSON error. */
+    void assertNotAllowed(String method, String path, String allow) throws IOException, InterruptedException {
+        HttpResponse<String> r = send(HttpRequest.newBuilder(uri(path)).method(method,
+                HttpRequest.BodyPublishers.ofString("{}")));
+        assertThat(r.statusCode()).as(method + " " + path).isEqualTo(405);
+        assertThat(r.headers().firstValue("Allow")).as(method + " " + path).hasValue(allow);
+        assertThat(ApiTestJson.object(r.body())).as(method + " " + path).containsKey("error");
+    }
+
     /**
      * Writes {@code head} (and then {@code body}) over a plain socket and returns everything the
      * server answers until it closes the connection or the answer is complete.
@@ -121,5 +134,17 @@ final class ApiTestServer implements AutoCloseable {
     @Override
     public void close() throws Exception {
         server.stop();
+    }
+
+    /** Polls every 10 ms until {@code condition} holds or {@code timeout} passed. */
+    static boolean poll(Duration timeout, BooleanSupplier condition) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() - deadline > 0) {
+                return false;
+            }
+            LockSupport.parkNanos(10_000_000L);
+        }
+        return true;
     }
 }

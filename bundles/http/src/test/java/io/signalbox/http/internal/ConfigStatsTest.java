@@ -11,6 +11,7 @@ import org.osgi.service.cm.ConfigurationAdmin;
 import org.osgi.service.cm.ConfigurationEvent;
 
 import io.signalbox.api.ConfigCheck;
+import io.signalbox.api.MetricSamples;
 
 class ConfigStatsTest {
     @SuppressWarnings("unchecked")
@@ -30,7 +31,7 @@ class ConfigStatsTest {
         stats.configurationEvent(new ConfigurationEvent(REF, ConfigurationEvent.CM_UPDATED, null, "org.apache.felix.http"));
         stats.configurationEvent(new ConfigurationEvent(REF, ConfigurationEvent.CM_LOCATION_CHANGED, null,
                 "io.signalbox.transport.tcp"));
-        assertThat(stats.stats()).containsEntry(ConfigStats.RELOADS, 3L);
+        assertThat(MetricSamples.of(stats).value(ConfigStats.RELOADS)).isEqualTo(3);
     }
 
     @Test
@@ -38,8 +39,12 @@ class ConfigStatsTest {
         ConfigStats stats = new ConfigStats();
         long before = ConfigCheck.rejectionCount();
         ConfigCheck.rejection("io.signalbox.test", Map.of(), "for the test");
-        Map<String, Number> m = stats.stats();
-        assertThat(m).containsEntry(ConfigStats.ERRORS, before + 1);
-        assertThat(m.get(ConfigStats.LAST_ERROR).doubleValue()).isPositive();
+        MetricSamples m = MetricSamples.of(stats);
+        assertThat(m.value(ConfigStats.ERRORS)).isEqualTo(before + 1);
+        assertThat(m.value(ConfigStats.LAST_ERROR)).isPositive();
+        assertThat(m.all(ConfigStats.ERRORS)).singleElement()
+                .satisfies(s -> assertThat(s.type()).isEqualTo(MetricSamples.Type.COUNTER));
+        assertThat(m.all(ConfigStats.LAST_ERROR)).singleElement()
+                .satisfies(s -> assertThat(s.type()).isEqualTo(MetricSamples.Type.GAUGE));
     }
 }

@@ -2,8 +2,9 @@ package io.signalbox.http.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.net.http.HttpRequest;
+import java.io.IOException;
 import java.net.http.HttpResponse;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -21,14 +22,22 @@ import io.signalbox.http.internal.ApiTestFakes.FakeRouter;
 class HealthServletTest {
     private final HealthServlet servlet = new HealthServlet();
     private final FakeRouter router = new FakeRouter();
-    private final FakeIngest ingest = new FakeIngest();
-    private final StatsSource tcp = () -> Map.of(HealthServlet.TCP_CONNECTIONS, 3);
-    private final StatsSource correlation = () -> Map.of(HealthServlet.SOURCES, 2L, "signalbox_pipeline_inflight", 9);
+    private final Map.Entry<Map<String, ?>, StatsSource> tcp = TypicalSeries.service(HealthServlet.TCP_COMPONENT,
+            sink -> sink.gauge(HealthServlet.TCP_CONNECTIONS, 3));
+    private final Map.Entry<Map<String, ?>, StatsSource> correlation = TypicalSeries.service(
+            "io.signalbox.correlation", sink -> {
+                sink.gauge(HealthServlet.SOURCES, 2);
+                sink.gauge("signalbox_pipeline_inflight", 9);
+            });
     private ApiTestServer server;
 
     @BeforeEach
     void start() throws Exception {
         server = ApiTestServer.of(servlet, "/health", "/v1/health");
+        // everything a healthy sidecar has
+        servlet.router = router;
+        servlet.ingest = new FakeIngest();
+        servlet.statsSources = List.of(tcp, correlation);
     }
 
     @AfterEach
@@ -36,24 +45,27 @@ class HealthServletTest {
         server.close();
     }
 
-    /** Binds everything a healthy sidecar has. */
-    private void bindAll() {
-        servlet.bindRouter(router);
-        servlet.bindIngest(ingest);
-        servlet.bindStatsSource(tcp, Map.of("component.name", HealthServlet.TCP_COMPONENT));
-        servlet.bindStatsSource(correlation, Map.of("component.name", "io.signalbox.correlation"));
+    private Map<String, Object> health(int expectedStatus) throws IOException, InterruptedException {
+        HttpResponse<String> r = server.get("/health");
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(expectedStatus);
+        assertThat(r.headers().firstValue("Content-Type")).hasValueSatisfying(t -> assertThat(t).startsWith("application/json"));
+        return ApiTestJson.object(r.body());
+    }
+
+    /** The bound sources with {@code extra} added and {@code gone} removed. */
+    private void sources(List<Map.Entry<Map<String, ?>, StatsSource>> extra, Map.Entry<Map<String, ?>, StatsSource> gone) {
+        List<Map.Entry<Map<String, ?>, StatsSource>> now = new ArrayList<>(servlet.statsSources);
+        now.remove(gone);
+        now.addAll(extra);
+        servlet.statsSources = now;
     }
 
     @Test
     void upWith200WhenEverythingIsThereAndEveryBackendIsUp() throws Exception {
-        bindAll();
         router.backends = List.of(ApiTestFakes.backend("files", BackendStatus.State.UP));
 
-        HttpResponse<String> r = server.get("/health");
+        Map<String, Object> h = health(200);
 
-        assertThat(r.statusCode()).isEqualTo(200);
-        assertThat(r.headers().firstValue("Content-Type")).hasValueSatisfying(t -> assertThat(t).startsWith("application/json"));
-        Map<String, Object> h = ApiTestJson.object(r.body());
         assertThat(h).containsOnlyKeys("status", "uptime_seconds", "connections", "sources", "backends",
                 "last_config_error", "config_errors");
         assertThat(h).containsEntry("status", "up").containsEntry("connections", 3L).containsEntry("sources", 2L);
@@ -65,8 +77,6 @@ class HealthServletTest {
 
     @Test
     void v1HealthAnswersTheSameDocument() throws Exception {
-        bindAll();
-
         HttpResponse<String> r = server.get("/v1/health");
 
         assertThat(r.statusCode()).isEqualTo(200);
@@ -75,88 +85,65 @@ class HealthServletTest {
 
     @Test
     void degradedWith200WhenABackendIsNotUpAndEachStateHasItsWireName() throws Exception {
-        bindAll();
         router.backends = List.of(ApiTestFakes.backend("files", BackendStatus.State.UP),
                 ApiTestFakes.backend("db", BackendStatus.State.BREAKER_OPEN),
                 ApiTestFakes.backend("s3", BackendStatus.State.WAITING_FOR_BUNDLE),
                 ApiTestFakes.backend("hook", BackendStatus.State.DEGRADED));
 
-        HttpResponse<String> r = server.get("/health");
+        Map<String, Object> h = health(200);
 
-        assertThat(r.statusCode()).isEqualTo(200);
-        Map<String, Object> h = ApiTestJson.object(r.body());
         assertThat(h).containsEntry("status", "degraded");
-        @SuppressWarnings("unchecked")
-        List<Map<String, Object>> backends = (List<Map<String, Object>>) h.get("backends");
-        assertThat(backends).extracting(b -> b.get("state"))
+        assertThat(ApiTestJson.objects(h.get("backends"))).extracting(b -> b.get("state"))
                 .containsExactly("up", "breaker_open", "waiting_for_bundle", "degraded");
     }
 
     @Test
-    void downWith503WhenTheRouterIsMissing() throws Exception {
-        bindAll();
-        servlet.unbindRouter(router);
+    void downWith503WhenTheRouterOrIngestIsMissing() throws Exception {
+        servlet.router = null;
+        assertThat(health(503)).containsEntry("status", "down").containsEntry("backends", List.of());
 
-        HttpResponse<String> r = server.get("/health");
-
-        assertThat(r.statusCode()).isEqualTo(503);
-        assertThat(ApiTestJson.object(r.body())).containsEntry("status", "down").containsEntry("backends", List.of());
-    }
-
-    @Test
-    void downWith503WhenIngestIsMissing() throws Exception {
-        bindAll();
-        servlet.unbindIngest(ingest);
-
-        assertThat(server.get("/health").statusCode()).isEqualTo(503);
+        servlet.router = router;
+        servlet.ingest = null;
+        assertThat(health(503)).containsEntry("status", "down");
     }
 
     @Test
     void downWith503WhenTheTcpTransportIsNotListening() throws Exception {
-        bindAll();
-        servlet.unbindStatsSource(tcp);
+        sources(List.of(), tcp);
 
-        HttpResponse<String> r = server.get("/health");
-
-        assertThat(r.statusCode()).isEqualTo(503);
-        assertThat(ApiTestJson.object(r.body())).containsEntry("status", "down").containsEntry("connections", 0L);
+        assertThat(health(503)).containsEntry("status", "down").containsEntry("connections", 0L);
     }
 
     @Test
     void connectionsAreSummedFromTheActiveConnectionsSeries() throws Exception {
-        bindAll();
-        servlet.bindStatsSource(() -> Map.of(HealthServlet.CONNECTIONS, 4), Map.of("component.name", "other"));
-        servlet.unbindStatsSource(tcp);
-        servlet.bindStatsSource(() -> Map.of(HealthServlet.CONNECTIONS, 5, HealthServlet.TCP_CONNECTIONS, 5),
-                Map.of("component.name", HealthServlet.TCP_COMPONENT));
+        sources(List.of(TypicalSeries.service("other", sink -> sink.gauge(HealthServlet.CONNECTIONS, 4)),
+                TypicalSeries.service(HealthServlet.TCP_COMPONENT, sink -> {
+                    sink.gauge(HealthServlet.CONNECTIONS, 5);
+                    sink.gauge(HealthServlet.TCP_CONNECTIONS, 5);
+                })), tcp);
 
-        assertThat(ApiTestJson.object(server.get("/health").body())).containsEntry("connections", 9L);
+        assertThat(health(200)).containsEntry("connections", 9L);
     }
 
     @Test
     void aFailingStatsSourceCountsAsPublishingNothing() throws Exception {
-        bindAll();
-        servlet.bindStatsSource(() -> {
+        sources(List.of(Map.entry(Map.of(), sink -> {
+            sink.gauge(HealthServlet.CONNECTIONS, 100);
             throw new IllegalStateException("broken on purpose");
-        }, Map.of());
+        })), null);
 
-        HttpResponse<String> r = server.get("/health");
-
-        assertThat(r.statusCode()).isEqualTo(200);
-        assertThat(ApiTestJson.object(r.body())).containsEntry("status", "up").containsEntry("connections", 3L);
+        assertThat(health(200)).containsEntry("status", "up").containsEntry("connections", 3L);
     }
 
     @Test
     void lastConfigErrorAndTheirCountComeFromConfigCheck() throws Exception {
-        bindAll();
         long before = ConfigCheck.rejectionCount();
         String message = ConfigCheck.rejection("io.signalbox.healthtest", Map.of(), "'prot' is not a key");
 
-        Map<String, Object> h = ApiTestJson.object(server.get("/health").body());
+        Map<String, Object> h = health(200);
 
         assertThat((Long) h.get("config_errors")).isGreaterThanOrEqualTo(before + 1);
-        @SuppressWarnings("unchecked")
-        Map<String, Object> last = (Map<String, Object>) h.get("last_config_error");
+        Map<String, Object> last = ApiTestJson.objects(List.of(h.get("last_config_error"))).get(0);
         assertThat(last).containsOnlyKeys("at", "pid", "message").containsEntry("pid", "io.signalbox.healthtest")
                 .containsEntry("message", message);
         assertThat((String) last.get("at")).matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d(\\.\\d+)?Z");
@@ -164,13 +151,6 @@ class HealthServletTest {
 
     @Test
     void postIsAnswered405WithAllow() throws Exception {
-        bindAll();
-
-        HttpResponse<String> r = server.send(HttpRequest.newBuilder(server.uri("/health"))
-                .POST(HttpRequest.BodyPublishers.ofString("{}")));
-
-        assertThat(r.statusCode()).isEqualTo(405);
-        assertThat(r.headers().firstValue("Allow")).hasValue("GET, HEAD");
-        assertThat(ApiTestJson.object(r.body())).containsKey("error");
+        server.assertNotAllowed("POST", "/health", "GET, HEAD");
     }
 }

@@ -102,7 +102,7 @@ class HttpServerComponentTest {
         long before = ConfigCheck.rejectionCount();
         Map<String, Object> props = Map.of("port", "70000", "service.pid", HttpServerComponent.PID);
         assertThatThrownBy(() -> start(props)).isInstanceOf(ConfigCheck.Rejected.class)
-                .hasMessageContaining("port must be 1..65535, is 70000");
+                .hasMessageContaining("'port' must be 1..65535, is 70000");
         assertThat(ConfigCheck.rejectionCount()).isEqualTo(before + 1);
         assertThat(cm.store).isEmpty();
     }
@@ -117,19 +117,33 @@ class HttpServerComponentTest {
     }
 
     @Test
-    void problemsNameEveryBadKeyAndValue() {
+    void everyBadKeyAndValueIsNamedInOneRejection() {
         assertThat(problems(Map.of("prot", "1"))).contains("prot").contains("port");
-        assertThat(problems(Map.of("port", "0"))).contains("port must be 1..65535, is 0");
+        assertThat(problems(Map.of("port", "0"))).contains("'port' must be 1..65535, is 0");
         assertThat(problems(Map.of("port", "x"))).contains("'port' = 'x' is not a valid int");
-        assertThat(problems(Map.of("host", " "))).contains("host must not be empty");
-        assertThat(problems(Map.of("host", "no-such-host.invalid"))).contains("does not resolve");
-        assertThat(problems(Map.of("ingest.max.bytes", "0"))).contains("ingest.max.bytes must be 1..");
+        assertThat(problems(Map.of("host", " "))).contains("'host' is required, e.g. host=127.0.0.1");
+        assertThat(problems(Map.of("host", "no-such-host.invalid"))).contains("'host' = 'no-such-host.invalid' does not resolve");
+        assertThat(problems(Map.of("ingest.max.bytes", "0"))).contains("'ingest.max.bytes' must be 1..");
         assertThat(problems(Map.of("ingest.max.bytes", String.valueOf(Integer.MAX_VALUE)))).contains("ingest.max.bytes");
+        assertThat(problems(Map.of("port", "0", "ingest.max.bytes", "0"))).contains("'port'", "'ingest.max.bytes'");
         assertThat(problems(Map.of("host", "::1", "port", "8080", "ingest.max.bytes", "1"))).isNull();
         assertThat(problems(Map.of())).isNull();
     }
 
+    @Test
+    void theSettingsAreTheValidatedValues() {
+        Map<String, Object> props = Map.of("host", "\" 0.0.0.0 \"", "port", "18001", "ingest.max.bytes", "4096");
+        assertThat(HttpServerComponent.Settings.of(config(props), props))
+                .isEqualTo(new HttpServerComponent.Settings("0.0.0.0", 18001, 4096));
+    }
+
+    /** The rejection's reason, or {@code null} if the configuration is valid. */
     private static String problems(Map<String, Object> props) {
-        return HttpServerComponent.problems(config(props), props);
+        try {
+            HttpServerComponent.Settings.of(config(props), props);
+            return null;
+        } catch (ConfigCheck.Rejected e) {
+            return e.getMessage();
+        }
     }
 }

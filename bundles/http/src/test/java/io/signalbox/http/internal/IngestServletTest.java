@@ -1,6 +1,7 @@
 package io.signalbox.http.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.ByteArrayInputStream;
 import java.net.http.HttpRequest;
@@ -13,9 +14,11 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.osgi.util.converter.Converters;
 
+import io.signalbox.api.ConfigCheck;
 import io.signalbox.api.DropReason;
 import io.signalbox.api.Message;
 import io.signalbox.api.MessageType;
+import io.signalbox.api.MetricSamples;
 import io.signalbox.http.internal.ApiTestFakes.FakeIngest;
 import io.signalbox.protocol.RejectCounters;
 
@@ -32,7 +35,7 @@ class IngestServletTest {
 
     private void start(Map<String, Object> config) throws Exception {
         servlet = new IngestServlet(config(config), config);
-        servlet.bindIngest(ingest);
+        servlet.ingest = ingest;
         server = ApiTestServer.of(servlet, IngestServlet.EVENT, IngestServlet.BATCH);
     }
 
@@ -61,7 +64,11 @@ class IngestServletTest {
     }
 
     private long dropped(DropReason reason) {
-        return servlet.stats().get(RejectCounters.key(reason)).longValue();
+        return (long) MetricSamples.of(servlet).value(RejectCounters.SERIES, "reason", reason.label());
+    }
+
+    private long answered(int status) {
+        return (long) MetricSamples.of(servlet).value(IngestServlet.REQUESTS, "status", Integer.toString(status));
     }
 
     private List<String> offeredLines() {
@@ -80,8 +87,8 @@ class IngestServletTest {
         Message m = ingest.offered.get(0);
         assertThat(m.source()).isEqualTo("loader");
         assertThat(m.type()).isEqualTo(MessageType.EVENT);
-        assertThat(servlet.stats()).containsEntry(IngestServlet.RECEIVED, 1L)
-                .containsEntry(IngestServlet.REQUESTS + "{status=\"202\"}", 1L);
+        assertThat(MetricSamples.of(servlet).value(IngestServlet.RECEIVED, "transport", "http")).isEqualTo(1);
+        assertThat(answered(202)).isEqualTo(1);
     }
 
     @Test
@@ -172,7 +179,7 @@ class IngestServletTest {
         assertThat(errors(r)).extracting(e -> e.get("reason")).containsOnly("bad_type");
         assertThat(dropped(DropReason.BAD_TYPE)).isEqualTo(3);
         assertThat(ingest.offered).isEmpty();
-        assertThat(servlet.stats()).containsEntry(IngestServlet.REQUESTS + "{status=\"400\"}", 1L);
+        assertThat(answered(400)).isEqualTo(1);
     }
 
     @Test
@@ -256,7 +263,7 @@ class IngestServletTest {
         assertThat(answer).startsWith("HTTP/1.1 413 ");
         assertThat(answer).contains("{\"error\":\"request body larger than ingest.max.bytes=1000\"}");
         assertThat(ingest.offered).isEmpty();
-        assertThat(servlet.stats()).containsEntry(IngestServlet.REQUESTS + "{status=\"413\"}", 1L);
+        assertThat(answered(413)).isEqualTo(1);
     }
 
     @Test
@@ -315,28 +322,42 @@ class IngestServletTest {
     }
 
     @Test
-    void aFullPipelineIs503WithRetryAfterAndNothingIsOffered() throws Exception {
-        start(Map.of());
-        ingest.writable = false;
+    void anInvalidConfigurationDoesNotStartTheServletAndOnlyTheServerComponentCountsIt() {
+        long before = ConfigCheck.rejectionCount();
+        Map<String, Object> bad = Map.of("ingest.max.bytes", 0L);
 
-        HttpResponse<String> r = server.post("/v1/events/batch", EVENT);
-
-        assertThat(r.statusCode()).isEqualTo(503);
-        assertThat(r.headers().firstValue("Retry-After")).hasValue("1");
-        assertThat(json(r)).containsEntry("error", "the pipeline is full; retry later");
-        assertThat(ingest.offered).isEmpty();
-        assertThat(servlet.stats()).containsEntry(IngestServlet.REQUESTS + "{status=\"503\"}", 1L);
+        assertThatThrownBy(() -> new IngestServlet(config(bad), bad)).isInstanceOf(ConfigCheck.Rejected.class)
+                .hasMessageContaining("'ingest.max.bytes' must be 1..");
+        assertThat(ConfigCheck.rejectionCount()).isEqualTo(before);
     }
 
     @Test
-    void noPipelineIs503() throws Exception {
+    void everyDropReasonAndAnswerStatusIsACounterFromZero() {
+        MetricSamples m = MetricSamples.of(new IngestServlet(config(Map.of()), Map.of()));
+
+        assertThat(m.byLabel(RejectCounters.SERIES, "reason")).hasSize(DropReason.values().length)
+                .containsEntry("too_long", 0.0).containsEntry("unsupported_version", 0.0);
+        assertThat(m.byLabel(IngestServlet.REQUESTS, "status")).containsOnlyKeys("202", "400", "405", "413", "503");
+        assertThat(m.value(IngestServlet.RECEIVED, "transport", "http")).isZero();
+        assertThat(m.all()).allSatisfy(s -> assertThat(s.type()).isEqualTo(MetricSamples.Type.COUNTER));
+    }
+
+    @Test
+    void aFullOrMissingPipelineIs503WithRetryAfterAndNothingIsOffered() throws Exception {
         start(Map.of());
-        servlet.unbindIngest(ingest);
+        ingest.writable = false;
+        HttpResponse<String> full = server.post("/v1/events/batch", EVENT);
+        servlet.ingest = null;
+        HttpResponse<String> missing = server.post("/v1/event", EVENT);
 
-        HttpResponse<String> r = server.post("/v1/event", EVENT);
-
-        assertThat(r.statusCode()).isEqualTo(503);
-        assertThat(r.headers().firstValue("Retry-After")).hasValue("1");
+        for (HttpResponse<String> r : List.of(full, missing)) {
+            assertThat(r.statusCode()).isEqualTo(503);
+            assertThat(r.headers().firstValue("Retry-After")).hasValue("1");
+        }
+        assertThat(json(full)).containsEntry("error", "the pipeline is full; retry later");
+        assertThat(json(missing)).containsEntry("error", "the pipeline is not running");
+        assertThat(ingest.offered).isEmpty();
+        assertThat(answered(503)).isEqualTo(2);
     }
 
     @Test
@@ -349,7 +370,7 @@ class IngestServletTest {
                 return false;
             }
         };
-        servlet.bindIngest(fillsUp);
+        servlet.ingest = fillsUp;
 
         HttpResponse<String> r = server.post("/v1/events/batch", EVENT + "\n" + METRIC);
 
@@ -373,14 +394,9 @@ class IngestServletTest {
         start(Map.of());
 
         for (String path : List.of("/v1/event", "/v1/events/batch")) {
-            HttpResponse<String> r = server.get(path);
-
-            assertThat(r.statusCode()).as(path).isEqualTo(405);
-            assertThat(r.headers().firstValue("Allow")).hasValue("POST");
-            assertThat(json(r)).containsKey("error");
+            server.assertNotAllowed("GET", path, "POST");
         }
-        assertThat(server.send(HttpRequest.newBuilder(server.uri("/v1/event"))
-                .PUT(HttpRequest.BodyPublishers.ofString(EVENT))).statusCode()).isEqualTo(405);
+        server.assertNotAllowed("PUT", "/v1/event", "POST");
         assertThat(ingest.offered).isEmpty();
     }
 

@@ -4,15 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-import io.signalbox.api.LatencyHistogram;
 import io.signalbox.api.StatsSource;
 
 /** The servlet in a real Jetty 12 on 127.0.0.1 and a free port. */
@@ -31,36 +29,12 @@ class MetricsServletTest {
         server.close();
     }
 
-    /** Stats shaped like the real components' (transport, correlation, routing, config). */
+    /** Series shaped like the real components', with this bundle's own: {@link ConfigStats}, {@link IngestServlet}. */
     static void bindTypicalSources(MetricsServlet servlet) {
-        servlet.bindStatsSource(() -> Map.of("signalbox_active_connections", 2,
-                "signalbox_transport_messages_received_total{transport=\"tcp\"}", 1234L,
-                "signalbox_messages_dropped_total{reason=\"malformed\"}", 3L,
-                "signalbox_messages_dropped_total{reason=\"too_long\"}", 1L),
-                Map.of("component.name", "io.signalbox.transport.tcp"));
-        servlet.bindStatsSource(() -> Map.of("signalbox_messages_received_total{source=\"billing\"}", 1200L,
-                "signalbox_messages_received_total{source=\"odd \\\"name\\\" \\\\ here\"}", 34L,
-                "signalbox_buffer_size{source=\"billing\"}", 17, "signalbox_pipeline_inflight", 40,
-                "signalbox_batches_flushed_total{reason=\"size\"}", 12L),
-                Map.of("component.name", "io.signalbox.correlation"));
-        servlet.bindStatsSource(() -> {
-            Map<String, Number> m = new LinkedHashMap<>();
-            for (String backend : new String[] { "files", "db" }) {
-                String label = "{backend=\"" + backend + "\"}";
-                m.put("signalbox_messages_routed_total" + label, 600L);
-                m.put("signalbox_backend_breaker_state" + label, 0);
-                m.put("signalbox_spool_bytes" + label, 4096L);
-                LatencyHistogram write = new LatencyHistogram();
-                write.record(TimeUnit.MILLISECONDS.toNanos(3));
-                write.record(TimeUnit.MILLISECONDS.toNanos(40));
-                write.putInto(m, "signalbox_backend_latency_seconds", "backend=\"" + backend + "\"");
-                LatencyHistogram pipeline = new LatencyHistogram();
-                pipeline.record(TimeUnit.MILLISECONDS.toNanos(250));
-                pipeline.putInto(m, "signalbox_pipeline_latency_seconds", "backend=\"" + backend + "\"");
-            }
-            return m;
-        }, Map.of("component.name", "io.signalbox.routing"));
-        servlet.bindStatsSource(new ConfigStats(), Map.of("component.name", ConfigStats.NAME));
+        Map<String, StatsSource> sources = TypicalSeries.byComponent();
+        sources.put(ConfigStats.NAME, new ConfigStats());
+        sources.put(IngestServlet.NAME, new IngestServlet(HttpServerComponentTest.config(Map.of()), Map.of()));
+        servlet.statsSources = TypicalSeries.asServices(sources);
     }
 
     @Test
@@ -80,6 +54,9 @@ class MetricsServletTest {
                 "signalbox_backend_latency_seconds_bucket{backend=\"files\",le=\"0.005\"} 1",
                 "# TYPE signalbox_pipeline_latency_seconds histogram", "signalbox_backend_breaker_state{backend=\"db\"} 0.0",
                 "signalbox_spool_bytes{backend=\"db\"} 4096.0", "signalbox_config_reloads_total 0.0",
+                "signalbox_transport_messages_received_total{transport=\"http\"} 0.0",
+                "signalbox_http_ingest_requests_total{status=\"413\"} 0.0",
+                "signalbox_messages_dropped_total{reason=\"unknown_type\"} 0.0",
                 "# TYPE signalbox_config_errors_total counter", "signalbox_metrics_skipped_series 0.0");
     }
 
@@ -102,23 +79,25 @@ class MetricsServletTest {
     }
 
     @Test
-    void brokenComponentsAndBadKeysStillGiveA200WithTheRest() throws Exception {
-        servlet.bindStatsSource(() -> {
+    void brokenComponentsAndBadSeriesStillGiveA200WithTheRest() throws Exception {
+        servlet.statsSources = List.of(TypicalSeries.service("broken", sink -> {
             throw new IllegalStateException("stats exploded");
-        }, Map.of("component.name", "broken"));
-        servlet.bindStatsSource(() -> Map.of("not a key", 1, "signalbox_fine", 1), Map.of("service.id", 42L));
+        }), Map.entry(Map.of("service.id", 42L), sink -> {
+            sink.gauge("not a name", 1);
+            sink.gauge("signalbox_fine", 1);
+        }));
         HttpResponse<String> r = server.get("/metrics");
         assertThat(r.statusCode()).isEqualTo(200);
         assertThat(r.body()).contains("signalbox_fine 1.0", "signalbox_metrics_skipped_series 1.0",
-                "signalbox_metrics_source_failures_total 1.0", "jvm_threads_current");
+                "signalbox_metrics_source_failures_total 1.0", "jvm_threads_current",
+                "# HELP signalbox_fine Signalbox series from service 42.");
     }
 
     @Test
     void anUnboundSourceDisappears() throws Exception {
-        StatsSource s = () -> Map.of("signalbox_gone_soon", 1);
-        servlet.bindStatsSource(s, Map.of("component.name", "x"));
+        servlet.statsSources = List.of(TypicalSeries.service("x", sink -> sink.gauge("signalbox_gone_soon", 1)));
         assertThat(server.get("/metrics").body()).contains("signalbox_gone_soon 1.0");
-        servlet.unbindStatsSource(s);
+        servlet.statsSources = List.of();
         assertThat(server.get("/metrics").body()).doesNotContain("signalbox_gone_soon");
     }
 

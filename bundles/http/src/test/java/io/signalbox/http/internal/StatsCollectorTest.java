@@ -2,35 +2,50 @@ package io.signalbox.http.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.util.LinkedHashMap;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 
+import org.assertj.core.data.Offset;
 import org.junit.jupiter.api.Test;
 
+import io.prometheus.metrics.expositionformats.ExpositionFormatWriter;
 import io.prometheus.metrics.expositionformats.ExpositionFormats;
 import io.prometheus.metrics.model.snapshots.ClassicHistogramBuckets;
 import io.prometheus.metrics.model.snapshots.CounterSnapshot;
 import io.prometheus.metrics.model.snapshots.GaugeSnapshot;
 import io.prometheus.metrics.model.snapshots.HistogramSnapshot;
+import io.prometheus.metrics.model.snapshots.HistogramSnapshot.HistogramDataPointSnapshot;
 import io.prometheus.metrics.model.snapshots.Labels;
 import io.prometheus.metrics.model.snapshots.MetricSnapshot;
 import io.prometheus.metrics.model.snapshots.MetricSnapshots;
+import io.signalbox.api.HistogramSample;
 import io.signalbox.api.LatencyHistogram;
 import io.signalbox.api.StatsSource;
 
 class StatsCollectorTest {
+    private static final ExpositionFormats FORMATS = ExpositionFormats.init();
+
     private final Map<String, StatsSource> sources = new TreeMap<>();
     private final StatsCollector collector = new StatsCollector(() -> sources, () -> Set.of("jvm_threads_current"));
 
-    private MetricSnapshots collect() {
-        return collector.collect();
+    private String text() {
+        return write(FORMATS.getPrometheusTextFormatWriter());
     }
 
-    private String text() {
-        return ExpositionFormats.init().getPrometheusTextFormatWriter().toDebugString(collect());
+    private String write(ExpositionFormatWriter writer) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try {
+            writer.write(out, collector.collect());
+        } catch (IOException e) {
+            throw new AssertionError(e);
+        }
+        return out.toString(StandardCharsets.UTF_8);
     }
 
     private static MetricSnapshot family(MetricSnapshots all, String name) {
@@ -43,20 +58,28 @@ class StatsCollectorTest {
         return ((GaugeSnapshot) family(all, StatsCollector.SKIPPED)).getDataPoints().get(0).getValue();
     }
 
-    private static Map<String, Number> map(Object... kv) {
-        Map<String, Number> m = new LinkedHashMap<>();
-        for (int i = 0; i < kv.length; i += 2) {
-            m.put((String) kv[i], (Number) kv[i + 1]);
+    private static String resource(String name) throws IOException {
+        try (InputStream in = StatsCollectorTest.class.getResourceAsStream(name)) {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
         }
-        return m;
     }
 
     @Test
-    void totalSuffixMakesACounterAndEverythingElseAGauge() {
-        sources.put("tcp", () -> map("signalbox_active_connections", 3,
-                "signalbox_messages_received_total{source=\"billing\"}", 42L,
-                "signalbox_buffer_size{source=\"billing\"}", 7));
-        MetricSnapshots all = collect();
+    void typicalSeriesAreWrittenExactlyAsBeforeTheMetricsWereTyped() throws IOException {
+        sources.putAll(TypicalSeries.byComponent());
+
+        assertThat(text()).isEqualTo(resource("typical-series.prom"));
+        assertThat(write(FORMATS.getOpenMetricsTextFormatWriter())).isEqualTo(resource("typical-series.om"));
+    }
+
+    @Test
+    void aCounterIsTheFamilyWithoutTotalAndAGaugeStaysAGauge() {
+        sources.put("tcp", sink -> {
+            sink.gauge("signalbox_active_connections", 3);
+            sink.counter("signalbox_messages_received_total", 42, "source", "billing");
+            sink.gauge("signalbox_buffer_size", 7, "source", "billing");
+        });
+        MetricSnapshots all = collector.collect();
 
         CounterSnapshot received = (CounterSnapshot) family(all, "signalbox_messages_received");
         assertThat(received.getDataPoints()).singleElement().satisfies(p -> {
@@ -67,16 +90,10 @@ class StatsCollectorTest {
         assertThat(((GaugeSnapshot) family(all, "signalbox_active_connections")).getDataPoints().get(0).getValue())
                 .isEqualTo(3.0);
         assertThat(skipped(all)).isZero();
-
-        String text = text();
-        assertThat(text).contains("# TYPE signalbox_messages_received_total counter\n",
-                "signalbox_messages_received_total{source=\"billing\"} 42.0\n",
-                "# TYPE signalbox_buffer_size gauge\n", "signalbox_buffer_size{source=\"billing\"} 7.0\n",
-                "# HELP signalbox_active_connections Open client connections.\n");
     }
 
     @Test
-    void latencyHistogramSeriesBecomeOneClassicHistogramPerLabelSet() {
+    void aLatencyHistogramIsOneClassicHistogramPerLabelSetWithInfLast() {
         LatencyHistogram db = new LatencyHistogram();
         db.record(TimeUnit.MICROSECONDS.toNanos(300)); // <= 0.0005
         db.record(TimeUnit.MILLISECONDS.toNanos(20)); // <= 0.025
@@ -84,18 +101,18 @@ class StatsCollectorTest {
         db.record(TimeUnit.SECONDS.toNanos(120)); // +Inf
         LatencyHistogram files = new LatencyHistogram();
         files.record(TimeUnit.MILLISECONDS.toNanos(2));
-        Map<String, Number> stats = new LinkedHashMap<>();
-        db.putInto(stats, "signalbox_backend_latency_seconds", "backend=\"db\"");
-        files.putInto(stats, "signalbox_backend_latency_seconds", "backend=\"files\"");
         LatencyHistogram pipeline = new LatencyHistogram();
         pipeline.record(TimeUnit.MILLISECONDS.toNanos(70));
-        pipeline.putInto(stats, "signalbox_pipeline_latency_seconds", "");
-        sources.put("routing", () -> stats);
+        sources.put("routing", sink -> {
+            db.collect(sink, "signalbox_backend_latency_seconds", "backend", "db");
+            files.collect(sink, "signalbox_backend_latency_seconds", "backend", "files");
+            pipeline.collect(sink, "signalbox_pipeline_latency_seconds");
+        });
 
-        MetricSnapshots all = collect();
+        MetricSnapshots all = collector.collect();
         HistogramSnapshot h = (HistogramSnapshot) family(all, "signalbox_backend_latency_seconds");
         assertThat(h.getDataPoints()).hasSize(2);
-        HistogramSnapshot.HistogramDataPointSnapshot p = h.getDataPoints().stream()
+        HistogramDataPointSnapshot p = h.getDataPoints().stream()
                 .filter(d -> d.getLabels().equals(Labels.of("backend", "db"))).findFirst().orElseThrow();
         ClassicHistogramBuckets b = p.getClassicBuckets();
         assertThat(b.size()).isEqualTo(LatencyHistogram.BOUNDS.length + 1);
@@ -105,36 +122,32 @@ class StatsCollectorTest {
         assertThat(b.getUpperBound(b.size() - 1)).isEqualTo(Double.POSITIVE_INFINITY);
         assertThat(b.getCount(b.size() - 1)).isEqualTo(1);
         assertThat(p.getCount()).isEqualTo(4);
-        assertThat(p.getSum()).isCloseTo(120.0403, org.assertj.core.data.Offset.offset(1e-9));
+        assertThat(p.getSum()).isCloseTo(120.0403, Offset.offset(1e-9));
         assertThat(family(all, "signalbox_pipeline_latency_seconds")).isInstanceOf(HistogramSnapshot.class);
         assertThat(skipped(all)).isZero();
 
-        String text = text();
-        assertThat(text).contains("# TYPE signalbox_backend_latency_seconds histogram\n",
-                "signalbox_backend_latency_seconds_bucket{backend=\"db\",le=\"0.025\"} 3\n",
+        assertThat(text()).contains("signalbox_backend_latency_seconds_bucket{backend=\"db\",le=\"0.025\"} 3\n",
                 "signalbox_backend_latency_seconds_bucket{backend=\"db\",le=\"+Inf\"} 4\n",
                 "signalbox_backend_latency_seconds_count{backend=\"db\"} 4\n",
                 "signalbox_pipeline_latency_seconds_bucket{le=\"0.1\"} 1\n");
-        assertThat(text).doesNotContain("# TYPE signalbox_backend_latency_seconds_bucket",
-                "# TYPE signalbox_backend_latency_seconds_sum", "# TYPE signalbox_backend_latency_seconds_count");
-    }
-
-    @Test
-    void histogramWithoutInfBucketTakesItFromCount() {
-        sources.put("x", () -> map("signalbox_x_seconds_bucket{le=\"1.0\"}", 2, "signalbox_x_seconds_count", 5,
-                "signalbox_x_seconds_sum", 9.5));
-        HistogramSnapshot h = (HistogramSnapshot) family(collect(), "signalbox_x_seconds");
-        assertThat(h.getDataPoints().get(0).getCount()).isEqualTo(5);
-        assertThat(h.getDataPoints().get(0).getClassicBuckets().getCount(1)).isEqualTo(3);
     }
 
     @Test
     void theSameSeriesFromTwoComponentsIsAddedUp() {
-        sources.put("tcp", () -> map("signalbox_messages_dropped_total{reason=\"malformed\"}", 2,
-                "signalbox_active_connections", 1));
-        sources.put("http", () -> map("signalbox_messages_dropped_total{reason=\"malformed\"}", 3,
-                "signalbox_messages_dropped_total{reason=\"too_long\"}", 1, "signalbox_active_connections", 4));
-        MetricSnapshots all = collect();
+        HistogramSample h = new HistogramSample(new double[] { 1 }, new long[] { 2, 1 }, 4.5);
+        sources.put("tcp", sink -> {
+            sink.counter("signalbox_messages_dropped_total", 2, "reason", "malformed");
+            sink.gauge("signalbox_active_connections", 1);
+            sink.histogram("signalbox_x_seconds", h, "backend", "db");
+        });
+        sources.put("http", sink -> {
+            sink.counter("signalbox_messages_dropped_total", 3, "reason", "malformed");
+            sink.counter("signalbox_messages_dropped_total", 1, "reason", "too_long");
+            sink.gauge("signalbox_active_connections", 4);
+            sink.histogram("signalbox_x_seconds", h, "backend", "db");
+        });
+        MetricSnapshots all = collector.collect();
+
         CounterSnapshot dropped = (CounterSnapshot) family(all, "signalbox_messages_dropped");
         assertThat(dropped.getDataPoints()).hasSize(2).anySatisfy(p -> {
             assertThat((Object) p.getLabels()).isEqualTo(Labels.of("reason", "malformed"));
@@ -142,58 +155,74 @@ class StatsCollectorTest {
         });
         assertThat(((GaugeSnapshot) family(all, "signalbox_active_connections")).getDataPoints().get(0).getValue())
                 .isEqualTo(5.0);
+        HistogramDataPointSnapshot x = ((HistogramSnapshot) family(all, "signalbox_x_seconds")).getDataPoints().get(0);
+        assertThat(x.getCount()).isEqualTo(6);
+        assertThat(x.getClassicBuckets().getCount(0)).isEqualTo(4);
+        assertThat(x.getSum()).isEqualTo(9.0);
         assertThat(dropped.getMetadata().getHelp()).contains("per reason");
     }
 
     @Test
-    void badKeysAreSkippedAndCountedAndTheRestIsKept() {
-        Map<String, Number> stats = new LinkedHashMap<>();
-        stats.put("signalbox_ok_total", 1);
-        stats.put("signalbox bad name", 1); // invalid name
-        stats.put("signalbox_x{source=\"unclosed}", 1); // malformed labels
-        stats.put("signalbox_negative_total", -1); // counter below zero
-        stats.put("signalbox_nan_total", Double.NaN); // counter NaN
-        stats.put("signalbox_lonely_bucket", 3); // _bucket without le
-        stats.put("signalbox_ok", 2); // gauge clashing with the counter family signalbox_ok
-        stats.put("jvm_threads_current", 5); // a JVM family
-        stats.put("signalbox_null", null); // no value
-        stats.put("signalbox_down_seconds_bucket{le=\"1\"}", 5); // decreasing cumulative counts
-        stats.put("signalbox_down_seconds_bucket{le=\"+Inf\"}", 4);
-        stats.put("signalbox_fine", 1.5);
-        sources.put("bad", () -> stats);
+    void unusableSeriesAreSkippedAndCountedAndTheRestIsKept() {
+        HistogramSample h = new HistogramSample(new double[] { 1 }, new long[] { 1, 0 }, 1);
+        sources.put("bad", sink -> {
+            sink.counter("signalbox_ok_total", 1);
+            sink.gauge("signalbox bad name", 1); // invalid name
+            sink.gauge("signalbox_x", 1, "so urce", "a"); // invalid label name
+            sink.gauge("signalbox_x", 1, "__source", "a"); // reserved label name
+            sink.gauge("signalbox_x", 1, "source"); // not name/value pairs
+            sink.gauge("signalbox_x", 1, "source", null); // no value
+            sink.gauge("signalbox_x", 1, "source", "a", "source", "b"); // a label twice
+            sink.counter("signalbox_counted", 1); // a counter without _total
+            sink.counter("signalbox_negative_total", -1); // counter below zero
+            sink.counter("signalbox_nan_total", Double.NaN); // counter NaN
+            sink.gauge("signalbox_gauge_total", 1); // a gauge named like a counter
+            sink.gauge("signalbox_ok", 2); // gauge clashing with the counter family signalbox_ok
+            sink.gauge("jvm_threads_current", 5); // a JVM family
+            sink.histogram("signalbox_h_seconds", h, "le", "1"); // le is the histogram's own
+            sink.histogram("signalbox_h_seconds", h);
+            sink.histogram("signalbox_h_seconds", new HistogramSample(new double[] { 2 }, new long[] { 1, 0 }, 1)); // other bounds
+            sink.histogram("signalbox_null_seconds", null);
+            sink.gauge("signalbox_fine", 1.5);
+        });
 
-        MetricSnapshots all = collect();
-        assertThat(skipped(all)).isEqualTo(10);
-        assertThat(all.stream().map(s -> s.getMetadata().getName())).contains("signalbox_ok", "signalbox_fine")
-                .doesNotContain("signalbox_negative", "signalbox_nan", "signalbox_lonely_bucket", "jvm_threads_current",
-                        "signalbox_down_seconds", "signalbox_null");
+        MetricSnapshots all = collector.collect();
+        assertThat(skipped(all)).isEqualTo(15);
+        assertThat(all.stream().map(s -> s.getMetadata().getName())).contains("signalbox_ok", "signalbox_fine",
+                "signalbox_h_seconds").doesNotContain("signalbox_x", "signalbox_counted", "signalbox_negative",
+                        "signalbox_nan", "signalbox_gauge_total", "signalbox_gauge", "jvm_threads_current",
+                        "signalbox_null_seconds");
         assertThat(family(all, "signalbox_ok")).isInstanceOf(CounterSnapshot.class);
-        assertThat(text()).contains("signalbox_fine 1.5\n", "signalbox_metrics_skipped_series 10.0\n");
+        assertThat(((HistogramSnapshot) family(all, "signalbox_h_seconds")).getDataPoints()).singleElement()
+                .satisfies(p -> assertThat(p.getCount()).isEqualTo(1));
+        assertThat(text()).contains("signalbox_fine 1.5\n", "signalbox_metrics_skipped_series 15.0\n");
     }
 
     @Test
-    void aFailingComponentIsLeftOutAndCounted() {
-        sources.put("broken", () -> {
+    void aFailingComponentIsLeftOutWholeAndCounted() {
+        sources.put("broken", sink -> {
+            sink.gauge("signalbox_half_done", 1);
             throw new IllegalStateException("boom");
         });
-        sources.put("nothing", () -> null);
-        sources.put("fine", () -> map("signalbox_fine", 1));
-        MetricSnapshots first = collect();
+        sources.put("fine", sink -> sink.gauge("signalbox_fine", 1));
+        MetricSnapshots first = collector.collect();
         assertThat(family(first, "signalbox_fine")).isNotNull();
-        collect();
-        CounterSnapshot failures = (CounterSnapshot) family(collect(), StatsCollector.FAILURES);
+        assertThat(first.stream().map(s -> s.getMetadata().getName())).doesNotContain("signalbox_half_done");
+        collector.collect();
+        CounterSnapshot failures = (CounterSnapshot) family(collector.collect(), StatsCollector.FAILURES);
         assertThat(failures.getDataPoints().get(0).getValue()).isEqualTo(3.0);
     }
 
     @Test
-    void labelValuesAreEscapedByTheWriter() {
-        sources.put("c", () -> map("signalbox_buffer_size{source=\"we\\\"ird\\\\src\\nx\"}", 1));
+    void labelValuesWithNewlinesQuotesAndBackslashesAreEscapedByTheLibrary() {
+        sources.put("c", sink -> sink.gauge("signalbox_buffer_size", 1, "source", "we\"ird\\src\nx"));
         assertThat(text()).contains("signalbox_buffer_size{source=\"we\\\"ird\\\\src\\nx\"} 1.0\n");
     }
 
     @Test
     void unknownFamiliesGetAHelpTextNamingTheirPublisher() {
-        sources.put("io.signalbox.backend.file", () -> map("signalbox_file_rotations_total{backend=\"files\"}", 1));
+        sources.put("io.signalbox.backend.file",
+                sink -> sink.counter("signalbox_file_rotations_total", 1, "backend", "files"));
         assertThat(text()).contains(
                 "# HELP signalbox_file_rotations_total Signalbox series from io.signalbox.backend.file.\n");
     }

@@ -1,7 +1,7 @@
 package io.signalbox.http.internal;
 
-import static io.signalbox.http.internal.TraceServletTestHttp.object;
-import static io.signalbox.http.internal.TraceServletTestHttp.poll;
+import static io.signalbox.http.internal.ApiTestJson.object;
+import static io.signalbox.http.internal.ApiTestServer.poll;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -40,13 +40,13 @@ class TailServletTest {
     private static final Duration WAIT = Duration.ofSeconds(10);
 
     private TailServlet servlet;
-    private TraceServletTestHttp http;
+    private ApiTestServer http;
     private final ExecutorService readers = Executors.newCachedThreadPool();
 
     @BeforeEach
     void start() throws Exception {
         servlet = new TailServlet(config(Map.of("max.clients", 2, "keepalive.seconds", 1)), Map.of());
-        http = new TraceServletTestHttp(servlet, TailServlet.PATH);
+        http = ApiTestServer.of(servlet, TailServlet.PATH);
     }
 
     @AfterEach
@@ -138,9 +138,7 @@ class TailServletTest {
         assertThat(bad.statusCode()).isEqualTo(400);
         assertThat(object(bad.body()).get("error").toString()).contains("type must be one of event, metric");
 
-        HttpResponse<String> post = http.send(HttpRequest.newBuilder(http.uri("/api/tail"))
-                .POST(HttpRequest.BodyPublishers.noBody()).build());
-        assertThat(post.statusCode()).isEqualTo(405);
+        http.assertNotAllowed("POST", "/api/tail", "GET");
         assertThat(servlet.clientCount()).isZero();
     }
 
@@ -172,9 +170,25 @@ class TailServletTest {
     @Test
     void aConfigurationWithZeroOrUnknownValuesIsRejected() {
         assertThatThrownBy(() -> new TailServlet(config(Map.of("max.clients", 0)), Map.of("max.clients", 0)))
-                .isInstanceOf(ConfigCheck.Rejected.class).hasMessageContaining("max.clients must be >= 1");
+                .isInstanceOf(ConfigCheck.Rejected.class).hasMessageContaining("'max.clients' must be >= 1, is 0");
         assertThatThrownBy(() -> new TailServlet(config(Map.of()), Map.of("queue.size", 5)))
                 .isInstanceOf(ConfigCheck.Rejected.class).hasMessageContaining("unknown key 'queue.size'");
+    }
+
+    @Test
+    void aValidChangeAppliesToNewClientsAndARejectedOneIsCountedAndKeepsTheSettingsInForce() {
+        Map<String, Object> more = Map.of("max.clients", 3, "queue.messages", 50, "keepalive.seconds", 1);
+        servlet.modified(config(more), more);
+        assertThat(servlet.settings()).isEqualTo(new TailServlet.Settings(3, 50, 1));
+
+        long before = ConfigCheck.rejectionCount();
+        Map<String, Object> bad = Map.of("max.clients", 0, "queue.messages", 0);
+        servlet.modified(config(bad), bad);
+
+        assertThat(ConfigCheck.rejectionCount()).isEqualTo(before + 1);
+        assertThat(ConfigCheck.lastRejection()).hasValueSatisfying(r -> assertThat(r.message())
+                .endsWith("rejected: 'max.clients' must be >= 1, is 0; 'queue.messages' must be >= 1, is 0"));
+        assertThat(servlet.settings()).isEqualTo(new TailServlet.Settings(3, 50, 1));
     }
 
     private void awaitClients(int n) {

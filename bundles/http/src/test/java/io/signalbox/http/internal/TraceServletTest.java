@@ -1,8 +1,8 @@
 package io.signalbox.http.internal;
 
-import static io.signalbox.http.internal.TraceServletTestHttp.list;
-import static io.signalbox.http.internal.TraceServletTestHttp.map;
-import static io.signalbox.http.internal.TraceServletTestHttp.object;
+import static io.signalbox.http.internal.ApiTestJson.list;
+import static io.signalbox.http.internal.ApiTestJson.map;
+import static io.signalbox.http.internal.ApiTestJson.object;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -35,13 +35,13 @@ import io.signalbox.api.TraceSummary;
 class TraceServletTest {
     private final FakeStore store = new FakeStore();
     private TraceServlet servlet;
-    private TraceServletTestHttp http;
+    private ApiTestServer http;
 
     @BeforeEach
     void start() throws Exception {
         servlet = new TraceServlet(config(Map.of()), Map.of());
-        servlet.bindTraceStore(store);
-        http = new TraceServletTestHttp(servlet, TraceServlet.LIST, TraceServlet.ONE);
+        servlet.store = store;
+        http = ApiTestServer.of(servlet, TraceServlet.LIST, TraceServlet.ONE);
     }
 
     @AfterEach
@@ -159,21 +159,18 @@ class TraceServletTest {
 
     @Test
     void otherMethodsAre405AndHeadHasNoBody() throws Exception {
-        HttpResponse<String> post = http.send(HttpRequest.newBuilder(http.uri("/api/traces/x"))
-                .POST(HttpRequest.BodyPublishers.ofString("{}")).build());
-        assertThat(post.statusCode()).isEqualTo(405);
-        assertThat(post.headers().firstValue("Allow")).hasValue("GET, HEAD");
+        http.assertNotAllowed("POST", "/api/traces/x", "GET, HEAD");
 
         store.traces.put("x", new Trace("x", List.of(), 0, 1, Set.of("a"), 1, 1));
         HttpResponse<String> head = http.send(HttpRequest.newBuilder(http.uri("/api/traces/x"))
-                .method("HEAD", HttpRequest.BodyPublishers.noBody()).build());
+                .method("HEAD", HttpRequest.BodyPublishers.noBody()));
         assertThat(head.statusCode()).isEqualTo(200);
         assertThat(head.body()).isEmpty();
     }
 
     @Test
     void withoutTheTraceStoreTheAnswerIs503() throws Exception {
-        servlet.unbindTraceStore(store);
+        servlet.store = null;
 
         HttpResponse<String> r = http.get("/api/traces/x");
 
@@ -188,9 +185,26 @@ class TraceServletTest {
                 .isInstanceOf(ConfigCheck.Rejected.class).hasMessageContaining("list.max.limit");
         assertThatThrownBy(() -> new TraceServlet(config(Map.of("list.default.limit", 0)),
                 Map.of("list.default.limit", 0))).isInstanceOf(ConfigCheck.Rejected.class)
-                .hasMessageContaining("list.default.limit must be >= 1");
-        assertThat(TraceServlet.problems(config(Map.of()), Map.of("osgi.http.whiteboard.servlet.pattern", "/x")))
-                .isNull();
+                .hasMessageContaining("'list.default.limit' must be >= 1, is 0");
+        assertThat(TraceServlet.Settings.of(config(Map.of()), Map.of("osgi.http.whiteboard.servlet.pattern", "/x")))
+                .isEqualTo(new TraceServlet.Settings(50, 1000));
+    }
+
+    @Test
+    void aValidChangeAppliesToTheNextRequestAndARejectedOneIsCountedAndChangesNothing() throws Exception {
+        Map<String, Object> two = Map.of("list.max.limit", 2);
+        servlet.modified(config(two), two);
+        assertThat(http.get("/api/traces?limit=3").statusCode()).isEqualTo(400);
+
+        long before = ConfigCheck.rejectionCount();
+        Map<String, Object> bad = Map.of("list.max.limit", 0, "service.pid", TraceServlet.PID);
+        servlet.modified(config(bad), bad);
+
+        assertThat(ConfigCheck.rejectionCount()).isEqualTo(before + 1);
+        assertThat(ConfigCheck.lastRejection()).hasValueSatisfying(r -> assertThat(r.message())
+                .isEqualTo("configuration io.signalbox.http.traces rejected: 'list.max.limit' must be >= 1, is 0"));
+        assertThat(http.get("/api/traces?limit=2").statusCode()).isEqualTo(200);
+        assertThat(http.get("/api/traces?limit=3").statusCode()).isEqualTo(400);
     }
 
     private List<Object> ids(String path) throws Exception {
