@@ -2,25 +2,19 @@ package io.signalbox.protocol;
 
 import static com.fasterxml.jackson.core.JsonToken.END_OBJECT;
 import static com.fasterxml.jackson.core.JsonToken.FIELD_NAME;
-import static com.fasterxml.jackson.core.JsonToken.START_OBJECT;
 import static com.fasterxml.jackson.core.JsonToken.VALUE_NULL;
 import static com.fasterxml.jackson.core.JsonToken.VALUE_NUMBER_FLOAT;
 import static com.fasterxml.jackson.core.JsonToken.VALUE_NUMBER_INT;
 import static com.fasterxml.jackson.core.JsonToken.VALUE_STRING;
 
 import java.io.IOException;
-import java.time.DateTimeException;
-import java.time.Instant;
-import java.time.format.DateTimeFormatter;
 import java.util.Arrays;
 import java.util.Objects;
 
 import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
-import com.fasterxml.jackson.core.util.ByteArrayBuilder;
 
 import io.signalbox.api.DropReason;
 import io.signalbox.api.Message;
@@ -46,9 +40,13 @@ import io.signalbox.api.SpanInfo;
  * line bytes: nothing is re-serialised. A line that uses any long-form name of the earlier
  * design ({@code source}, {@code timestamp} as ISO-8601 with offset or epoch ms, {@code trace_id},
  * {@code span_id}, {@code parent_span_id}) is accepted, and after validation re-written once
- * with a {@link JsonGenerator} into the short form: same key order, short names, {@code ts} as
+ * with a Jackson generator into the short form: same key order, short names, {@code ts} as
  * epoch ms, and {@code "v":1} first if the line had no {@code v} (only a long-form line may omit
  * it).
+ *
+ * <p>The one pass is this class's loop; what it reads lands in a per-line {@code LineScan} (the
+ * field readers), which this class then checks as a whole; the long form lives apart in
+ * {@code LongForm}, so that short-form lines never touch it.
  *
  * <p><b>Blank lines</b> (empty or whitespace only) give {@link DecodeResult#empty()}: they are
  * ignored silently and are not counted as dropped. Every other problem is a rejection:
@@ -61,8 +59,6 @@ import io.signalbox.api.SpanInfo;
  * <p>Instances are stateless and thread-safe; share one per factory.
  */
 public final class LineDecoder {
-    private static final MessageType[] TYPES = MessageType.values();
-    private static final int TYPE_DETAIL_MAX = 40;
     private static final int ERROR_DETAIL_MAX = 160;
 
     private static final DecodeResult NOT_AN_OBJECT =
@@ -71,10 +67,6 @@ public final class LineDecoder {
             DecodeResult.rejected(DropReason.MALFORMED, "trailing content after the JSON object");
     private static final DecodeResult UNSUPPORTED =
             DecodeResult.rejected(DropReason.UNSUPPORTED_VERSION, "unsupported protocol version (supported: 1)");
-    private static final DecodeResult TS_OUT_OF_RANGE =
-            DecodeResult.rejected(DropReason.BAD_TYPE, "field 'ts' is out of range");
-    private static final DecodeResult BAD_TIMESTAMP =
-            DecodeResult.rejected(DropReason.BAD_TYPE, "field 'timestamp' is not an ISO-8601 date-time with offset");
     private static final DecodeResult SPAN_END_MISSING =
             DecodeResult.rejected(DropReason.MISSING_FIELD, "missing field 'data.end' or 'data.dur_ms'");
 
@@ -122,7 +114,7 @@ public final class LineDecoder {
         if (buf[start] != '{') {
             return NOT_AN_OBJECT;
         }
-        Scan s = new Scan();
+        LineScan s = new LineScan();
         try (JsonParser p = factory.createParser(buf, start, end - start)) {
             p.nextToken();
             JsonToken t;
@@ -130,7 +122,7 @@ public final class LineDecoder {
                 String name = p.currentName();
                 JsonToken value = p.nextToken();
                 if (s.error == null || "v".equals(name)) {
-                    envelopeField(p, name, value, s);
+                    s.envelope(p, name, value);
                 }
                 p.skipChildren();
             }
@@ -145,7 +137,7 @@ public final class LineDecoder {
         return finish(buf, start, end, s);
     }
 
-    private DecodeResult finish(byte[] buf, int start, int end, Scan s) {
+    private DecodeResult finish(byte[] buf, int start, int end, LineScan s) {
         if (s.versionUnsupported) {
             return UNSUPPORTED;
         }
@@ -188,20 +180,20 @@ public final class LineDecoder {
                 break;
             case SPAN:
                 if ((bad = requireString(s.name, Field.NAME)) != null
-                        || (bad = requireNumber(s.start, Field.START)) != null) {
+                        || (bad = s.time(LineScan.START, Field.START)) != null) {
                     return bad;
                 }
                 if (s.status != null && s.status != VALUE_STRING && s.status != VALUE_NULL) {
                     return Field.STATUS.badType;
                 }
                 long spanEnd;
-                if (s.end != null) {
-                    if ((bad = requireNumber(s.end, Field.END)) != null) {
+                if ((s.times & LineScan.END) != 0) {
+                    if ((bad = s.time(LineScan.END, Field.END)) != null) {
                         return bad;
                     }
                     spanEnd = s.endMs;
-                } else if (s.dur != null) {
-                    if ((bad = requireNumber(s.dur, Field.DUR_MS)) != null) {
+                } else if ((s.times & LineScan.DUR) != 0) {
+                    if ((bad = s.time(LineScan.DUR, Field.DUR_MS)) != null) {
                         return bad;
                     }
                     spanEnd = s.startMs + s.durMs;
@@ -216,7 +208,7 @@ public final class LineDecoder {
         byte[] line;
         if (s.longForm) {
             try {
-                line = rewrite(buf, start, end, s);
+                line = LongForm.rewrite(factory, buf, start, end, s);
             } catch (IOException e) {
                 return DecodeResult.rejected(DropReason.MALFORMED, shorten(String.valueOf(e.getMessage())));
             }
@@ -224,261 +216,6 @@ public final class LineDecoder {
             line = Arrays.copyOfRange(buf, start, end);
         }
         return DecodeResult.of(new Message(s.src, s.ts, type, s.tid, s.sid, s.pid, level, span, line));
-    }
-
-    private static void envelopeField(JsonParser p, String name, JsonToken t, Scan s) throws IOException {
-        switch (name) {
-            case "v":
-                if (s.mark(Field.V)) {
-                    version(p, t, s);
-                }
-                break;
-            case "src":
-                if (s.mark(Field.SRC)) {
-                    source(p, t, s, Field.SRC);
-                }
-                break;
-            case "ts":
-                if (s.mark(Field.TS)) {
-                    epochMillis(p, t, s, Field.TS);
-                }
-                break;
-            case "type":
-                if (s.mark(Field.TYPE)) {
-                    type(p, t, s);
-                }
-                break;
-            case "data":
-                if (s.mark(Field.DATA)) {
-                    data(p, t, s);
-                }
-                break;
-            case "tid":
-                if (s.mark(Field.TID)) {
-                    s.tid = id(p, t, s, Field.TID);
-                }
-                break;
-            case "sid":
-                if (s.mark(Field.SID)) {
-                    s.sid = id(p, t, s, Field.SID);
-                }
-                break;
-            case "pid":
-                if (s.mark(Field.PID)) {
-                    s.pid = id(p, t, s, Field.PID);
-                }
-                break;
-            case "ctx":
-                if (s.mark(Field.CTX) && t != START_OBJECT && t != VALUE_NULL) {
-                    s.fail(Field.CTX.badType);
-                }
-                break;
-            case "source":
-                s.longForm = true;
-                if (s.mark(Field.SOURCE)) {
-                    source(p, t, s, Field.SOURCE);
-                }
-                break;
-            case "timestamp":
-                s.longForm = true;
-                if (s.mark(Field.TIMESTAMP)) {
-                    if (t == VALUE_STRING) {
-                        isoTimestamp(p.getText(), s);
-                    } else {
-                        epochMillis(p, t, s, Field.TIMESTAMP);
-                    }
-                }
-                break;
-            case "trace_id":
-                s.longForm = true;
-                if (s.mark(Field.TRACE_ID)) {
-                    s.tid = id(p, t, s, Field.TRACE_ID);
-                }
-                break;
-            case "span_id":
-                s.longForm = true;
-                if (s.mark(Field.SPAN_ID)) {
-                    s.sid = id(p, t, s, Field.SPAN_ID);
-                }
-                break;
-            case "parent_span_id":
-                s.longForm = true;
-                if (s.mark(Field.PARENT_SPAN_ID)) {
-                    s.pid = id(p, t, s, Field.PARENT_SPAN_ID);
-                }
-                break;
-            default:
-                break; // unknown keys are kept in the line and otherwise ignored
-        }
-    }
-
-    private static void version(JsonParser p, JsonToken t, Scan s) throws IOException {
-        if (t != VALUE_NUMBER_INT) {
-            s.fail(Field.V.badType);
-        } else if (p.getNumberType() != JsonParser.NumberType.INT || p.getIntValue() != 1) {
-            s.versionUnsupported = true;
-        }
-    }
-
-    private static void source(JsonParser p, JsonToken t, Scan s, Field field) throws IOException {
-        if (t != VALUE_STRING || p.getTextLength() == 0) {
-            s.fail(field.badType);
-        } else {
-            s.src = p.getText();
-        }
-    }
-
-    private static void epochMillis(JsonParser p, JsonToken t, Scan s, Field field) throws IOException {
-        if (t != VALUE_NUMBER_INT) {
-            s.fail(field.badType);
-        } else if (p.getNumberType() == JsonParser.NumberType.BIG_INTEGER) {
-            s.fail(TS_OUT_OF_RANGE);
-        } else {
-            long ts = p.getLongValue();
-            if (ts < 0) {
-                s.fail(field.badType);
-            } else {
-                s.ts = ts;
-            }
-        }
-    }
-
-    private static void isoTimestamp(String text, Scan s) {
-        try {
-            long ts = DateTimeFormatter.ISO_OFFSET_DATE_TIME.parse(text, Instant::from).toEpochMilli();
-            if (ts < 0) {
-                s.fail(Field.TIMESTAMP.badType);
-            } else {
-                s.ts = ts;
-            }
-        } catch (DateTimeException | ArithmeticException e) {
-            // DateTimeParseException is a DateTimeException; the detail is our constant
-            s.fail(BAD_TIMESTAMP);
-        }
-    }
-
-    private static void type(JsonParser p, JsonToken t, Scan s) throws IOException {
-        if (t != VALUE_STRING) {
-            s.fail(Field.TYPE.badType);
-            return;
-        }
-        MessageType type = typeOf(p.getTextCharacters(), p.getTextOffset(), p.getTextLength());
-        if (type == null) {
-            String text = p.getText();
-            if (text.length() > TYPE_DETAIL_MAX) {
-                text = text.substring(0, TYPE_DETAIL_MAX) + "…";
-            }
-            s.fail(DecodeResult.rejected(DropReason.UNKNOWN_TYPE, "unknown type '" + text + "'"));
-        } else {
-            s.type = type;
-        }
-    }
-
-    /** Matches a v1 type name without allocating a String. */
-    static MessageType typeOf(char[] chars, int off, int len) {
-        for (MessageType type : TYPES) {
-            String wire = type.wireName();
-            if (wire.length() == len) {
-                int i = 0;
-                while (i < len && chars[off + i] == wire.charAt(i)) {
-                    i++;
-                }
-                if (i == len) {
-                    return type;
-                }
-            }
-        }
-        return null;
-    }
-
-    private static String id(JsonParser p, JsonToken t, Scan s, Field field) throws IOException {
-        if (t == VALUE_STRING) {
-            return p.getTextLength() == 0 ? null : p.getText();
-        } else if (t == VALUE_NUMBER_INT) {
-            return p.getText();
-        } else if (t != VALUE_NULL) {
-            s.fail(field.badType);
-        }
-        return null;
-    }
-
-    /** Scans {@code data} once, noting the payload fields every type might need. */
-    private static void data(JsonParser p, JsonToken t, Scan s) throws IOException {
-        if (t != START_OBJECT) {
-            s.fail(Field.DATA.badType);
-            return;
-        }
-        MessageType type = s.type; // null if "type" comes after "data": then keep every candidate
-        boolean event = type == null || type == MessageType.EVENT;
-        boolean span = type == null || type == MessageType.SPAN;
-        while (p.nextToken() == FIELD_NAME) {
-            String name = p.currentName();
-            JsonToken v = p.nextToken();
-            switch (name) {
-                case "level":
-                    s.level = v;
-                    if (v == VALUE_STRING && event) {
-                        s.levelText = p.getText();
-                    }
-                    break;
-                case "msg":
-                    s.msg = v;
-                    break;
-                case "name":
-                    s.name = v;
-                    if (v == VALUE_STRING && span) {
-                        s.nameText = p.getText();
-                    }
-                    break;
-                case "value":
-                    s.value = v;
-                    break;
-                case "status":
-                    s.status = v;
-                    if (v == VALUE_STRING && span) {
-                        s.statusText = p.getText();
-                    }
-                    break;
-                case "start":
-                    if (span) {
-                        s.start = number(p, v, s);
-                        s.startMs = s.number;
-                    }
-                    break;
-                case "end":
-                    if (span) {
-                        s.end = number(p, v, s);
-                        s.endMs = s.number;
-                    }
-                    break;
-                case "dur_ms":
-                    if (span) {
-                        s.dur = number(p, v, s);
-                        s.durMs = s.number;
-                    }
-                    break;
-                default:
-                    break;
-            }
-            p.skipChildren();
-        }
-    }
-
-    /**
-     * Reads a number (floats are floored) into {@code s.number}; returns the token, or
-     * {@link JsonToken#NOT_AVAILABLE} for an integer too large for a long, so that it fails the
-     * number check.
-     */
-    private static JsonToken number(JsonParser p, JsonToken v, Scan s) throws IOException {
-        if (v == VALUE_NUMBER_INT) {
-            if (p.getNumberType() == JsonParser.NumberType.BIG_INTEGER) {
-                return JsonToken.NOT_AVAILABLE;
-            }
-            s.number = p.getLongValue();
-        } else if (v == VALUE_NUMBER_FLOAT) {
-            s.number = (long) Math.floor(p.getDoubleValue());
-        }
-        return v;
     }
 
     private static DecodeResult requireString(JsonToken t, Field field) {
@@ -495,52 +232,6 @@ public final class LineDecoder {
         return t == VALUE_NUMBER_INT || t == VALUE_NUMBER_FLOAT ? null : field.badType;
     }
 
-    /** Writes a validated long-form line in the short form (same key order). */
-    private byte[] rewrite(byte[] buf, int start, int end, Scan s) throws IOException {
-        ByteArrayBuilder out = new ByteArrayBuilder(null, end - start + 16);
-        try (JsonParser p = factory.createParser(buf, start, end - start);
-                JsonGenerator g = factory.createGenerator(out)) {
-            p.nextToken();
-            g.writeStartObject();
-            if ((s.seen & Field.V.bit) == 0) {
-                g.writeFieldName("v");
-                g.writeNumber(1);
-            }
-            while (p.nextToken() == FIELD_NAME) {
-                String name = p.currentName();
-                p.nextToken();
-                switch (name) {
-                    case "timestamp":
-                        g.writeFieldName("ts");
-                        g.writeNumber(s.ts);
-                        break;
-                    case "source":
-                        g.writeFieldName("src");
-                        g.copyCurrentStructureExact(p);
-                        break;
-                    case "trace_id":
-                        g.writeFieldName("tid");
-                        g.copyCurrentStructureExact(p);
-                        break;
-                    case "span_id":
-                        g.writeFieldName("sid");
-                        g.copyCurrentStructureExact(p);
-                        break;
-                    case "parent_span_id":
-                        g.writeFieldName("pid");
-                        g.copyCurrentStructureExact(p);
-                        break;
-                    default:
-                        g.writeFieldName(name);
-                        g.copyCurrentStructureExact(p);
-                        break;
-                }
-            }
-            g.writeEndObject();
-        }
-        return out.toByteArray();
-    }
-
     private static DecodeResult malformed(JsonProcessingException e) {
         String detail = e.getOriginalMessage();
         return DecodeResult.rejected(DropReason.MALFORMED, shorten(detail == null ? "invalid JSON" : detail));
@@ -554,52 +245,5 @@ public final class LineDecoder {
 
     private static boolean isBlank(byte b) {
         return b == ' ' || b == '\t' || b == '\r' || b == '\n';
-    }
-
-    /** Per-call scratch state of one decode. */
-    private static final class Scan {
-        int seen;
-        boolean longForm;
-        boolean versionUnsupported;
-        DecodeResult error;
-
-        String src;
-        long ts;
-        MessageType type;
-        String tid;
-        String sid;
-        String pid;
-
-        JsonToken level;
-        JsonToken msg;
-        JsonToken name;
-        JsonToken value;
-        JsonToken status;
-        JsonToken start;
-        JsonToken end;
-        JsonToken dur;
-        String levelText;
-        String nameText;
-        String statusText;
-        long startMs;
-        long endMs;
-        long durMs;
-        long number;
-
-        /** Marks an envelope field as seen; a second occurrence (under either name) is a failure. */
-        boolean mark(Field field) {
-            if ((seen & field.bit) != 0) {
-                fail(field.duplicate);
-                return false;
-            }
-            seen |= field.bit;
-            return true;
-        }
-
-        void fail(DecodeResult result) {
-            if (error == null) {
-                error = result;
-            }
-        }
     }
 }

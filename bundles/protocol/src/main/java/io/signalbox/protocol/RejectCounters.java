@@ -1,7 +1,6 @@
 package io.signalbox.protocol;
 
 import java.time.Duration;
-import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
@@ -11,6 +10,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import io.signalbox.api.DropReason;
+import io.signalbox.api.MetricsSink;
+import io.signalbox.api.StatsSource;
 
 /**
  * Counts rejected lines per {@link DropReason} and logs them rate-limited, the same way in every
@@ -19,9 +20,12 @@ import io.signalbox.api.DropReason;
  * <p>Counting is a {@link LongAdder} increment (no lock). At most one WARN line is logged per
  * reason per interval (default 10 s); the lines not logged in between are counted and reported
  * as {@code (N more suppressed)} on the next line logged for that reason. Thread-safe.
+ *
+ * <p>As a {@link StatsSource} it reports {@value #SERIES} with label {@code reason}, one series
+ * per {@link DropReason}, zeros included (a transport's own {@code collect} passes its sink on).
  */
-public final class RejectCounters {
-    /** Prometheus series name of the drop counter; the label is {@code reason}. */
+public final class RejectCounters implements StatsSource {
+    /** Series name of the drop counter; its label is {@code reason} ({@link DropReason#label()}). */
     public static final String SERIES = "signalbox_messages_dropped_total";
     /** Default minimum time between two log lines for the same reason. */
     public static final Duration DEFAULT_LOG_INTERVAL = Duration.ofSeconds(10);
@@ -45,7 +49,6 @@ public final class RejectCounters {
     private final LongAdder[] counts = new LongAdder[REASONS.length];
     private final AtomicLong[] nextLogAt = new AtomicLong[REASONS.length];
     private final LongAdder[] suppressed = new LongAdder[REASONS.length];
-    private final String[] keys = new String[REASONS.length];
     private final long intervalNanos;
     private final LongSupplier nanoClock;
     private final Sink sink;
@@ -70,13 +73,7 @@ public final class RejectCounters {
             counts[i] = new LongAdder();
             suppressed[i] = new LongAdder();
             nextLogAt[i] = new AtomicLong(now);
-            keys[i] = key(r);
         }
-    }
-
-    /** The series key of a reason, e.g. {@code signalbox_messages_dropped_total{reason="too_long"}}. */
-    public static String key(DropReason reason) {
-        return SERIES + "{reason=\"" + reason.label() + "\"}";
     }
 
     /** Counts one rejected line and logs it unless a line for the same reason was logged recently. */
@@ -128,10 +125,11 @@ public final class RejectCounters {
         return sum;
     }
 
-    /** Puts {@code signalbox_messages_dropped_total{reason="…"}} for every reason, zeros included. */
-    public void addTo(Map<String, Number> stats) {
-        for (int i = 0; i < counts.length; i++) {
-            stats.put(keys[i], counts[i].sum());
+    /** Reports {@value #SERIES} for every reason, zeros included. */
+    @Override
+    public void collect(MetricsSink sink) {
+        for (DropReason r : REASONS) {
+            sink.counter(SERIES, counts[r.ordinal()].sum(), "reason", r.label());
         }
     }
 }

@@ -156,31 +156,26 @@ class LineDecoderTest {
         assertThat(again.line()).isEqualTo(m.line());
     }
 
-    @Test
-    void longFormWithUtcIsoTimestampAndExplicitVersionKeepsItsVersionField() {
-        Message m = message("{\"v\":1,\"source\":\"a\",\"timestamp\":\"1970-01-01T00:00:01Z\",\"type\":\"hello\",\"data\":{}}");
-        assertThat(m.timestamp()).isEqualTo(1000);
-        assertThat(new String(m.line(), StandardCharsets.UTF_8))
-                .isEqualTo("{\"v\":1,\"src\":\"a\",\"ts\":1000,\"type\":\"hello\",\"data\":{}}");
-    }
-
-    @Test
-    void longFormAcceptsEpochMillisTimestamp() {
-        Message m = message("{\"source\":\"a\",\"timestamp\":1234,\"type\":\"hello\",\"data\":{}}");
-        assertThat(m.timestamp()).isEqualTo(1234);
-        assertThat(new String(m.line(), StandardCharsets.UTF_8))
-                .isEqualTo("{\"v\":1,\"src\":\"a\",\"ts\":1234,\"type\":\"hello\",\"data\":{}}");
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', textBlock = """
+        {"v":1,"source":"a","timestamp":"1970-01-01T00:00:01Z","type":"hello","data":{}} | 1000 | {"v":1,"src":"a","ts":1000,"type":"hello","data":{}}
+        {"source":"a","timestamp":1234,"type":"hello","data":{}}                         | 1234 | {"v":1,"src":"a","ts":1234,"type":"hello","data":{}}
+        """)
+    void longFormTimestampIsIsoOrEpochMillisAndAnExplicitVersionIsKept(String line, long ts, String normalised) {
+        Message m = message(line);
+        assertThat(m.timestamp()).isEqualTo(ts);
+        assertThat(new String(m.line(), StandardCharsets.UTF_8)).isEqualTo(normalised);
     }
 
     @ParameterizedTest(name = "{0}")
-    @CsvSource(delimiter = '|', value = {
-        "not json at all                                       | not a JSON object",
-        "[1,2]                                                 | not a JSON object",
-        "{\"v\":1,\"src\":\"s\"                                | ",
-        "{\"v\":1} {\"v\":1}                                   | trailing content",
-        "{\"v\":1,\"src\":\"a\",\"src\":\"b\",\"ts\":1,\"type\":\"hello\",\"data\":{}}     | duplicate field 'src'",
-        "{\"v\":1,\"src\":\"a\",\"source\":\"b\",\"ts\":1,\"type\":\"hello\",\"data\":{}}  | duplicate field 'source'",
-    })
+    @CsvSource(delimiter = '|', textBlock = """
+        not json at all                                                | not a JSON object
+        [1,2]                                                          | not a JSON object
+        {"v":1,"src":"s"                                               |
+        {"v":1} {"v":1}                                                | trailing content
+        {"v":1,"src":"a","src":"b","ts":1,"type":"hello","data":{}}    | duplicate field 'src'
+        {"v":1,"src":"a","source":"b","ts":1,"type":"hello","data":{}} | duplicate field 'source'
+        """)
     void malformedLinesAreRejected(String line, String detail) {
         assertRejected(line.strip(), DropReason.MALFORMED, detail == null ? "" : detail);
     }
@@ -201,37 +196,41 @@ class LineDecoderTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @CsvSource(delimiter = '|', value = {
-        "{\"src\":\"s\",\"ts\":1,\"type\":\"hello\",\"data\":{}}                    | 'v'",
-        "{\"v\":1,\"ts\":1,\"type\":\"hello\",\"data\":{}}                          | 'src'",
-        "{\"v\":1,\"src\":\"s\",\"type\":\"hello\",\"data\":{}}                     | 'ts'",
-        "{\"v\":1,\"src\":\"s\",\"ts\":1,\"data\":{}}                               | 'type'",
-        "{\"v\":1,\"src\":\"s\",\"ts\":1,\"type\":\"hello\"}                        | 'data'",
-        "{\"v\":1,\"src\":\"s\",\"ts\":1,\"type\":\"event\",\"data\":{\"msg\":\"m\"}}   | 'data.level'",
-        "{\"v\":1,\"src\":\"s\",\"ts\":1,\"type\":\"metric\",\"data\":{\"name\":\"n\"}} | 'data.value'",
-        "{\"v\":1,\"src\":\"s\",\"ts\":1,\"type\":\"span\",\"data\":{\"name\":\"n\",\"start\":1}} | 'data.end' or 'data.dur_ms'",
-    })
+    @CsvSource(delimiter = '|', textBlock = """
+        {"src":"s","ts":1,"type":"hello","data":{}}                          | 'v'
+        {"v":1,"ts":1,"type":"hello","data":{}}                              | 'src'
+        {"v":1,"src":"s","type":"hello","data":{}}                           | 'ts'
+        {"v":1,"src":"s","ts":1,"data":{}}                                   | 'type'
+        {"v":1,"src":"s","ts":1,"type":"hello"}                              | 'data'
+        {"v":1,"src":"s","ts":1,"type":"event","data":{"msg":"m"}}           | 'data.level'
+        {"v":1,"src":"s","ts":1,"type":"metric","data":{"name":"n"}}         | 'data.value'
+        {"v":1,"src":"s","ts":1,"type":"span","data":{"name":"n","start":1}} | 'data.end' or 'data.dur_ms'
+        """)
     void missingRequiredFieldsAreRejected(String line, String field) {
         assertRejected(line.strip(), DropReason.MISSING_FIELD, field);
     }
 
     @ParameterizedTest(name = "{0}")
-    @CsvSource(delimiter = '|', value = {
-        "{\"v\":\"1\",\"src\":\"s\",\"ts\":1,\"type\":\"hello\",\"data\":{}}       | 'v'",
-        "{\"v\":1,\"src\":7,\"ts\":1,\"type\":\"hello\",\"data\":{}}                | 'src'",
-        "{\"v\":1,\"src\":\"\",\"ts\":1,\"type\":\"hello\",\"data\":{}}             | 'src'",
-        "{\"v\":1,\"src\":\"s\",\"ts\":\"1\",\"type\":\"hello\",\"data\":{}}        | 'ts'",
-        "{\"v\":1,\"src\":\"s\",\"ts\":-1,\"type\":\"hello\",\"data\":{}}           | 'ts'",
-        "{\"v\":1,\"src\":\"s\",\"ts\":1.5,\"type\":\"hello\",\"data\":{}}          | 'ts'",
-        "{\"v\":1,\"src\":\"s\",\"ts\":1,\"type\":3,\"data\":{}}                    | 'type'",
-        "{\"v\":1,\"src\":\"s\",\"ts\":1,\"type\":\"hello\",\"data\":[]}            | 'data'",
-        "{\"v\":1,\"src\":\"s\",\"ts\":1,\"type\":\"hello\",\"tid\":{},\"data\":{}} | 'tid'",
-        "{\"v\":1,\"src\":\"s\",\"ts\":1,\"type\":\"hello\",\"ctx\":5,\"data\":{}}  | 'ctx'",
-        "{\"v\":1,\"src\":\"s\",\"ts\":1,\"type\":\"event\",\"data\":{\"level\":3,\"msg\":\"m\"}} | 'data.level'",
-        "{\"v\":1,\"src\":\"s\",\"ts\":1,\"type\":\"metric\",\"data\":{\"name\":\"n\",\"value\":\"4\"}} | 'data.value'",
-        "{\"source\":\"s\",\"timestamp\":\"yesterday\",\"type\":\"hello\",\"data\":{}} | 'timestamp'",
-        "{\"source\":\"s\",\"timestamp\":\"2024-03-01T12:00:00\",\"type\":\"hello\",\"data\":{}} | 'timestamp'",
-    })
+    @CsvSource(delimiter = '|', textBlock = """
+        {"v":"1","src":"s","ts":1,"type":"hello","data":{}}                                             | 'v'
+        {"v":1,"src":7,"ts":1,"type":"hello","data":{}}                                                 | 'src'
+        {"v":1,"src":"","ts":1,"type":"hello","data":{}}                                                | 'src'
+        {"v":1,"src":"s","ts":"1","type":"hello","data":{}}                                             | 'ts'
+        {"v":1,"src":"s","ts":-1,"type":"hello","data":{}}                                              | 'ts'
+        {"v":1,"src":"s","ts":1.5,"type":"hello","data":{}}                                             | 'ts'
+        {"v":1,"src":"s","ts":1,"type":3,"data":{}}                                                     | 'type'
+        {"v":1,"src":"s","ts":1,"type":"hello","data":[]}                                               | 'data'
+        {"v":1,"src":"s","ts":1,"type":"hello","tid":{},"data":{}}                                      | 'tid'
+        {"v":1,"src":"s","ts":1,"type":"hello","ctx":5,"data":{}}                                       | 'ctx'
+        {"v":1,"src":"s","ts":1,"type":"event","data":{"level":3,"msg":"m"}}                            | 'data.level'
+        {"v":1,"src":"s","ts":1,"type":"metric","data":{"name":"n","value":"4"}}                        | 'data.value'
+        {"v":1,"src":"s","ts":1,"type":"span","data":{"name":"n","start":"1","end":2}}                  | 'data.start'
+        {"v":1,"src":"s","ts":1,"type":"span","data":{"name":"n","start":1,"end":99999999999999999999}} | 'data.end'
+        {"v":1,"src":"s","ts":1,"type":"span","data":{"name":"n","start":1,"dur_ms":null}}              | 'data.dur_ms'
+        {"v":1,"src":"s","ts":1,"type":"span","data":{"name":"n","start":1,"end":2,"status":5}}         | 'data.status'
+        {"source":"s","timestamp":"yesterday","type":"hello","data":{}}                                 | 'timestamp'
+        {"source":"s","timestamp":"2024-03-01T12:00:00","type":"hello","data":{}}                       | 'timestamp'
+        """)
     void wrongTypesAreRejected(String line, String field) {
         assertRejected(line.strip(), DropReason.BAD_TYPE, field);
     }
@@ -259,7 +258,7 @@ class LineDecoderTest {
     @Test
     void typeNamesAreMatchedWithoutAllocating() {
         char[] chars = "xxspanyy".toCharArray();
-        assertThat(LineDecoder.typeOf(chars, 2, 4)).isEqualTo(MessageType.SPAN);
-        assertThat(LineDecoder.typeOf(chars, 2, 3)).isNull();
+        assertThat(LineScan.typeOf(chars, 2, 4)).isEqualTo(MessageType.SPAN);
+        assertThat(LineScan.typeOf(chars, 2, 3)).isNull();
     }
 }

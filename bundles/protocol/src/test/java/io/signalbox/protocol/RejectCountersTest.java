@@ -1,12 +1,11 @@
 package io.signalbox.protocol;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.entry;
 
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -16,6 +15,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 
 import io.signalbox.api.DropReason;
+import io.signalbox.api.MetricSamples;
 
 class RejectCountersTest {
     private final AtomicLong clock = new AtomicLong(1_000_000_000L);
@@ -24,21 +24,21 @@ class RejectCountersTest {
             (reason, detail, suppressed) -> logged.add(reason.label() + "|" + detail + "|" + suppressed));
 
     @Test
-    void statsContainEveryReasonIncludingZeros() {
+    void metricsCountEveryReasonIncludingZeros() {
         counters.record(DropReason.MALFORMED, "bad");
         counters.record(DropReason.MALFORMED, "bad");
         counters.record(DropReason.TOO_LONG, "long");
 
-        Map<String, Number> stats = new HashMap<>();
-        counters.addTo(stats);
+        MetricSamples metrics = MetricSamples.of(counters);
 
-        assertThat(stats).hasSize(DropReason.values().length);
-        assertThat(stats).containsEntry("signalbox_messages_dropped_total{reason=\"malformed\"}", 2L)
-                .containsEntry("signalbox_messages_dropped_total{reason=\"too_long\"}", 1L)
-                .containsEntry("signalbox_messages_dropped_total{reason=\"missing_field\"}", 0L)
-                .containsEntry("signalbox_messages_dropped_total{reason=\"bad_type\"}", 0L)
-                .containsEntry("signalbox_messages_dropped_total{reason=\"unknown_type\"}", 0L)
-                .containsEntry("signalbox_messages_dropped_total{reason=\"unsupported_version\"}", 0L);
+        assertThat(metrics.names()).containsExactly("signalbox_messages_dropped_total");
+        assertThat(metrics.all()).allSatisfy(s -> {
+            assertThat(s.type()).isEqualTo(MetricSamples.Type.COUNTER);
+            assertThat(s.labels()).containsOnlyKeys("reason");
+        });
+        assertThat(metrics.byLabel(RejectCounters.SERIES, "reason")).containsExactly(
+                entry("malformed", 2.0), entry("too_long", 1.0), entry("missing_field", 0.0),
+                entry("bad_type", 0.0), entry("unknown_type", 0.0), entry("unsupported_version", 0.0));
         assertThat(counters.total()).isEqualTo(3);
         assertThat(counters.get(DropReason.MALFORMED)).isEqualTo(2);
     }
@@ -82,11 +82,5 @@ class RejectCountersTest {
             pool.shutdownNow();
         }
         assertThat(shared.get(DropReason.TOO_LONG)).isEqualTo(40_000);
-    }
-
-    @Test
-    void keyNamesTheReasonLabel() {
-        assertThat(RejectCounters.key(DropReason.UNKNOWN_TYPE))
-                .isEqualTo("signalbox_messages_dropped_total{reason=\"unknown_type\"}");
     }
 }

@@ -32,29 +32,17 @@ final class InMemoryTraceStore implements TraceStore {
     private final LongAdder spansDropped = new LongAdder();
     private final LongAdder evictedTtl = new LongAdder();
     private final LongAdder evictedCapacity = new LongAdder();
-    private volatile Limits limits;
+    private volatile TraceLimits limits;
 
     /** @param clock current time in epoch millis (injectable for tests) */
-    InMemoryTraceStore(int maxTraces, long ttlMillis, int maxSpans, int maxPerSpan, int maxMessages,
-            LongSupplier clock) {
+    InMemoryTraceStore(TraceLimits limits, LongSupplier clock) {
         this.clock = clock;
-        configure(maxTraces, ttlMillis, maxSpans, maxPerSpan, maxMessages);
+        configure(limits);
     }
 
-    /** Without events and metrics kept (tests of the span limits). */
-    InMemoryTraceStore(int maxTraces, long ttlMillis, int maxSpans, LongSupplier clock) {
-        this(maxTraces, ttlMillis, maxSpans, 0, 0, clock);
-    }
-
-    /**
-     * New limits; applied from the next message (spans, events and metrics) or the next sweep
-     * (count, TTL).
-     *
-     * @param maxPerSpan  events, and metrics, kept per span (and outside spans) of a trace
-     * @param maxMessages events and metrics kept per trace in all
-     */
-    void configure(int maxTraces, long ttlMillis, int maxSpans, int maxPerSpan, int maxMessages) {
-        this.limits = new Limits(maxTraces, ttlMillis, maxSpans, maxPerSpan, maxMessages);
+    /** New limits; applied from the next message (spans, events and metrics) or the next sweep (count, TTL). */
+    void configure(TraceLimits limits) {
+        this.limits = limits;
     }
 
     /** Records a message if it carries a trace id. Never throws for any valid message. */
@@ -63,7 +51,7 @@ final class InMemoryTraceStore implements TraceStore {
         if (traceId == null) {
             return;
         }
-        Limits l = limits;
+        TraceLimits l = limits;
         long now = clock.getAsLong();
         for (;;) {
             TraceEntry entry = traces.get(traceId);
@@ -72,12 +60,12 @@ final class InMemoryTraceStore implements TraceStore {
                 entry = traces.putIfAbsent(traceId, created);
                 if (entry == null) {
                     entry = created;
-                    if (traces.size() > l.evictAbove) {
-                        evictOverCapacity(l.maxTraces);
+                    if (traces.size() > l.evictAbove()) {
+                        evictOverCapacity(l.maxTraces());
                     }
                 }
             }
-            int result = entry.add(m, now, l.maxSpans, l.maxPerSpan, l.maxMessages);
+            int result = entry.add(m, now, l.maxSpans(), l.maxPerSpan(), l.maxMessages());
             if (result == TraceEntry.ADDED) {
                 return;
             }
@@ -91,16 +79,16 @@ final class InMemoryTraceStore implements TraceStore {
 
     /** Removes expired traces, then the least recently updated ones above the count limit. */
     void sweep() {
-        Limits l = limits;
-        long expiredAtOrBefore = clock.getAsLong() - l.ttlMillis;
+        TraceLimits l = limits;
+        long expiredAtOrBefore = clock.getAsLong() - l.ttlMillis();
         for (TraceEntry e : traces.values()) {
             if (e.retireIfNotUpdatedSince(expiredAtOrBefore)) {
                 traces.remove(e.traceId, e);
                 evictedTtl.increment();
             }
         }
-        if (traces.size() > l.maxTraces) {
-            evictOverCapacity(l.maxTraces);
+        if (traces.size() > l.maxTraces()) {
+            evictOverCapacity(l.maxTraces());
         }
     }
 
@@ -188,25 +176,5 @@ final class InMemoryTraceStore implements TraceStore {
 
     long evictedByCapacity() {
         return evictedCapacity.sum();
-    }
-
-    /** Limits, swapped as a whole on reconfiguration. */
-    private static final class Limits {
-        final int maxTraces;
-        final long ttlMillis;
-        final int maxSpans;
-        final int maxPerSpan;
-        final int maxMessages;
-        /** Map size above which an insert evicts: a little slack so it does not scan on every new id. */
-        final int evictAbove;
-
-        Limits(int maxTraces, long ttlMillis, int maxSpans, int maxPerSpan, int maxMessages) {
-            this.maxTraces = maxTraces;
-            this.ttlMillis = ttlMillis;
-            this.maxSpans = maxSpans;
-            this.maxPerSpan = maxPerSpan;
-            this.maxMessages = maxMessages;
-            this.evictAbove = (int) Math.min(Integer.MAX_VALUE, (long) maxTraces + Math.max(1, maxTraces / 10));
-        }
     }
 }

@@ -43,22 +43,14 @@ final class SpanSlot {
         }
     }
 
+    /** The events kept, created when the first one is. */
     KeptMessages events() {
-        KeptMessages e = events;
-        if (e == null) {
-            e = new KeptMessages();
-            events = e;
-        }
-        return e;
+        return events != null ? events : (events = new KeptMessages());
     }
 
+    /** The metrics kept, created when the first one is. */
     KeptMessages metrics() {
-        KeptMessages m = metrics;
-        if (m == null) {
-            m = new KeptMessages();
-            metrics = m;
-        }
-        return m;
+        return metrics != null ? metrics : (metrics = new KeptMessages());
     }
 
     /** A copy for tree building, taken under the trace's monitor. */

@@ -28,8 +28,8 @@ final class TraceEntry {
     static final int SPAN_DROPPED = 1;
     static final int RETIRED = 2;
 
-    private static final Comparator<SourceTally> BY_START = Comparator.comparingLong(SourceTally::start)
-            .thenComparing(t -> t.source);
+    private static final Comparator<TraceSource> BY_START = Comparator.comparingLong(TraceSource::start)
+            .thenComparing(TraceSource::source);
 
     final String traceId;
     private final HashMap<String, SourceTally> sources = new HashMap<>(4);
@@ -192,13 +192,13 @@ final class TraceEntry {
     }
 
     synchronized TraceSummary summary() {
-        return new TraceSummary(traceId, spansSeen, messageCount, firstSeen, lastSeen, sourceNames(sortedTallies()));
+        return new TraceSummary(traceId, spansSeen, messageCount, firstSeen, lastSeen, sourceNames(bySource()));
     }
 
     /** The trace with its span tree, built outside the monitor from a copy of the records. */
     Trace toTrace() {
         SpanRecord[] records;
-        SourceTally[] tallies;
+        TraceSource[] bySource;
         long count;
         int seen;
         long first;
@@ -212,7 +212,7 @@ final class TraceEntry {
             for (int i = 0; i < records.length; i++) {
                 records[i] = spans.get(i).snapshot();
             }
-            tallies = sortedTallies();
+            bySource = bySource();
             count = messageCount;
             seen = spansSeen;
             first = firstSeen;
@@ -222,30 +222,26 @@ final class TraceEntry {
             eventsCut = KeptMessages.cutCount(events);
             metricsCut = KeptMessages.cutCount(metrics);
         }
-        TraceSource[] bySource = new TraceSource[tallies.length];
-        for (int i = 0; i < tallies.length; i++) {
-            bySource[i] = tallies[i].summary();
-        }
         return new Trace(traceId, SpanTrees.build(Arrays.asList(records)), seen, count,
-                Set.copyOf(sourceNames(tallies)), first, last, List.of(bySource), ownEvents, ownMetrics,
+                Set.copyOf(sourceNames(bySource)), first, last, List.of(bySource), ownEvents, ownMetrics,
                 eventsCut, metricsCut);
     }
 
-    /** Copies of the tallies, by start then name; under the monitor. */
-    private SourceTally[] sortedTallies() {
-        SourceTally[] t = new SourceTally[sources.size()];
+    /** Each source's share as it is now, by start then name; under the monitor. */
+    private TraceSource[] bySource() {
+        TraceSource[] t = new TraceSource[sources.size()];
         int i = 0;
         for (SourceTally s : sources.values()) {
-            t[i++] = s.copy();
+            t[i++] = s.summary();
         }
         Arrays.sort(t, BY_START);
         return t;
     }
 
-    private static List<String> sourceNames(SourceTally[] tallies) {
-        String[] names = new String[tallies.length];
+    private static List<String> sourceNames(TraceSource[] bySource) {
+        String[] names = new String[bySource.length];
         for (int i = 0; i < names.length; i++) {
-            names[i] = tallies[i].source;
+            names[i] = bySource[i].source();
         }
         return List.of(names);
     }
@@ -290,17 +286,6 @@ final class TraceEntry {
 
         long end() {
             return spans > 0 ? Math.max(spanStart, spanEnd) : lastTs;
-        }
-
-        SourceTally copy() {
-            SourceTally c = new SourceTally(source);
-            c.spans = spans;
-            c.messages = messages;
-            c.firstTs = firstTs;
-            c.lastTs = lastTs;
-            c.spanStart = spanStart;
-            c.spanEnd = spanEnd;
-            return c;
         }
 
         TraceSource summary() {

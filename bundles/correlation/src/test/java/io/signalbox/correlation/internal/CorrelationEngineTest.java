@@ -1,5 +1,6 @@
 package io.signalbox.correlation.internal;
 
+import static io.signalbox.correlation.internal.Engines.metric;
 import static io.signalbox.correlation.internal.TestMessages.config;
 import static io.signalbox.correlation.internal.TestMessages.event;
 import static io.signalbox.correlation.internal.TestMessages.info;
@@ -22,32 +23,37 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
 
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import io.signalbox.api.Batch;
 import io.signalbox.api.ConfigCheck;
+import io.signalbox.api.MetricSamples;
 import io.signalbox.api.Router;
 
 class CorrelationEngineTest {
-    private final FakeClock clock = new FakeClock();
-    private final List<CorrelationEngine> started = new ArrayList<>();
+    private static final String FLUSHED = FlushCounters.SERIES;
+    private static final String INFLIGHT = "signalbox_pipeline_inflight";
+    private static final String CAPACITY = "signalbox_pipeline_capacity";
+    private static final String ACTIVE = "signalbox_sources_active";
 
-    @AfterEach
-    void stopEngines() {
-        started.forEach(CorrelationEngine::deactivate);
+    @RegisterExtension
+    final Engines engines = new Engines();
+    private final FakeClock clock = engines.clock;
+    /** Delivers every batch at once; tests that need another router pass it. */
+    private final RecordingRouter router = RecordingRouter.deliveringAtOnce();
+
+    private CorrelationEngine engine(Map<String, ?> props) {
+        return engines.start(router, props);
     }
 
-    private CorrelationEngine engine(Router router, Map<String, ?> props) {
-        CorrelationEngine e = new CorrelationEngine(config(props), props, router, clock::millis, clock::nanos, false);
-        started.add(e);
-        return e;
+    private CorrelationEngine engine(Router other, Map<String, ?> props) {
+        return engines.start(other, props);
     }
 
     @Test
     void bufferIsFlushedWhenItReachesBatchSize() {
-        RecordingRouter router = RecordingRouter.deliveringAtOnce();
-        CorrelationEngine engine = engine(router, Map.of("batch.size", 3));
+        CorrelationEngine engine = engine(Map.of("batch.size", 3));
 
         engine.offer(info("a", "a1"));
         engine.offer(info("a", "a2"));
@@ -58,13 +64,12 @@ class CorrelationEngineTest {
 
         assertThat(router.batches()).singleElement().satisfies(b -> assertThat(b.source()).isEqualTo("a"));
         assertThat(router.linesOf("a")).containsExactly("a1", "a2", "a3");
-        assertThat(engine.stats()).containsEntry("signalbox_batches_flushed_total{reason=\"size\"}", 1L);
+        assertThat(metric(engine, FLUSHED, "reason", "size")).isEqualTo(1);
     }
 
     @Test
     void bufferIsFlushedWhenItsOldestMessageReachesFlushInterval() {
-        RecordingRouter router = RecordingRouter.deliveringAtOnce();
-        CorrelationEngine engine = engine(router, Map.of("flush.interval.ms", 5000));
+        CorrelationEngine engine = engine(Map.of("flush.interval.ms", 5000));
 
         engine.offer(info("a", "a1"));
         clock.advanceMillis(3000);
@@ -77,25 +82,25 @@ class CorrelationEngineTest {
         engine.tick();
 
         assertThat(router.linesOf("a")).containsExactly("a1", "a2");
-        assertThat(engine.stats()).containsEntry("signalbox_batches_flushed_total{reason=\"age\"}", 1L);
+        assertThat(metric(engine, FLUSHED, "reason", "age")).isEqualTo(1);
     }
 
     @Test
     void schedulerThreadFlushesAnAgedBufferWithoutFurtherMessages() {
-        RecordingRouter router = RecordingRouter.deliveringAtOnce();
         CorrelationEngine engine = new CorrelationEngine(config(Map.of("flush.interval.ms", 40)), router);
-        started.add(engine);
+        try {
+            engine.offer(info("a", "a1"));
 
-        engine.offer(info("a", "a1"));
-
-        awaitTrue(() -> router.batchCount() == 1);
-        assertThat(router.linesOf("a")).containsExactly("a1");
+            awaitTrue(() -> router.batchCount() == 1);
+            assertThat(router.linesOf("a")).containsExactly("a1");
+        } finally {
+            engine.deactivate();
+        }
     }
 
     @Test
     void criticalEventIsFlushedAtOnceWithEverythingBufferedBeforeItInOrder() {
-        RecordingRouter router = RecordingRouter.deliveringAtOnce();
-        CorrelationEngine engine = engine(router, Map.of());
+        CorrelationEngine engine = engine(Map.of());
 
         engine.offer(info("a", "a1"));
         engine.offer(event("a", "debug", "a2"));
@@ -107,13 +112,12 @@ class CorrelationEngineTest {
         assertThat(router.batches()).extracting(Batch::size).containsExactly(3, 2);
         assertThat(router.linesOf("a")).containsExactly("a1", "a2", "a3", "a4", "a5");
         assertThat(router.linesOf("b")).isEmpty();
-        assertThat(engine.stats()).containsEntry("signalbox_batches_flushed_total{reason=\"critical\"}", 2L);
+        assertThat(metric(engine, FLUSHED, "reason", "critical")).isEqualTo(2);
     }
 
     @Test
     void warnEventIsNotCritical() {
-        RecordingRouter router = RecordingRouter.deliveringAtOnce();
-        CorrelationEngine engine = engine(router, Map.of());
+        CorrelationEngine engine = engine(Map.of());
 
         engine.offer(event("a", "warn", "a1"));
 
@@ -122,18 +126,17 @@ class CorrelationEngineTest {
 
     @Test
     void deactivateFlushesEveryBufferAndLaterOffersAreRoutedAtOnce() {
-        RecordingRouter router = RecordingRouter.deliveringAtOnce();
-        CorrelationEngine engine = new CorrelationEngine(config(Map.of()), router, clock::millis, clock::nanos, false);
+        CorrelationEngine engine = engine(Map.of());
 
         engine.offer(info("a", "a1"));
         engine.offer(info("a", "a2"));
         engine.offer(info("b", "b1"));
-        engine.deactivate();
+        engines.stop(engine);
 
         assertThat(router.linesOf("a")).containsExactly("a1", "a2");
         assertThat(router.linesOf("b")).containsExactly("b1");
-        assertThat(engine.stats()).containsEntry("signalbox_batches_flushed_total{reason=\"shutdown\"}", 2L)
-                .containsEntry("signalbox_pipeline_inflight", 0L);
+        assertThat(metric(engine, FLUSHED, "reason", "shutdown")).isEqualTo(2);
+        assertThat(metric(engine, INFLIGHT)).isZero();
 
         engine.offer(info("a", "late"));
         assertThat(router.linesOf("a")).containsExactly("a1", "a2", "late");
@@ -141,8 +144,7 @@ class CorrelationEngineTest {
 
     @Test
     void concurrentProducersKeepPerSourceOrderWithoutLossOrDuplicates() throws Exception {
-        RecordingRouter router = RecordingRouter.deliveringAtOnce();
-        CorrelationEngine engine = engine(router, Map.of("batch.size", 7, "queue.capacity", 1000));
+        CorrelationEngine engine = engine(Map.of("batch.size", 7, "queue.capacity", 1000));
         int producers = 4;
         int perProducer = 20_000;
         String[] sources = { "s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7" };
@@ -169,8 +171,7 @@ class CorrelationEngineTest {
         } finally {
             pool.shutdownNow();
         }
-        engine.deactivate();
-        started.remove(engine);
+        engines.stop(engine);
 
         int total = 0;
         for (String source : sources) {
@@ -187,14 +188,14 @@ class CorrelationEngineTest {
         }
         assertThat(total).isEqualTo(producers * perProducer);
         assertThat(router.concurrentRoutesOfOneSource()).isZero();
-        assertThat(engine.stats()).containsEntry("signalbox_messages_ingested_total", (long) producers * perProducer)
-                .containsEntry("signalbox_pipeline_inflight", 0L);
+        assertThat(metric(engine, "signalbox_messages_ingested_total")).isEqualTo(producers * perProducer);
+        assertThat(metric(engine, INFLIGHT)).isZero();
     }
 
     @Test
     void offerReturnsFalseAtCapacityYetAcceptsAndWhenWritableRunsOnceAfterDeliveryBelowResumeLevel() {
-        RecordingRouter router = RecordingRouter.holdingDeliveries();
-        CorrelationEngine engine = engine(router, Map.of("batch.size", 5, "queue.capacity", 10, "resume.ratio", 0.5));
+        RecordingRouter holding = RecordingRouter.holdingDeliveries();
+        CorrelationEngine engine = engine(holding, Map.of("batch.size", 5, "queue.capacity", 10, "resume.ratio", 0.5));
 
         for (int i = 0; i < 9; i++) {
             assertThat(engine.offer(info("a", "m" + i))).as("offer %d", i).isTrue();
@@ -207,18 +208,17 @@ class CorrelationEngineTest {
         engine.whenWritable(resumed::incrementAndGet);
         assertThat(resumed).hasValue(0);
 
-        router.deliverOldest(); // 11 - 5 = 6 in flight: above the resume level of 5
+        holding.deliverOldest(); // 11 - 5 = 6 in flight: above the resume level of 5
         assertThat(resumed).hasValue(0);
         assertThat(engine.isWritable()).isTrue();
 
-        router.deliverOldest(); // 1 in flight
+        holding.deliverOldest(); // 1 in flight
         assertThat(resumed).hasValue(1);
 
-        engine.deactivate();
-        started.remove(engine);
+        engines.stop(engine);
         assertThat(resumed).as("each callback runs once").hasValue(1);
-        assertThat(router.linesOf("a")).hasSize(11);
-        assertThat(engine.stats()).containsEntry("signalbox_pipeline_inflight", 1L);
+        assertThat(holding.linesOf("a")).hasSize(11);
+        assertThat(metric(engine, INFLIGHT)).isEqualTo(1);
     }
 
     @Test
@@ -253,8 +253,7 @@ class CorrelationEngineTest {
             for (Future<?> f : done) {
                 f.get(60, TimeUnit.SECONDS);
             }
-            engine.deactivate();
-            started.remove(engine);
+            engines.stop(engine);
         } finally {
             pool.shutdownNow();
             deliverer.shutdown();
@@ -263,13 +262,12 @@ class CorrelationEngineTest {
 
         assertThat(pauses.get()).isPositive();
         assertThat(routed).hasValue(producers * perProducer);
-        assertThat(engine.stats()).containsEntry("signalbox_pipeline_inflight", 0L);
+        assertThat(metric(engine, INFLIGHT)).isZero();
     }
 
     @Test
     void whilePausedTheTickFlushesBuffersThatAreNotYetFullOrOld() {
-        RecordingRouter router = RecordingRouter.deliveringAtOnce();
-        CorrelationEngine engine = engine(router, Map.of("batch.size", 100, "queue.capacity", 10));
+        CorrelationEngine engine = engine(Map.of("batch.size", 100, "queue.capacity", 10));
         for (int i = 0; i < 10; i++) {
             engine.offer(info("s" + (i % 5), "m" + i));
         }
@@ -304,12 +302,12 @@ class CorrelationEngineTest {
         engine.offer(info("a", "a1"));
         engine.offer(info("a", "a2"));
 
-        assertThat(engine.stats()).containsEntry("signalbox_pipeline_inflight", 0L)
-                .containsEntry("signalbox_messages_route_failed_total", 2L);
+        assertThat(metric(engine, INFLIGHT)).isZero();
+        assertThat(metric(engine, "signalbox_messages_route_failed_total")).isEqualTo(2);
         // the source is not stuck: the next batch is routed (and fails) too
         engine.offer(info("a", "a3"));
         engine.offer(info("a", "a4"));
-        assertThat(engine.stats()).containsEntry("signalbox_messages_route_failed_total", 4L);
+        assertThat(metric(engine, "signalbox_messages_route_failed_total")).isEqualTo(4);
     }
 
     @Test
@@ -323,29 +321,27 @@ class CorrelationEngineTest {
         callbacks.get(0).run();
         callbacks.get(0).run();
 
-        assertThat(engine.stats()).containsEntry("signalbox_pipeline_inflight", 1L);
+        assertThat(metric(engine, INFLIGHT)).isEqualTo(1);
     }
 
     @Test
     void idleSourceIsRetiredAndComesBackWithItsNextMessage() {
-        RecordingRouter router = RecordingRouter.deliveringAtOnce();
-        CorrelationEngine engine = engine(router, Map.of("batch.size", 1));
+        CorrelationEngine engine = engine(Map.of("batch.size", 1));
         engine.offer(info("a", "a1"));
-        assertThat(engine.stats()).containsEntry("signalbox_sources_active", 1);
+        assertThat(metric(engine, ACTIVE)).isEqualTo(1);
 
         clock.advanceMillis(TimeUnit.MINUTES.toMillis(CorrelationEngine.SOURCE_IDLE_MINUTES) + 1);
         engine.tick();
-        assertThat(engine.stats()).containsEntry("signalbox_sources_active", 0);
+        assertThat(metric(engine, ACTIVE)).isZero();
 
         engine.offer(info("a", "a2"));
         assertThat(router.linesOf("a")).containsExactly("a1", "a2");
-        assertThat(engine.stats()).containsEntry("signalbox_sources_active", 1);
+        assertThat(metric(engine, ACTIVE)).isEqualTo(1);
     }
 
     @Test
     void modifiedConfigurationAppliesWithoutLosingBufferedMessages() {
-        RecordingRouter router = RecordingRouter.deliveringAtOnce();
-        CorrelationEngine engine = engine(router, Map.of("batch.size", 100));
+        CorrelationEngine engine = engine(Map.of("batch.size", 100));
         engine.offer(info("a", "a1"));
         engine.offer(info("a", "a2"));
 
@@ -354,50 +350,54 @@ class CorrelationEngineTest {
         engine.offer(info("a", "a3"));
 
         assertThat(router.linesOf("a")).containsExactly("a1", "a2", "a3");
-        assertThat(engine.stats()).containsEntry("signalbox_pipeline_capacity", 50);
+        assertThat(metric(engine, CAPACITY)).isEqualTo(50);
     }
 
     @Test
-    void unknownKeyIsRejectedAtActivationWithDidYouMean() {
-        assertThatThrownBy(() -> engine(RecordingRouter.deliveringAtOnce(),
+    void unknownKeyIsRejectedAtActivationWithDidYouMeanAndCounted() {
+        long rejected = ConfigCheck.rejectionCount();
+        assertThatThrownBy(() -> engine(
                 Map.of("batch.sise", 10, "felix.fileinstall.filename", "file:/x/etc/io.signalbox.correlation.cfg")))
                 .isInstanceOf(ConfigCheck.Rejected.class)
                 .hasMessageStartingWith("configuration io.signalbox.correlation (file:/x/etc/io.signalbox.correlation.cfg)"
                         + " rejected: unknown key 'batch.sise' (did you mean 'batch.size'?)");
+        assertThat(ConfigCheck.rejectionCount()).isEqualTo(rejected + 1);
+        assertThat(ConfigCheck.lastRejection()).hasValueSatisfying(
+                r -> assertThat(r.message()).contains("unknown key 'batch.sise'"));
     }
 
     @Test
     void valuesOfTheWrongTypeOrOutOfRangeAreRejectedNotClamped() {
-        assertThatThrownBy(() -> engine(RecordingRouter.deliveringAtOnce(), Map.of("batch.size", "ten")))
+        assertThatThrownBy(() -> engine(Map.of("batch.size", "ten")))
                 .isInstanceOf(ConfigCheck.Rejected.class).hasMessageContaining("'batch.size' = 'ten' is not a valid int");
-        assertThatThrownBy(() -> engine(RecordingRouter.deliveringAtOnce(), Map.of("resume.ratio", 1.5, "batch.size", 0)))
+        assertThatThrownBy(() -> engine(Map.of("resume.ratio", 1.5, "batch.size", 0)))
                 .isInstanceOf(ConfigCheck.Rejected.class)
-                .hasMessageContaining("batch.size must be >= 1, is 0")
-                .hasMessageContaining("resume.ratio must be within 0..1, is 1.5");
+                .hasMessageContaining("'batch.size' must be >= 1, is 0")
+                .hasMessageContaining("'resume.ratio' must be 0..1, is 1.5");
     }
 
     @Test
     void invalidModificationKeepsThePreviousConfigurationInForce() {
-        RecordingRouter router = RecordingRouter.deliveringAtOnce();
-        CorrelationEngine engine = engine(router, Map.of("batch.size", 2, "queue.capacity", 50));
+        CorrelationEngine engine = engine(Map.of("batch.size", 2, "queue.capacity", 50));
 
         Map<String, Object> typo = Map.of("batch.size", 5, "queue.capacty", 10);
         Map<String, Object> outOfRange = Map.of("batch.size", 5, "resume.ratio", -1);
         Map<String, Object> badType = Map.of("batch.size", "many");
+        long rejected = ConfigCheck.rejectionCount();
         assertThat(engine.reconfigure(config(typo), typo)).isFalse();
         assertThat(engine.reconfigure(config(outOfRange), outOfRange)).isFalse();
         assertThat(engine.reconfigure(config(badType), badType)).isFalse();
+        assertThat(ConfigCheck.rejectionCount()).as("each rejection is counted").isEqualTo(rejected + 3);
 
         engine.offer(info("a", "a1"));
         engine.offer(info("a", "a2"));
         assertThat(router.batches()).as("batch.size=2 still applies").singleElement();
-        assertThat(engine.stats()).containsEntry("signalbox_pipeline_capacity", 50);
+        assertThat(metric(engine, CAPACITY)).isEqualTo(50);
     }
 
     @Test
     void validModificationIsAppliedLive() {
-        RecordingRouter router = RecordingRouter.deliveringAtOnce();
-        CorrelationEngine engine = engine(router, Map.of("batch.size", 2));
+        CorrelationEngine engine = engine(Map.of("batch.size", 2));
 
         Map<String, Object> changed = Map.of("batch.size", 3, "queue.capacity", 70,
                 "service.pid", io.signalbox.api.Ingest.PID, "felix.fileinstall.filename", "file:/x/etc/io.signalbox.correlation.cfg");
@@ -408,26 +408,30 @@ class CorrelationEngineTest {
         engine.offer(info("a", "a3"));
 
         assertThat(router.linesOf("a")).containsExactly("a1", "a2", "a3");
-        assertThat(engine.stats()).containsEntry("signalbox_pipeline_capacity", 70);
+        assertThat(metric(engine, CAPACITY)).isEqualTo(70);
     }
 
     @Test
-    void statsNameEverySeries() {
-        CorrelationEngine engine = engine(RecordingRouter.deliveringAtOnce(), Map.of());
+    void metricsNameEverySeriesWithItsTypeAndLabels() {
+        CorrelationEngine engine = engine(Map.of());
+        engine.offer(info("a", "a1"));
 
-        assertThat(engine.stats()).containsOnlyKeys(
-                "signalbox_messages_ingested_total",
-                "signalbox_pipeline_inflight",
-                "signalbox_pipeline_capacity",
-                "signalbox_batches_flushed_total{reason=\"size\"}",
-                "signalbox_batches_flushed_total{reason=\"age\"}",
-                "signalbox_batches_flushed_total{reason=\"critical\"}",
-                "signalbox_batches_flushed_total{reason=\"shutdown\"}",
-                "signalbox_sources_active",
-                "signalbox_traces_held",
-                "signalbox_traces_evicted_total",
-                "signalbox_spans_dropped_total",
-                "signalbox_messages_route_failed_total");
+        assertThat(MetricSamples.of(engine).all()).extracting(s -> s.type() + " " + s.name() + s.labels())
+                .containsExactly(
+                        "COUNTER signalbox_messages_ingested_total{}",
+                        "GAUGE signalbox_pipeline_inflight{}",
+                        "GAUGE signalbox_pipeline_capacity{}",
+                        "COUNTER signalbox_batches_flushed_total{reason=size}",
+                        "COUNTER signalbox_batches_flushed_total{reason=age}",
+                        "COUNTER signalbox_batches_flushed_total{reason=critical}",
+                        "COUNTER signalbox_batches_flushed_total{reason=shutdown}",
+                        "GAUGE signalbox_sources_active{}",
+                        "GAUGE signalbox_traces_held{}",
+                        "COUNTER signalbox_traces_evicted_total{}",
+                        "COUNTER signalbox_spans_dropped_total{}",
+                        "COUNTER signalbox_messages_route_failed_total{}",
+                        "COUNTER signalbox_messages_received_total{source=a}",
+                        "GAUGE signalbox_buffer_size{source=a}");
     }
 
     @Test

@@ -1,6 +1,5 @@
 package io.signalbox.correlation.internal;
 
-import static io.signalbox.correlation.internal.TestMessages.config;
 import static io.signalbox.correlation.internal.TestMessages.span;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -9,8 +8,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import io.signalbox.api.Message;
 import io.signalbox.api.MessageType;
@@ -22,33 +21,20 @@ import io.signalbox.api.TraceSummary;
 
 /** The events, metrics and per-source summaries a trace keeps besides its span tree. */
 class TraceMessagesTest {
-    private final FakeClock clock = new FakeClock();
-    private CorrelationEngine engine;
-
-    private CorrelationEngine engine(Map<String, ?> props) {
-        engine = new CorrelationEngine(config(props), RecordingRouter.deliveringAtOnce(), clock::millis, clock::nanos,
-                false);
-        return engine;
-    }
-
-    @AfterEach
-    void stop() {
-        if (engine != null) {
-            engine.deactivate();
-        }
-    }
+    @RegisterExtension
+    final Engines engines = new Engines();
 
     @Test
     void eventsAndMetricsAreKeptUnderTheSpanTheyNameAndTheOthersOnTheTrace() {
-        CorrelationEngine e = engine(Map.of());
-        e.offer(span("loader", "job", "root", null, "load", 10));
-        e.offer(message(MessageType.EVENT, "loader", "job", "root", 11, "started"));
-        e.offer(message(MessageType.METRIC, "loader", "job", "root", 12, "rows"));
-        e.offer(message(MessageType.PROGRESS, "loader", "job", "root", 13, "50%"));
-        e.offer(message(MessageType.RESOURCE, "loader", "job", "root", 14, "cpu"));
-        e.offer(message(MessageType.EVENT, "loader", "job", null, 15, "no span"));
-        e.offer(message(MessageType.METRIC, "loader", "job", null, 16, "no span metric"));
-        e.offer(message(MessageType.HEARTBEAT, "loader", "job", "root", 17, "beat"));
+        CorrelationEngine e = engines.fed(Map.of(),
+                span("loader", "job", "root", null, "load", 10),
+                message(MessageType.EVENT, "loader", "job", "root", 11, "started"),
+                message(MessageType.METRIC, "loader", "job", "root", 12, "rows"),
+                message(MessageType.PROGRESS, "loader", "job", "root", 13, "50%"),
+                message(MessageType.RESOURCE, "loader", "job", "root", 14, "cpu"),
+                message(MessageType.EVENT, "loader", "job", null, 15, "no span"),
+                message(MessageType.METRIC, "loader", "job", null, 16, "no span metric"),
+                message(MessageType.HEARTBEAT, "loader", "job", "root", 17, "beat"));
 
         Trace trace = e.trace("job").orElseThrow();
 
@@ -64,10 +50,10 @@ class TraceMessagesTest {
 
     @Test
     void eventsArrivingBeforeTheirSpanOpenItAndTheSpanMessageCompletesIt() {
-        CorrelationEngine e = engine(Map.of());
-        e.offer(span("web", "t", "root", null, "request", 0));
-        e.offer(message(MessageType.EVENT, "worker", "t", "child", 20, "first"));
-        e.offer(message(MessageType.EVENT, "worker", "t", "child", 30, "second"));
+        CorrelationEngine e = engines.fed(Map.of(),
+                span("web", "t", "root", null, "request", 0),
+                message(MessageType.EVENT, "worker", "t", "child", 20, "first"),
+                message(MessageType.EVENT, "worker", "t", "child", 30, "second"));
 
         Trace open = e.trace("t").orElseThrow();
         SpanNode openChild = open.roots().stream().filter(n -> "child".equals(n.spanId())).findFirst().orElseThrow();
@@ -91,7 +77,7 @@ class TraceMessagesTest {
 
     @Test
     void eventsBeyondThePerSpanLimitAreCountedAsCut() {
-        CorrelationEngine e = engine(Map.of("trace.max.messages.per.span", 3));
+        CorrelationEngine e = engines.start(Map.of("trace.max.messages.per.span", 3));
         e.offer(span("a", "t", "s", null, "one", 1));
         for (int i = 0; i < 10; i++) {
             e.offer(message(MessageType.EVENT, "a", "t", "s", 2 + i, "e" + i));
@@ -112,7 +98,7 @@ class TraceMessagesTest {
 
     @Test
     void thePerTraceLimitCutsAcrossAllSpans() {
-        CorrelationEngine e = engine(Map.of("trace.max.messages", 4));
+        CorrelationEngine e = engines.start(Map.of("trace.max.messages", 4));
         for (int i = 0; i < 3; i++) {
             e.offer(message(MessageType.EVENT, "a", "t", "s1", i, "a" + i));
         }
@@ -130,9 +116,9 @@ class TraceMessagesTest {
 
     @Test
     void whenNoMoreSpansFitTheirEventsAreKeptOnTheTrace() {
-        CorrelationEngine e = engine(Map.of("trace.max.spans", 1));
-        e.offer(span("a", "t", "s1", null, "one", 1));
-        e.offer(message(MessageType.EVENT, "a", "t", "s2", 2, "lost span's event"));
+        CorrelationEngine e = engines.fed(Map.of("trace.max.spans", 1),
+                span("a", "t", "s1", null, "one", 1),
+                message(MessageType.EVENT, "a", "t", "s2", 2, "lost span's event"));
 
         Trace trace = e.trace("t").orElseThrow();
 
@@ -142,9 +128,9 @@ class TraceMessagesTest {
 
     @Test
     void zeroLimitsKeepNoMessagesButCountThem() {
-        CorrelationEngine e = engine(Map.of("trace.max.messages", 0));
-        e.offer(message(MessageType.EVENT, "a", "t", "s", 1, "x"));
-        e.offer(message(MessageType.EVENT, "a", "t", null, 1, "y"));
+        CorrelationEngine e = engines.fed(Map.of("trace.max.messages", 0),
+                message(MessageType.EVENT, "a", "t", "s", 1, "x"),
+                message(MessageType.EVENT, "a", "t", null, 1, "y"));
 
         Trace trace = e.trace("t").orElseThrow();
 
@@ -155,13 +141,13 @@ class TraceMessagesTest {
 
     @Test
     void bySourceSummarisesEachSourceInTheOrderItsPartStarted() {
-        CorrelationEngine e = engine(Map.of());
-        e.offer(spanBetween("file-receiver", "job-12345", "r", null, "receive", 1_000, 3_300));
-        e.offer(message(MessageType.EVENT, "file-receiver", "job-12345", "r", 1_100, "got file"));
-        e.offer(spanBetween("db-loader", "job-12345", "l", "q", "load", 3_500, 48_700));
-        e.offer(spanBetween("queue-service", "job-12345", "q", "r", "enqueue", 3_300, 3_400));
-        e.offer(message(MessageType.EVENT, "auditor", "job-12345", null, 50_000, "audited"));
-        e.offer(message(MessageType.EVENT, "auditor", "job-12345", null, 50_500, "audited again"));
+        CorrelationEngine e = engines.fed(Map.of(),
+                spanBetween("file-receiver", "job-12345", "r", null, "receive", 1_000, 3_300),
+                message(MessageType.EVENT, "file-receiver", "job-12345", "r", 1_100, "got file"),
+                spanBetween("db-loader", "job-12345", "l", "q", "load", 3_500, 48_700),
+                spanBetween("queue-service", "job-12345", "q", "r", "enqueue", 3_300, 3_400),
+                message(MessageType.EVENT, "auditor", "job-12345", null, 50_000, "audited"),
+                message(MessageType.EVENT, "auditor", "job-12345", null, 50_500, "audited again"));
 
         Trace trace = e.trace("job-12345").orElseThrow();
 
@@ -178,10 +164,10 @@ class TraceMessagesTest {
 
     @Test
     void aSpanIdSeenTwiceIndexesTheFirstAndKeepsBoth() {
-        CorrelationEngine e = engine(Map.of());
-        e.offer(span("a", "t", "s", null, "first", 1));
-        e.offer(span("a", "t", "s", null, "again", 2));
-        e.offer(message(MessageType.EVENT, "a", "t", "s", 3, "to the first"));
+        CorrelationEngine e = engines.fed(Map.of(),
+                span("a", "t", "s", null, "first", 1),
+                span("a", "t", "s", null, "again", 2),
+                message(MessageType.EVENT, "a", "t", "s", 3, "to the first"));
 
         Trace trace = e.trace("t").orElseThrow();
 

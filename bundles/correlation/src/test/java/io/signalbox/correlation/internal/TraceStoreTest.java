@@ -1,6 +1,6 @@
 package io.signalbox.correlation.internal;
 
-import static io.signalbox.correlation.internal.TestMessages.config;
+import static io.signalbox.correlation.internal.Engines.metric;
 import static io.signalbox.correlation.internal.TestMessages.span;
 import static io.signalbox.correlation.internal.TestMessages.tracedEvent;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -8,8 +8,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.util.List;
 import java.util.Map;
 
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import io.signalbox.api.SpanNode;
 import io.signalbox.api.Trace;
@@ -17,25 +17,13 @@ import io.signalbox.api.TraceSummary;
 
 /** The trace store as the component offers it: fed by {@code offer}, swept by {@code tick}. */
 class TraceStoreTest {
-    private final FakeClock clock = new FakeClock();
-    private CorrelationEngine engine;
-
-    private CorrelationEngine engine(Map<String, ?> props) {
-        engine = new CorrelationEngine(config(props), RecordingRouter.deliveringAtOnce(), clock::millis, clock::nanos,
-                false);
-        return engine;
-    }
-
-    @AfterEach
-    void stop() {
-        if (engine != null) {
-            engine.deactivate();
-        }
-    }
+    @RegisterExtension
+    final Engines engines = new Engines();
+    private final FakeClock clock = engines.clock;
 
     @Test
     void traceTreeJoinsSpansAcrossSourcesAndOrdersChildrenByStartThenSpanId() {
-        CorrelationEngine e = engine(Map.of());
+        CorrelationEngine e = engines.start(Map.of());
         e.offer(span("web", "t1", "c3", "root", "late child", 30));
         e.offer(span("web", "t1", "root", null, "request", 10));
         e.offer(span("worker", "t1", "c2", "root", "child b", 20));
@@ -64,7 +52,7 @@ class TraceStoreTest {
 
     @Test
     void recentListsMostRecentlyUpdatedTracesFirst() {
-        CorrelationEngine e = engine(Map.of());
+        CorrelationEngine e = engines.start(Map.of());
         e.offer(tracedEvent("a", "t1", 100));
         clock.advanceMillis(10);
         e.offer(tracedEvent("a", "t2", 200));
@@ -81,7 +69,7 @@ class TraceStoreTest {
 
     @Test
     void tracesNotUpdatedForTheTtlAreEvictedByTheTick() {
-        CorrelationEngine e = engine(Map.of("trace.ttl.seconds", 60));
+        CorrelationEngine e = engines.start(Map.of("trace.ttl.seconds", 60));
         e.offer(tracedEvent("a", "old", 1));
         clock.advanceMillis(30_000);
         e.offer(tracedEvent("a", "young", 2));
@@ -94,13 +82,13 @@ class TraceStoreTest {
 
         assertThat(e.trace("old")).isEmpty();
         assertThat(e.trace("young")).isPresent();
-        assertThat(e.stats()).containsEntry("signalbox_traces_evicted_total", 1L)
-                .containsEntry("signalbox_traces_held", 1);
+        assertThat(metric(e, "signalbox_traces_evicted_total")).isEqualTo(1);
+        assertThat(metric(e, "signalbox_traces_held")).isEqualTo(1);
     }
 
     @Test
     void leastRecentlyUpdatedTracesAreEvictedAboveMaxTraces() {
-        CorrelationEngine e = engine(Map.of("trace.max.traces", 3));
+        CorrelationEngine e = engines.start(Map.of("trace.max.traces", 3));
         for (int i = 1; i <= 5; i++) {
             e.offer(tracedEvent("a", "t" + i, i));
             clock.advanceMillis(1);
@@ -111,13 +99,13 @@ class TraceStoreTest {
 
         assertThat(e.size()).isEqualTo(3);
         assertThat(e.recent(10)).extracting(TraceSummary::traceId).containsExactly("t1", "t5", "t4");
-        assertThat(e.stats()).containsEntry("signalbox_traces_held", 3);
-        assertThat((Long) e.stats().get("signalbox_traces_evicted_total")).isGreaterThanOrEqualTo(3L);
+        assertThat(metric(e, "signalbox_traces_held")).isEqualTo(3);
+        assertThat(metric(e, "signalbox_traces_evicted_total")).isGreaterThanOrEqualTo(3);
     }
 
     @Test
     void spansBeyondMaxSpansAreCountedNotKept() {
-        CorrelationEngine e = engine(Map.of("trace.max.spans", 2));
+        CorrelationEngine e = engines.start(Map.of("trace.max.spans", 2));
         e.offer(span("a", "t", "s1", null, "one", 1));
         e.offer(span("a", "t", "s2", "s1", "two", 2));
         e.offer(span("a", "t", "s3", "s1", "three", 3));
@@ -127,12 +115,12 @@ class TraceStoreTest {
         assertThat(trace.spanCount()).isEqualTo(3);
         assertThat(trace.roots()).singleElement()
                 .satisfies(root -> assertThat(root.children()).extracting(SpanNode::spanId).containsExactly("s2"));
-        assertThat(e.stats()).containsEntry("signalbox_spans_dropped_total", 1L);
+        assertThat(metric(e, "signalbox_spans_dropped_total")).isEqualTo(1);
     }
 
     @Test
     void messagesWithoutTraceIdAreNotStored() {
-        CorrelationEngine e = engine(Map.of());
+        CorrelationEngine e = engines.start(Map.of());
         e.offer(TestMessages.info("a", "plain"));
 
         assertThat(e.size()).isZero();

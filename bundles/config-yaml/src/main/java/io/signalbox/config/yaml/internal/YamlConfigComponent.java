@@ -18,8 +18,8 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import io.signalbox.api.BackendNames;
-import io.signalbox.api.ConfigKeys;
+import io.signalbox.api.ConfigCheck;
+import io.signalbox.api.ConfigValues;
 
 /**
  * Registers the {@link YamlInstaller} as a felix-fileinstall {@link ArtifactInstaller}, so that
@@ -27,8 +27,8 @@ import io.signalbox.api.ConfigKeys;
  * configurations. Optional configuration PID {@value #PID}.
  *
  * <p>The service is registered by the component itself, and only with a valid configuration:
- * an invalid one is logged at ERROR and the installer does not start (or, on a modification,
- * the previous configuration stays in force).
+ * a rejected one is logged at ERROR and counted, and the component does not start (or, on a
+ * modification, the previous configuration stays in force; {@link ConfigCheck}).
  */
 @Component(name = YamlConfigComponent.PID, configurationPid = YamlConfigComponent.PID,
         configurationPolicy = ConfigurationPolicy.OPTIONAL, service = {}, immediate = true)
@@ -49,49 +49,61 @@ public final class YamlConfigComponent {
         boolean delete_orphans() default true;
     }
 
-    private final BundleContext context;
+    /**
+     * The installer's settings, checked once.
+     *
+     * @param maxFileKb     larger YAML files are rejected
+     * @param deleteOrphans on start, delete the configurations of YAML files that no longer exist
+     */
+    record Settings(int maxFileKb, boolean deleteOrphans) {
+        /** @throws ConfigCheck.Rejected naming every problem (unknown keys, types, ranges) */
+        static Settings of(Config c, Map<String, ?> properties) {
+            ConfigValues v = ConfigValues.of(Config.class, c, properties);
+            Settings s = new Settings(v.range("max.file.kb", c.max_file_kb(), 1, 64 * 1024), c.delete_orphans());
+            v.done();
+            return s;
+        }
+
+        int maxFileChars() {
+            return maxFileKb * 1024;
+        }
+
+        @Override
+        public String toString() {
+            return "max.file.kb=" + maxFileKb + ", delete.orphans=" + deleteOrphans;
+        }
+    }
+
     private final YamlInstaller installer;
-    private volatile Config config;
+    private volatile Settings settings;
     private ServiceRegistration<ArtifactInstaller> registration;
 
+    /** Checks the configuration, then starts the installer and registers it. */
     @Activate
     public YamlConfigComponent(Config config, Map<String, Object> properties, BundleContext context,
             @Reference ConfigurationAdmin cm) {
-        this.context = context;
-        String reason = invalidReason(config, properties);
-        if (reason != null) {
-            LOG.error("configuration {}{} rejected: {}", PID, fileOf(properties), reason);
-            this.installer = null;
-            return;
-        }
-        this.config = config;
-        this.installer = new YamlInstaller(cm, maxChars(config));
-        if (config.delete_orphans()) {
+        Settings s = ConfigCheck.activate(LOG, PID, properties, () -> Settings.of(config, properties));
+        this.settings = s;
+        this.installer = new YamlInstaller(cm, s.maxFileChars());
+        if (s.deleteOrphans()) {
             installer.deleteOrphans();
         }
         if (context != null) {
             registration = context.registerService(ArtifactInstaller.class, installer, null);
         }
-        LOG.info("YAML configuration installer started (max.file.kb={}, delete.orphans={})", config.max_file_kb(),
-                config.delete_orphans());
+        LOG.info("YAML configuration installer started ({})", s);
     }
 
+    /** Applies a changed configuration, or keeps the one in force if it is rejected. */
     @Modified
     void modified(Config newConfig, Map<String, Object> properties) {
-        String reason = invalidReason(newConfig, properties);
-        if (reason != null) {
-            LOG.error("configuration {}{} rejected: {}; the previous configuration stays in force", PID,
-                    fileOf(properties), reason);
+        Settings s = ConfigCheck.modify(LOG, PID, properties, () -> Settings.of(newConfig, properties), settings);
+        if (s == null) {
             return;
         }
-        if (installer == null) {
-            LOG.warn("configuration {} is valid now; the YAML installer starts when its component is restarted", PID);
-            return;
-        }
-        this.config = newConfig;
-        installer.maxFileChars(maxChars(newConfig));
-        LOG.info("YAML configuration installer: max.file.kb={}, delete.orphans={}", newConfig.max_file_kb(),
-                newConfig.delete_orphans());
+        settings = s;
+        installer.maxFileChars(s.maxFileChars());
+        LOG.info("YAML configuration installer reconfigured ({})", s);
     }
 
     @Deactivate
@@ -102,38 +114,12 @@ public final class YamlConfigComponent {
         }
     }
 
-    /** The installer, or null if the configuration was rejected. */
     YamlInstaller installer() {
         return installer;
     }
 
-    Config config() {
-        return config;
-    }
-
-    /** Null if the configuration is valid, else the reason. */
-    static String invalidReason(Config config, Map<String, Object> properties) {
-        String unknown = ConfigKeys.unknownKeysReason(ConfigKeys.keysOf(Config.class), properties);
-        if (unknown != null) {
-            return unknown;
-        }
-        try {
-            if (config.max_file_kb() < 1 || config.max_file_kb() > 64 * 1024) {
-                return "max.file.kb must be between 1 and 65536, not " + config.max_file_kb();
-            }
-            config.delete_orphans();
-        } catch (RuntimeException e) { // a value the converter could not convert
-            return "bad value: " + e.getMessage();
-        }
-        return null;
-    }
-
-    private static int maxChars(Config config) {
-        return config.max_file_kb() * 1024;
-    }
-
-    private static String fileOf(Map<String, Object> properties) {
-        Object file = properties.get(BackendNames.FILEINSTALL_FILENAME);
-        return file == null ? "" : " (" + file + ")";
+    /** The settings in force. */
+    Settings settings() {
+        return settings;
     }
 }

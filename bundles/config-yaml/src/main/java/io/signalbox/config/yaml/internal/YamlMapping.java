@@ -134,14 +134,7 @@ final class YamlMapping {
     }
 
     private void backends(Node node, List<ConfigSpec> specs) {
-        if (isNull(node)) {
-            return;
-        }
-        Map<String, NodeTuple> entries = mapping(node, "backends", null);
-        if (entries == null) {
-            return;
-        }
-        for (Map.Entry<String, NodeTuple> e : entries.entrySet()) {
+        for (Map.Entry<String, NodeTuple> e : section(node, "backends").entrySet()) {
             String name = e.getKey();
             Node key = e.getValue().getKeyNode();
             Node value = e.getValue().getValueNode();
@@ -166,15 +159,8 @@ final class YamlMapping {
     }
 
     private void routing(Node node, List<ConfigSpec> specs) {
-        if (isNull(node)) {
-            return;
-        }
-        Map<String, NodeTuple> sources = mapping(node, "routing", null);
-        if (sources == null) {
-            return;
-        }
         Set<String> names = new HashSet<>();
-        for (Map.Entry<String, NodeTuple> e : sources.entrySet()) {
+        for (Map.Entry<String, NodeTuple> e : section(node, "routing").entrySet()) {
             String source = e.getKey();
             Node key = e.getValue().getKeyNode();
             Node value = e.getValue().getValueNode();
@@ -227,24 +213,8 @@ final class YamlMapping {
                 p.put("backends", new String[] { name });
             }
         }
-        NodeTuple enabled = keys.get("enabled");
-        if (enabled != null) {
-            Object v = scalar(enabled.getValueNode(), what + " enabled");
-            if (v instanceof Boolean) {
-                p.put("enabled", v);
-            } else if (v != null) {
-                problem(enabled.getValueNode(), what + " enabled must be true or false, not '" + v + "'");
-            }
-        }
-        NodeTuple priority = keys.get("priority");
-        if (priority != null) {
-            Object v = scalar(priority.getValueNode(), what + " priority");
-            if (v instanceof Integer) {
-                p.put("priority", v);
-            } else if (v != null) {
-                problem(priority.getValueNode(), what + " priority must be a whole number, not '" + v + "'");
-            }
-        }
+        typed(keys, "enabled", Boolean.class, "true or false", what, p);
+        typed(keys, "priority", Integer.class, "a whole number", what, p);
         NodeTuple filter = keys.get("filter");
         if (filter != null && !isNull(filter.getValueNode())) {
             Map<String, NodeTuple> f = mapping(filter.getValueNode(), what + " filter", FILTER_KEYS);
@@ -257,6 +227,21 @@ final class YamlMapping {
             }
         }
         return problems.size() == before ? p : null;
+    }
+
+    /** Puts a rule's optional scalar {@code key} of type {@code type} into {@code p}; a problem if it has another type. */
+    private void typed(Map<String, NodeTuple> keys, String key, Class<?> type, String expected, String what,
+            Map<String, Object> p) {
+        NodeTuple setting = keys.get(key);
+        if (setting == null) {
+            return;
+        }
+        Object v = scalar(setting.getValueNode(), what + " " + key);
+        if (type.isInstance(v)) {
+            p.put(key, v);
+        } else if (v != null) {
+            problem(setting.getValueNode(), what + " " + key + " must be " + expected + ", not '" + v + "'");
+        }
     }
 
     private String[] types(Node node, String what) {
@@ -326,6 +311,12 @@ final class YamlMapping {
     }
 
     // --- nodes ---------------------------------------------------------------------------
+
+    /** The entries of a section that maps names to settings; none if it is empty or not a map (a problem). */
+    private Map<String, NodeTuple> section(Node node, String what) {
+        Map<String, NodeTuple> entries = isNull(node) ? null : mapping(node, what, null);
+        return entries == null ? Map.of() : entries;
+    }
 
     /**
      * The entries of a mapping by key text, in file order; null (with a problem) if the node is

@@ -1,6 +1,7 @@
 package io.signalbox.config.yaml.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.HashMap;
 import java.util.Map;
@@ -8,47 +9,59 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.osgi.util.converter.Converters;
 
+import io.signalbox.api.ConfigCheck;
+
 class YamlConfigComponentTest {
 
     private static YamlConfigComponent.Config config(Map<String, Object> props) {
         return Converters.standardConverter().convert(props).to(YamlConfigComponent.Config.class);
     }
 
-    @Test
-    void defaultsAreValidAndTheInstallerStarts() {
-        Map<String, Object> props = new HashMap<>(Map.of("service.pid", YamlConfigComponent.PID));
-        YamlConfigComponent c = new YamlConfigComponent(config(props), props, null, new FakeConfigurationAdmin());
-        assertThat(c.installer()).isNotNull();
-        assertThat(c.config().max_file_kb()).isEqualTo(1024);
-        assertThat(c.config().delete_orphans()).isTrue();
+    private static YamlConfigComponent start(Map<String, Object> props) {
+        return new YamlConfigComponent(config(props), props, null, new FakeConfigurationAdmin());
+    }
+
+    private static YamlConfigComponent.Settings settings(Map<String, Object> props) {
+        return YamlConfigComponent.Settings.of(config(props), props);
     }
 
     @Test
-    void unknownKeyIsRejectedAndTheInstallerDoesNotStart() {
-        Map<String, Object> props = new HashMap<>(Map.of("max.file.kbs", "10"));
-        assertThat(YamlConfigComponent.invalidReason(config(props), props))
-                .contains("unknown key 'max.file.kbs' (did you mean 'max.file.kb'?)");
-        YamlConfigComponent c = new YamlConfigComponent(config(props), props, null, new FakeConfigurationAdmin());
-        assertThat(c.installer()).isNull();
+    void defaultsAreValidAndTheInstallerStarts() {
+        YamlConfigComponent c = start(new HashMap<>(Map.of("service.pid", YamlConfigComponent.PID)));
+        assertThat(c.installer()).isNotNull();
+        assertThat(c.settings().maxFileKb()).isEqualTo(1024);
+        assertThat(c.settings().deleteOrphans()).isTrue();
+    }
+
+    @Test
+    void unknownKeyIsRejectedCountedAndTheComponentDoesNotStart() {
+        long rejected = ConfigCheck.rejectionCount();
+        Map<String, Object> props = Map.of("max.file.kbs", "10", "felix.fileinstall.filename", "file:/x/etc/y.cfg");
+
+        assertThatThrownBy(() -> start(props)).isInstanceOf(ConfigCheck.Rejected.class)
+                .hasMessageStartingWith("configuration io.signalbox.config.yaml (file:/x/etc/y.cfg) rejected: ")
+                .hasMessageContaining("unknown key 'max.file.kbs' (did you mean 'max.file.kb'?)");
+        assertThat(ConfigCheck.rejectionCount()).isEqualTo(rejected + 1);
     }
 
     @Test
     void badValuesAreRejected() {
-        Map<String, Object> zero = Map.of("max.file.kb", "0");
-        assertThat(YamlConfigComponent.invalidReason(config(zero), zero)).contains("max.file.kb must be between");
-        Map<String, Object> text = Map.of("max.file.kb", "lots");
-        assertThat(YamlConfigComponent.invalidReason(config(text), text)).startsWith("bad value");
+        assertThatThrownBy(() -> settings(Map.of("max.file.kb", "0"))).isInstanceOf(ConfigCheck.Rejected.class)
+                .hasMessage("'max.file.kb' must be 1..65536, is 0");
+        assertThatThrownBy(() -> settings(Map.of("max.file.kb", "lots"))).isInstanceOf(ConfigCheck.Rejected.class)
+                .hasMessageStartingWith("'max.file.kb' = 'lots' is not a valid int");
     }
 
     @Test
     void invalidModificationKeepsThePreviousConfiguration() {
-        Map<String, Object> props = new HashMap<>();
-        YamlConfigComponent c = new YamlConfigComponent(config(props), props, null, new FakeConfigurationAdmin());
+        YamlConfigComponent c = start(new HashMap<>());
+        long rejected = ConfigCheck.rejectionCount();
         Map<String, Object> bad = Map.of("max.file.kb", "-1");
         c.modified(config(bad), bad);
-        assertThat(c.config().max_file_kb()).isEqualTo(1024);
+        assertThat(c.settings().maxFileKb()).isEqualTo(1024);
+        assertThat(ConfigCheck.rejectionCount()).isEqualTo(rejected + 1);
         Map<String, Object> good = Map.of("max.file.kb", "8", "felix.fileinstall.filename", "file:/x.cfg");
         c.modified(config(good), good);
-        assertThat(c.config().max_file_kb()).isEqualTo(8);
+        assertThat(c.settings().maxFileKb()).isEqualTo(8);
     }
 }

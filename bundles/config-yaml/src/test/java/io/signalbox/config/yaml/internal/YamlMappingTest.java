@@ -3,6 +3,7 @@ package io.signalbox.config.yaml.internal;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
+import static org.junit.jupiter.params.provider.Arguments.arguments;
 
 import java.io.IOException;
 import java.io.StringReader;
@@ -11,8 +12,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 class YamlMappingTest {
 
@@ -131,28 +136,23 @@ class YamlMappingTest {
         assertThat(reason).contains("line 2, column 1").contains("'tpc'").contains("did you mean 'tcp'?");
     }
 
-    @Test
-    void ruleThatIsNotAMapIsRejected() {
-        assertThat(rejection("routing:\n  billing:\n    - files\n"))
-                .contains("line 3, column 7").contains("routing 'billing' rule 0 must be a map");
+    static Stream<Arguments> badRoutingRules() {
+        return Stream.of(
+                arguments("a rule that is not a map", "routing:\n  billing:\n    - files\n",
+                        "line 3, column 7", "routing 'billing' rule 0 must be a map"),
+                arguments("rules that are not a list", "routing:\n  billing: {backend: files}\n",
+                        "line 2, column 12", "must be a list of rules"),
+                arguments("a rule without backend", "routing:\n  default:\n    - {enabled: true}\n",
+                        "line 3", "has no 'backend'"),
+                arguments("types that are not a list",
+                        "routing:\n  default:\n    - {backend: files, filter: {types: event}}\n",
+                        "line 3, column 40", "filter.types must be a list"));
     }
 
-    @Test
-    void rulesThatAreNotAListAreRejected() {
-        assertThat(rejection("routing:\n  billing: {backend: files}\n"))
-                .contains("line 2, column 12").contains("must be a list of rules");
-    }
-
-    @Test
-    void ruleWithoutBackendIsRejected() {
-        assertThat(rejection("routing:\n  default:\n    - {enabled: true}\n"))
-                .contains("line 3").contains("has no 'backend'");
-    }
-
-    @Test
-    void typesThatAreNotAListAreRejected() {
-        assertThat(rejection("routing:\n  default:\n    - {backend: files, filter: {types: event}}\n"))
-                .contains("line 3, column 40").contains("filter.types must be a list");
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("badRoutingRules")
+    void badRoutingRulesAreRejectedWithTheirPosition(String what, String yaml, String position, String problem) {
+        assertThat(rejection(yaml)).contains(position).contains(problem);
     }
 
     @Test

@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -28,9 +27,9 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-
 import io.signalbox.api.ConfigCheck;
 import io.signalbox.api.Ingest;
+import io.signalbox.api.MetricsSink;
 import io.signalbox.api.StatsSource;
 import io.signalbox.protocol.LineDecoder;
 import io.signalbox.protocol.RejectCounters;
@@ -40,9 +39,10 @@ import io.signalbox.protocol.RejectCounters;
  * decodes protocol v1 lines on the I/O threads and offers them to {@link Ingest}.
  *
  * <p>Runs only when configured ({@code etc/io.signalbox.transport.tcp.cfg} ships with the
- * distribution). The whole configuration is validated before it takes effect; a change is
- * applied live ({@link #modified}): a new address is bound before the old one stops accepting,
- * and the connections open on the old one continue.
+ * distribution). The whole configuration is checked before it takes effect ({@link TcpSettings});
+ * a rejected one is logged and counted, and the component does not start ({@link ConfigCheck}).
+ * A change is applied live ({@link #modified}): a new address is bound before the old one stops
+ * accepting, and the connections open on the old one continue.
  */
 @Component(name = TcpTransport.PID, configurationPid = TcpTransport.PID,
         configurationPolicy = ConfigurationPolicy.REQUIRE, service = StatsSource.class,
@@ -91,24 +91,11 @@ public final class TcpTransport implements StatsSource {
     /** Listeners that stopped accepting after a move; they end when their last connection closes. */
     private final List<Listener> retired = new CopyOnWriteArrayList<>();
     private final List<Thread> disposers = new CopyOnWriteArrayList<>();
-    private volatile long drainMs;
+    /** The configuration in force. */
+    private volatile TcpSettings settings;
 
-    /** One bound acceptor and the address it was configured with. */
-    private static final class Listener {
-        final NioSocketAcceptor acceptor;
-        final String host;
-        final int port;
-        final int threads;
-        final InetSocketAddress bound;
-
-        Listener(NioSocketAcceptor acceptor, String host, int port, int threads) {
-            this.acceptor = acceptor;
-            this.host = host;
-            this.port = port;
-            this.threads = threads;
-            this.bound = acceptor.getLocalAddress();
-        }
-
+    /** One bound acceptor, the settings it was bound with and the address it got. */
+    private record Listener(NioSocketAcceptor acceptor, TcpSettings settings, int threads, InetSocketAddress bound) {
         @Override
         public String toString() {
             return bound.getHostString() + ":" + bound.getPort();
@@ -116,24 +103,19 @@ public final class TcpTransport implements StatsSource {
     }
 
     /**
-     * Validates the whole configuration (unknown keys, types, ranges) and binds; the component is
-     * active when the port is open. An invalid configuration is logged at ERROR with the reason
-     * and the component does not start.
+     * Checks the whole configuration (unknown keys, types, ranges) and binds; the component is
+     * active when the port is open. A rejected configuration is logged at ERROR with the reason,
+     * counted, and the component does not start.
      */
     @Activate
     public TcpTransport(Config config, Map<String, Object> properties, @Reference(name = "ingest") Ingest ingest)
             throws IOException {
-        String problem = problems(config, properties);
-        if (problem != null) {
-            String message = ConfigCheck.rejection(PID, properties, problem);
-            LOG.error("{}", message);
-            throw new ConfigCheck.Rejected(message);
-        }
-        this.handler = new LineHandler(ingest, new LineDecoder(), rejects, stats, config.max_line_length(),
-                config.max_connections());
-        this.drainMs = config.shutdown_drain_ms();
-        this.current = listen(config);
-        LOG.info("TCP transport listening on {} ({})", current, describe(config, current.threads));
+        TcpSettings s = ConfigCheck.activate(LOG, PID, properties, () -> TcpSettings.of(config, properties));
+        this.handler = new LineHandler(ingest, new LineDecoder(), rejects, stats, s.maxLineLength(),
+                s.maxConnections());
+        this.settings = s;
+        this.current = listen(s);
+        LOG.info("TCP transport listening on {} ({})", current, s.limits(current.threads()));
     }
 
     /** Without the raw properties (tests, benchmarks): values are checked, keys are not. */
@@ -142,19 +124,19 @@ public final class TcpTransport implements StatsSource {
     }
 
     /** A new acceptor bound to the configured address, sharing this transport's handler and counters. */
-    private Listener listen(Config c) throws IOException {
-        int threads = c.io_threads() > 0 ? c.io_threads() : Runtime.getRuntime().availableProcessors();
+    private Listener listen(TcpSettings s) throws IOException {
+        int threads = s.threads();
         NioSocketAcceptor a = new NioSocketAcceptor(threads);
         a.setReuseAddress(true);
         a.setCloseOnDeactivation(false); // unbind keeps open connections: shutdown and moves drain them
-        a.setBacklog(Math.max(50, c.max_connections()));
+        a.setBacklog(Math.max(50, s.maxConnections()));
         SocketSessionConfig session = a.getSessionConfig();
         session.setReadBufferSize(INITIAL_READ_BUFFER);
         session.setTcpNoDelay(true);
-        session.setIdleTime(IdleStatus.READER_IDLE, Math.max(0, c.idle_timeout_seconds()));
+        session.setIdleTime(IdleStatus.READER_IDLE, s.idleTimeoutSeconds());
         a.setHandler(handler);
         try {
-            a.bind(new InetSocketAddress(c.host(), c.port()));
+            a.bind(new InetSocketAddress(s.host(), s.port()));
         } catch (IOException | RuntimeException e) {
             a.dispose(true);
             Throwable root = e;
@@ -162,38 +144,9 @@ public final class TcpTransport implements StatsSource {
                 root = root.getCause();
             }
             String detail = root == e ? String.valueOf(e.getMessage()) : e.getMessage() + " (" + root.getMessage() + ")";
-            throw new IOException("cannot listen on " + c.host() + ":" + c.port() + ": " + detail, e);
+            throw new IOException("cannot listen on " + s.host() + ":" + s.port() + ": " + detail, e);
         }
-        return new Listener(a, c.host(), c.port(), threads);
-    }
-
-    /** Everything wrong with a configuration (keys, types, ranges), or {@code null} if it is valid. */
-    static String problems(Config c, Map<String, ?> properties) {
-        String keysAndTypes = ConfigCheck.keysAndTypes(Config.class, c, properties);
-        if (keysAndTypes != null) {
-            return keysAndTypes;
-        }
-        List<String> out = new ArrayList<>();
-        check(out, c.host() != null && !c.host().isBlank(), "host must not be empty");
-        check(out, c.port() >= 0 && c.port() <= 65535, "port must be 0..65535, is " + c.port());
-        check(out, c.max_line_length() > 0, "max.line.length must be > 0, is " + c.max_line_length());
-        check(out, c.max_connections() > 0, "max.connections must be > 0, is " + c.max_connections());
-        check(out, c.idle_timeout_seconds() >= 0, "idle.timeout.seconds must be >= 0, is " + c.idle_timeout_seconds());
-        check(out, c.io_threads() >= 0, "io.threads must be >= 0, is " + c.io_threads());
-        check(out, c.shutdown_drain_ms() >= 0, "shutdown.drain.ms must be >= 0, is " + c.shutdown_drain_ms());
-        return out.isEmpty() ? null : String.join("; ", out);
-    }
-
-    private static void check(List<String> out, boolean ok, String problem) {
-        if (!ok) {
-            out.add(problem);
-        }
-    }
-
-    private static String describe(Config c, int threads) {
-        return "max.line.length=" + c.max_line_length() + ", max.connections=" + c.max_connections()
-                + ", idle.timeout.seconds=" + c.idle_timeout_seconds() + ", io.threads=" + threads
-                + ", shutdown.drain.ms=" + c.shutdown_drain_ms();
+        return new Listener(a, s, threads, a.getLocalAddress());
     }
 
     /**
@@ -209,48 +162,45 @@ public final class TcpTransport implements StatsSource {
     }
 
     /** {@link #modified}, telling whether the configuration was applied. */
-    synchronized boolean reconfigure(Config c, Map<String, ?> properties) {
-        String problem = problems(c, properties);
-        if (problem != null) {
-            LOG.error("{}; the previous configuration stays in force",
-                    ConfigCheck.rejection(PID, properties, problem));
+    synchronized boolean reconfigure(Config config, Map<String, ?> properties) {
+        TcpSettings s = ConfigCheck.modify(LOG, PID, properties, () -> TcpSettings.of(config, properties), settings);
+        if (s == null) {
             return false;
         }
         Listener old = current;
-        if (!c.host().equals(old.host) || c.port() != old.port) {
+        if (!s.sameAddress(old.settings())) {
             Listener next;
             try {
-                next = listen(c);
+                next = listen(s);
             } catch (IOException e) {
                 LOG.error("{}; the previous configuration stays in force, still listening on {}",
                         ConfigCheck.rejection(PID, properties, e.getMessage()), old);
                 return false;
             }
-            handler.limits(c.max_line_length(), c.max_connections());
+            handler.limits(s.maxLineLength(), s.maxConnections());
             current = next;
             retire(old);
-            LOG.info("TCP transport moved from {} to {} ({})", old, next, describe(c, next.threads));
+            LOG.info("TCP transport moved from {} to {} ({})", old, next, s.limits(next.threads()));
         } else {
-            handler.limits(c.max_line_length(), c.max_connections());
-            old.acceptor.getSessionConfig().setIdleTime(IdleStatus.READER_IDLE, c.idle_timeout_seconds());
-            int threads = c.io_threads() > 0 ? c.io_threads() : Runtime.getRuntime().availableProcessors();
-            if (threads != old.threads) {
+            handler.limits(s.maxLineLength(), s.maxConnections());
+            old.acceptor().getSessionConfig().setIdleTime(IdleStatus.READER_IDLE, s.idleTimeoutSeconds());
+            if (s.threads() != old.threads()) {
                 LOG.warn("io.threads={} takes effect when the transport next moves to another address or restarts;"
-                        + " {} I/O threads until then", c.io_threads(), old.threads);
+                        + " {} I/O threads until then", s.ioThreads(), old.threads());
             }
-            LOG.info("TCP transport on {} reconfigured for new connections ({})", old, describe(c, old.threads));
+            LOG.info("TCP transport on {} reconfigured for new connections ({})", old, s.limits(old.threads()));
         }
-        drainMs = c.shutdown_drain_ms();
+        settings = s;
         return true;
     }
 
     /** Stops accepting on {@code l}; it is disposed once its last connection has closed. */
     private void retire(Listener l) {
         retired.add(l);
-        l.acceptor.addListener(new IoServiceListener() {
+        l.acceptor().addListener(new IoServiceListener() {
             @Override
             public void sessionDestroyed(IoSession session) {
-                if (l.acceptor.getManagedSessionCount() == 0) {
+                if (l.acceptor().getManagedSessionCount() == 0) {
                     dispose(l);
                 }
             }
@@ -280,8 +230,8 @@ public final class TcpTransport implements StatsSource {
                 // nothing to do
             }
         });
-        l.acceptor.unbind();
-        int open = l.acceptor.getManagedSessionCount();
+        l.acceptor().unbind();
+        int open = l.acceptor().getManagedSessionCount();
         LOG.info("TCP transport stopped accepting on {}; {} open connection(s) there continue until their clients"
                 + " close them", l, open);
         if (open == 0) {
@@ -293,9 +243,9 @@ public final class TcpTransport implements StatsSource {
     private void dispose(Listener l) {
         if (retired.remove(l)) {
             Thread t = new Thread(() -> {
-                l.acceptor.dispose(true);
+                l.acceptor().dispose(true);
                 LOG.info("TCP listener on {} closed: its last connection ended", l);
-            }, "signalbox-tcp-retire-" + l.bound.getPort());
+            }, "signalbox-tcp-retire-" + l.bound().getPort());
             t.setDaemon(true);
             disposers.add(t);
             t.start();
@@ -304,14 +254,14 @@ public final class TcpTransport implements StatsSource {
 
     /** The port actually bound (differs from the configured one when that is 0). */
     int port() {
-        return current.bound.getPort();
+        return current.bound().getPort();
     }
 
     /** The sessions currently open on every listener, for tests. */
     Collection<IoSession> sessions() {
-        List<IoSession> out = new ArrayList<>(current.acceptor.getManagedSessions().values());
+        List<IoSession> out = new ArrayList<>(current.acceptor().getManagedSessions().values());
         for (Listener l : retired) {
-            out.addAll(l.acceptor.getManagedSessions().values());
+            out.addAll(l.acceptor().getManagedSessions().values());
         }
         return out;
     }
@@ -325,16 +275,16 @@ public final class TcpTransport implements StatsSource {
     @Deactivate
     synchronized void deactivate() {
         List<NioSocketAcceptor> acceptors = new ArrayList<>();
-        acceptors.add(current.acceptor);
+        acceptors.add(current.acceptor());
         for (Listener l : retired) {
             if (retired.remove(l)) {
-                acceptors.add(l.acceptor);
+                acceptors.add(l.acceptor());
             }
         }
         for (NioSocketAcceptor a : acceptors) {
             a.unbind();
         }
-        long drain = drainMs;
+        long drain = settings.shutdownDrainMs();
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(drain);
         int forced = 0;
         boolean interrupted = false;
@@ -387,10 +337,8 @@ public final class TcpTransport implements StatsSource {
     }
 
     @Override
-    public Map<String, Number> stats() {
-        Map<String, Number> out = new LinkedHashMap<>();
-        stats.addTo(out);
-        rejects.addTo(out);
-        return out;
+    public void collect(MetricsSink sink) {
+        stats.collect(sink);
+        rejects.collect(sink);
     }
 }

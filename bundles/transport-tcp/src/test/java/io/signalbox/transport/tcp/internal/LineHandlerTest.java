@@ -4,15 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 
 import org.apache.mina.core.buffer.IoBuffer;
 import org.apache.mina.core.session.DummySession;
 import org.junit.jupiter.api.Test;
 
 import io.signalbox.api.DropReason;
+import io.signalbox.api.MetricSamples;
 import io.signalbox.protocol.LineDecoder;
 import io.signalbox.protocol.RejectCounters;
 
@@ -132,10 +131,10 @@ class LineHandlerTest {
         limited.sessionClosed(second);
 
         assertThat(ingest.lines()).isEmpty();
-        Map<String, Number> out = new HashMap<>();
-        stats.addTo(out);
-        assertThat(out).containsEntry(TcpStats.ACTIVE, 1).containsEntry(TcpStats.REFUSED, 1L)
-                .containsEntry(TcpStats.ACCEPTED, 1L);
+        MetricSamples metrics = MetricSamples.of(stats);
+        assertThat(metrics.value(TcpStats.ACTIVE)).isEqualTo(1);
+        assertThat(metrics.value(TcpStats.REFUSED)).isEqualTo(1);
+        assertThat(metrics.value(TcpStats.ACCEPTED)).isEqualTo(1);
     }
 
     @Test

@@ -31,6 +31,7 @@ import org.osgi.util.converter.Converters;
 
 import io.signalbox.api.ConfigCheck;
 import io.signalbox.api.DropReason;
+import io.signalbox.api.MetricSamples;
 import io.signalbox.protocol.RejectCounters;
 
 /** The real MINA acceptor on 127.0.0.1, a free port, and a {@link TestIngest}. */
@@ -80,14 +81,13 @@ class TcpTransportTest {
         out.flush();
     }
 
-    private long stat(String key) {
-        Number n = transport.stats().get(key);
-        assertThat(n).as("series %s", key).isNotNull();
-        return n.longValue();
+    /** The value of one series (throws naming what was reported if it is absent). */
+    private long stat(String name, String... labels) {
+        return (long) MetricSamples.of(transport).value(name, labels);
     }
 
     private long dropped(DropReason reason) {
-        return stat(RejectCounters.key(reason));
+        return stat(RejectCounters.SERIES, "reason", reason.label());
     }
 
     private static void waitUntil(String what, BooleanSupplier condition) throws InterruptedException {
@@ -116,10 +116,10 @@ class TcpTransportTest {
     void lineSplitAcrossTcpPacketsIsReassembled() throws Exception {
         start(Map.of());
         Socket s = connect();
-        String line = Lines.event("split", 1);
-        String second = Lines.event("split", 2);
-        String wire = line + "\n" + second + "\n";
-        int[] cuts = {10, line.length() - 3, line.length() + 1, line.length() + 20, wire.length()};
+        List<String> lines = events("split", 1, 2);
+        int first = lines.get(0).length();
+        String wire = joined(lines);
+        int[] cuts = {10, first - 3, first + 1, first + 20, wire.length()};
         int sent = 0;
         for (int cut : cuts) {
             write(s, wire.substring(sent, cut));
@@ -130,8 +130,8 @@ class TcpTransportTest {
         }
 
         waitUntil("2 messages", () -> ingest.messages.size() == 2);
-        assertThat(ingest.lines()).containsExactly(line, second);
-        assertThat(stat(TcpStats.RECEIVED)).isEqualTo(2);
+        assertThat(ingest.lines()).containsExactlyElementsOf(lines);
+        assertThat(stat(TcpStats.RECEIVED, "transport", "tcp")).isEqualTo(2);
     }
 
     @Test
@@ -145,7 +145,7 @@ class TcpTransportTest {
         waitUntil("5000 messages", () -> ingest.messages.size() == 5000);
         assertThat(ingest.lines()).containsExactlyElementsOf(lines);
         assertThat(stat(TcpStats.BYTES)).isEqualTo(wire.length());
-        assertThat(stat(TcpStats.RECEIVED)).isEqualTo(5000);
+        assertThat(stat(TcpStats.RECEIVED, "transport", "tcp")).isEqualTo(5000);
     }
 
     @Test
@@ -199,9 +199,7 @@ class TcpTransportTest {
 
         waitUntil("2 messages", () -> ingest.messages.size() == 2);
         assertThat(ingest.lines()).containsExactly(a, b);
-        assertThat(transport.stats().entrySet().stream()
-                .filter(e -> e.getKey().startsWith(RejectCounters.SERIES))
-                .mapToLong(e -> e.getValue().longValue()).sum()).isZero();
+        assertThat(MetricSamples.of(transport).sum(RejectCounters.SERIES)).isZero();
     }
 
     @Test
@@ -348,32 +346,46 @@ class TcpTransportTest {
     }
 
     @Test
-    void statsPublishEverySeries() throws Exception {
+    void metricsNameEverySeriesWithItsTypeAndLabels() throws Exception {
         start(Map.of());
 
-        assertThat(transport.stats()).containsKeys(TcpStats.ACTIVE, TcpStats.ACCEPTED, TcpStats.REFUSED,
-                TcpStats.BYTES, TcpStats.SUSPENSIONS, "signalbox_transport_messages_received_total{transport=\"tcp\"}");
+        List<String> series = MetricSamples.of(transport).all().stream()
+                .map(s -> s.type() + " " + s.name() + s.labels()).collect(Collectors.toList());
+        List<String> expected = new ArrayList<>(List.of(
+                "GAUGE signalbox_active_connections{}",
+                "COUNTER signalbox_tcp_connections_accepted_total{}",
+                "COUNTER signalbox_tcp_connections_refused_total{}",
+                "COUNTER signalbox_tcp_bytes_received_total{}",
+                "COUNTER signalbox_tcp_read_suspensions_total{}",
+                "COUNTER signalbox_transport_messages_received_total{transport=tcp}"));
         for (DropReason r : DropReason.values()) {
-            assertThat(transport.stats()).containsEntry(
-                    "signalbox_messages_dropped_total{reason=\"" + r.label() + "\"}", 0L);
+            expected.add("COUNTER signalbox_messages_dropped_total{reason=" + r.label() + "}");
         }
+        assertThat(series).containsExactlyElementsOf(expected);
+        assertThat(MetricSamples.of(transport).sum(RejectCounters.SERIES)).isZero();
     }
 
     @Test
-    void invalidConfigurationIsRefusedWithTheKeyName() {
-        assertThatThrownBy(() -> start(Map.of("max.line.length", 0)))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("max.line.length");
+    void outOfRangeValuesAreRejectedTogetherAndNothingListens() throws IOException {
+        int port = free();
+        assertThatThrownBy(() -> start(Map.of("port", port, "max.line.length", 0, "idle.timeout.seconds", -1)))
+                .isInstanceOf(ConfigCheck.Rejected.class)
+                .hasMessageContaining("'max.line.length' must be >= 1, is 0")
+                .hasMessageContaining("'idle.timeout.seconds' must be >= 0, is -1");
         transport = null;
+        assertThatThrownBy(() -> new Socket("127.0.0.1", port).close()).isInstanceOf(ConnectException.class);
     }
 
     @Test
-    void unknownKeyIsRejectedWithDidYouMeanAndNothingListens() {
+    void unknownKeyIsRejectedWithDidYouMeanAndCounted() {
+        long rejected = ConfigCheck.rejectionCount();
         assertThatThrownBy(() -> start(Map.of("max.line.lenght", 300,
                 "felix.fileinstall.filename", "file:/x/etc/io.signalbox.transport.tcp.cfg")))
                 .isInstanceOf(ConfigCheck.Rejected.class)
                 .hasMessageStartingWith("configuration io.signalbox.transport.tcp (file:/x/etc/io.signalbox.transport.tcp.cfg)"
                         + " rejected: unknown key 'max.line.lenght' (did you mean 'max.line.length'?)");
         transport = null;
+        assertThat(ConfigCheck.rejectionCount()).isEqualTo(rejected + 1);
     }
 
     @Test
@@ -387,12 +399,14 @@ class TcpTransportTest {
     void invalidModificationKeepsThePreviousConfigurationInForce() throws Exception {
         start(Map.of("max.line.length", 300));
         int port = transport.port();
+        long rejected = ConfigCheck.rejectionCount();
 
         assertThat(transport.reconfigure(config(Map.of("port", 0, "max.line.lenght", 1000)),
                 Map.of("port", 0, "max.line.lenght", 1000))).isFalse();
         assertThat(transport.reconfigure(config(Map.of("port", "x")), Map.of("port", "x"))).isFalse();
         assertThat(transport.reconfigure(config(Map.of("port", free(), "max.connections", 0)),
                 Map.of("port", 0, "max.connections", 0))).isFalse();
+        assertThat(ConfigCheck.rejectionCount()).as("each rejection is counted").isEqualTo(rejected + 3);
 
         assertThat(transport.port()).isEqualTo(port);
         String ok = Lines.eventOfLength(300);

@@ -1,0 +1,61 @@
+package io.signalbox.transport.tcp.internal;
+
+import java.util.Map;
+
+import io.signalbox.api.ConfigValues;
+
+/**
+ * The TCP transport's configuration, checked once ({@link #of}) and then used as it is.
+ *
+ * @param host               address to listen on (unquoted)
+ * @param port               TCP port, 0 for any free one
+ * @param maxLineLength      longest accepted line in bytes, without its newline
+ * @param maxConnections     open connections allowed at once
+ * @param idleTimeoutSeconds close a connection silent this long (0 = never)
+ * @param ioThreads          I/O threads as configured (0 = one per core, see {@link #threads()})
+ * @param shutdownDrainMs    on shutdown, at most this long to read what clients already sent
+ */
+record TcpSettings(String host, int port, int maxLineLength, int maxConnections, int idleTimeoutSeconds,
+        int ioThreads, long shutdownDrainMs) {
+
+    /**
+     * The settings of {@code c}.
+     *
+     * @throws io.signalbox.api.ConfigCheck.Rejected naming every problem (unknown keys, types, ranges)
+     */
+    static TcpSettings of(TcpTransport.Config c, Map<String, ?> properties) {
+        ConfigValues v = ConfigValues.of(TcpTransport.Config.class, c, properties);
+        TcpSettings s = new TcpSettings(
+                v.required("host", c.host(), "127.0.0.1"),
+                v.range("port", c.port(), 0, 65535),
+                v.atLeast("max.line.length", c.max_line_length(), 1),
+                v.atLeast("max.connections", c.max_connections(), 1),
+                v.atLeast("idle.timeout.seconds", c.idle_timeout_seconds(), 0),
+                v.atLeast("io.threads", c.io_threads(), 0),
+                v.atLeast("shutdown.drain.ms", c.shutdown_drain_ms(), 0));
+        v.done();
+        return s;
+    }
+
+    /** I/O threads to start: {@code io.threads}, or one per available core. */
+    int threads() {
+        return ioThreads > 0 ? ioThreads : Runtime.getRuntime().availableProcessors();
+    }
+
+    /** Whether {@code other} listens on the same configured address. */
+    boolean sameAddress(TcpSettings other) {
+        return host.equals(other.host) && port == other.port;
+    }
+
+    /** The settings that apply to connections, for the log (the address is logged as bound). */
+    String limits(int threads) {
+        return "max.line.length=" + maxLineLength + ", max.connections=" + maxConnections
+                + ", idle.timeout.seconds=" + idleTimeoutSeconds + ", io.threads=" + threads
+                + ", shutdown.drain.ms=" + shutdownDrainMs;
+    }
+
+    @Override
+    public String toString() {
+        return "host=" + host + ", port=" + port + ", " + limits(ioThreads);
+    }
+}
