@@ -2,9 +2,6 @@ package io.signalbox.backend.cloudwatch.internal;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.EnumMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -19,18 +16,20 @@ import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import io.signalbox.api.Backend;
+import io.signalbox.api.BackendLifecycle;
 import io.signalbox.api.Batch;
 import io.signalbox.api.BatchRejectedException;
 import io.signalbox.api.Message;
-import io.signalbox.api.MessageType;
+import io.signalbox.api.MetricsSink;
 import io.signalbox.api.RateLimitedLog;
-import io.signalbox.api.StatsSource;
+import io.signalbox.backend.cloudwatch.internal.CallPlanner.Chunk;
+import io.signalbox.backend.cloudwatch.internal.CallPlanner.StreamPlan;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.AwsSessionCredentials;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.http.SdkHttpClient;
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.regions.Region;
@@ -45,11 +44,9 @@ import software.amazon.awssdk.services.cloudwatchlogs.model.ResourceAlreadyExist
 import software.amazon.awssdk.services.cloudwatchlogs.model.ResourceNotFoundException;
 
 /**
- * Writes each batch with PutLogEvents, honouring the service contract: the batch's messages are
- * grouped by target (log group and stream from the templates), sorted by their timestamp (stable,
- * so equal timestamps keep their order), and cut into calls of at most
- * {@code max.events.per.call} events and {@code max.bytes.per.call} bytes (UTF-8 message bytes +
- * 26 per event) whose events span less than 24 hours. Each event's message is the raw line.
+ * Writes each batch with PutLogEvents, in the calls {@link CallPlanner} cut it into (grouped by
+ * log group and stream, sorted by time, within every limit of the service). Each event's message
+ * is the raw line.
  *
  * <p>Targets (streams) are written in parallel on a small executor, one call per stream at a
  * time, in time order. If any call fails, {@link #write} throws after the others have finished,
@@ -72,31 +69,23 @@ import software.amazon.awssdk.services.cloudwatchlogs.model.ResourceNotFoundExce
  * (a missing group or stream without auto-create, throttling, 5xx, unrecognised client, access
  * denied, errors of CreateLogGroup/CreateLogStream) is an ordinary, retried exception.
  */
-public final class CloudWatchBackend implements Backend, StatsSource {
+public final class CloudWatchBackend implements BackendLifecycle.Instance<CloudWatchBackend.Target> {
     private static final Logger LOG = LoggerFactory.getLogger(CloudWatchBackend.class);
-    private static final long DAY_MILLIS = 24L * 60 * 60 * 1000;
 
-    /** Settings in force with the client built for them. */
+    /**
+     * Settings with the client built for them: what the component validates and the
+     * {@link BackendLifecycle} hands over, since building the client can reject a configuration too
+     * (no region in the SDK's default chain).
+     */
     record Target(CloudWatchSettings settings, CloudWatchLogsClient client) {
-    }
-
-    /** One call: messages {@code from} (inclusive) to {@code to} (exclusive) of the sorted list. */
-    record Chunk(List<Message> sorted, int from, int to, long bytes) {
-        int size() {
-            return to - from;
-        }
-    }
-
-    /** One log stream's share of a batch, cut into calls. */
-    record StreamPlan(String group, String stream, List<Chunk> chunks) {
-        String key() {
-            return group + '\u0000' + stream;
+        String describe() {
+            return settings.describe();
         }
     }
 
     private final String name;
-    private final String label;
     private final RateLimitedLog rateLimited = new RateLimitedLog(LOG);
+    private final CallPlanner planner;
     private final ThreadPoolExecutor executor;
     private volatile Target target;
     private volatile boolean closed;
@@ -116,17 +105,16 @@ public final class CloudWatchBackend implements Backend, StatsSource {
     private final ConcurrentHashMap<String, LongAdder> rejected = new ConcurrentHashMap<>();
 
     /**
-     * A backend from a typed configuration and its raw properties (for benchmarks and tests).
+     * A backend for validated settings ({@link CloudWatchSettings#of}).
      *
-     * @throws IllegalArgumentException with the reason if the configuration is invalid
+     * @throws IllegalArgumentException if the SDK client cannot be built for them
      */
-    public CloudWatchBackend(String name, CloudWatchBackendComponent.Config config, Map<String, ?> properties) {
-        this(name, target(CloudWatchSettings.of(config, properties)));
+    public CloudWatchBackend(String name, CloudWatchSettings settings) {
+        this(name, target(settings));
     }
 
     CloudWatchBackend(String name, Target target) {
         this.name = name;
-        this.label = "backend=\"" + name.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
         this.target = target;
         AtomicInteger threads = new AtomicInteger();
         int n = target.settings().parallelism();
@@ -139,11 +127,14 @@ public final class CloudWatchBackend implements Backend, StatsSource {
         for (String reason : new String[] {"too_old", "too_new", "expired", "too_large"}) {
             rejected.put(reason, new LongAdder());
         }
+        this.planner = new CallPlanner(name, rejected.get("too_large"), rateLimited);
     }
 
     /**
      * Builds the SDK client for settings: the URL-connection HTTP client passed explicitly (no
      * ServiceLoader lookup inside OSGi), region, endpoint, credentials, timeouts and attempts.
+     *
+     * @throws IllegalArgumentException if the SDK cannot build it (no region in its default chain)
      */
     static Target target(CloudWatchSettings s) {
         SdkHttpClient http = UrlConnectionHttpClient.builder()
@@ -164,6 +155,10 @@ public final class CloudWatchBackend implements Backend, StatsSource {
                 b.endpointOverride(s.endpoint());
             }
             return new Target(s, b.build());
+        } catch (SdkClientException e) {
+            http.close();
+            throw new IllegalArgumentException("the CloudWatch Logs client cannot be built (without 'region', the SDK's "
+                    + "default region chain must find one): " + e.getMessage(), e);
         } catch (RuntimeException e) {
             http.close();
             throw e;
@@ -189,10 +184,12 @@ public final class CloudWatchBackend implements Backend, StatsSource {
 
     /**
      * New settings and client from the next batch on. Waits for a write in flight (which
-     * finishes with the old client), then closes the old client. The executor keeps its size
-     * (a new {@code parallelism} applies to the next instance).
+     * finishes with the old client), then closes the old client and resizes the executor to the
+     * new {@code parallelism}. A batch that failed part-way is sent whole again (its calls may now
+     * go elsewhere).
      */
-    synchronized void update(Target next) {
+    @Override
+    public synchronized void update(Target next) {
         Target old = target;
         target = next;
         executor.setMaximumPoolSize(Math.max(executor.getMaximumPoolSize(), next.settings().parallelism()));
@@ -212,7 +209,7 @@ public final class CloudWatchBackend implements Backend, StatsSource {
         }
         long start = System.nanoTime();
         Target t = target;
-        List<StreamPlan> plan = plan(batch, t.settings());
+        List<StreamPlan> plan = planner.plan(batch, t.settings());
         Map<String, Integer> done = partial == batch ? partialDone : new ConcurrentHashMap<>();
         partial = null;
         partialDone = null;
@@ -272,123 +269,12 @@ public final class CloudWatchBackend implements Backend, StatsSource {
     }
 
     /**
-     * The batch cut into calls: per target stream (in the order targets first appear), the
-     * messages sorted by timestamp (stable) and split by event count, bytes and 24 h span.
-     * Events above {@code max.event.bytes} are left out and counted.
-     */
-    List<StreamPlan> plan(Batch batch, CloudWatchSettings s) {
-        String source = batch.source();
-        boolean byType = s.groupTemplate().usesType() || s.streamTemplate().usesType();
-        List<StreamPlan> out = new ArrayList<>(byType ? 4 : 1);
-        if (!byType) {
-            MessageType any = batch.messages().get(0).type();
-            out.add(planStream(s, s.groupTemplate().expand(source, any), s.streamTemplate().expand(source, any),
-                    batch.messages()));
-            return out;
-        }
-        Map<MessageType, List<Message>> byTypes = new EnumMap<>(MessageType.class);
-        List<MessageType> order = new ArrayList<>(4);
-        for (Message m : batch.messages()) {
-            List<Message> list = byTypes.get(m.type());
-            if (list == null) {
-                list = new ArrayList<>();
-                byTypes.put(m.type(), list);
-                order.add(m.type());
-            }
-            list.add(m);
-        }
-        // types may share a target (e.g. only the group uses {type}): merge by name
-        Map<String, List<Message>> byTarget = new LinkedHashMap<>();
-        Map<String, String[]> names = new LinkedHashMap<>();
-        for (MessageType type : order) {
-            String group = s.groupTemplate().expand(source, type);
-            String stream = s.streamTemplate().expand(source, type);
-            String key = group + '\u0000' + stream;
-            names.putIfAbsent(key, new String[] {group, stream});
-            byTarget.computeIfAbsent(key, k -> new ArrayList<>()).addAll(byTypes.get(type));
-        }
-        byTarget.forEach((key, list) -> out.add(planStream(s, names.get(key)[0], names.get(key)[1], list)));
-        return out;
-    }
-
-    private StreamPlan planStream(CloudWatchSettings s, String group, String stream, List<Message> messages) {
-        List<Message> sorted = sortedByTime(messages);
-        List<Chunk> chunks = new ArrayList<>();
-        int maxEvents = s.maxEventsPerCall();
-        long maxBytes = s.maxBytesPerCall();
-        int maxEvent = s.maxEventBytes();
-        int from = -1;
-        long size = 0;
-        long first = 0;
-        int kept = 0;
-        List<Message> usable = sorted;
-        // drop oversize events first (rare): a copy only when there is one
-        for (int i = 0; i < sorted.size(); i++) {
-            if (sorted.get(i).line().length + CloudWatchSettings.EVENT_OVERHEAD > maxEvent) {
-                usable = new ArrayList<>(sorted.size());
-                for (Message m : sorted) {
-                    if (m.line().length + CloudWatchSettings.EVENT_OVERHEAD > maxEvent) {
-                        rejected.get("too_large").increment();
-                        rateLimited.warn("too_large", "CloudWatch backend \"{}\": dropped an event of {} bytes for {}/{}"
-                                + " (max.event.bytes={})", name, m.line().length, group, stream, maxEvent);
-                    } else {
-                        usable.add(m);
-                    }
-                }
-                break;
-            }
-        }
-        for (int i = 0; i < usable.size(); i++) {
-            Message m = usable.get(i);
-            long eventBytes = m.line().length + CloudWatchSettings.EVENT_OVERHEAD;
-            if (from >= 0 && (kept == maxEvents || size + eventBytes > maxBytes || m.timestamp() - first >= DAY_MILLIS)) {
-                chunks.add(new Chunk(usable, from, i, size - (long) kept * CloudWatchSettings.EVENT_OVERHEAD));
-                from = -1;
-            }
-            if (from < 0) {
-                from = i;
-                size = 0;
-                kept = 0;
-                first = m.timestamp();
-            }
-            size += eventBytes;
-            kept++;
-        }
-        if (from >= 0) {
-            chunks.add(new Chunk(usable, from, usable.size(), size - (long) kept * CloudWatchSettings.EVENT_OVERHEAD));
-        }
-        return new StreamPlan(group, stream, chunks);
-    }
-
-    private static final Comparator<Message> BY_TIME = Comparator.comparingLong(Message::timestamp);
-
-    /** The messages in time order; the list itself if it already is (the common case), else a stable sort. */
-    static List<Message> sortedByTime(List<Message> messages) {
-        long previous = Long.MIN_VALUE;
-        for (Message m : messages) {
-            if (m.timestamp() < previous) {
-                List<Message> copy = new ArrayList<>(messages);
-                copy.sort(BY_TIME);
-                return copy;
-            }
-            previous = m.timestamp();
-        }
-        return messages;
-    }
-
-    /**
      * The rejection as thrown, or, if calls of the batch were acknowledged (before or beside the
      * refused one), with how many messages were delivered, since the whole batch is dead-lettered.
      */
     private static BatchRejectedException withDelivered(BatchRejectedException rejection, List<StreamPlan> plan,
             Map<String, Integer> done, int batchSize) {
-        long delivered = 0;
-        for (StreamPlan p : plan) {
-            int calls = done.getOrDefault(p.key(), 0);
-            for (int i = 0; i < calls; i++) {
-                delivered += p.chunks().get(i).size();
-            }
-        }
+        long delivered = CallPlanner.delivered(plan, done);
         if (delivered == 0) {
             return rejection;
         }
@@ -522,22 +408,21 @@ public final class CloudWatchBackend implements Backend, StatsSource {
     }
 
     @Override
-    public Map<String, Number> stats() {
-        String p = "signalbox_backend_" + CloudWatchBackendComponent.KIND + "_";
-        Map<String, Number> m = new LinkedHashMap<>();
-        m.put(p + "batches_total{" + label + "}", batches.sum());
-        m.put(p + "messages_total{" + label + "}", messages.sum());
-        m.put(p + "bytes_total{" + label + "}", bytes.sum());
-        m.put(p + "failures_total{" + label + "}", failures.sum());
-        m.put(p + "write_seconds_sum{" + label + "}", writeNanos.sum() / 1e9);
-        m.put(p + "write_seconds_count{" + label + "}", writes.sum());
-        m.put(p + "calls_total{" + label + "}", calls.sum());
-        m.put(p + "resources_created_total{" + label + "}", created.sum());
-        rejected.forEach((reason, n) -> m.put(p + "rejected_total{" + label + ",reason=\"" + reason + "\"}", n.sum()));
-        return m;
+    public void collect(MetricsSink sink) {
+        sink.counter("signalbox_backend_cloudwatch_batches_total", batches.sum(), "backend", name);
+        sink.counter("signalbox_backend_cloudwatch_messages_total", messages.sum(), "backend", name);
+        sink.counter("signalbox_backend_cloudwatch_bytes_total", bytes.sum(), "backend", name);
+        sink.counter("signalbox_backend_cloudwatch_failures_total", failures.sum(), "backend", name);
+        sink.gauge("signalbox_backend_cloudwatch_write_seconds_sum", writeNanos.sum() / 1e9, "backend", name);
+        sink.gauge("signalbox_backend_cloudwatch_write_seconds_count", writes.sum(), "backend", name);
+        sink.counter("signalbox_backend_cloudwatch_calls_total", calls.sum(), "backend", name);
+        sink.counter("signalbox_backend_cloudwatch_resources_created_total", created.sum(), "backend", name);
+        rejected.forEach((reason, n) -> sink.counter("signalbox_backend_cloudwatch_rejected_total", n.sum(),
+                "backend", name, "reason", reason));
     }
 
     /** Stops the executor and closes the client; writes after this throw. */
+    @Override
     public void close() {
         closed = true;
         executor.shutdownNow();

@@ -1,10 +1,8 @@
 package io.signalbox.backend.cloudwatch.internal;
 
-import java.util.Hashtable;
 import java.util.Map;
 
 import org.osgi.framework.BundleContext;
-import org.osgi.framework.ServiceRegistration;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
@@ -18,21 +16,18 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import io.signalbox.api.Backend;
-import io.signalbox.api.BackendNames;
+import io.signalbox.api.BackendLifecycle;
 import io.signalbox.api.ConfigCheck;
-import io.signalbox.api.StatsSource;
 
 /**
  * One CloudWatch Logs backend per factory configuration
- * {@code etc/io.signalbox.backend.cloudwatch-<name>.cfg}.
- *
- * <p>The configuration is validated as a whole. Invalid at activation: an ERROR with the reason
- * and nothing is registered. Invalid on modification: an ERROR and the configuration in force
- * stays. A valid modification applies from the next batch (a new SDK client); a new instance
- * name registers the backend anew under that name. The component registers the
- * {@link CloudWatchBackend} as {@link Backend} and {@link StatsSource} itself with
- * {@value Backend#NAME} and {@value Backend#KIND} = {@value #KIND}; configuration values
- * (credentials) are never published or logged.
+ * {@code etc/io.signalbox.backend.cloudwatch-<name>.cfg}, run by a {@link BackendLifecycle}: the
+ * configuration is validated as a whole ({@link CloudWatchSettings#of}) and its SDK client built
+ * ({@link CloudWatchBackend#target}) before it takes effect. Invalid at activation: logged,
+ * counted, and {@link ConfigCheck.Rejected} thrown, so nothing is registered until the file is
+ * corrected. Invalid on modification: logged, counted, and the configuration in force stays. A
+ * valid modification applies from the next batch (a new SDK client); a new instance name
+ * registers the backend anew. Configuration values (credentials) are never published or logged.
  */
 @Component(name = CloudWatchBackendComponent.FACTORY_PID, configurationPid = CloudWatchBackendComponent.FACTORY_PID,
         configurationPolicy = ConfigurationPolicy.REQUIRE, service = {}, immediate = true)
@@ -101,119 +96,24 @@ public final class CloudWatchBackendComponent {
         int max_attempts() default 3;
     }
 
-    private final BundleContext context;
-    private CloudWatchBackend backend;
-    private ServiceRegistration<?> registration;
+    private final BackendLifecycle<CloudWatchBackend.Target, CloudWatchBackend> lifecycle;
 
     @Activate
     public CloudWatchBackendComponent(Config config, Map<String, Object> properties, BundleContext context) {
-        this.context = context;
-        apply(config, properties, false);
+        lifecycle = new BackendLifecycle<>(context, FACTORY_PID, KIND, LOG, CloudWatchBackend::new,
+                CloudWatchBackend.Target::describe);
+        lifecycle.activate(properties, config.name(),
+                () -> CloudWatchBackend.target(CloudWatchSettings.of(config, properties)));
     }
 
-    /** A changed configuration: applied if valid, else rejected with the previous one kept. */
     @Modified
-    public void modified(Config config, Map<String, Object> properties) {
-        apply(config, properties, true);
+    void modified(Config config, Map<String, Object> properties) {
+        lifecycle.modify(properties, config.name(),
+                () -> CloudWatchBackend.target(CloudWatchSettings.of(config, properties)));
     }
 
-    /** @return whether the configuration was applied */
-    synchronized boolean apply(Config config, Map<String, ?> properties, boolean modification) {
-        CloudWatchSettings settings;
-        String name;
-        CloudWatchBackend.Target target;
-        try {
-            settings = CloudWatchSettings.of(config, properties);
-            name = instanceName(config, properties);
-            target = CloudWatchBackend.target(settings);
-        } catch (RuntimeException e) {
-            // IllegalArgumentException from validation, SdkClientException from the client builder
-            // (no region in the default chain); neither message carries a secret
-            String consequence = !modification ? "; the backend is not registered"
-                    : backend != null ? "; the previous configuration stays in force"
-                    : "; the backend stays unregistered";
-            LOG.error("{}{}", ConfigCheck.rejection(FACTORY_PID, properties, e.getMessage()), consequence);
-            return false;
-        }
-        if (backend != null && backend.name().equals(name)) {
-            backend.update(target);
-            try {
-                registration.setProperties(serviceProperties(properties, name));
-            } catch (IllegalStateException e) {
-                LOG.warn("CloudWatch backend \"{}\": its registration is gone; new properties not published", name, e);
-            }
-            LOG.info("CloudWatch backend \"{}\" reconfigured: {}", name, settings.describe());
-            return true;
-        }
-        if (backend != null) {
-            LOG.info("CloudWatch backend \"{}\" renamed to \"{}\": registered anew", backend.name(), name);
-            unregister();
-        }
-        CloudWatchBackend created = new CloudWatchBackend(name, target);
-        try {
-            registration = context.registerService(
-                    new String[] {Backend.class.getName(), StatsSource.class.getName()}, created,
-                    serviceProperties(properties, name));
-        } catch (RuntimeException e) {
-            created.close();
-            throw e;
-        }
-        backend = created;
-        LOG.info("CloudWatch backend \"{}\" started: {}", name, settings.describe());
-        return true;
-    }
-
-    /** Unregisters the backend (routing stops using it once its write in flight is done), then closes it. */
     @Deactivate
-    public synchronized void deactivate() {
-        CloudWatchBackend b = backend;
-        unregister();
-        if (b != null) {
-            LOG.info("CloudWatch backend \"{}\" stopped", b.name());
-        }
-    }
-
-    private void unregister() {
-        ServiceRegistration<?> r = registration;
-        CloudWatchBackend b = backend;
-        registration = null;
-        backend = null;
-        if (r != null) {
-            try {
-                r.unregister();
-            } catch (IllegalStateException e) {
-                LOG.debug("CloudWatch backend \"{}\" was already unregistered", b == null ? "?" : b.name(), e);
-            }
-        }
-        if (b != null) {
-            b.close();
-        }
-    }
-
-    /** The backend in service, or {@code null} if no valid configuration was ever given. */
-    synchronized CloudWatchBackend backend() {
-        return backend;
-    }
-
-    /** The instance name: explicit {@code name}, else the PID or file name part (see {@link BackendNames}). */
-    static String instanceName(Config config, Map<String, ?> properties) {
-        String explicit = CloudWatchSettings.trim(config.name());
-        if (!explicit.isEmpty()) {
-            return explicit;
-        }
-        String derived = BackendNames.of(properties);
-        if (derived != null && !derived.isBlank()) {
-            return derived;
-        }
-        Object pid = properties.get("service.pid");
-        if (pid != null) {
-            return pid.toString();
-        }
-        throw new IllegalArgumentException("no backend name: set 'name' or use a file etc/" + FACTORY_PID + "-<name>.cfg");
-    }
-
-    /** Framework properties of the configuration (PIDs, file name) plus name and kind; never its values. */
-    static Hashtable<String, Object> serviceProperties(Map<String, ?> properties, String name) {
-        return BackendNames.serviceProperties(properties, name, KIND);
+    void deactivate() {
+        lifecycle.deactivate();
     }
 }

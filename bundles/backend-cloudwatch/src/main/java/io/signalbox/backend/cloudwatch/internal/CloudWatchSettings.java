@@ -1,21 +1,19 @@
 package io.signalbox.backend.cloudwatch.internal;
 
 import java.net.URI;
-import java.net.URISyntaxException;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Locale;
 import java.util.Map;
+import java.util.function.Function;
 
-import io.signalbox.api.ConfigCheck;
+import io.signalbox.api.ConfigValues;
 
 /**
- * A validated CloudWatch configuration: {@link #of} checks it as a whole (unknown keys, types,
- * templates, limits, endpoint, credentials pairs) and throws {@link IllegalArgumentException}
- * with a one-line reason that never contains a secret.
+ * A validated CloudWatch configuration: {@link #of} checks it as a whole through
+ * {@link ConfigValues} (unknown keys, types, limits, endpoint, {@code ${env:…}} credentials) plus
+ * the backend's own rules (name templates, region shape, credential pairs) and throws one
+ * {@link io.signalbox.api.ConfigCheck.Rejected} naming every problem, none of which contains a secret.
  */
-record CloudWatchSettings(String region, URI endpoint, String accessKeyId, String secretAccessKey,
+public record CloudWatchSettings(String region, URI endpoint, String accessKeyId, String secretAccessKey,
         String sessionToken, NameTemplate groupTemplate, NameTemplate streamTemplate, boolean createGroup,
         boolean createStream, int parallelism, int maxEventsPerCall, int maxBytesPerCall, int maxEventBytes,
         Duration connectTimeout, Duration requestTimeout, int maxAttempts) {
@@ -28,89 +26,46 @@ record CloudWatchSettings(String region, URI endpoint, String accessKeyId, Strin
     /** Largest event (message bytes + 26) by default: 256 KiB, the long-standing service limit. */
     static final int DEFAULT_MAX_EVENT_BYTES = 262_144;
 
-    static CloudWatchSettings of(CloudWatchBackendComponent.Config c, Map<String, ?> properties) {
-        String keys = ConfigCheck.keysAndTypes(CloudWatchBackendComponent.Config.class, c, properties);
-        if (keys != null) {
-            throw new IllegalArgumentException(keys);
-        }
-        List<String> problems = new ArrayList<>();
-        NameTemplate group = template(problems, "log.group.template", c.log_group_template(), NameTemplate.Kind.GROUP);
-        NameTemplate stream = template(problems, "log.stream.template", c.log_stream_template(), NameTemplate.Kind.STREAM);
-        String region = trim(c.region());
-        if (!region.isEmpty() && !region.matches("[a-z0-9-]+")) {
-            problems.add("'region' must look like eu-west-1, not \"" + region + "\"");
-        }
-        URI endpoint = null;
-        String ep = trim(c.endpoint());
-        if (!ep.isEmpty()) {
-            try {
-                endpoint = new URI(ep);
-                String scheme = endpoint.getScheme() == null ? "" : endpoint.getScheme().toLowerCase(Locale.ROOT);
-                if (!scheme.equals("http") && !scheme.equals("https") || endpoint.getHost() == null) {
-                    problems.add("'endpoint' must be an http:// or https:// URL with a host, e.g. https://logs.eu-west-1.amazonaws.com");
-                    endpoint = null;
-                } else if (endpoint.getRawUserInfo() != null) {
-                    problems.add("'endpoint' must not carry user info");
-                    endpoint = null;
-                }
-            } catch (URISyntaxException e) {
-                problems.add("'endpoint' is not a valid URL: " + e.getReason() + " at index " + e.getIndex());
-            }
-        }
-        String keyId = trim(c.access_key_id());
-        String secret = trim(c.secret_access_key());
-        String token = trim(c.session_token());
-        if (keyId.isEmpty() != secret.isEmpty()) {
-            problems.add("'access.key.id' and 'secret.access.key' go together: set both, or neither to use the default credential chain");
-        }
-        if (!token.isEmpty() && keyId.isEmpty()) {
-            problems.add("'session.token' needs 'access.key.id' and 'secret.access.key'");
-        }
-        range(problems, "parallelism", c.parallelism(), 1, 64);
-        range(problems, "max.events.per.call", c.max_events_per_call(), 1, SERVICE_MAX_EVENTS);
-        range(problems, "max.bytes.per.call", c.max_bytes_per_call(), EVENT_OVERHEAD + 1, SERVICE_MAX_BYTES);
-        range(problems, "max.event.bytes", c.max_event_bytes(), EVENT_OVERHEAD + 1, SERVICE_MAX_BYTES);
-        if (c.max_event_bytes() > c.max_bytes_per_call()) {
-            problems.add("'max.event.bytes' (" + c.max_event_bytes() + ") must not exceed 'max.bytes.per.call' ("
-                    + c.max_bytes_per_call() + ")");
-        }
-        range(problems, "connect.timeout.ms", c.connect_timeout_ms(), 1, Integer.MAX_VALUE);
-        range(problems, "request.timeout.ms", c.request_timeout_ms(), 1, Integer.MAX_VALUE);
-        range(problems, "max.attempts", c.max_attempts(), 1, 10);
-        if (!problems.isEmpty()) {
-            throw new IllegalArgumentException(String.join("; ", problems));
-        }
+    /**
+     * Validates the whole configuration.
+     *
+     * @throws io.signalbox.api.ConfigCheck.Rejected naming every problem, none of which contains a secret
+     */
+    public static CloudWatchSettings of(CloudWatchBackendComponent.Config c, Map<String, ?> properties) {
+        return of(c, properties, System::getenv);
+    }
+
+    /** The same, resolving {@code ${env:NAME}} in the credentials through {@code env}. */
+    static CloudWatchSettings of(CloudWatchBackendComponent.Config c, Map<String, ?> properties,
+            Function<String, String> env) {
+        ConfigValues v = ConfigValues.of(CloudWatchBackendComponent.Config.class, c, properties, env);
+        NameTemplate group = v.parse(() -> new NameTemplate("log.group.template",
+                ConfigValues.unquote(c.log_group_template()), NameTemplate.Kind.GROUP));
+        NameTemplate stream = v.parse(() -> new NameTemplate("log.stream.template",
+                ConfigValues.unquote(c.log_stream_template()), NameTemplate.Kind.STREAM));
+        String region = ConfigValues.unquote(c.region());
+        v.check(region.isEmpty() || region.matches("[a-z0-9-]+"),
+                "'region' must look like eu-west-1, is \"" + region + "\"");
+        URI endpoint = v.httpUrl("endpoint", c.endpoint(), null);
+        String keyId = v.secret("access.key.id", c.access_key_id());
+        String secret = v.secret("secret.access.key", c.secret_access_key());
+        String token = v.secret("session.token", c.session_token());
+        v.check(keyId.isEmpty() == secret.isEmpty(), "'access.key.id' and 'secret.access.key' go together: set both, "
+                + "or neither to use the default credential chain");
+        v.check(token.isEmpty() || !keyId.isEmpty(), "'session.token' needs 'access.key.id' and 'secret.access.key'");
+        int parallelism = v.range("parallelism", c.parallelism(), 1, 64);
+        int maxEvents = v.range("max.events.per.call", c.max_events_per_call(), 1, SERVICE_MAX_EVENTS);
+        int maxBytes = v.range("max.bytes.per.call", c.max_bytes_per_call(), EVENT_OVERHEAD + 1, SERVICE_MAX_BYTES);
+        int maxEvent = v.range("max.event.bytes", c.max_event_bytes(), EVENT_OVERHEAD + 1, SERVICE_MAX_BYTES);
+        v.check(maxEvent <= maxBytes, "'max.event.bytes' (" + maxEvent + ") must not exceed 'max.bytes.per.call' ("
+                + maxBytes + ")");
+        int connect = v.atLeast("connect.timeout.ms", c.connect_timeout_ms(), 1);
+        int request = v.atLeast("request.timeout.ms", c.request_timeout_ms(), 1);
+        int attempts = v.range("max.attempts", c.max_attempts(), 1, 10);
+        v.done();
         return new CloudWatchSettings(region, endpoint, keyId, secret, token, group, stream, c.create_group(),
-                c.create_stream(), c.parallelism(), c.max_events_per_call(), c.max_bytes_per_call(),
-                c.max_event_bytes(), Duration.ofMillis(c.connect_timeout_ms()), Duration.ofMillis(c.request_timeout_ms()),
-                c.max_attempts());
-    }
-
-    private static NameTemplate template(List<String> problems, String key, String value, NameTemplate.Kind kind) {
-        try {
-            return new NameTemplate(key, trim(value), kind);
-        } catch (IllegalArgumentException e) {
-            problems.add(e.getMessage());
-            return null;
-        }
-    }
-
-    private static void range(List<String> problems, String key, long value, long min, long max) {
-        if (value < min || value > max) {
-            problems.add("'" + key + "' must be " + min + ".." + max + ", not " + value);
-        }
-    }
-
-    /** Trims, and removes one pair of surrounding double quotes (fileinstall plain text). */
-    static String trim(String value) {
-        if (value == null) {
-            return "";
-        }
-        String t = value.trim();
-        if (t.length() >= 2 && t.charAt(0) == '"' && t.charAt(t.length() - 1) == '"') {
-            t = t.substring(1, t.length() - 1).trim();
-        }
-        return t;
+                c.create_stream(), parallelism, maxEvents, maxBytes, maxEvent, Duration.ofMillis(connect),
+                Duration.ofMillis(request), attempts);
     }
 
     boolean staticCredentials() {

@@ -1,101 +1,95 @@
 package io.signalbox.backend.cloudwatch.internal;
 
 import static io.signalbox.backend.cloudwatch.internal.Fixtures.config;
+import static io.signalbox.backend.cloudwatch.internal.Fixtures.context;
 import static io.signalbox.backend.cloudwatch.internal.Fixtures.endpointProps;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.io.IOException;
-import java.lang.reflect.Proxy;
 import java.util.ArrayList;
-import java.util.Collections;
-import java.util.Dictionary;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.osgi.framework.BundleContext;
-import org.osgi.framework.ServiceRegistration;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import io.signalbox.api.Backend;
 import io.signalbox.api.Batch;
+import io.signalbox.api.ConfigCheck;
 
 class CloudWatchBackendComponentTest {
-    private final List<Map<String, Object>> registered = new ArrayList<>();
-    private final List<Object> services = new ArrayList<>();
-    private LogsEndpoint endpoint;
+    private final List<Fixtures.Registered> registered = new ArrayList<>();
+    @RegisterExtension
+    final LogsEndpoint endpoint = new LogsEndpoint();
     private CloudWatchBackendComponent component;
-
-    @BeforeEach
-    void start() throws IOException {
-        endpoint = new LogsEndpoint();
-    }
 
     @AfterEach
     void stop() {
         if (component != null) {
             component.deactivate();
         }
-        endpoint.close();
     }
 
-    private BundleContext context() {
-        return (BundleContext) Proxy.newProxyInstance(getClass().getClassLoader(), new Class<?>[] {BundleContext.class},
-                (proxy, method, args) -> {
-                    if (!method.getName().equals("registerService")) {
-                        throw new UnsupportedOperationException(method.getName());
-                    }
-                    Map<String, Object> props = new HashMap<>();
-                    Dictionary<?, ?> d = (Dictionary<?, ?>) args[2];
-                    for (Object k : Collections.list(d.keys())) {
-                        props.put((String) k, d.get(k));
-                    }
-                    registered.add(props);
-                    services.add(args[1]);
-                    return Proxy.newProxyInstance(getClass().getClassLoader(), new Class<?>[] {ServiceRegistration.class},
-                            (p, m, a) -> null);
-                });
+    private CloudWatchBackend activate(Map<String, Object> p) {
+        component = new CloudWatchBackendComponent(config(p), p, context(registered));
+        return (CloudWatchBackend) registered.get(0).service();
+    }
+
+    private void modify(Map<String, Object> p) {
+        component.modified(config(p), p);
+    }
+
+    private static Batch oneMessage() {
+        return new Batch("svc", List.of(Fixtures.message(System.currentTimeMillis(), 0)));
     }
 
     @Test
     void aValidConfigurationRegistersTheBackendWithNameAndKindButNoSecrets() throws Exception {
-        Map<String, Object> p = endpointProps(endpoint, "felix.fileinstall.filename",
-                "file:/x/etc/io.signalbox.backend.cloudwatch-cw1.cfg");
-        component = new CloudWatchBackendComponent(config(p), p, context());
+        activate(endpointProps(endpoint, "felix.fileinstall.filename", "file:/x/etc/io.signalbox.backend.cloudwatch-cw1.cfg"));
 
-        assertThat(registered).hasSize(1);
-        assertThat(registered.get(0)).containsEntry(Backend.NAME, "cw1").containsEntry(Backend.KIND, "cloudwatch");
-        assertThat(registered.get(0).values().toString()).doesNotContain("s3cr3t-never-logged").doesNotContain("AKIDTEST");
-        ((Backend) services.get(0)).write(new Batch("svc", List.of(Fixtures.message(System.currentTimeMillis(), 0))));
+        assertThat(registered).singleElement().satisfies(r -> {
+            assertThat(r.properties()).containsEntry(Backend.NAME, "cw1").containsEntry(Backend.KIND, "cloudwatch");
+            assertThat(r.properties().values().toString()).doesNotContain("s3cr3t-never-logged").doesNotContain("AKIDTEST");
+        });
+        ((Backend) registered.get(0).service()).write(oneMessage());
         assertThat(endpoint.events("signalbox", "svc")).hasSize(1);
     }
 
     @Test
-    void anInvalidConfigurationRegistersNothing() {
+    void anInvalidFirstConfigurationIsRejectedAndRegistersNothing() {
         Map<String, Object> p = endpointProps(endpoint, "name", "cw", "max.events.per.call", 20_000);
-        component = new CloudWatchBackendComponent(config(p), p, context());
-
+        assertThatThrownBy(() -> activate(p)).isInstanceOf(ConfigCheck.Rejected.class)
+                .hasMessageContaining("'max.events.per.call' must be 1..10000, is 20000");
         assertThat(registered).isEmpty();
-        assertThat(component.backend()).isNull();
     }
 
     @Test
-    void anInvalidModificationKeepsTheConfigurationInForceAndAValidOneAppliesToTheNextBatch() throws Exception {
-        Map<String, Object> p = endpointProps(endpoint, "name", "cw");
-        component = new CloudWatchBackendComponent(config(p), p, context());
-        CloudWatchBackend backend = component.backend();
+    void anInvalidModificationKeepsTheConfigurationInForce() throws Exception {
+        CloudWatchBackend backend = activate(endpointProps(endpoint, "name", "cw"));
+        modify(endpointProps(endpoint, "name", "cw", "log.group.template", "{nope}"));
+        assertThat(backend.settings().groupTemplate().text()).isEqualTo("signalbox");
+        backend.write(oneMessage());
+        assertThat(endpoint.events("signalbox", "svc")).hasSize(1);
+    }
 
-        Map<String, Object> bad = endpointProps(endpoint, "name", "cw", "log.group.template", "{nope}");
-        assertThat(component.apply(config(bad), bad, true)).isFalse();
-        assertThat(component.backend().settings().groupTemplate().text()).isEqualTo("signalbox");
-
-        Map<String, Object> good = endpointProps(endpoint, "name", "cw", "log.group.template", "other");
-        assertThat(component.apply(config(good), good, true)).isTrue();
-        assertThat(component.backend()).isSameAs(backend);
-        backend.write(new Batch("svc", List.of(Fixtures.message(System.currentTimeMillis(), 0))));
+    @Test
+    void aValidModificationAppliesToTheNextBatchWithoutReregistering() throws Exception {
+        CloudWatchBackend backend = activate(endpointProps(endpoint, "name", "cw"));
+        modify(endpointProps(endpoint, "name", "cw", "log.group.template", "other"));
+        backend.write(oneMessage());
         assertThat(endpoint.events("other", "svc")).hasSize(1);
-        assertThat(registered).hasSize(1);
+        assertThat(registered).singleElement().satisfies(r -> assertThat(r.service()).isSameAs(backend));
+    }
+
+    @Test
+    void aNewNameRegistersTheBackendAnew() {
+        CloudWatchBackend old = activate(endpointProps(endpoint, "name", "cw"));
+        modify(endpointProps(endpoint, "name", "logs"));
+        assertThat(registered).singleElement().satisfies(r -> {
+            assertThat(r.service()).isNotSameAs(old);
+            assertThat(r.properties()).containsEntry(Backend.NAME, "logs");
+        });
+        assertThatThrownBy(() -> old.write(oneMessage())).as("the old one is closed").isInstanceOf(IllegalStateException.class);
     }
 }

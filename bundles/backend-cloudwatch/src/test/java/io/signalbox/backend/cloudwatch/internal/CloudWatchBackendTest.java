@@ -1,12 +1,10 @@
 package io.signalbox.backend.cloudwatch.internal;
 
-import static io.signalbox.backend.cloudwatch.internal.Fixtures.config;
 import static io.signalbox.backend.cloudwatch.internal.Fixtures.endpointProps;
 import static io.signalbox.backend.cloudwatch.internal.Fixtures.message;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -14,8 +12,8 @@ import java.util.Map;
 import java.util.Random;
 
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -23,36 +21,38 @@ import io.signalbox.api.Batch;
 import io.signalbox.api.BatchRejectedException;
 import io.signalbox.api.Message;
 import io.signalbox.api.MessageType;
+import io.signalbox.api.MetricSamples;
 
 /** The real AWS SDK v2 client against {@link LogsEndpoint}, an in-test Logs_20140328 endpoint. */
 class CloudWatchBackendTest {
     private static final long DAY = LogsEndpoint.DAY;
 
-    private LogsEndpoint endpoint;
+    @RegisterExtension
+    final LogsEndpoint endpoint = new LogsEndpoint();
     private CloudWatchBackend backend;
     private final long now = System.currentTimeMillis();
-
-    @BeforeEach
-    void start() throws IOException {
-        endpoint = new LogsEndpoint();
-    }
 
     @AfterEach
     void stop() {
         if (backend != null) {
             backend.close();
         }
-        endpoint.close();
     }
 
     private CloudWatchBackend backend(Object... more) {
         Map<String, Object> p = endpointProps(endpoint, more);
-        backend = new CloudWatchBackend("cw", config(p), p);
+        backend = new CloudWatchBackend("cw", Fixtures.settings(p));
         return backend;
     }
 
+    /** {@code signalbox_backend_cloudwatch_<name>{backend="cw"}}. */
     private long stat(String name) {
-        return backend.stats().get("signalbox_backend_cloudwatch_" + name).longValue();
+        return (long) MetricSamples.of(backend).value("signalbox_backend_cloudwatch_" + name, "backend", "cw");
+    }
+
+    private long rejected(String reason) {
+        return (long) MetricSamples.of(backend).value("signalbox_backend_cloudwatch_rejected_total", "backend", "cw",
+                "reason", reason);
     }
 
     private static List<String> lines(List<Message> messages) {
@@ -82,9 +82,9 @@ class CloudWatchBackendTest {
 
         assertThat(stored(endpoint.events("signalbox", "svc"))).containsExactlyElementsOf(lines(messages));
         assertThat(endpoint.events("signalbox", "svc").get(5).timestamp()).isEqualTo(now - 3000 + 5);
-        assertThat(stat("messages_total{backend=\"cw\"}")).isEqualTo(3000);
-        assertThat(stat("batches_total{backend=\"cw\"}")).isEqualTo(1);
-        assertThat(stat("write_seconds_count{backend=\"cw\"}")).isEqualTo(1);
+        assertThat(stat("messages_total")).isEqualTo(3000);
+        assertThat(stat("batches_total")).isEqualTo(1);
+        assertThat(stat("write_seconds_count")).isEqualTo(1);
         assertThat(endpoint.errors).isEmpty();
     }
 
@@ -167,10 +167,10 @@ class CloudWatchBackendTest {
         backend.write(new Batch("svc", messages));
 
         assertThat(endpoint.events("signalbox", "svc")).hasSize(5);
-        assertThat(stat("messages_total{backend=\"cw\"}")).isEqualTo(5);
-        assertThat(stat("rejected_total{backend=\"cw\",reason=\"expired\"}")).isEqualTo(5);
-        assertThat(stat("rejected_total{backend=\"cw\",reason=\"too_new\"}")).isEqualTo(1);
-        assertThat(stat("failures_total{backend=\"cw\"}")).isZero();
+        assertThat(stat("messages_total")).isEqualTo(5);
+        assertThat(rejected("expired")).isEqualTo(5);
+        assertThat(rejected("too_new")).isEqualTo(1);
+        assertThat(stat("failures_total")).isZero();
     }
 
     @Test
@@ -178,7 +178,7 @@ class CloudWatchBackendTest {
         backend();
         backend.write(new Batch("svc", List.of(message(now - 20 * DAY, 0), message(now, 1))));
 
-        assertThat(stat("rejected_total{backend=\"cw\",reason=\"too_old\"}")).isEqualTo(1);
+        assertThat(rejected("too_old")).isEqualTo(1);
         assertThat(stored(endpoint.events("signalbox", "svc"))).containsExactly(message(now, 1).toString());
     }
 
@@ -189,7 +189,7 @@ class CloudWatchBackendTest {
         backend.write(new Batch("svc", List.of(message(now, 0), huge, message(now, 2))));
 
         assertThat(endpoint.events("signalbox", "svc")).hasSize(2);
-        assertThat(stat("rejected_total{backend=\"cw\",reason=\"too_large\"}")).isEqualTo(1);
+        assertThat(rejected("too_large")).isEqualTo(1);
     }
 
     @Test
@@ -212,7 +212,7 @@ class CloudWatchBackendTest {
 
         assertThat(endpoint.count("CreateLogGroup")).isEqualTo(1); // answered ResourceAlreadyExists
         assertThat(endpoint.events("signalbox", "svc")).hasSize(1);
-        assertThat(stat("failures_total{backend=\"cw\"}")).isZero();
+        assertThat(stat("failures_total")).isZero();
     }
 
     @Test
@@ -225,7 +225,7 @@ class CloudWatchBackendTest {
                 .hasMessageContaining("\"signalbox\"").hasMessageContaining("\"svc\"")
                 .hasMessageContaining("does not exist");
         assertThat(endpoint.count("CreateLogStream")).isZero();
-        assertThat(stat("failures_total{backend=\"cw\"}")).isEqualTo(1);
+        assertThat(stat("failures_total")).isEqualTo(1);
     }
 
     @Test
@@ -264,9 +264,9 @@ class CloudWatchBackendTest {
         backend.write(batch);
 
         assertThat(stored(endpoint.events("signalbox", "svc"))).containsExactlyElementsOf(lines(messages));
-        assertThat(stat("failures_total{backend=\"cw\"}")).isEqualTo(1);
-        assertThat(stat("batches_total{backend=\"cw\"}")).isEqualTo(1);
-        assertThat(stat("messages_total{backend=\"cw\"}")).isEqualTo(25_000);
+        assertThat(stat("failures_total")).isEqualTo(1);
+        assertThat(stat("batches_total")).isEqualTo(1);
+        assertThat(stat("messages_total")).isEqualTo(25_000);
     }
 
     @Test
@@ -282,7 +282,7 @@ class CloudWatchBackendTest {
                         + "Log events in a single PutLogEvents request must be in chronological order.")
                 .hasMessageNotContaining("s3cr3t");
         assertThat(endpoint.count("PutLogEvents")).as("not retried by the backend").isEqualTo(1);
-        assertThat(stat("failures_total{backend=\"cw\"}")).isEqualTo(1);
+        assertThat(stat("failures_total")).isEqualTo(1);
 
         backend.write(new Batch("svc", List.of(message(now, 2)))); // the channel goes on with the next batch
         assertThat(stored(endpoint.events("signalbox", "svc"))).containsExactly(message(now, 2).toString());

@@ -1,9 +1,12 @@
 package io.signalbox.backend.cloudwatch.internal;
 
+import static io.signalbox.backend.cloudwatch.internal.Fixtures.config;
 import static io.signalbox.backend.cloudwatch.internal.Fixtures.props;
 import static io.signalbox.backend.cloudwatch.internal.Fixtures.settings;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.Map;
 
 import org.junit.jupiter.api.Test;
 
@@ -59,6 +62,23 @@ class CloudWatchSettingsTest {
         assertThatThrownBy(() -> settings(props("access.key.id", "AKID"))).hasMessageContaining("go together");
         assertThatThrownBy(() -> settings(props("endpoint", "ftp://x"))).hasMessageContaining("'endpoint'");
         assertThatThrownBy(() -> settings(props("region", "EU West"))).hasMessageContaining("'region'");
+    }
+
+    @Test
+    void credentialsFromTheEnvironmentAreResolvedAndAnUnsetVariableIsNamed() {
+        Map<String, Object> p = props("access.key.id", "${env:CW_KEY}", "secret.access.key", "${env:CW_SECRET}");
+        CloudWatchSettings s = CloudWatchSettings.of(config(p), p, n -> n.equals("CW_KEY") ? "AKIDENV" : "from-env");
+        assertThat(s.accessKeyId()).isEqualTo("AKIDENV");
+        assertThat(s.secretAccessKey()).isEqualTo("from-env");
+        assertThatThrownBy(() -> CloudWatchSettings.of(config(p), p, n -> n.equals("CW_KEY") ? "AKIDENV" : null))
+                .hasMessageContaining("'secret.access.key' refers to environment variable CW_SECRET, which is not set");
+    }
+
+    @Test
+    void everyProblemIsNamedAtOnce() {
+        assertThatThrownBy(() -> settings(props("parallelism", 0, "max.attempts", 11, "log.stream.template", "{host}")))
+                .hasMessageContaining("'parallelism' must be 1..64, is 0").hasMessageContaining("'max.attempts' must be 1..10, is 11")
+                .hasMessageContaining("{host}");
     }
 
     @Test

@@ -2,6 +2,7 @@ package io.signalbox.backend.cloudwatch.internal;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -18,6 +19,9 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import org.junit.jupiter.api.extension.AfterEachCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpExchange;
@@ -33,7 +37,7 @@ import com.sun.net.httpserver.HttpServer;
  * too-new (over 2 h ahead) / expired (older than the group's retention) events reported in
  * {@code rejectedLogEventsInfo} and not stored. Stores the accepted events per stream.
  */
-final class LogsEndpoint implements AutoCloseable {
+final class LogsEndpoint implements AfterEachCallback, AutoCloseable {
     static final long DAY = 24L * 3600 * 1000;
     static final int MAX_EVENTS = 10_000;
     static final int MAX_BYTES = 1_048_576;
@@ -77,8 +81,13 @@ final class LogsEndpoint implements AutoCloseable {
     volatile int gather;
     private final Object gate = new Object();
 
-    LogsEndpoint() throws IOException {
-        server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+    /** Listens at once; closed after the test: {@code @RegisterExtension final LogsEndpoint endpoint = new LogsEndpoint();}. */
+    LogsEndpoint() {
+        try {
+            server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot listen on 127.0.0.1", e);
+        }
         server.createContext("/", this::handle);
         server.setExecutor(pool);
         server.start();
@@ -313,6 +322,11 @@ final class LogsEndpoint implements AutoCloseable {
         }
         ex.sendResponseHeaders(status, body.length);
         ex.getResponseBody().write(body);
+    }
+
+    @Override
+    public void afterEach(ExtensionContext context) {
+        close();
     }
 
     @Override

@@ -5,8 +5,6 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.concurrent.atomic.LongAdder;
 
 import org.postgresql.PGConnection;
@@ -19,11 +17,11 @@ import org.slf4j.LoggerFactory;
 
 import com.fasterxml.jackson.core.JsonFactory;
 
-import io.signalbox.api.Backend;
+import io.signalbox.api.BackendLifecycle;
 import io.signalbox.api.Batch;
 import io.signalbox.api.BatchRejectedException;
+import io.signalbox.api.MetricsSink;
 import io.signalbox.api.RateLimitedLog;
-import io.signalbox.api.StatsSource;
 
 /**
  * Writes each batch in one transaction: a {@code COPY ... FROM STDIN} (text format) of every
@@ -52,7 +50,7 @@ import io.signalbox.api.StatsSource;
  * {@code schema.create=true}: hypertables if the {@code timescaledb} extension is available,
  * plain tables with a {@code ts} index otherwise; the log says which.
  */
-public final class PostgresBackend implements Backend, StatsSource {
+public final class PostgresBackend implements BackendLifecycle.Instance<PostgresSettings> {
     private static final Logger LOG = LoggerFactory.getLogger(PostgresBackend.class);
     private static final JsonFactory JSON = new JsonFactory();
     /** Bound of the server's message in a rejection reason (it is repeated on every dead-lettered line). */
@@ -76,25 +74,11 @@ public final class PostgresBackend implements Backend, StatsSource {
     private final LongAdder failures = new LongAdder();
     private final LongAdder writeNanos = new LongAdder();
     private final LongAdder writes = new LongAdder();
-    private final String[] keys;
 
-    /**
-     * A backend from a typed configuration (benchmarks, tests). Does not connect yet.
-     *
-     * @throws io.signalbox.api.ConfigCheck.Rejected if the configuration is invalid
-     */
-    public PostgresBackend(String name, PostgresBackendComponent.Config config, Map<String, ?> properties) {
-        this(name, PostgresSettings.of(config, properties, System::getenv));
-    }
-
-    PostgresBackend(String name, PostgresSettings settings) {
+    /** A backend for validated settings ({@link PostgresSettings#of}); it connects on the first write. */
+    public PostgresBackend(String name, PostgresSettings settings) {
         this.name = name;
         use(settings);
-        String label = "{backend=\"" + name.replace("\\", "\\\\").replace("\"", "\\\"") + "\"}";
-        String p = "signalbox_backend_postgres_";
-        this.keys = new String[] {p + "batches_total" + label, p + "messages_total" + label, p + "bytes_total" + label,
-            p + "failures_total" + label, p + "write_seconds_sum" + label, p + "write_seconds_count" + label,
-            p + "connections_open" + label};
     }
 
     private void use(PostgresSettings s) {
@@ -109,7 +93,8 @@ public final class PostgresBackend implements Backend, StatsSource {
      * Applies new (validated) settings from the next write on: waits for the write in flight,
      * closes the old pool's connections and checks the schema again on the next write.
      */
-    synchronized void update(PostgresSettings s) {
+    @Override
+    public synchronized void update(PostgresSettings s) {
         ConnectionPool old = pool;
         use(s);
         old.close();
@@ -358,19 +343,18 @@ public final class PostgresBackend implements Backend, StatsSource {
     }
 
     @Override
-    public Map<String, Number> stats() {
-        Map<String, Number> m = new LinkedHashMap<>();
-        m.put(keys[0], batches.sum());
-        m.put(keys[1], messages.sum());
-        m.put(keys[2], bytes.sum());
-        m.put(keys[3], failures.sum());
-        m.put(keys[4], writeNanos.sum() / 1e9);
-        m.put(keys[5], writes.sum());
-        m.put(keys[6], pool.openConnections());
-        return m;
+    public void collect(MetricsSink sink) {
+        sink.counter("signalbox_backend_postgres_batches_total", batches.sum(), "backend", name);
+        sink.counter("signalbox_backend_postgres_messages_total", messages.sum(), "backend", name);
+        sink.counter("signalbox_backend_postgres_bytes_total", bytes.sum(), "backend", name);
+        sink.counter("signalbox_backend_postgres_failures_total", failures.sum(), "backend", name);
+        sink.gauge("signalbox_backend_postgres_write_seconds_sum", writeNanos.sum() / 1e9, "backend", name);
+        sink.gauge("signalbox_backend_postgres_write_seconds_count", writes.sum(), "backend", name);
+        sink.gauge("signalbox_backend_postgres_connections_open", pool.openConnections(), "backend", name);
     }
 
     /** Closes idle connections; writes after this throw. */
+    @Override
     public void close() {
         closed = true;
         pool.close();

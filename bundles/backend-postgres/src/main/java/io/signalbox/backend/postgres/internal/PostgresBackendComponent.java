@@ -1,12 +1,10 @@
 package io.signalbox.backend.postgres.internal;
 
 import java.sql.SQLException;
-import java.util.Hashtable;
 import java.util.Map;
 import java.util.function.Function;
 
 import org.osgi.framework.BundleContext;
-import org.osgi.framework.ServiceRegistration;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
@@ -21,19 +19,18 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import io.signalbox.api.Backend;
-import io.signalbox.api.BackendNames;
+import io.signalbox.api.BackendLifecycle;
 import io.signalbox.api.ConfigCheck;
-import io.signalbox.api.StatsSource;
 
 /**
- * One PostgreSQL backend per factory configuration {@code etc/io.signalbox.backend.postgres-<name>.cfg}.
- *
- * <p>The configuration is validated as a whole first. Invalid at activation: ERROR with the
- * reason, nothing registered. Invalid on modification: ERROR, the previous configuration stays
- * in force. A valid modification replaces the backend (new pool; the write in flight finishes
- * on the old one). The component registers the {@link PostgresBackend} as {@link Backend} and
- * {@link StatsSource} itself with {@value Backend#NAME} and {@value Backend#KIND} = {@value #KIND};
- * configuration values are not published as service properties and the password is never logged.
+ * One PostgreSQL backend per factory configuration {@code etc/io.signalbox.backend.postgres-<name>.cfg},
+ * run by a {@link BackendLifecycle}: the configuration is validated as a whole
+ * ({@link PostgresSettings#of}). Invalid at activation: logged, counted, and
+ * {@link ConfigCheck.Rejected} thrown, so nothing is registered until the file is corrected.
+ * Invalid on modification: logged, counted, and the configuration in force stays. A valid
+ * modification applies from the next batch (a new pool; the write in flight finishes on the old
+ * one); a new instance name registers the backend anew. Configuration values are never published
+ * as service properties and the password is never logged.
  */
 @Component(name = PostgresBackendComponent.FACTORY_PID, configurationPid = PostgresBackendComponent.FACTORY_PID,
         configurationPolicy = ConfigurationPolicy.REQUIRE, service = {}, immediate = true)
@@ -84,98 +81,33 @@ public final class PostgresBackendComponent {
         int pool_size() default 2;
     }
 
-    private final BundleContext context;
+    private final BackendLifecycle<PostgresSettings, PostgresBackend> lifecycle;
     private final Function<String, String> env;
-    private PostgresBackend backend;
-    private ServiceRegistration<?> registration;
 
     @Activate
     public PostgresBackendComponent(Config config, Map<String, Object> properties, BundleContext context) {
         this(config, properties, context, System::getenv);
     }
 
+    /** @param env resolves {@code ${env:NAME}} in the password (tests pass their own) */
     PostgresBackendComponent(Config config, Map<String, Object> properties, BundleContext context,
             Function<String, String> env) {
-        this.context = context;
         this.env = env;
         deregisterDriver();
-        apply(config, properties, false);
+        lifecycle = new BackendLifecycle<>(context, FACTORY_PID, KIND, LOG, PostgresBackend::new, PostgresSettings::describe);
+        lifecycle.activate(properties, config.name(), () -> PostgresSettings.of(config, properties, env));
     }
 
-    /** A changed configuration: applied if valid, else rejected with the previous one kept. */
     @Modified
-    public void modified(Config config, Map<String, Object> properties) {
-        apply(config, properties, true);
-    }
-
-    /** @return whether the configuration was applied */
-    synchronized boolean apply(Config config, Map<String, ?> properties, boolean modification) {
-        PostgresSettings settings;
-        String name;
-        try {
-            settings = PostgresSettings.of(config, properties, env);
-            name = instanceName(config, properties);
-        } catch (IllegalArgumentException e) {
-            String consequence = !modification ? "; the backend is not registered"
-                    : backend != null ? "; the previous configuration stays in force"
-                    : "; the backend stays unregistered";
-            LOG.error("{}{}", ConfigCheck.rejection(FACTORY_PID, properties, e.getMessage()), consequence);
-            return false;
-        }
-        if (backend != null && backend.name().equals(name)) {
-            backend.update(settings);
-            registration.setProperties(serviceProperties(properties, name));
-            LOG.info("postgres backend \"{}\" reconfigured: {}", name, settings.describe());
-            return true;
-        }
-        if (backend != null) {
-            LOG.info("postgres backend \"{}\" renamed to \"{}\"", backend.name(), name);
-            unregister();
-        }
-        PostgresBackend created = new PostgresBackend(name, settings);
-        try {
-            registration = context.registerService(
-                    new String[] {Backend.class.getName(), StatsSource.class.getName()}, created,
-                    serviceProperties(properties, name));
-        } catch (RuntimeException e) {
-            created.close();
-            throw e;
-        }
-        backend = created;
-        LOG.info("postgres backend \"{}\" started: {} (tables are checked on the first write)", name, settings.describe());
-        return true;
+    void modified(Config config, Map<String, Object> properties) {
+        lifecycle.modify(properties, config.name(), () -> PostgresSettings.of(config, properties, env));
     }
 
     @Deactivate
-    public synchronized void deactivate() {
-        PostgresBackend b = backend;
-        unregister();
-        if (b != null) {
-            LOG.info("postgres backend \"{}\" stopped", b.name());
-        }
+    void deactivate() {
+        lifecycle.deactivate();
     }
 
-    private void unregister() {
-        ServiceRegistration<?> r = registration;
-        PostgresBackend b = backend;
-        registration = null;
-        backend = null;
-        if (r != null) {
-            try {
-                r.unregister();
-            } catch (IllegalStateException e) {
-                LOG.debug("postgres backend \"{}\" was already unregistered", b == null ? "?" : b.name(), e);
-            }
-        }
-        if (b != null) {
-            b.close();
-        }
-    }
-
-    /** The backend in service, or {@code null}. */
-    synchronized PostgresBackend backend() {
-        return backend;
-    }
 
     /**
      * The driver's static initialiser registers it with {@code DriverManager}, which would keep
@@ -189,26 +121,5 @@ public final class PostgresBackendComponent {
         } catch (SQLException | IllegalStateException e) {
             LOG.debug("could not deregister the embedded PostgreSQL driver from DriverManager", e);
         }
-    }
-
-    static String instanceName(Config config, Map<String, ?> properties) {
-        String explicit = config.name() == null ? "" : config.name().trim();
-        if (!explicit.isEmpty()) {
-            return explicit;
-        }
-        String derived = BackendNames.of(properties);
-        if (derived != null && !derived.isBlank()) {
-            return derived;
-        }
-        Object pid = properties.get("service.pid");
-        if (pid != null) {
-            return pid.toString();
-        }
-        throw new IllegalArgumentException("no backend name: set 'name' or use a file etc/" + FACTORY_PID + "-<name>.cfg");
-    }
-
-    /** Framework properties of the configuration plus name and kind; never its values (the password). */
-    static Hashtable<String, Object> serviceProperties(Map<String, ?> properties, String name) {
-        return BackendNames.serviceProperties(properties, name, KIND);
     }
 }

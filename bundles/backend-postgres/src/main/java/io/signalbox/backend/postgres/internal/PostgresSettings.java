@@ -5,17 +5,15 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.function.Function;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import org.postgresql.Driver;
 
 import io.signalbox.api.ConfigCheck;
+import io.signalbox.api.ConfigValues;
 
 /**
  * A validated configuration. The password is kept out of {@link #toString()} and of every
@@ -31,14 +29,13 @@ import io.signalbox.api.ConfigCheck;
  * @param socketTimeoutSeconds  read timeout of a statement on the wire, 0 = none
  * @param poolSize       most open connections
  */
-record PostgresSettings(String url, String user, Secret password, String eventsTable, String metricsTable,
+public record PostgresSettings(String url, String user, Secret password, String eventsTable, String metricsTable,
         boolean schemaCreate, int connectTimeoutSeconds, int socketTimeoutSeconds, int poolSize) {
 
-    private static final Pattern ENV = Pattern.compile("\\$\\{env:([A-Za-z_][A-Za-z0-9_]*)}");
     private static final Pattern TABLE = Pattern.compile("([a-z_][a-z0-9_]{0,62}\\.)?[a-z_][a-z0-9_]{0,62}");
 
     /** Where the password comes from; read when a connection is opened (so a rotated file is picked up). */
-    interface Secret {
+    public interface Secret {
         /** The password, or {@code null} for none. */
         String value() throws IOException;
 
@@ -49,104 +46,82 @@ record PostgresSettings(String url, String user, Secret password, String eventsT
     /**
      * Validates the whole configuration.
      *
-     * @param env environment lookup ({@code System::getenv} in production)
+     * @param env environment lookup for {@code ${env:NAME}} ({@code System::getenv} in production)
      * @throws ConfigCheck.Rejected with every problem, none of which contains the password
      */
-    static PostgresSettings of(PostgresBackendComponent.Config c, Map<String, ?> properties, Function<String, String> env) {
-        String keys = ConfigCheck.keysAndTypes(PostgresBackendComponent.Config.class, c, properties);
-        if (keys != null) {
-            throw new ConfigCheck.Rejected(keys);
-        }
-        List<String> problems = new ArrayList<>();
-        String url = c.url() == null ? "" : c.url().trim();
+    public static PostgresSettings of(PostgresBackendComponent.Config c, Map<String, ?> properties,
+            Function<String, String> env) {
+        ConfigValues v = ConfigValues.of(PostgresBackendComponent.Config.class, c, properties, env);
+        String url = ConfigValues.unquote(c.url());
         Properties parsed = url.startsWith("jdbc:postgresql:") ? Driver.parseURL(url, null) : null;
         if (parsed == null) {
-            problems.add("'url' must be a PostgreSQL JDBC URL, e.g. jdbc:postgresql://127.0.0.1:5432/signalbox");
-        } else if (parsed.containsKey("password")) {
-            problems.add("'url' must not carry the password: use password=${env:NAME} or password.file");
+            v.problem("'url' must be a PostgreSQL JDBC URL, e.g. url=jdbc:postgresql://127.0.0.1:5432/signalbox");
+        } else {
+            v.check(!parsed.containsKey("password"),
+                    "'url' must not carry the password: use password=${env:NAME} or password.file");
         }
-        String user = c.user() == null ? "" : c.user().trim();
-        if (user.isEmpty()) {
-            problems.add("'user' is required");
-        }
-        Secret secret = null;
-        try {
-            secret = secret(c.password(), c.password_file(), env);
-        } catch (IllegalArgumentException e) {
-            problems.add(e.getMessage());
-        }
-        String events = table(c.events_table(), "events.table", problems);
-        String metrics = table(c.metrics_table(), "metrics.table", problems);
-        if (events != null && events.equals(metrics)) {
-            problems.add("'events.table' and 'metrics.table' must differ");
-        }
-        if (c.connect_timeout_seconds() < 1 || c.connect_timeout_seconds() > 3600) {
-            problems.add("'connect.timeout.seconds' must be 1..3600, is " + c.connect_timeout_seconds());
-        }
-        if (c.socket_timeout_seconds() < 0 || c.socket_timeout_seconds() > 86_400) {
-            problems.add("'socket.timeout.seconds' must be 0..86400, is " + c.socket_timeout_seconds());
-        }
-        if (c.pool_size() < 1 || c.pool_size() > 64) {
-            problems.add("'pool.size' must be 1..64, is " + c.pool_size());
-        }
-        if (!problems.isEmpty()) {
-            throw new ConfigCheck.Rejected(String.join("; ", problems));
-        }
-        return new PostgresSettings(url, user, secret, events, metrics, c.schema_create(),
-                c.connect_timeout_seconds(), c.socket_timeout_seconds(), c.pool_size());
+        String user = v.required("user", c.user(), "signalbox");
+        Secret secret = password(v, c.password(), c.password_file());
+        String events = table(v, "events.table", c.events_table());
+        String metrics = table(v, "metrics.table", c.metrics_table());
+        v.check(events == null || !events.equals(metrics), "'events.table' and 'metrics.table' must differ");
+        int connect = v.range("connect.timeout.seconds", c.connect_timeout_seconds(), 1, 3600);
+        int socket = v.range("socket.timeout.seconds", c.socket_timeout_seconds(), 0, 86_400);
+        int pool = v.range("pool.size", c.pool_size(), 1, 64);
+        v.done();
+        return new PostgresSettings(url, user, secret, events, metrics, c.schema_create(), connect, socket, pool);
     }
 
-    private static String table(String value, String key, List<String> problems) {
-        String t = value == null ? "" : value.trim();
+    private static String table(ConfigValues v, String key, String value) {
+        String t = ConfigValues.unquote(value);
         if (!TABLE.matcher(t).matches()) {
-            problems.add("'" + key + "' must be a lower-case identifier, optionally schema-qualified "
-                    + "([a-z_][a-z0-9_]*, at most 63 characters each), not \"" + t + "\"");
+            v.problem("'" + key + "' must be a lower-case identifier, optionally schema-qualified "
+                    + "([a-z_][a-z0-9_]*, at most 63 characters each), is \"" + t + "\"");
             return null;
         }
         return t;
     }
 
-    static Secret secret(String password, String passwordFile, Function<String, String> env) {
-        String inline = password == null ? "" : password;
-        String file = passwordFile == null ? "" : passwordFile.trim();
+    /** Inline (or {@code ${env:NAME}}, resolved by {@link ConfigValues#secret}) or from {@code password.file}. */
+    private static Secret password(ConfigValues v, String password, String passwordFile) {
+        String inline = ConfigValues.unquote(password);
+        String file = ConfigValues.unquote(passwordFile);
         if (!inline.isEmpty() && !file.isEmpty()) {
-            throw new IllegalArgumentException("set 'password' or 'password.file', not both");
+            v.problem("set 'password' or 'password.file', not both");
+            return null;
         }
         if (!file.isEmpty()) {
-            Path path;
-            try {
-                path = Path.of(file);
-            } catch (InvalidPathException e) {
-                throw new IllegalArgumentException("'password.file' is not a valid path: " + file, e);
-            }
-            if (!Files.isReadable(path) || Files.isDirectory(path)) {
-                throw new IllegalArgumentException("'password.file' " + path + " is not a readable file");
-            }
-            return new Secret() {
-                @Override
-                public String value() throws IOException {
-                    return stripNewline(Files.readString(path, StandardCharsets.UTF_8));
-                }
-
-                @Override
-                public String describe() {
-                    return "from file " + path;
-                }
-            };
-        }
-        Matcher m = ENV.matcher(inline.trim());
-        if (m.matches()) {
-            String name = m.group(1);
-            String value = env.apply(name);
-            if (value == null) {
-                throw new IllegalArgumentException("'password' refers to environment variable " + name + ", which is not set");
-            }
-            return fixed(value, "from environment variable " + name);
+            return v.parse(() -> fromFile(file));
         }
         if (inline.isEmpty()) {
             return fixed(null, "none");
         }
-        return fixed(inline, "set in the configuration");
+        String value = v.secret("password", inline);
+        // the reference may be shown, the value it resolves to never
+        return fixed(value, value.equals(inline) ? "set in the configuration" : "from " + inline);
+    }
+
+    private static Secret fromFile(String file) {
+        Path path;
+        try {
+            path = Path.of(file);
+        } catch (InvalidPathException e) {
+            throw new IllegalArgumentException("'password.file' is not a valid path: " + file, e);
+        }
+        if (!Files.isReadable(path) || Files.isDirectory(path)) {
+            throw new IllegalArgumentException("'password.file' " + path + " is not a readable file");
+        }
+        return new Secret() {
+            @Override
+            public String value() throws IOException {
+                return stripNewline(Files.readString(path, StandardCharsets.UTF_8));
+            }
+
+            @Override
+            public String describe() {
+                return "from file " + path;
+            }
+        };
     }
 
     private static Secret fixed(String value, String description) {

@@ -14,9 +14,8 @@ import java.sql.SQLException;
 import java.util.List;
 import java.util.Map;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import io.signalbox.api.Batch;
@@ -24,19 +23,9 @@ import io.signalbox.api.Batch;
 /** Against a real PostgreSQL that requires a password (scram-sha-256). */
 class PasswordTest {
     private static final String SECRET = "s3cr3t-Pa55_word";
-    private static PostgresCluster pg;
 
-    @BeforeAll
-    static void startServer() throws Exception {
-        pg = PostgresCluster.create(SECRET, false);
-    }
-
-    @AfterAll
-    static void stopServer() throws Exception {
-        if (pg != null) {
-            pg.close();
-        }
-    }
+    @RegisterExtension
+    static final PostgresServer pg = new PostgresServer(SECRET);
 
     private static PostgresBackendComponent.Config config(Map<String, Object> p) {
         return Fixtures.config(p);
@@ -48,7 +37,7 @@ class PasswordTest {
                 "events.table", "env_events", "metrics.table", "env_metrics");
         String log = capturingStderr(() -> {
             PostgresSettings s = PostgresSettings.of(config(p), p, n -> n.equals("SIGNALBOX_PG_PASSWORD") ? SECRET : null);
-            assertThat(s.describe()).contains("password from environment variable SIGNALBOX_PG_PASSWORD")
+            assertThat(s.describe()).contains("password from ${env:SIGNALBOX_PG_PASSWORD}")
                     .doesNotContain(SECRET);
             assertThat(s.toString()).doesNotContain(SECRET);
             PostgresBackend b = new PostgresBackend("env", s);

@@ -17,32 +17,22 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import io.signalbox.api.Batch;
 import io.signalbox.api.BatchRejectedException;
 import io.signalbox.api.Message;
+import io.signalbox.api.MetricSamples;
 
-/** Against a real PostgreSQL started for this class (see {@link PostgresCluster}). */
+/** Against a real PostgreSQL started for this class (see {@link PostgresServer}). */
 class PostgresBackendTest {
-    private static PostgresCluster pg;
+    @RegisterExtension
+    static final PostgresServer pg = new PostgresServer(null);
+
     private static int tableNo;
     private final List<PostgresBackend> backends = new ArrayList<>();
-
-    @BeforeAll
-    static void startServer() throws Exception {
-        pg = PostgresCluster.create(null, false);
-    }
-
-    @AfterAll
-    static void stopServer() throws Exception {
-        if (pg != null) {
-            pg.close();
-        }
-    }
 
     @AfterEach
     void closeBackends() {
@@ -73,6 +63,11 @@ class PostgresBackendTest {
             }
             return out;
         }
+    }
+
+    /** {@code signalbox_backend_postgres_<name>{backend="<the backend's name>"}}. */
+    private static double stat(PostgresBackend b, String name) {
+        return MetricSamples.of(b).value("signalbox_backend_postgres_" + name, "backend", b.name());
     }
 
     private static long count(String table) throws SQLException {
@@ -121,11 +116,11 @@ class PostgresBackendTest {
             assertThat(r.get(6)).isEqualTo("{\"host\": \"h1\", \"job_id\": \"t" + i + "\"}");
             assertThat(r.subList(7, 9)).containsExactly("message " + i, "info");
         }
-        assertThat(b.stats()).containsEntry("signalbox_backend_postgres_batches_total{backend=\"fields\"}", 1L)
-                .containsEntry("signalbox_backend_postgres_messages_total{backend=\"fields\"}", 250L)
-                .containsEntry("signalbox_backend_postgres_failures_total{backend=\"fields\"}", 0L)
-                .containsEntry("signalbox_backend_postgres_write_seconds_count{backend=\"fields\"}", 1L);
-        assertThat(b.stats().get("signalbox_backend_postgres_bytes_total{backend=\"fields\"}").longValue()).isPositive();
+        assertThat(stat(b, "batches_total")).isEqualTo(1);
+        assertThat(stat(b, "messages_total")).isEqualTo(250);
+        assertThat(stat(b, "failures_total")).isZero();
+        assertThat(stat(b, "write_seconds_count")).isEqualTo(1);
+        assertThat(stat(b, "bytes_total")).isPositive();
     }
 
     @Test
@@ -203,8 +198,8 @@ class PostgresBackendTest {
         }
         assertThat(count(table)).isEqualTo((long) batches * size);
         assertThat(rows("SELECT count(DISTINCT tid) FROM " + table).get(0).get(0)).isEqualTo((long) batches * size);
-        assertThat(b.stats()).containsEntry("signalbox_backend_postgres_failures_total{backend=\"restart\"}", (long) failures)
-                .containsEntry("signalbox_backend_postgres_batches_total{backend=\"restart\"}", (long) batches);
+        assertThat(stat(b, "failures_total")).isEqualTo(failures);
+        assertThat(stat(b, "batches_total")).isEqualTo(batches);
         assertThat(attempts).isEqualTo(batches + failures);
     }
 
@@ -238,7 +233,7 @@ class PostgresBackendTest {
                 .hasMessageNotContaining("\n")
                 .hasCauseInstanceOf(SQLException.class);
         assertThat(count(b.settings().eventsTable())).as("rolled back").isZero();
-        assertThat(b.stats()).containsEntry("signalbox_backend_postgres_failures_total{backend=\"overflow\"}", 1L);
+        assertThat(stat(b, "failures_total")).isEqualTo(1);
 
         b.write(new Batch("svc", List.of(event("svc", 3, null, null, null, "\"next\"")))); // the channel goes on
         assertThat(count(b.settings().eventsTable())).isEqualTo(1);

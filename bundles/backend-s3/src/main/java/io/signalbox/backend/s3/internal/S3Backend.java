@@ -1,6 +1,7 @@
 package io.signalbox.backend.s3.internal;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
@@ -11,37 +12,20 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReentrantLock;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import io.signalbox.api.Backend;
+import io.signalbox.api.BackendLifecycle;
 import io.signalbox.api.Batch;
 import io.signalbox.api.Message;
-import io.signalbox.api.RateLimitedLog;
-import io.signalbox.api.StatsSource;
-import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
-import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
-import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
-import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
-import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
-import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
-import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
-import software.amazon.awssdk.regions.Region;
-import software.amazon.awssdk.services.s3.S3Client;
-import software.amazon.awssdk.services.s3.S3ClientBuilder;
+import io.signalbox.api.MetricsSink;
 
 /**
  * Writes batches into S3 objects, one open object per source, closed by size and age.
@@ -50,55 +34,49 @@ import software.amazon.awssdk.services.s3.S3ClientBuilder;
  * <em>staging file</em> under {@code <staging.dir>/<name>/} and returns once the bytes are in the
  * file (and fsynced, with {@code fsync=true}). A staging file is <em>sealed</em> when it reaches
  * {@code object.max.mb} or its first batch is {@code object.max.age.seconds} old (a timer thread
- * checks), and then uploaded by an uploader thread as one object; the file is deleted only after
- * S3 acknowledged the object. A failed upload is logged (rate-limited), counted, and retried with
- * exponential backoff ({@code retry.initial.ms} doubling to {@code retry.max.ms}) until it
- * succeeds: nothing that write() accepted is lost while S3 is unreachable, and nothing is lost if
- * the sidecar stops or crashes, since staged files (sealed or not) are uploaded at the next start.
- * The failure reaches the routing channel once the staging holds {@code staging.max.mb}: write()
- * then throws, and routing retries/spools as for any failing backend. Object keys are derived from
- * the staging file's name (creation time, UUID, source), so a retried upload overwrites the same
- * key: each message is in exactly one object.
+ * checks), and then handed to the {@link UploadQueue}, which uploads it as one object and deletes
+ * the file only after S3 acknowledged it, retrying a failed upload until it succeeds: nothing that
+ * write() accepted is lost while S3 is unreachable, and nothing is lost if the sidecar stops or
+ * crashes, since staged files (sealed or not) are uploaded at the next start. The failure reaches
+ * the routing channel once the staging holds {@code staging.max.mb}: write() then throws, and
+ * routing retries/spools as for any failing backend. Object keys are derived from the staging
+ * file's name (creation time, UUID, source), so a retried upload overwrites the same key: each
+ * message is in exactly one object.
  *
- * <p>Thread safety: {@link #write} and the age timer share one lock (taken once per batch).
+ * <p>New settings ({@link #update}) are applied as a stop and a start: the open objects are sealed
+ * and uploaded with the old settings (for up to {@code close.timeout.seconds}, as on close), then
+ * a new upload queue starts with the new ones and picks up whatever is still staged.
+ *
+ * <p>Thread safety: {@link #write}, the age timer and {@link #update} share one lock (taken once
+ * per batch).
  */
-public final class S3Backend implements Backend, StatsSource {
+public final class S3Backend implements BackendLifecycle.Instance<S3Settings> {
     private static final Logger LOG = LoggerFactory.getLogger(S3Backend.class);
     private static final String SUFFIX = ".jsonl";
     /** Longest source (UTF-8 bytes) kept in staging file names and keys; longer ones are cut. */
     static final int MAX_SOURCE_BYTES = 96;
     private static final Base64.Encoder B64 = Base64.getUrlEncoder().withoutPadding();
     private static final Base64.Decoder B64D = Base64.getUrlDecoder();
+    private static final long SEAL_WAIT_MILLIS = 100;
 
     private final String name;
-    private final S3Settings settings;
-    private final Path dir;
-    private final S3Client s3;
-    private final RateLimitedLog rateLimited = new RateLimitedLog(LOG);
-
     private final ReentrantLock lock = new ReentrantLock();
+    /** Guarded by lock (written), volatile for the readers of stats. */
+    private volatile S3Settings settings;
+    private volatile Path dir;
+    private volatile UploadQueue uploads;
     /** Guarded by lock: the open (unsealed) staging file of each source. */
     private final Map<String, Segment> open = new HashMap<>();
     /** Guarded by lock: the batch encoding buffer, reused. */
     private byte[] buffer = new byte[64 * 1024];
     private volatile boolean closed;
 
-    private final ScheduledExecutorService timer;
-    private final ExecutorService uploaders;
-    /** Sealed objects not yet uploaded; {@link #close} waits for 0. */
-    private final AtomicInteger pending = new AtomicInteger();
-    private final AtomicLong stagedBytes = new AtomicLong();
-
     private final LongAdder batches = new LongAdder();
     private final LongAdder messages = new LongAdder();
     private final LongAdder bytes = new LongAdder();
     private final LongAdder failures = new LongAdder();
     private final LongAdder writeNanos = new LongAdder();
-    private final LongAdder objects = new LongAdder();
-    private final LongAdder objectBytes = new LongAdder();
-    private final LongAdder uploadFailures = new LongAdder();
-    private final LongAdder multipart = new LongAdder();
-    private final String label;
+    private final UploadQueue.Counters uploadCounters = new UploadQueue.Counters();
 
     /** One staging file: an object in the making. */
     private static final class Segment {
@@ -121,71 +99,63 @@ public final class S3Backend implements Backend, StatsSource {
         }
     }
 
-    /** A sealed staging file waiting for its upload. */
-    private record Sealed(Path path, String key, long size, int attempt) {
-    }
-
     /**
      * Opens the backend: creates {@code <staging.dir>/<name>/}, builds the S3 client and queues
      * every file left there by an earlier run for upload.
+     *
+     * @throws UncheckedIOException if the staging directory cannot be created
      */
-    S3Backend(String name, S3Settings settings) throws IOException {
+    public S3Backend(String name, S3Settings settings) {
         this.name = name;
-        this.settings = settings;
-        this.label = "{backend=\"" + name.replace("\\", "\\\\").replace("\"", "\\\"") + "\"}";
-        this.dir = settings.stagingDir().resolve(name);
-        Files.createDirectories(dir);
-        this.s3 = client(settings);
-        AtomicInteger n = new AtomicInteger();
-        this.timer = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "signalbox-s3-" + name + "-timer"));
-        this.uploaders = Executors.newFixedThreadPool(settings.uploadThreads(),
-                r -> daemon(r, "signalbox-s3-" + name + "-upload-" + n.incrementAndGet()));
-        recover();
-        long tick = Math.max(50, Math.min(1000, settings.objectMaxAge().toMillis() / 4));
-        timer.scheduleWithFixedDelay(this::sealOld, tick, tick, TimeUnit.MILLISECONDS);
+        lock.lock();
+        try {
+            start(settings, stagingDir(name, settings));
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** {@code <staging.dir>/<name>/}, created if missing. */
+    private static Path stagingDir(String name, S3Settings s) {
+        Path d = s.stagingDir().resolve(name);
+        try {
+            return Files.createDirectories(d);
+        } catch (IOException e) {
+            throw new UncheckedIOException("s3 backend \"" + name + "\": cannot create the staging directory " + d, e);
+        }
+    }
+
+    /** Guarded by lock: a new upload queue for {@code s}, with what is staged in {@code d} queued. */
+    private void start(S3Settings s, Path d) {
+        settings = s;
+        dir = d;
+        uploads = new UploadQueue(name, s, uploadCounters);
+        try {
+            recover();
+        } catch (IOException e) {
+            LOG.error("s3 backend \"{}\": cannot list the staging directory {}; what an earlier run staged there "
+                    + "is uploaded at the next start", name, d, e);
+        }
+        uploads.every(Math.max(50, Math.min(1000, s.objectMaxAge().toMillis() / 4)), this::sealOld);
     }
 
     /**
-     * A backend from a typed configuration and its raw properties (for benchmarks).
+     * Seals the open objects and uploads what is pending with the settings in force (for up to
+     * their {@code close.timeout.seconds}), then goes on with {@code next}; writes wait meanwhile.
      *
-     * @throws IllegalArgumentException with the reason if the configuration is invalid
+     * @throws UncheckedIOException if the new staging directory cannot be created (the settings in
+     *                              force stay)
      */
-    public S3Backend(String name, S3BackendComponent.Config config, Map<String, ?> properties) throws IOException {
-        this(name, S3Settings.of(config, properties));
-    }
-
-    private static Thread daemon(Runnable r, String threadName) {
-        Thread t = new Thread(r, threadName);
-        t.setDaemon(true);
-        return t;
-    }
-
-    static S3Client client(S3Settings s) {
-        AwsCredentialsProvider credentials = s.staticCredentials()
-                ? StaticCredentialsProvider.create(AwsBasicCredentials.create(s.accessKeyId(), s.secretAccessKey()))
-                : DefaultCredentialsProvider.builder().build();
-        // explicit HTTP client: the SDK's ServiceLoader lookup does not work inside OSGi
-        S3ClientBuilder b = S3Client.builder()
-                .httpClient(UrlConnectionHttpClient.builder()
-                        .connectionTimeout(s.connectTimeout())
-                        .socketTimeout(s.socketTimeout())
-                        .build())
-                .region(Region.of(s.region()))
-                .credentialsProvider(credentials)
-                .forcePathStyle(s.pathStyle())
-                // S3-compatible stores often lack the newer default CRC32 trailers
-                .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
-                .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED);
-        if (s.endpoint() != null) {
-            b.endpointOverride(s.endpoint());
-        }
-        Thread t = Thread.currentThread();
-        ClassLoader old = t.getContextClassLoader();
-        t.setContextClassLoader(S3Backend.class.getClassLoader());
+    @Override
+    public void update(S3Settings next) {
+        lock.lock();
         try {
-            return b.build();
+            Path nextDir = stagingDir(name, next);
+            sealAll();
+            uploads.close(dir);
+            start(next, nextDir);
         } finally {
-            t.setContextClassLoader(old);
+            lock.unlock();
         }
     }
 
@@ -211,14 +181,14 @@ public final class S3Backend implements Backend, StatsSource {
         for (int i = 0; i < list.size(); i++) {
             size += list.get(i).line().length;
         }
-        if (stagedBytes.get() + size > settings.stagingMaxBytes()) {
-            failures.increment();
-            throw new IOException("s3 backend \"" + name + "\": staging is full (" + stagedBytes.get() + " of "
-                    + settings.stagingMaxBytes() + " bytes, " + pending.get()
-                    + " objects waiting): uploads to S3 are failing or too slow");
-        }
         lock.lock();
         try {
+            S3Settings settings = this.settings;
+            if (uploads.stagedBytes() + size > settings.stagingMaxBytes()) {
+                throw new IOException("s3 backend \"" + name + "\": staging is full (" + uploads.stagedBytes() + " of "
+                        + settings.stagingMaxBytes() + " bytes, " + uploads.pending()
+                        + " objects waiting): uploads to S3 are failing or too slow");
+            }
             Segment seg = open.get(batch.source());
             if (seg != null && seg.size + size > settings.objectMaxBytes()) {
                 seal(seg);
@@ -273,7 +243,7 @@ public final class S3Backend implements Backend, StatsSource {
             throw e;
         }
         seg.size += pos;
-        stagedBytes.addAndGet(pos);
+        uploads.staged(pos);
     }
 
     private Segment create(String source) throws IOException {
@@ -296,8 +266,7 @@ public final class S3Backend implements Backend, StatsSource {
         } catch (IOException e) {
             LOG.warn("s3 backend \"{}\": closing staging file {} failed (it is uploaded as it is): {}", name, seg.path, e.toString());
         }
-        pending.incrementAndGet();
-        submit(new Sealed(seg.path, key(seg.keySource, seg.created, seg.uuid), seg.size, 0));
+        uploads.add(new UploadQueue.Sealed(seg.path, key(seg.keySource, seg.created, seg.uuid), seg.size, 0));
     }
 
     /**
@@ -324,10 +293,22 @@ public final class S3Backend implements Backend, StatsSource {
         return settings.keyTemplate().render(settings.prefix(), name, source, created, uuid);
     }
 
+    /**
+     * Seals the objects older than {@code object.max.age.seconds}. Gives the tick up if the lock
+     * is not free within {@value #SEAL_WAIT_MILLIS} ms (an update holds it while the old uploads
+     * finish, and the timer thread also runs the upload retries, which must not wait for that).
+     */
     private void sealOld() {
         long limit = settings.objectMaxAge().toMillis();
         long now = System.currentTimeMillis();
-        lock.lock();
+        try {
+            if (!lock.tryLock(SEAL_WAIT_MILLIS, TimeUnit.MILLISECONDS)) {
+                return;
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt(); // the queue is being closed
+            return;
+        }
         try {
             for (Segment seg : new ArrayList<>(open.values())) {
                 if (now - seg.created >= limit) {
@@ -338,53 +319,6 @@ public final class S3Backend implements Backend, StatsSource {
             LOG.error("s3 backend \"{}\": sealing old objects failed", name, e);
         } finally {
             lock.unlock();
-        }
-    }
-
-    private void submit(Sealed s) {
-        try {
-            uploaders.execute(() -> upload(s));
-        } catch (java.util.concurrent.RejectedExecutionException e) {
-            LOG.info("s3 backend \"{}\": {} stays staged for the next start (backend closed)", name, s.path());
-        }
-    }
-
-    private void upload(Sealed s) {
-        Thread t = Thread.currentThread();
-        ClassLoader old = t.getContextClassLoader();
-        t.setContextClassLoader(S3Backend.class.getClassLoader());
-        try {
-            ObjectUploader.Uploaded done = ObjectUploader.upload(s3, settings.bucket(), s.key(), s.path(), settings.gzip(),
-                    settings.partSizeBytes());
-            Files.deleteIfExists(s.path());
-            stagedBytes.addAndGet(-s.size());
-            objects.increment();
-            objectBytes.add(done.bytes());
-            if (done.parts() > 1) {
-                multipart.increment();
-            }
-            LOG.debug("s3 backend \"{}\": uploaded s3://{}/{} ({} bytes staged, {} bytes stored)", name,
-                    settings.bucket(), s.key(), s.size(), done.bytes());
-            if (pending.decrementAndGet() == 0) {
-                synchronized (pending) {
-                    pending.notifyAll();
-                }
-            }
-        } catch (Exception e) {
-            uploadFailures.increment();
-            long delay = Math.min(settings.retryMax().toMillis(),
-                    settings.retryInitial().toMillis() << Math.min(20, s.attempt()));
-            rateLimited.warn("upload", "s3 backend \"{}\": upload of s3://{}/{} failed (attempt {}, retried in {} ms; "
-                    + "the data stays staged): {}", name, settings.bucket(), s.key(), s.attempt() + 1, delay, e.toString());
-            LOG.debug("s3 backend \"{}\": upload of {} failed", name, s.key(), e);
-            Sealed retry = new Sealed(s.path(), s.key(), s.size(), s.attempt() + 1);
-            try {
-                timer.schedule(() -> submit(retry), delay, TimeUnit.MILLISECONDS);
-            } catch (java.util.concurrent.RejectedExecutionException r) {
-                LOG.info("s3 backend \"{}\": {} stays staged for the next start (backend closed)", name, s.path());
-            }
-        } finally {
-            t.setContextClassLoader(old);
         }
     }
 
@@ -416,10 +350,9 @@ public final class S3Backend implements Backend, StatsSource {
                 Files.delete(p);
                 continue;
             }
-            stagedBytes.addAndGet(size);
-            pending.incrementAndGet();
+            uploads.staged(size);
             LOG.info("s3 backend \"{}\": uploading {} bytes staged by an earlier run ({})", name, size, file);
-            submit(new Sealed(p, key(source, created, parts[1]), size, 0));
+            uploads.add(new UploadQueue.Sealed(p, key(source, created, parts[1]), size, 0));
         }
     }
 
@@ -449,70 +382,47 @@ public final class S3Backend implements Backend, StatsSource {
     public void flush() {
         lock.lock();
         try {
-            for (Segment seg : new ArrayList<>(open.values())) {
-                seal(seg);
-            }
+            sealAll();
         } finally {
             lock.unlock();
         }
     }
 
+    /** Guarded by lock. */
+    private void sealAll() {
+        for (Segment seg : new ArrayList<>(open.values())) {
+            seal(seg);
+        }
+    }
+
     /** Objects sealed but not yet uploaded. */
     public int pendingObjects() {
-        return pending.get();
+        return uploads.pending();
     }
 
     /**
      * Seals every open object and keeps uploading until all are in S3 or {@code close.timeout.seconds}
      * passed; what is not uploaded by then stays staged and is uploaded at the next start.
      */
+    @Override
     public void close() {
         closed = true;
         flush();
-        long deadline = System.nanoTime() + settings.closeTimeout().toNanos();
-        synchronized (pending) {
-            long left;
-            while (pending.get() > 0 && (left = deadline - System.nanoTime()) > 0) {
-                try {
-                    pending.wait(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    break;
-                }
-            }
-        }
-        int left = pending.get();
-        if (left > 0) {
-            LOG.warn("s3 backend \"{}\": {} objects ({} bytes) not uploaded within {} ms; they stay in {} for the next start",
-                    name, left, stagedBytes.get(), settings.closeTimeout().toMillis(), dir);
-        }
-        timer.shutdownNow();
-        uploaders.shutdownNow();
-        try {
-            uploaders.awaitTermination(5, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        s3.close();
+        uploads.close(dir);
     }
 
     @Override
-    public Map<String, Number> stats() {
-        String p = "signalbox_backend_s3_";
-        Map<String, Number> m = new LinkedHashMap<>();
-        m.put(p + "batches_total" + label, batches.sum());
-        m.put(p + "messages_total" + label, messages.sum());
-        m.put(p + "bytes_total" + label, bytes.sum());
-        m.put(p + "failures_total" + label, failures.sum());
-        m.put(p + "write_seconds_sum" + label, writeNanos.sum() / 1e9);
-        m.put(p + "write_seconds_count" + label, batches.sum());
-        m.put(p + "objects_total" + label, objects.sum());
-        m.put(p + "object_bytes_total" + label, objectBytes.sum());
-        m.put(p + "multipart_objects_total" + label, multipart.sum());
-        m.put(p + "upload_failures_total" + label, uploadFailures.sum());
-        m.put(p + "staged_bytes" + label, stagedBytes.get());
-        m.put(p + "pending_objects" + label, pending.get());
-        return m;
+    public void collect(MetricsSink sink) {
+        sink.counter("signalbox_backend_s3_batches_total", batches.sum(), "backend", name);
+        sink.counter("signalbox_backend_s3_messages_total", messages.sum(), "backend", name);
+        sink.counter("signalbox_backend_s3_bytes_total", bytes.sum(), "backend", name);
+        sink.counter("signalbox_backend_s3_failures_total", failures.sum(), "backend", name);
+        sink.gauge("signalbox_backend_s3_write_seconds_sum", writeNanos.sum() / 1e9, "backend", name);
+        sink.gauge("signalbox_backend_s3_write_seconds_count", batches.sum(), "backend", name);
+        uploadCounters.collect(sink, name);
+        UploadQueue u = uploads;
+        sink.gauge("signalbox_backend_s3_staged_bytes", u.stagedBytes(), "backend", name);
+        sink.gauge("signalbox_backend_s3_pending_objects", u.pending(), "backend", name);
     }
 
     @Override
@@ -520,3 +430,4 @@ public final class S3Backend implements Backend, StatsSource {
         return "S3Backend[" + name + " → s3://" + settings.bucket() + "/" + settings.prefix() + "]";
     }
 }
+

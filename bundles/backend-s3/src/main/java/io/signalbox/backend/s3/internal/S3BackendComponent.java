@@ -1,10 +1,8 @@
 package io.signalbox.backend.s3.internal;
 
-import java.util.Hashtable;
 import java.util.Map;
 
 import org.osgi.framework.BundleContext;
-import org.osgi.framework.ServiceRegistration;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
@@ -18,22 +16,18 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import io.signalbox.api.Backend;
-import io.signalbox.api.BackendNames;
+import io.signalbox.api.BackendLifecycle;
 import io.signalbox.api.ConfigCheck;
-import io.signalbox.api.StatsSource;
 
 /**
- * One S3 backend per factory configuration {@code etc/io.signalbox.backend.s3-<name>.cfg}.
- *
- * <p>The configuration is validated as a whole before it takes effect. Invalid at activation: an
- * ERROR with the reason and nothing is registered (until the file is corrected). Invalid on modification: an ERROR and the
- * previous configuration stays in force. A valid modification replaces the backend: the old one
- * is unregistered and closed (its pending objects are uploaded, or stay staged on disk), then a new
- * one is started with the new settings and picks up whatever is staged under its name.
- *
- * <p>The component registers the {@link S3Backend} as {@link Backend} and {@link StatsSource}
- * itself, with {@value Backend#NAME} = the instance name and {@value Backend#KIND} = {@value #KIND}.
- * Configuration values are not published as service properties (credentials).
+ * One S3 backend per factory configuration {@code etc/io.signalbox.backend.s3-<name>.cfg}, run by
+ * a {@link BackendLifecycle}: the configuration is validated as a whole ({@link S3Settings#of})
+ * before it takes effect. Invalid at activation: logged, counted, and {@link ConfigCheck.Rejected}
+ * thrown, so nothing is registered until the file is corrected. Invalid on modification: logged,
+ * counted, and the configuration in force stays. A valid modification is applied by the backend
+ * ({@link S3Backend#update}: its pending objects are uploaded with the old settings, then it goes
+ * on with the new ones); a new instance name registers the backend anew. Configuration values
+ * (credentials) are never published as service properties.
  */
 @Component(name = S3BackendComponent.FACTORY_PID, configurationPid = S3BackendComponent.FACTORY_PID,
         configurationPolicy = ConfigurationPolicy.REQUIRE, service = {}, immediate = true)
@@ -53,7 +47,7 @@ public final class S3BackendComponent {
         String name() default "";
 
         @AttributeDefinition(description = "Bucket (required).")
-        String bucket();
+        String bucket() default "";
 
         @AttributeDefinition(description = "Key prefix, e.g. signalbox/ (used by {prefix} in key.template).")
         String prefix() default "";
@@ -116,114 +110,22 @@ public final class S3BackendComponent {
         long close_timeout_seconds() default 30;
     }
 
-    private final BundleContext context;
-    private S3Backend backend;
-    private ServiceRegistration<?> registration;
+    private final BackendLifecycle<S3Settings, S3Backend> lifecycle;
 
     @Activate
     public S3BackendComponent(Config config, Map<String, Object> properties, BundleContext context) {
-        this.context = context;
-        apply(config, properties, false);
+        lifecycle = new BackendLifecycle<>(context, FACTORY_PID, KIND, LOG, S3Backend::new, S3Settings::toString);
+        lifecycle.activate(properties, config.name(), () -> S3Settings.of(config, properties));
     }
 
-    /** A changed configuration: applied if valid (the backend is replaced), else rejected with the previous one kept. */
     @Modified
-    public void modified(Config config, Map<String, Object> properties) {
-        apply(config, properties, true);
+    void modified(Config config, Map<String, Object> properties) {
+        lifecycle.modify(properties, config.name(), () -> S3Settings.of(config, properties));
     }
 
-    private synchronized void apply(Config config, Map<String, Object> properties, boolean modification) {
-        S3Settings settings;
-        String name;
-        try {
-            settings = S3Settings.of(config, properties);
-            name = instanceName(config, properties);
-        } catch (IllegalArgumentException e) {
-            String consequence = !modification ? ""
-                    : backend != null ? "; the previous configuration stays in force"
-                    : "; the backend stays unregistered";
-            // not thrown at activation: SCR would then ignore the corrected file (seen in Felix), so the
-            // component stays active with nothing registered until a valid @Modified arrives
-            LOG.error("{}{}", ConfigCheck.rejection(FACTORY_PID, properties, e.getMessage()), consequence);
-            return;
-        }
-        if (backend != null) {
-            LOG.info("s3 backend \"{}\" is replaced by a new configuration", backend.name());
-            unregister();
-        }
-        S3Backend created;
-        try {
-            created = new S3Backend(name, settings);
-        } catch (java.io.IOException | RuntimeException e) {
-            LOG.error("s3 backend \"{}\" cannot start (nothing registered until the configuration changes): {}",
-                    name, e.toString());
-            return;
-        }
-        try {
-            registration = context.registerService(
-                    new String[] {Backend.class.getName(), StatsSource.class.getName()}, created,
-                    serviceProperties(properties, name));
-        } catch (RuntimeException e) {
-            created.close();
-            throw e;
-        }
-        backend = created;
-        LOG.info("s3 backend \"{}\" started: {}", name, settings);
-    }
-
-    /** Unregisters the backend (routing stops using it once its write in flight is done), then flushes and closes it. */
+    /** Unregisters the backend, then uploads its pending objects (for up to close.timeout.seconds) and closes it. */
     @Deactivate
-    public synchronized void deactivate() {
-        S3Backend b = backend;
-        unregister();
-        if (b != null) {
-            LOG.info("s3 backend \"{}\" stopped", b.name());
-        }
-    }
-
-    private void unregister() {
-        ServiceRegistration<?> r = registration;
-        S3Backend b = backend;
-        registration = null;
-        backend = null;
-        if (r != null) {
-            try {
-                r.unregister();
-            } catch (IllegalStateException e) {
-                LOG.debug("s3 backend \"{}\" was already unregistered", b == null ? "?" : b.name(), e);
-            }
-        }
-        if (b != null) {
-            b.close();
-        }
-    }
-
-    /** The backend in service, or {@code null}. */
-    synchronized S3Backend backend() {
-        return backend;
-    }
-
-    static String instanceName(Config config, Map<String, ?> properties) {
-        String explicit = S3Settings.unquote(config.name());
-        if (!explicit.isEmpty()) {
-            return check(explicit);
-        }
-        String derived = BackendNames.of(properties);
-        if (derived != null && !derived.isBlank()) {
-            return check(derived);
-        }
-        throw new IllegalArgumentException("no backend name: set 'name' or use a file etc/" + FACTORY_PID + "-<name>.cfg");
-    }
-
-    /** The name is a staging directory name too. */
-    private static String check(String name) {
-        if (!KeyTemplate.safe(name).equals(name)) {
-            throw new IllegalArgumentException("backend name \"" + name + "\" may only contain A-Z a-z 0-9 . _ -");
-        }
-        return name;
-    }
-
-    static Hashtable<String, Object> serviceProperties(Map<String, ?> properties, String name) {
-        return BackendNames.serviceProperties(properties, name, KIND);
+    void deactivate() {
+        lifecycle.deactivate();
     }
 }

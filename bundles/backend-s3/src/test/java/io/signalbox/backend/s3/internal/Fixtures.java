@@ -1,5 +1,6 @@
 package io.signalbox.backend.s3.internal;
 
+import java.lang.reflect.Proxy;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -8,6 +9,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
 
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.ServiceRegistration;
 import org.osgi.util.converter.Converters;
 
 import io.signalbox.api.Batch;
@@ -32,6 +35,22 @@ final class Fixtures {
             m.put((String) keyValues[i], keyValues[i + 1]);
         }
         return m;
+    }
+
+    /** A registration made through {@link #context}. */
+    record Registered(List<String> classes, Object service, Map<String, Object> properties) {
+    }
+
+    /** A framework stand-in: {@code registered} holds each registration until it is unregistered. */
+    @SuppressWarnings("unchecked") // the properties are a Hashtable<String, Object> (BackendNames.serviceProperties)
+    static BundleContext context(List<Registered> registered) {
+        ClassLoader loader = Fixtures.class.getClassLoader();
+        return (BundleContext) Proxy.newProxyInstance(loader, new Class<?>[] {BundleContext.class}, (c, m, args) -> {
+            Registered r = new Registered(List.of((String[]) args[0]), args[1], (Map<String, Object>) args[2]);
+            registered.add(r);
+            return Proxy.newProxyInstance(loader, new Class<?>[] {ServiceRegistration.class},
+                    (reg, op, none) -> op.getName().equals("unregister") && registered.remove(r));
+        });
     }
 
     static String text(String source, int i) {

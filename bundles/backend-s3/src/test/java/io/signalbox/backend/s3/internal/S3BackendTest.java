@@ -17,33 +17,25 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import io.signalbox.api.Batch;
 import io.signalbox.api.Message;
 import io.signalbox.api.MessageType;
+import io.signalbox.api.MetricSamples;
 
 /** The backend against a real S3 server (S3Proxy) in this JVM, reading every object back. */
 class S3BackendTest {
     private static final Duration WAIT = Duration.ofSeconds(30);
-    private static S3ProxyServer server;
+
+    @RegisterExtension
+    static final S3ProxyServer server = new S3ProxyServer();
 
     @TempDir
     Path staging;
-
-    @BeforeAll
-    static void startServer() throws Exception {
-        server = new S3ProxyServer();
-    }
-
-    @AfterAll
-    static void stopServer() throws Exception {
-        server.close();
-    }
 
     private String prefix;
 
@@ -71,8 +63,9 @@ class S3BackendTest {
         return out;
     }
 
+    /** {@code signalbox_backend_s3_<name>{backend="<the backend's name>"}}. */
     private static long stat(S3Backend b, String name) {
-        return b.stats().get("signalbox_backend_s3_" + name + "{backend=\"" + b.name() + "\"}").longValue();
+        return (long) MetricSamples.of(b).value("signalbox_backend_s3_" + name, "backend", b.name());
     }
 
     @Test

@@ -19,6 +19,9 @@ import org.gaul.s3proxy.S3Proxy;
 import org.jclouds.ContextBuilder;
 import org.jclouds.blobstore.BlobStore;
 import org.jclouds.blobstore.BlobStoreContext;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
 
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
@@ -34,20 +37,22 @@ import software.amazon.awssdk.services.s3.model.S3Object;
 /**
  * A real S3 server in the test JVM: S3Proxy over jclouds' in-memory ("transient") blob store, on
  * 127.0.0.1 and a free port, with V4 authentication. It can be stopped and started again on the
- * same port with the same contents (to test failed uploads).
+ * same port with the same contents (to test failed uploads). One per test class:
+ * {@code @RegisterExtension static final S3ProxyServer server = new S3ProxyServer();}
  */
-final class S3ProxyServer implements AutoCloseable {
+final class S3ProxyServer implements BeforeAllCallback, AfterAllCallback, AutoCloseable {
     static final String ACCESS_KEY = "test-access";
     static final String SECRET_KEY = "test-secret-never-logged";
     static final String BUCKET = "signalbox-test";
 
-    private final BlobStoreContext context;
-    private final BlobStore store;
+    private BlobStoreContext context;
+    private BlobStore store;
     private S3Proxy proxy;
     private int port;
-    private final S3Client reader;
+    private S3Client reader;
 
-    S3ProxyServer() throws Exception {
+    @Override
+    public void beforeAll(ExtensionContext extension) throws Exception {
         Properties p = new Properties();
         context = ContextBuilder.newBuilder("transient").credentials("x", "y").overrides(p).build(BlobStoreContext.class);
         store = context.getBlobStore();
@@ -143,6 +148,11 @@ final class S3ProxyServer implements AutoCloseable {
             out.addAll(lines(k));
         }
         return out;
+    }
+
+    @Override
+    public void afterAll(ExtensionContext extension) throws Exception {
+        close();
     }
 
     @Override

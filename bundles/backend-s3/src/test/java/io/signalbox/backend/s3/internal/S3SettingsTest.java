@@ -75,9 +75,9 @@ class S3SettingsTest {
 
     @Test
     void sizesAndTimesMustBePositiveAndPartsWithinS3Limits() {
-        assertThatThrownBy(() -> settings(props("bucket", "b-1", "object.max.mb", "0"))).hasMessageContaining("'object.max.mb' must be greater than 0");
+        assertThatThrownBy(() -> settings(props("bucket", "b-1", "object.max.mb", "0"))).hasMessageContaining("'object.max.mb' must be >= 1, is 0");
         assertThatThrownBy(() -> settings(props("bucket", "b-1", "object.max.age.seconds", "-1"))).hasMessageContaining("'object.max.age.seconds'");
-        assertThatThrownBy(() -> settings(props("bucket", "b-1", "part.size.mb", "4"))).hasMessageContaining("'part.size.mb' must be between 5");
+        assertThatThrownBy(() -> settings(props("bucket", "b-1", "part.size.mb", "4"))).hasMessageContaining("'part.size.mb' must be 5..2047, is 4");
         assertThatThrownBy(() -> settings(props("bucket", "b-1", "staging.max.mb", "4"))).hasMessageContaining("'staging.max.mb' (4) must be at least");
         assertThatThrownBy(() -> settings(props("bucket", "b-1", "retry.initial.ms", "5000", "retry.max.ms", "1000")))
                 .hasMessageContaining("'retry.max.ms' must be at least");
@@ -97,6 +97,14 @@ class S3SettingsTest {
         assertThatThrownBy(() -> settings(props("bucket", "b-1", "key.template", "{src}/{uuid}"))).hasMessageContaining("unknown placeholder {src}");
         assertThatThrownBy(() -> settings(props("bucket", "b-1", "key.template", "/{uuid}"))).hasMessageContaining("must not start with '/'");
         assertThatThrownBy(() -> settings(props("bucket", "b-1", "key.template", "{uuid"))).hasMessageContaining("unclosed");
+    }
+
+    @Test
+    void everyProblemIsNamedAtOnce() {
+        assertThatThrownBy(() -> settings(props("object.max.mb", "0", "endpoint", "ftp://x", "upload.threads", "65")))
+                .hasMessageContaining("'bucket' is required, e.g. bucket=my-signalbox-archive")
+                .hasMessageContaining("'object.max.mb' must be >= 1").hasMessageContaining("'endpoint' must be")
+                .hasMessageContaining("'upload.threads' must be 1..64, is 65");
     }
 
     @Test

@@ -10,9 +10,7 @@ import java.net.http.HttpResponse.BodySubscribers;
 import java.net.http.HttpTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -32,11 +30,11 @@ import java.util.zip.GZIPOutputStream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import io.signalbox.api.Backend;
+import io.signalbox.api.BackendLifecycle;
 import io.signalbox.api.Batch;
 import io.signalbox.api.BatchRejectedException;
 import io.signalbox.api.Message;
-import io.signalbox.api.StatsSource;
+import io.signalbox.api.MetricsSink;
 
 /**
  * Sends each batch as an HTTP request whose body is a JSON array of the messages' lines:
@@ -56,14 +54,13 @@ import io.signalbox.api.StatsSource;
  * <p>Only the origin ({@code scheme://host:port}) of the URL is ever logged or put in an
  * exception; header values never are.
  */
-public final class WebhookBackend implements Backend, StatsSource {
+public final class WebhookBackend implements BackendLifecycle.Instance<WebhookSettings> {
     private static final Logger LOG = LoggerFactory.getLogger(WebhookBackend.class);
     private static final int ERROR_BODY_CHARS = 200;
     /** Bytes of an error response kept for the exception (200 characters of up to 4 bytes); the rest is read and dropped. */
     private static final int ERROR_BODY_KEEP = ERROR_BODY_CHARS * 4;
 
     private final String name;
-    private final String label;
     private final ExecutorService executor;
     private volatile Target target;
     private volatile boolean closed;
@@ -71,8 +68,6 @@ public final class WebhookBackend implements Backend, StatsSource {
     private final ConcurrentHashMap<String, LongAdder> requests = new ConcurrentHashMap<>();
     private final LongAdder bytesSent = new LongAdder();
     private final LongAdder failures = new LongAdder();
-    private final String bytesKey;
-    private final String failuresKey;
 
     /** Guarded by {@code this}: a split batch that failed part-way, and the first message not yet acknowledged. */
     private Batch partial;
@@ -82,20 +77,9 @@ public final class WebhookBackend implements Backend, StatsSource {
     private record Target(WebhookSettings settings, HttpClient client, HttpRequest.Builder template) {
     }
 
-    /**
-     * A backend from a typed configuration and its raw properties (for benchmarks and tests).
-     *
-     * @throws IllegalArgumentException with the reason if the configuration is invalid
-     */
-    public WebhookBackend(String name, WebhookBackendComponent.Config config, Map<String, ?> properties) {
-        this(name, WebhookSettings.of(config, properties));
-    }
-
-    WebhookBackend(String name, WebhookSettings settings) {
+    /** A backend for validated settings ({@link WebhookSettings#of}); it connects on the first write. */
+    public WebhookBackend(String name, WebhookSettings settings) {
         this.name = name;
-        this.label = "backend=\"" + name.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
-        this.bytesKey = "signalbox_webhook_bytes_sent_total{" + label + "}";
-        this.failuresKey = "signalbox_webhook_failures_total{" + label + "}";
         AtomicInteger threads = new AtomicInteger();
         ThreadFactory factory = r -> {
             Thread t = new Thread(r, "signalbox-webhook-" + name + "-" + threads.incrementAndGet());
@@ -119,7 +103,8 @@ public final class WebhookBackend implements Backend, StatsSource {
      * old ones. The HTTP client is rebuilt only if the connect timeout changed; the old one is
      * left to the garbage collector (closing it would wait for a request in flight).
      */
-    void update(WebhookSettings settings) {
+    @Override
+    public void update(WebhookSettings settings) {
         Target old = target;
         target = newTarget(settings, old.settings().connectTimeout().equals(settings.connectTimeout()) ? old.client() : null);
     }
@@ -357,16 +342,15 @@ public final class WebhookBackend implements Backend, StatsSource {
     }
 
     @Override
-    public Map<String, Number> stats() {
-        Map<String, Number> m = new LinkedHashMap<>();
-        requests.forEach((status, n) ->
-                m.put("signalbox_webhook_requests_total{" + label + ",status=\"" + status + "\"}", n.sum()));
-        m.put(bytesKey, bytesSent.sum());
-        m.put(failuresKey, failures.sum());
-        return m;
+    public void collect(MetricsSink sink) {
+        requests.forEach((status, n) -> sink.counter("signalbox_webhook_requests_total", n.sum(), "backend", name,
+                "status", status));
+        sink.counter("signalbox_webhook_bytes_sent_total", bytesSent.sum(), "backend", name);
+        sink.counter("signalbox_webhook_failures_total", failures.sum(), "backend", name);
     }
 
     /** Stops the client's threads; writes after this throw. A request in flight is cancelled. */
+    @Override
     public void close() {
         closed = true;
         closeClient(target.client());

@@ -1,7 +1,6 @@
 package io.signalbox.backend.webhook.internal;
 
 import java.net.URI;
-import java.net.URISyntaxException;
 import java.net.http.HttpRequest;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -10,12 +9,14 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 
-import io.signalbox.api.ConfigKeys;
+import io.signalbox.api.ConfigCheck;
+import io.signalbox.api.ConfigValues;
 
 /**
- * A validated webhook configuration. {@link #of} checks the configuration as a whole (unknown
- * keys, types, URL, method, header syntax, ranges) before anything takes effect and throws
- * {@link IllegalArgumentException} with a one-line reason that never contains a header value.
+ * A validated webhook configuration. {@link #of} checks the configuration as a whole through
+ * {@link ConfigValues} (unknown keys, types, URL, method, ranges) plus the webhook's own rules
+ * (header syntax, what the JDK HTTP client accepts) and throws one {@link ConfigCheck.Rejected}
+ * naming every problem; no problem contains a header value or more of the URL than its scheme.
  *
  * @param url              target, {@code http} or {@code https}, without user info
  * @param method           {@code POST} or {@code PUT}
@@ -25,16 +26,16 @@ import io.signalbox.api.ConfigKeys;
  * @param requestTimeout   time allowed for one request, from sending to the end of the response
  * @param maxBatchBytes    largest uncompressed body; larger batches are split into several requests
  */
-record WebhookSettings(URI url, String method, boolean gzip, List<String> headers, Duration connectTimeout,
+public record WebhookSettings(URI url, String method, boolean gzip, List<String> headers, Duration connectTimeout,
         Duration requestTimeout, int maxBatchBytes) {
 
     /** Headers the backend sets itself or the JDK client does not allow. */
     private static final Set<String> RESERVED = Set.of("content-type", "content-encoding", "content-length",
             "connection", "expect", "host", "upgrade", "transfer-encoding");
+    /** Any URL: header names and values are checked against the JDK client before the URL is known to be valid. */
+    private static final URI PROBE = URI.create("http://localhost/");
 
-    private static final Set<String> KNOWN = ConfigKeys.keysOf(WebhookBackendComponent.Config.class);
-
-    WebhookSettings {
+    public WebhookSettings {
         headers = List.copyOf(headers);
     }
 
@@ -52,67 +53,47 @@ record WebhookSettings(URI url, String method, boolean gzip, List<String> header
         return names;
     }
 
+    /** Effective configuration for the log: origin only (path and query may be secret), header names only. */
+    String describe() {
+        return method + " " + origin() + "/…, gzip=" + gzip + ", headers=" + headerNames() + ", connect.timeout.ms="
+                + connectTimeout.toMillis() + ", request.timeout.ms=" + requestTimeout.toMillis()
+                + ", max.batch.bytes=" + maxBatchBytes;
+    }
+
     /**
      * Validates the whole configuration.
      *
      * @param config     the typed configuration (values and defaults)
      * @param properties the raw properties (unknown keys and types are checked on these)
-     * @throws IllegalArgumentException with the reason if anything is wrong
+     * @throws ConfigCheck.Rejected naming every problem
      */
-    static WebhookSettings of(WebhookBackendComponent.Config config, Map<String, ?> properties) {
-        String unknown = ConfigKeys.unknownKeysReason(KNOWN, properties);
-        if (unknown != null) {
-            throw new IllegalArgumentException(unknown);
+    public static WebhookSettings of(WebhookBackendComponent.Config config, Map<String, ?> properties) {
+        ConfigValues v = ConfigValues.of(WebhookBackendComponent.Config.class, config, properties);
+        Object gzip = properties.get("gzip");
+        // the converter reads any text but "true" as false, and ConfigCheck lets that pass
+        v.check(gzip == null || gzip instanceof Boolean || "true".equalsIgnoreCase(gzip.toString())
+                || "false".equalsIgnoreCase(gzip.toString()), "'gzip' = '" + gzip + "' is not a valid boolean (true, false)");
+        URI url = v.httpUrl("url", config.url(), "https://hooks.example.com/signalbox");
+        if (url != null) {
+            v.check(acceptedByHttpClient(url), "'url' is refused by the JDK HTTP client");
         }
-        checkBoolean(properties, "gzip");
-        checkInteger(properties, "connect.timeout.ms", Long.MAX_VALUE);
-        checkInteger(properties, "request.timeout.ms", Long.MAX_VALUE);
-        checkInteger(properties, "max.batch.bytes", Integer.MAX_VALUE - 16);
-
-        // no default: SCR gives null, the Converter throws; so look at the raw property first
-        URI url = parseUrl(properties.get("url") == null ? null : config.url());
-        String method = unquote(config.method()).toUpperCase(Locale.ROOT);
-        if (!method.equals("POST") && !method.equals("PUT")) {
-            throw new IllegalArgumentException("'method' must be POST or PUT, not \"" + config.method() + "\"");
-        }
-        long connect = positive("connect.timeout.ms", config.connect_timeout_ms());
-        long request = positive("request.timeout.ms", config.request_timeout_ms());
-        int maxBytes = (int) positive("max.batch.bytes", config.max_batch_bytes());
-        List<String> headers = parseHeaders(config.headers(), properties.get("headers") instanceof String, url);
+        String method = v.oneOf("method", config.method(), "POST", "PUT");
+        long connect = v.atLeast("connect.timeout.ms", config.connect_timeout_ms(), 1);
+        long request = v.atLeast("request.timeout.ms", config.request_timeout_ms(), 1);
+        int maxBytes = v.range("max.batch.bytes", config.max_batch_bytes(), 1, Integer.MAX_VALUE - 16);
+        List<String> headers = v.parse(() -> parseHeaders(config.headers(), properties.get("headers") instanceof String));
+        v.done();
         return new WebhookSettings(url, method, config.gzip(), headers, Duration.ofMillis(connect),
                 Duration.ofMillis(request), maxBytes);
     }
 
-    private static URI parseUrl(String value) {
-        String text = value == null ? "" : unquote(value);
-        if (text.isEmpty()) {
-            throw new IllegalArgumentException("'url' is required, e.g. url=https://hooks.example.com/signalbox");
-        }
-        URI uri;
+    private static boolean acceptedByHttpClient(URI url) {
         try {
-            uri = new URI(text);
-        } catch (URISyntaxException e) {
-            // the reason names the position, not the (possibly secret) text
-            throw new IllegalArgumentException("'url' is not a valid URL: " + e.getReason() + " at index " + e.getIndex(), e);
-        }
-        String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
-        if (!scheme.equals("http") && !scheme.equals("https")) {
-            throw new IllegalArgumentException("'url' must start with http:// or https://"
-                    + (uri.getScheme() == null ? "" : " (scheme is \"" + uri.getScheme() + "\")"));
-        }
-        if (uri.getHost() == null || uri.getHost().isEmpty()) {
-            throw new IllegalArgumentException("'url' has no host");
-        }
-        if (uri.getRawUserInfo() != null) {
-            throw new IllegalArgumentException("'url' must not carry user info (user:password@); "
-                    + "send credentials as a header, e.g. headers=[\"Authorization: Bearer ${env:WEBHOOK_TOKEN}\"]");
-        }
-        try {
-            HttpRequest.newBuilder(uri);
+            HttpRequest.newBuilder(url);
+            return true;
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("'url' is not usable: " + e.getMessage(), e);
+            return false;
         }
-        return uri;
     }
 
     /**
@@ -121,7 +102,7 @@ record WebhookSettings(URI url, String method, boolean gzip, List<String> header
      * text {@code ["A: b","C: d"]} (fileinstall passes a whole file as plain text when one value
      * is not in its typed syntax) is unpacked.
      */
-    static List<String> parseHeaders(String[] values, boolean singleText, URI url) {
+    static List<String> parseHeaders(String[] values, boolean singleText) {
         List<String> entries = new ArrayList<>();
         if (values != null) {
             for (String v : values) {
@@ -135,12 +116,12 @@ record WebhookSettings(URI url, String method, boolean gzip, List<String> header
                     throw new IllegalArgumentException("'headers' is a single text with a comma: write a list, "
                             + "headers=[\"Name: value\",\"Other: value\"] (also for one header whose value has a comma)");
                 } else {
-                    entries.add(unquote(t));
+                    entries.add(ConfigValues.unquote(t));
                 }
             }
         }
         List<String> out = new ArrayList<>(entries.size() * 2);
-        HttpRequest.Builder probe = HttpRequest.newBuilder(url);
+        HttpRequest.Builder probe = HttpRequest.newBuilder(PROBE);
         for (int i = 0; i < entries.size(); i++) {
             String entry = entries.get(i);
             int colon = entry.indexOf(':');
@@ -238,52 +219,5 @@ record WebhookSettings(URI url, String method, boolean gzip, List<String> header
     private static String printable(String s) {
         String cut = s.length() > 40 ? s.substring(0, 40) + "…" : s;
         return cut.replaceAll("\\p{Cntrl}", "?");
-    }
-
-    private static long positive(String key, long value) {
-        if (value <= 0) {
-            throw new IllegalArgumentException("'" + key + "' must be greater than 0, not " + value);
-        }
-        return value;
-    }
-
-    private static void checkBoolean(Map<String, ?> properties, String key) {
-        Object v = properties.get(key);
-        if (v == null || v instanceof Boolean) {
-            return;
-        }
-        String s = unquote(v.toString());
-        if (!s.equalsIgnoreCase("true") && !s.equalsIgnoreCase("false")) {
-            throw new IllegalArgumentException("'" + key + "' must be true or false, not \"" + v + "\"");
-        }
-    }
-
-    private static void checkInteger(Map<String, ?> properties, String key, long max) {
-        Object v = properties.get(key);
-        if (v == null) {
-            return;
-        }
-        long n;
-        if (v instanceof Long || v instanceof Integer || v instanceof Short || v instanceof Byte) {
-            n = ((Number) v).longValue();
-        } else {
-            try {
-                n = Long.parseLong(v.toString().trim());
-            } catch (NumberFormatException e) {
-                throw new IllegalArgumentException("'" + key + "' must be a whole number, not \"" + v + "\"", e);
-            }
-        }
-        if (n > max) {
-            throw new IllegalArgumentException("'" + key + "' must be at most " + max + ", not " + n);
-        }
-    }
-
-    /** Trims, and removes one pair of surrounding double quotes (plain-text {@code "POST"}). */
-    static String unquote(String value) {
-        String t = value.trim();
-        if (t.length() >= 2 && t.charAt(0) == '"' && t.charAt(t.length() - 1) == '"') {
-            t = t.substring(1, t.length() - 1).trim();
-        }
-        return t;
     }
 }

@@ -4,6 +4,7 @@ import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -16,10 +17,13 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.zip.GZIPInputStream;
 
+import org.junit.jupiter.api.extension.AfterEachCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+
 import com.sun.net.httpserver.HttpServer;
 
 /** A webhook receiver on 127.0.0.1, free port: records every request and answers with a chosen status. */
-final class TestServer implements AutoCloseable {
+final class TestServer implements AfterEachCallback, AutoCloseable {
     /** One received request; {@code body} is decompressed if it was sent with gzip. */
     record Request(String method, String path, Map<String, List<String>> headers, byte[] rawBody, byte[] body) {
         String header(String name) {
@@ -43,8 +47,13 @@ final class TestServer implements AutoCloseable {
     volatile String responseBody = "";
     volatile boolean hang;
 
-    TestServer() throws IOException {
-        server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+    /** Listens at once; closed after the test: {@code @RegisterExtension final TestServer server = new TestServer();}. */
+    TestServer() {
+        try {
+            server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot listen on 127.0.0.1", e);
+        }
         server.setExecutor(executor);
         server.createContext("/", exchange -> {
             try (exchange) {
@@ -90,6 +99,11 @@ final class TestServer implements AutoCloseable {
     /** A request already received, or {@code null}. */
     Request poll() {
         return requests.poll();
+    }
+
+    @Override
+    public void afterEach(ExtensionContext context) {
+        close();
     }
 
     @Override

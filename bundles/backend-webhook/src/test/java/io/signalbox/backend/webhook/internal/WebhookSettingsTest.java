@@ -3,7 +3,6 @@ package io.signalbox.backend.webhook.internal;
 import static io.signalbox.backend.webhook.internal.Fixtures.props;
 import static io.signalbox.backend.webhook.internal.Fixtures.settings;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.time.Duration;
 import java.util.List;
@@ -11,13 +10,15 @@ import java.util.Map;
 
 import org.junit.jupiter.api.Test;
 
+import io.signalbox.api.ConfigCheck;
+
 class WebhookSettingsTest {
     private static final String URL = "https://hooks.example.com/T000/secret?token=abc";
 
     private static String reason(Map<String, Object> props) {
         try {
             settings(props);
-        } catch (IllegalArgumentException e) {
+        } catch (ConfigCheck.Rejected e) {
             return e.getMessage();
         }
         throw new AssertionError("accepted: " + props.keySet());
@@ -55,25 +56,33 @@ class WebhookSettingsTest {
 
     @Test
     void urlMustBeHttpOrHttpsWithAHostAndNoUserInfo() {
-        assertThat(reason(props("url", "ftp://example.com/x"))).contains("http:// or https://");
-        assertThat(reason(props("url", "hooks.example.com/x"))).contains("http:// or https://");
-        assertThat(reason(props("url", "http:///nohost"))).contains("no host");
-        assertThat(reason(props("url", "http://exa mple.com/"))).contains("not a valid URL");
+        assertThat(reason(props("url", "ftp://example.com/x"))).contains("'url' must be an http:// or https:// URL with a host");
+        assertThat(reason(props("url", "hooks.example.com/x"))).contains("'url' must be an http:// or https:// URL");
+        assertThat(reason(props("url", "http:///nohost"))).contains("URL with a host");
+        assertThat(reason(props("url", "http://exa mple.com/"))).contains("'url' must be").contains("Illegal character in authority");
         assertThat(reason(props("url", "https://user:pw@example.com/"))).contains("user info").doesNotContain("pw");
     }
 
     @Test
     void methodMustBePostOrPut() {
         assertThat(settings(props("url", URL, "method", "put")).method()).isEqualTo("PUT");
-        assertThat(reason(props("url", URL, "method", "GET"))).contains("'method' must be POST or PUT");
+        assertThat(reason(props("url", URL, "method", "GET"))).contains("'method' must be one of POST, PUT, is \"GET\"");
     }
 
     @Test
     void badTypesAndRangesAreRejected() {
-        assertThat(reason(props("url", URL, "gzip", "yes"))).contains("'gzip' must be true or false");
-        assertThat(reason(props("url", URL, "connect.timeout.ms", "5s"))).contains("'connect.timeout.ms' must be a whole number");
-        assertThat(reason(props("url", URL, "request.timeout.ms", "0"))).contains("'request.timeout.ms' must be greater than 0");
-        assertThat(reason(props("url", URL, "max.batch.bytes", "99999999999"))).contains("'max.batch.bytes' must be at most");
+        assertThat(reason(props("url", URL, "gzip", "yes"))).contains("'gzip' = 'yes' is not a valid boolean");
+        assertThat(reason(props("url", URL, "connect.timeout.ms", "5s"))).contains("'connect.timeout.ms' = '5s' is not a valid long");
+        assertThat(reason(props("url", URL, "request.timeout.ms", "0"))).contains("'request.timeout.ms' must be >= 1, is 0");
+        assertThat(reason(props("url", URL, "max.batch.bytes", "99999999999"))).contains("'max.batch.bytes' = '99999999999' is not a valid int");
+    }
+
+    @Test
+    void everyProblemIsNamedAtOnce() {
+        assertThat(reason(props("method", "GET", "request.timeout.ms", "0", "headers", "Bad Name: x")))
+                .contains("'url' is required, e.g. url=https://hooks.example.com/signalbox")
+                .contains("'method' must be one of POST, PUT").contains("'request.timeout.ms' must be >= 1")
+                .contains("not a valid header name");
     }
 
     @Test
