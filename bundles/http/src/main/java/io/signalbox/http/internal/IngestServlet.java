@@ -80,7 +80,6 @@ public final class IngestServlet extends HttpServlet implements StatsSource {
     private static final long serialVersionUID = 1L;
     private static final Logger LOG = LoggerFactory.getLogger(IngestServlet.class);
     private static final int[] STATUSES = { 202, 400, 405, 413, 503 };
-    private static final DropReason[] REASONS = DropReason.values();
 
     private final transient LineDecoder decoder = new LineDecoder();
     private final transient RejectCounters rejects = new RejectCounters();
@@ -245,9 +244,7 @@ public final class IngestServlet extends HttpServlet implements StatsSource {
     @Override
     public void collect(MetricsSink sink) {
         sink.counter(RECEIVED, received.sum(), "transport", "http");
-        for (DropReason r : REASONS) {
-            sink.counter(RejectCounters.SERIES, rejects.get(r), "reason", r.label());
-        }
+        rejects.collect(sink);
         for (int i = 0; i < STATUSES.length; i++) {
             sink.counter(REQUESTS, answered[i].sum(), "status", Integer.toString(STATUSES[i]));
         }
