@@ -61,11 +61,16 @@ public final class ConfigCheck {
             if (m.getParameterCount() != 0 || m.isSynthetic()) {
                 continue;
             }
+            String key = key(m.getName());
+            if ((m.getReturnType() == boolean.class || m.getReturnType() == Boolean.class) && !isBoolean(properties.get(key))) {
+                // the converter reads any text but "true" as false: a typo would silently switch a feature off
+                bad.add("'" + key + "' = '" + properties.get(key) + "' is not a valid boolean (true, false)");
+                continue;
+            }
             try {
                 m.invoke(config);
             } catch (InvocationTargetException | RuntimeException e) {
                 Throwable cause = e instanceof InvocationTargetException ? e.getCause() : e;
-                String key = key(m.getName());
                 bad.add("'" + key + "' = '" + properties.get(key) + "' is not a valid "
                         + m.getReturnType().getSimpleName() + " (" + cause.getClass().getSimpleName()
                         + (cause.getMessage() != null ? ": " + cause.getMessage() : "") + ")");
@@ -104,6 +109,18 @@ public final class ConfigCheck {
                     inForce);
             return null;
         }
+    }
+
+    /** Absent, a Boolean, or the text true/false in any case (what the converter reads correctly). */
+    private static boolean isBoolean(Object value) {
+        if (value == null || value instanceof Boolean) {
+            return true;
+        }
+        if (value instanceof boolean[] || value instanceof Boolean[]) {
+            return true;
+        }
+        String t = value.toString();
+        return t.equalsIgnoreCase("true") || t.equalsIgnoreCase("false");
     }
 
     private static String key(String method) {

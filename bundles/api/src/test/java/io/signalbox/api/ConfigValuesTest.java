@@ -15,6 +15,8 @@ class ConfigValuesTest {
         int pool_size() default 2;
 
         String url() default "";
+
+        boolean gzip() default false;
     }
 
     private static Config config(Map<String, ?> properties) {
@@ -33,6 +35,15 @@ class ConfigValuesTest {
         Map<String, Object> q = Map.of("pool.size", "many");
         assertThatThrownBy(() -> values(q)).isInstanceOf(ConfigCheck.Rejected.class)
                 .hasMessageContaining("'pool.size' = 'many' is not a valid int");
+    }
+
+    @Test
+    void aBooleanThatIsNotTrueOrFalseIsRejectedInsteadOfReadAsFalse() {
+        assertThatThrownBy(() -> values(Map.of("gzip", "yes"))).isInstanceOf(ConfigCheck.Rejected.class)
+                .hasMessage("'gzip' = 'yes' is not a valid boolean (true, false)");
+        values(Map.of("gzip", "TRUE"));
+        values(Map.of("gzip", Boolean.FALSE));
+        assertThatThrownBy(() -> values(Map.of("gzip", "\"true\""))).isInstanceOf(ConfigCheck.Rejected.class);
     }
 
     @Test

@@ -69,10 +69,6 @@ public record WebhookSettings(URI url, String method, boolean gzip, List<String>
      */
     public static WebhookSettings of(WebhookBackendComponent.Config config, Map<String, ?> properties) {
         ConfigValues v = ConfigValues.of(WebhookBackendComponent.Config.class, config, properties);
-        Object gzip = properties.get("gzip");
-        // the converter reads any text but "true" as false, and ConfigCheck lets that pass
-        v.check(gzip == null || gzip instanceof Boolean || "true".equalsIgnoreCase(gzip.toString())
-                || "false".equalsIgnoreCase(gzip.toString()), "'gzip' = '" + gzip + "' is not a valid boolean (true, false)");
         URI url = v.httpUrl("url", config.url(), "https://hooks.example.com/signalbox");
         if (url != null) {
             v.check(acceptedByHttpClient(url), "'url' is refused by the JDK HTTP client");
