@@ -1,19 +1,15 @@
 package io.signalbox.backend.postgres.internal;
 
-import java.lang.reflect.Proxy;
 import java.nio.charset.StandardCharsets;
-import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 
-import org.osgi.framework.BundleContext;
-import org.osgi.framework.ServiceRegistration;
 import org.osgi.util.converter.Converters;
 
+import io.signalbox.api.FakeFramework;
 import io.signalbox.api.Message;
 import io.signalbox.api.MessageType;
 
-final class Fixtures {
+final class Fixtures extends FakeFramework {
     private Fixtures() {
     }
 
@@ -21,32 +17,8 @@ final class Fixtures {
         return Converters.standardConverter().convert(properties).to(PostgresBackendComponent.Config.class);
     }
 
-    static Map<String, Object> props(Object... kv) {
-        Map<String, Object> m = new HashMap<>();
-        for (int i = 0; i < kv.length; i += 2) {
-            m.put((String) kv[i], kv[i + 1]);
-        }
-        return m;
-    }
-
     static PostgresSettings settings(Map<String, Object> properties) {
         return PostgresSettings.of(config(properties), properties, name -> null);
-    }
-
-    /** A registration made through {@link #context}. */
-    record Registered(List<String> classes, Object service, Map<String, Object> properties) {
-    }
-
-    /** A framework stand-in: {@code registered} holds each registration until it is unregistered. */
-    @SuppressWarnings("unchecked") // the properties are a Hashtable<String, Object> (BackendNames.serviceProperties)
-    static BundleContext context(List<Registered> registered) {
-        ClassLoader loader = Fixtures.class.getClassLoader();
-        return (BundleContext) Proxy.newProxyInstance(loader, new Class<?>[] {BundleContext.class}, (c, m, args) -> {
-            Registered r = new Registered(List.of((String[]) args[0]), args[1], (Map<String, Object>) args[2]);
-            registered.add(r);
-            return Proxy.newProxyInstance(loader, new Class<?>[] {ServiceRegistration.class},
-                    (reg, op, none) -> op.getName().equals("unregister") && registered.remove(r));
-        });
     }
 
 

@@ -1,23 +1,20 @@
 package io.signalbox.backend.s3.internal;
 
-import java.lang.reflect.Proxy;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
 
-import org.osgi.framework.BundleContext;
-import org.osgi.framework.ServiceRegistration;
 import org.osgi.util.converter.Converters;
 
+import io.signalbox.api.FakeFramework;
 import io.signalbox.api.Batch;
 import io.signalbox.api.Message;
 import io.signalbox.api.MessageType;
 
-final class Fixtures {
+final class Fixtures extends FakeFramework {
     private Fixtures() {
     }
 
@@ -27,30 +24,6 @@ final class Fixtures {
 
     static S3Settings settings(Map<String, ?> map) {
         return S3Settings.of(config(map), map, name -> null);
-    }
-
-    static Map<String, Object> props(Object... keyValues) {
-        Map<String, Object> m = new HashMap<>();
-        for (int i = 0; i < keyValues.length; i += 2) {
-            m.put((String) keyValues[i], keyValues[i + 1]);
-        }
-        return m;
-    }
-
-    /** A registration made through {@link #context}. */
-    record Registered(List<String> classes, Object service, Map<String, Object> properties) {
-    }
-
-    /** A framework stand-in: {@code registered} holds each registration until it is unregistered. */
-    @SuppressWarnings("unchecked") // the properties are a Hashtable<String, Object> (BackendNames.serviceProperties)
-    static BundleContext context(List<Registered> registered) {
-        ClassLoader loader = Fixtures.class.getClassLoader();
-        return (BundleContext) Proxy.newProxyInstance(loader, new Class<?>[] {BundleContext.class}, (c, m, args) -> {
-            Registered r = new Registered(List.of((String[]) args[0]), args[1], (Map<String, Object>) args[2]);
-            registered.add(r);
-            return Proxy.newProxyInstance(loader, new Class<?>[] {ServiceRegistration.class},
-                    (reg, op, none) -> op.getName().equals("unregister") && registered.remove(r));
-        });
     }
 
     static String text(String source, int i) {

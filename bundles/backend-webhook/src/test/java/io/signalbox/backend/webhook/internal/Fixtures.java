@@ -1,21 +1,18 @@
 package io.signalbox.backend.webhook.internal;
 
-import java.lang.reflect.Proxy;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
-import org.osgi.framework.BundleContext;
-import org.osgi.framework.ServiceRegistration;
 import org.osgi.util.converter.Converters;
 
+import io.signalbox.api.FakeFramework;
 import io.signalbox.api.Batch;
 import io.signalbox.api.Message;
 import io.signalbox.api.MessageType;
 
-final class Fixtures {
+final class Fixtures extends FakeFramework {
     private Fixtures() {
     }
 
@@ -27,36 +24,12 @@ final class Fixtures {
         return WebhookSettings.of(config(map), map);
     }
 
-    static Map<String, Object> props(Object... keyValues) {
-        Map<String, Object> m = new HashMap<>();
-        for (int i = 0; i < keyValues.length; i += 2) {
-            m.put((String) keyValues[i], keyValues[i + 1]);
-        }
-        return m;
-    }
-
     /** Properties as fileinstall delivers them for {@code etc/io.signalbox.backend.webhook-alerts.cfg}. */
     static Map<String, Object> fileConfig(Object... keyValues) {
         Map<String, Object> p = props(keyValues);
         p.put("service.pid", "io.signalbox.backend.webhook~alerts");
         p.put("felix.fileinstall.filename", "file:/x/etc/io.signalbox.backend.webhook-alerts.cfg");
         return p;
-    }
-
-    /** A registration made through {@link #context}. */
-    record Registered(List<String> classes, Object service, Map<String, Object> properties) {
-    }
-
-    /** A framework stand-in: {@code registered} holds each registration until it is unregistered. */
-    @SuppressWarnings("unchecked") // the properties are a Hashtable<String, Object> (BackendNames.serviceProperties)
-    static BundleContext context(List<Registered> registered) {
-        ClassLoader loader = Fixtures.class.getClassLoader();
-        return (BundleContext) Proxy.newProxyInstance(loader, new Class<?>[] {BundleContext.class}, (c, m, args) -> {
-            Registered r = new Registered(List.of((String[]) args[0]), args[1], (Map<String, Object>) args[2]);
-            registered.add(r);
-            return Proxy.newProxyInstance(loader, new Class<?>[] {ServiceRegistration.class},
-                    (reg, op, none) -> op.getName().equals("unregister") && registered.remove(r));
-        });
     }
 
 
