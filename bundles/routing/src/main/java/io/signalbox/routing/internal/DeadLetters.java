@@ -12,7 +12,6 @@ import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.List;
-import java.util.concurrent.atomic.LongAdder;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -36,7 +35,6 @@ final class DeadLetters {
 
     private final String name;
     private final Path dir;
-    private final LongAdder messages = new LongAdder();
     private final LogLimiter log = new LogLimiter();
     private FileChannel file;
     private LocalDate day;
@@ -47,12 +45,9 @@ final class DeadLetters {
         this.dir = dir;
     }
 
-    long messages() {
-        return messages.sum();
-    }
-
     /**
-     * Appends every message of {@code batch} with {@code reason} and forces the file.
+     * Appends every message of {@code batch} with {@code reason} and forces the file (or, without
+     * a directory, logs that they are dropped).
      *
      * @throws IOException if the file cannot be written; the batch is then not dead-lettered
      */
@@ -60,7 +55,6 @@ final class DeadLetters {
         String why = reason == null || reason.isBlank() ? "rejected by the backend" : reason;
         List<Message> ms = batch.messages();
         if (dir == null) {
-            messages.add(ms.size());
             LOG.error("backend {} rejected a batch of {} messages of source {} as invalid ({}); no dead-letter "
                     + "directory is configured, so they are dropped", name, ms.size(), batch.source(), why);
             return;
@@ -85,7 +79,6 @@ final class DeadLetters {
         }
         buffer.writeTo(out);
         file.force(false);
-        messages.add(ms.size());
         long suppressed = log.permit(ms.size());
         if (suppressed >= 0) {
             LOG.error("backend {} rejected a batch of {} messages of source {} as invalid ({}); written to the "

@@ -21,12 +21,10 @@ import io.signalbox.api.ConfigCheck;
  *
  * <p>A configuration is validated as a whole before it takes effect: unknown keys (with
  * did-you-mean), values of the wrong type, a bad glob, an unknown message type, no backends.
- * An invalid first configuration is logged at ERROR ({@code configuration <pid> (<file>)
- * rejected: <reason>}) and nothing is applied (the engine ignores a component without a route,
- * and it does not count as configured); an invalid modification is logged the same way with
- * {@code ; the previous configuration stays in force} and the route in force does not change.
- * The component is kept rather than failed so that SCR does not add a stack trace to a typo,
- * and so that a corrected file is applied through {@link Modified}.
+ * A rejected configuration is logged once at ERROR ({@code configuration <pid> (<file>) rejected:
+ * <reason>}) and counted ({@link ConfigCheck}): at activation the component throws, so it is not
+ * registered and the route does not count as configured (DS tries again when the file changes);
+ * on a modification the route in force stays.
  */
 @Component(service = RouteComponent.class, configurationPid = RouteComponent.FACTORY_PID,
         configurationPolicy = ConfigurationPolicy.REQUIRE)
@@ -65,36 +63,25 @@ public final class RouteComponent {
     }
 
     private volatile RouteDefinition route;
-    private volatile String rejection;
     private volatile Consumer<RouteComponent> listener;
 
+    /** @throws ConfigCheck.Rejected if the configuration is rejected (logged and counted) */
     @Activate
     public RouteComponent(Config config, Map<String, Object> properties) {
-        try {
-            this.route = parse(config, properties);
-            LOG.info("route {} configured: {}", route.name(), route);
-        } catch (IllegalArgumentException e) {
-            this.rejection = e.getMessage();
-            LOG.error("{}", ConfigCheck.rejection(FACTORY_PID, properties, e.getMessage()));
-        }
+        this.route = ConfigCheck.activate(LOG, FACTORY_PID, properties, () -> RouteDefinition.parse(config, properties));
+        LOG.info("route {} configured: {}", route.name(), route);
     }
 
     /** Applies a changed configuration if it is valid; otherwise the route in force stays. */
     @Modified
     public void modified(Config config, Map<String, Object> properties) {
-        RouteDefinition next;
-        try {
-            next = parse(config, properties);
-        } catch (IllegalArgumentException e) {
-            rejection = e.getMessage();
-            RouteDefinition current = route;
-            LOG.error("{}{}", ConfigCheck.rejection(FACTORY_PID, properties, e.getMessage()),
-                    current != null ? "; the previous configuration stays in force (route " + current.name() + ": "
-                            + current + ")" : "; the route stays unconfigured");
+        RouteDefinition current = route;
+        RouteDefinition next = ConfigCheck.modify(LOG, FACTORY_PID, properties,
+                () -> RouteDefinition.parse(config, properties), "route " + current.name() + ": " + current);
+        if (next == null) {
             return;
         }
         route = next;
-        rejection = null;
         LOG.info("route {} reconfigured: {}", next.name(), next);
         Consumer<RouteComponent> l = listener;
         if (l != null) {
@@ -102,22 +89,9 @@ public final class RouteComponent {
         }
     }
 
-    private static RouteDefinition parse(Config config, Map<String, ?> properties) {
-        String problem = ConfigCheck.keysAndTypes(Config.class, config, properties);
-        if (problem != null) {
-            throw new IllegalArgumentException(problem);
-        }
-        return RouteDefinition.parse(config, properties);
-    }
-
-    /** The route in force, or {@code null} if no valid configuration was ever given. */
+    /** The route in force. */
     RouteDefinition route() {
         return route;
-    }
-
-    /** Why the last configuration given was rejected, or {@code null} if it was applied. */
-    String rejection() {
-        return rejection;
     }
 
     /** The engine's callback for a change of the route in force (one listener). */

@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.Set;
 
 import io.signalbox.api.BackendNames;
+import io.signalbox.api.ConfigValues;
 import io.signalbox.api.MessageType;
 
 /**
@@ -41,16 +42,19 @@ public final class RouteDefinition {
     private final String origin;
 
     /**
-     * Parses a route configuration (keys and types already checked by {@link RouteComponent}).
+     * Checks a route configuration as a whole (unknown keys, types, then every value) and builds
+     * its route.
      *
-     * @throws IllegalArgumentException with the reason if a value is not usable
+     * @throws io.signalbox.api.ConfigCheck.Rejected naming every problem
      */
     static RouteDefinition parse(RouteComponent.Config config, Map<String, ?> properties) {
-        String n = nameOf(config.name(), properties);
+        ConfigValues v = ConfigValues.of(RouteComponent.Config.class, config, properties);
+        String n = v.parse(() -> nameOf(config.name(), properties));
         boolean g = config.global();
-        SourcePattern src = g ? SourcePattern.ANY : SourcePattern.parse(config.source());
-        List<String> bs = parseBackends(config.backends());
-        Set<MessageType> ts = parseTypes(config.types());
+        SourcePattern src = g ? SourcePattern.ANY : v.parse(() -> SourcePattern.parse(config.source()));
+        List<String> bs = v.parse(() -> parseBackends(config.backends()));
+        Set<MessageType> ts = v.parse(() -> parseTypes(config.types()));
+        v.done();
         return new RouteDefinition(n, src, bs, ts, config.enabled(), config.priority(), g, originOf(properties));
     }
 
@@ -168,8 +172,8 @@ public final class RouteDefinition {
     // --- parsing -------------------------------------------------------------------------
 
     private static String nameOf(String explicit, Map<String, ?> properties) {
-        if (explicit != null && !unquote(explicit).isEmpty()) {
-            return unquote(explicit);
+        if (explicit != null && !ConfigValues.unquote(explicit).isEmpty()) {
+            return ConfigValues.unquote(explicit);
         }
         Map<String, Object> naming = new HashMap<>();
         copy(properties, naming, "service.pid");
@@ -211,22 +215,13 @@ public final class RouteDefinition {
                 list = list.substring(1, list.length() - 1);
             }
             for (String part : list.split(",")) {
-                String t = unquote(part);
+                String t = ConfigValues.unquote(part);
                 if (!t.isEmpty()) {
                     out.add(t);
                 }
             }
         }
         return out;
-    }
-
-    /** Trims, and removes one pair of surrounding double quotes (plain-text {@code "default"}). */
-    static String unquote(String value) {
-        String t = value.trim();
-        if (t.length() >= 2 && t.charAt(0) == '"' && t.charAt(t.length() - 1) == '"') {
-            t = t.substring(1, t.length() - 1).trim();
-        }
-        return t;
     }
 
     private static List<String> parseBackends(String[] values) {

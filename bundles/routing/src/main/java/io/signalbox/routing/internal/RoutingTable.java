@@ -30,14 +30,7 @@ final class RoutingTable {
     static final int ALL_TYPES = (1 << MessageType.values().length) - 1;
 
     /** Where a source's messages go: one channel and the types it takes. */
-    static final class Target {
-        final Channel channel;
-        final int typeMask;
-
-        Target(Channel channel, int typeMask) {
-            this.channel = channel;
-            this.typeMask = typeMask;
-        }
+    record Target(Channel channel, int typeMask) {
     }
 
     /** The resolved routing of one source. */

@@ -1,5 +1,7 @@
 package io.signalbox.routing.internal;
 
+import io.signalbox.api.ConfigValues;
+
 /**
  * The {@code source} of a route: an exact source name, a glob with {@code *} (any run of
  * characters, also none) and {@code ?} (exactly one character), or the word
@@ -31,7 +33,7 @@ final class SourcePattern {
         if (value == null || value.isBlank()) {
             throw new IllegalArgumentException("'source' is required: an exact source name, a glob such as queue-*, or default");
         }
-        String s = RouteDefinition.unquote(value);
+        String s = ConfigValues.unquote(value);
         if (s.isEmpty()) {
             throw new IllegalArgumentException("'source' is required: an exact source name, a glob such as queue-*, or default");
         }

@@ -1,16 +1,27 @@
 package io.signalbox.routing.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
+import static org.junit.jupiter.params.provider.Arguments.arguments;
 
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.osgi.util.converter.Converters;
 
+import io.signalbox.api.ConfigCheck;
 import io.signalbox.api.MessageType;
 
 class RouteDefinitionTest {
+    @RegisterExtension
+    final TestSupport.Engines engines = new TestSupport.Engines();
 
     static Map<String, Object> props(Map<String, Object> config) {
         Map<String, Object> props = new HashMap<>(config);
@@ -29,15 +40,28 @@ class RouteDefinitionTest {
     }
 
     private static RouteDefinition route(Map<String, Object> config) {
-        RouteComponent c = component(config);
-        assertThat(c.rejection()).isNull();
-        return c.route();
+        return component(config).route();
     }
 
+    /** The message of the rejection that keeps the component from being activated. */
     private static String invalidReason(Map<String, Object> config) {
-        RouteComponent c = component(config);
-        assertThat(c.route()).isNull();
-        return c.rejection();
+        Throwable t = catchThrowable(() -> component(config));
+        assertThat(t).isInstanceOf(ConfigCheck.Rejected.class)
+                .hasMessageStartingWith("configuration io.signalbox.route.6f1c "
+                        + "(file:/opt/signalbox/etc/io.signalbox.route-billing.cfg) rejected: ");
+        return t.getMessage();
+    }
+
+    private final FakeBackend files = new FakeBackend();
+    private final FakeBackend db = new FakeBackend();
+
+    /** An engine with backends {@code files} and {@code db} bound and {@code route} (web → files) in force. */
+    private RoutingEngine engineWith(RouteComponent route) {
+        RoutingEngine engine = engines.start();
+        TestSupport.bind(engine, "files", files);
+        TestSupport.bind(engine, "db", db);
+        engine.bindRoute(route);
+        return engine;
     }
 
     @Test
@@ -84,116 +108,74 @@ class RouteDefinitionTest {
         assertThat(r.source().matches("anything")).isTrue();
     }
 
-    @Test
-    void routeWithoutBackendsIsRejectedWithTheReason() {
-        assertThat(invalidReason(Map.of("source", "billing"))).contains("'backends' is required");
-        assertThat(invalidReason(Map.of("source", "billing", "backends", " , ")))
-                .contains("'backends' is required");
+    static Stream<Arguments> rejectedConfigurations() {
+        return Stream.of(
+                arguments(Map.of("source", "billing"), List.of("'backends' is required")),
+                arguments(Map.of("source", "billing", "backends", " , "), List.of("'backends' is required")),
+                arguments(Map.of("source", "billing", "backends", "files", "types", "event,metrics"),
+                        List.of("unknown message type \"metrics\"")),
+                arguments(Map.of("source", "queue-[0-9]", "backends", "files"),
+                        List.of("only the wildcards * and ? are supported")),
+                arguments(Map.of("backends", "files"), List.of("'source' is required")),
+                arguments(Map.of("source", "billing", "backend", "files"),
+                        List.of("unknown key 'backend' (did you mean 'backends'?)")),
+                arguments(Map.of("source", "billing", "backends", "files", "priority", "high"),
+                        List.of("'priority' = 'high' is not a valid int")),
+                // every problem at once
+                arguments(Map.of("source", "queue-[0-9]", "types", "metrics"), List.of(
+                        "only the wildcards * and ? are supported", "'backends' is required",
+                        "unknown message type \"metrics\"")));
     }
 
-    @Test
-    void routeWithUnknownTypeIsRejectedWithTheReason() {
-        assertThat(invalidReason(Map.of("source", "billing", "backends", "files", "types", "event,metrics")))
-                .contains("unknown message type \"metrics\"");
-    }
-
-    @Test
-    void routeWithBadGlobIsRejectedWithTheReason() {
-        assertThat(invalidReason(Map.of("source", "queue-[0-9]", "backends", "files")))
-                .contains("only the wildcards * and ? are supported");
-        assertThat(invalidReason(Map.of("backends", "files"))).contains("'source' is required");
-    }
-
-    @Test
-    void validRouteHasNoRejection() {
-        RouteComponent c = component(Map.of("source", "billing", "backends", "files"));
-        assertThat(c.rejection()).isNull();
-        assertThat(c.route().name()).isEqualTo("billing");
-    }
-
-    @Test
-    void unknownKeyIsRejectedWithDidYouMean() {
-        assertThat(invalidReason(Map.of("source", "billing", "backend", "files")))
-                .contains("unknown key 'backend' (did you mean 'backends'?)");
-    }
-
-    @Test
-    void wrongTypeIsRejectedWithTheKey() {
-        assertThat(invalidReason(Map.of("source", "billing", "backends", "files", "priority", "high")))
-                .contains("'priority' = 'high' is not a valid int");
-    }
-
-    @Test
-    void invalidRouteIsNotAppliedByTheEngineAndDoesNotCountAsConfigured() {
-        RoutingEngine engine = TestSupport.engine();
-        try {
-            engine.bindRoute(component(Map.of("source", "web", "backends", "files", "types", "metrics")));
-            assertThat(engine.stats().get("signalbox_routes_configured")).isEqualTo(0);
-            assertThat(engine.stats()).doesNotContainKey("signalbox_channel_waiting_for_backend{backend=\"files\"}");
-        } finally {
-            engine.deactivate();
-        }
+    @ParameterizedTest
+    @MethodSource("rejectedConfigurations")
+    void aRejectedRouteNamesItsReasons(Map<String, Object> config, List<String> reasons) {
+        assertThat(invalidReason(config)).contains(reasons);
     }
 
     @Test
     void invalidModificationKeepsThePreviousRouteInForce() {
-        RoutingEngine engine = TestSupport.engine();
-        FakeBackend files = new FakeBackend();
-        FakeBackend db = new FakeBackend();
-        TestSupport.bind(engine, "files", files);
-        TestSupport.bind(engine, "db", db);
-        try {
-            RouteComponent c = component(Map.of("source", "web", "backends", "files"));
-            engine.bindRoute(c);
-            Map<String, Object> bad = props(Map.of("source", "web", "backends", "db", "typos", "event"));
-            c.modified(config(bad), bad);
-            assertThat(c.rejection()).contains("unknown key 'typos' (did you mean 'types'?)");
-            assertThat(c.route().backends()).containsExactly("files");
-            engine.route(TestSupport.events("web", 0, 3), null);
-            TestSupport.await("files got the batch", () -> files.messageCount() == 3);
-            assertThat(db.messageCount()).isZero();
-            assertThat(engine.stats().get("signalbox_routes_configured")).isEqualTo(1);
-        } finally {
-            engine.deactivate();
-        }
+        RouteComponent c = component(Map.of("source", "web", "backends", "files"));
+        RoutingEngine engine = engineWith(c);
+        long rejectedBefore = ConfigCheck.rejectionCount();
+        Map<String, Object> bad = props(Map.of("source", "web", "backends", "db", "typos", "event"));
+        c.modified(config(bad), bad);
+        assertThat(ConfigCheck.rejectionCount()).isEqualTo(rejectedBefore + 1);
+        assertThat(ConfigCheck.lastRejection()).get().extracting(ConfigCheck.Rejection::message).asString()
+                .contains("unknown key 'typos' (did you mean 'types'?)");
+        assertThat(c.route().backends()).containsExactly("files");
+        engine.route(TestSupport.events("web", 0, 3), null);
+        TestSupport.await("files got the batch", () -> files.messageCount() == 3);
+        assertThat(db.messageCount()).isZero();
+        assertThat(TestSupport.stat(engine, "signalbox_routes_configured")).isEqualTo(1);
     }
 
     @Test
     void validModificationSwapsTheRouteAndTheNextBatchesFollowIt() {
-        RoutingEngine engine = TestSupport.engine();
-        FakeBackend files = new FakeBackend();
-        FakeBackend db = new FakeBackend();
-        TestSupport.bind(engine, "files", files);
-        TestSupport.bind(engine, "db", db);
-        try {
-            RouteComponent c = component(Map.of("source", "web", "backends", "files"));
-            engine.bindRoute(c);
-            engine.route(TestSupport.events("web", 0, 2), null);
-            Map<String, Object> next = props(Map.of("source", "web", "backends", "db"));
-            c.modified(config(next), next);
-            engine.route(TestSupport.events("web", 2, 3), null);
-            TestSupport.await("db got the second batch", () -> db.messageCount() == 3);
-            TestSupport.await("files got the first batch", () -> files.messageCount() == 2);
-            assertThat(engine.stats().get("signalbox_routes_configured")).isEqualTo(1);
-        } finally {
-            engine.deactivate();
-        }
+        RouteComponent c = component(Map.of("source", "web", "backends", "files"));
+        RoutingEngine engine = engineWith(c);
+        engine.route(TestSupport.events("web", 0, 2), null);
+        Map<String, Object> next = props(Map.of("source", "web", "backends", "db"));
+        c.modified(config(next), next);
+        engine.route(TestSupport.events("web", 2, 3), null);
+        TestSupport.await("db got the second batch", () -> db.messageCount() == 3);
+        TestSupport.await("files got the first batch", () -> files.messageCount() == 2);
+        assertThat(TestSupport.stat(engine, "signalbox_routes_configured")).isEqualTo(1);
     }
 
     @Test
-    void firstInvalidThenCorrectedConfigurationIsApplied() {
-        RoutingEngine engine = TestSupport.engine();
-        try {
-            RouteComponent c = component(Map.of("source", "web", "backends", "files", "types", "metrics"));
-            engine.bindRoute(c);
-            assertThat(engine.stats().get("signalbox_routes_configured")).isEqualTo(0);
-            Map<String, Object> fixed = props(Map.of("source", "web", "backends", "files", "types", "metric"));
-            c.modified(config(fixed), fixed);
-            assertThat(engine.stats().get("signalbox_routes_configured")).isEqualTo(1);
-            engine.unbindRoute(c);
-            assertThat(engine.stats().get("signalbox_routes_configured")).isEqualTo(0);
-        } finally {
-            engine.deactivate();
-        }
+    void rejectedConfigurationIsNotActivatedAndTheCorrectedOneIsApplied() {
+        RoutingEngine engine = engines.start();
+        long rejectedBefore = ConfigCheck.rejectionCount();
+        assertThat(invalidReason(Map.of("source", "web", "backends", "files", "types", "metrics")))
+                .contains("unknown message type \"metrics\"");
+        assertThat(ConfigCheck.rejectionCount()).isEqualTo(rejectedBefore + 1);
+        assertThat(TestSupport.stat(engine, "signalbox_routes_configured")).isZero();
+        // DS activates a new component once the file is corrected
+        RouteComponent fixed = component(Map.of("source", "web", "backends", "files", "types", "metric"));
+        engine.bindRoute(fixed);
+        assertThat(TestSupport.stat(engine, "signalbox_routes_configured")).isEqualTo(1);
+        engine.unbindRoute(fixed);
+        assertThat(TestSupport.stat(engine, "signalbox_routes_configured")).isZero();
     }
 }

@@ -1,13 +1,17 @@
 package io.signalbox.routing.internal;
 
 import static io.signalbox.routing.internal.TestSupport.await;
+import static io.signalbox.routing.internal.TestSupport.backendStat;
 import static io.signalbox.routing.internal.TestSupport.batch;
 import static io.signalbox.routing.internal.TestSupport.bind;
 import static io.signalbox.routing.internal.TestSupport.events;
+import static io.signalbox.routing.internal.TestSupport.seqs;
 import static io.signalbox.routing.internal.TestSupport.stat;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.tuple;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -17,83 +21,51 @@ import java.util.TreeMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 
-import org.junit.jupiter.api.AfterEach;
+import org.assertj.core.groups.Tuple;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import io.signalbox.api.Backend;
+import io.signalbox.api.BackendStatus;
 import io.signalbox.api.Batch;
+import io.signalbox.api.ConfigCheck;
 import io.signalbox.api.Message;
 import io.signalbox.api.MessageType;
+import io.signalbox.api.MetricSamples;
 
 class RoutingEngineTest {
-    private final List<RoutingEngine> engines = new ArrayList<>();
-    private final AtomicInteger delivered = new AtomicInteger();
+    @RegisterExtension
+    final TestSupport.Engines engines = new TestSupport.Engines();
 
     private RoutingEngine engine() {
-        RoutingEngine e = TestSupport.engine();
-        engines.add(e);
-        return e;
-    }
-
-    private RoutingEngine engine(Path spoolDir) {
-        RoutingEngine e = TestSupport.engine(spoolDir);
-        engines.add(e);
-        return e;
-    }
-
-    @AfterEach
-    void stopEngines() {
-        for (RoutingEngine e : engines) {
-            e.deactivate();
-        }
+        return engines.start();
     }
 
     private void route(RoutingEngine engine, Batch batch) {
-        engine.route(batch, delivered::incrementAndGet);
+        engines.route(engine, batch);
     }
 
-    private static List<Long> seqs(List<Message> messages) {
-        List<Long> out = new ArrayList<>();
-        for (Message m : messages) {
-            out.add(m.timestamp());
-        }
-        return out;
+    private int delivered() {
+        return engines.delivered();
     }
 
-    @Test
-    void engineConfigurationDefaultsAreThoseDocumented() {
-        RoutingEngine.Config c = TestSupport.engineConfig(Map.of());
-        assertThat(c.drain_timeout_seconds()).isEqualTo(30);
-        assertThat(c.retry_initial_ms()).isEqualTo(100);
-        assertThat(c.retry_max_ms()).isEqualTo(30_000);
-        assertThat(c.spool_dir()).isEqualTo("data/spool");
-        assertThat(c.spool_max_mb()).isEqualTo(512);
-        assertThat(c.spool_segment_mb()).isEqualTo(16);
+    /** An engine routing {@code web} to a fast backend and a slow one. */
+    private RoutingEngine fastAndSlow(FakeBackend fast, FakeBackend slow) {
+        RoutingEngine engine = engine();
+        bind(engine, "fast", fast);
+        bind(engine, "slow", slow);
+        engine.addRoute(RouteDefinition.of("r", "web", "fast", "slow"));
+        return engine;
     }
 
     @Test
     void engineConfigurationWithAnUnknownKeyIsRejectedAndTheEngineDoesNotStart() {
         Map<String, Object> props = Map.of("service.pid", RoutingEngine.PID, "spool.max.mbs", "10");
         assertThatThrownBy(() -> new RoutingEngine(TestSupport.engineConfig(props), props))
+                .isInstanceOf(ConfigCheck.Rejected.class)
                 .hasMessageStartingWith("configuration io.signalbox.routing rejected: ")
                 .hasMessageContaining("unknown key 'spool.max.mbs' (did you mean 'spool.max.mb'?)");
-    }
-
-    @Test
-    void engineConfigurationWithBadTypesOrRangesIsRejectedWithEveryReason() {
-        Map<String, Object> types = Map.of("retry.max.ms", "soon");
-        assertThat(RoutingEngine.problems(TestSupport.engineConfig(types), types))
-                .contains("'retry.max.ms' = 'soon' is not a valid long");
-        Map<String, Object> ranges = Map.of("retry.initial.ms", "0", "spool.max.mb", "8", "spool.segment.mb", "16",
-                "drain.timeout.seconds", "-1");
-        assertThat(RoutingEngine.problems(TestSupport.engineConfig(ranges), ranges))
-                .contains("drain.timeout.seconds=-1 must be at least 0")
-                .contains("retry.initial.ms=0 must be at least 1")
-                .contains("spool.segment.mb=16 must not be above spool.max.mb=8");
-        assertThat(RoutingEngine.problems(TestSupport.engineConfig(Map.of()), Map.of())).isNull();
     }
 
     @Test
@@ -101,10 +73,12 @@ class RoutingEngineTest {
         RoutingEngine engine = engine();
         Map<String, Object> bad = Map.of("retry.initial.ms", "50", "retry.maxms", "60");
         assertThat(engine.reconfigure(TestSupport.engineConfig(bad), bad)).isFalse();
-        assertThat(engine.backoffPolicyMillis()).containsExactly(5L, 20L);
+        assertThat(engine.settings().retryInitialMillis()).isEqualTo(5);
+        assertThat(engine.settings().retryMaxMillis()).isEqualTo(20);
         Map<String, Object> good = Map.of("retry.initial.ms", "50", "retry.max.ms", "60");
         assertThat(engine.reconfigure(TestSupport.engineConfig(good), good)).isTrue();
-        assertThat(engine.backoffPolicyMillis()).containsExactly(50L, 60L);
+        assertThat(engine.settings().retryInitialMillis()).isEqualTo(50);
+        assertThat(engine.settings().retryMaxMillis()).isEqualTo(60);
     }
 
     @Test
@@ -119,12 +93,12 @@ class RoutingEngineTest {
 
         route(engine, batch("web", MessageType.EVENT, MessageType.SPAN, MessageType.METRIC, MessageType.EVENT));
 
-        await("both parts written", () -> delivered.get() == 1);
+        await("both parts written", () -> delivered() == 1);
         assertThat(events.messages()).extracting(Message::type).containsExactly(MessageType.EVENT, MessageType.EVENT);
         assertThat(spans.messages()).extracting(Message::type).containsExactly(MessageType.SPAN);
         assertThat(stat(engine, "signalbox_messages_unrouted_total")).isEqualTo(1);
-        assertThat(stat(engine, "signalbox_messages_routed_total{backend=\"events\"}")).isEqualTo(2);
-        assertThat(stat(engine, "signalbox_messages_routed_total{backend=\"spans\"}")).isEqualTo(1);
+        assertThat(backendStat(engine, "signalbox_messages_routed_total", "events")).isEqualTo(2);
+        assertThat(backendStat(engine, "signalbox_messages_routed_total", "spans")).isEqualTo(1);
     }
 
     @Test
@@ -139,10 +113,10 @@ class RoutingEngineTest {
         Batch b = events("web", 0, 10);
         route(engine, b);
 
-        await("delivered", () -> delivered.get() == 1);
+        await("delivered", () -> delivered() == 1);
         assertThat(files.batches()).hasSize(1);
         assertThat(files.batches().get(0)).isSameAs(b); // whole batch passed on, not copied
-        assertThat(stat(engine, "signalbox_backend_batches_written_total{backend=\"files\"}")).isEqualTo(1);
+        assertThat(backendStat(engine, "signalbox_backend_batches_written_total", "files")).isEqualTo(1);
     }
 
     @Test
@@ -152,7 +126,7 @@ class RoutingEngineTest {
 
         route(engine, events("web", 0, 7));
 
-        assertThat(delivered.get()).isEqualTo(1);
+        assertThat(delivered()).isEqualTo(1);
         assertThat(stat(engine, "signalbox_messages_unrouted_total")).isEqualTo(7);
         assertThat(stat(engine, "signalbox_batches_held")).isZero();
     }
@@ -169,12 +143,12 @@ class RoutingEngineTest {
         assertThat(stat(engine, "signalbox_batches_held")).isEqualTo(5);
         assertThat(stat(engine, "signalbox_messages_unrouted_total")).isZero();
         assertThat(stat(engine, "signalbox_routes_configured")).isZero();
-        assertThat(delivered.get()).isZero();
+        assertThat(delivered()).isZero();
 
         engine.addRoute(RouteDefinition.of("all", "default", "files"));
         route(engine, events("web", 50, 10));
 
-        await("all delivered", () -> delivered.get() == 6);
+        await("all delivered", () -> delivered() == 6);
         assertThat(seqs(files.messages())).isSorted().hasSize(60);
         assertThat(stat(engine, "signalbox_batches_held")).isZero();
         assertThat(stat(engine, "signalbox_routes_configured")).isEqualTo(1);
@@ -184,16 +158,16 @@ class RoutingEngineTest {
     void batchesForAnAbsentBackendAreSpooledReleasedAndReplayedInOrderWhenItArrives() {
         RoutingEngine engine = engine();
         engine.addRoute(RouteDefinition.of("r", "web", "late"));
-        assertThat(stat(engine, "signalbox_channel_waiting_for_backend{backend=\"late\"}")).isEqualTo(1);
+        assertThat(backendStat(engine, "signalbox_channel_waiting_for_backend", "late")).isEqualTo(1);
 
         for (int i = 0; i < 20; i++) {
             route(engine, events("web", i * 5, 5));
         }
         // in the spool, the callbacks ran: the absent backend holds no in-flight capacity
-        await("all spooled", () -> delivered.get() == 20);
-        assertThat(stat(engine, "signalbox_spool_messages{backend=\"late\"}")).isEqualTo(100);
-        assertThat(stat(engine, "signalbox_spool_bytes{backend=\"late\"}")).isPositive();
-        assertThat(stat(engine, "signalbox_channel_queued_messages{backend=\"late\"}")).isZero();
+        await("all spooled", () -> delivered() == 20);
+        assertThat(backendStat(engine, "signalbox_spool_messages", "late")).isEqualTo(100);
+        assertThat(backendStat(engine, "signalbox_spool_bytes", "late")).isPositive();
+        assertThat(backendStat(engine, "signalbox_channel_queued_messages", "late")).isZero();
 
         FakeBackend late = new FakeBackend();
         bind(engine, "late", late);
@@ -201,9 +175,9 @@ class RoutingEngineTest {
 
         await("all written", () -> late.messageCount() == 105);
         assertThat(seqs(late.messages())).isSorted().doesNotHaveDuplicates().hasSize(105);
-        assertThat(stat(engine, "signalbox_channel_waiting_for_backend{backend=\"late\"}")).isZero();
-        await("spool emptied", () -> stat(engine, "signalbox_spool_messages{backend=\"late\"}") == 0);
-        assertThat(stat(engine, "signalbox_spool_bytes{backend=\"late\"}")).isZero();
+        assertThat(backendStat(engine, "signalbox_channel_waiting_for_backend", "late")).isZero();
+        await("spool emptied", () -> backendStat(engine, "signalbox_spool_messages", "late") == 0);
+        assertThat(backendStat(engine, "signalbox_spool_bytes", "late")).isZero();
     }
 
     @Test
@@ -216,61 +190,35 @@ class RoutingEngineTest {
         route(engine, events("web", 0, 3));
         route(engine, events("web", 3, 3));
 
-        await("both delivered", () -> delivered.get() == 2);
+        await("both delivered", () -> delivered() == 2);
         assertThat(flaky.attempts()).isEqualTo(5);
         assertThat(seqs(flaky.messages())).containsExactly(0L, 1L, 2L, 3L, 4L, 5L);
-        assertThat(stat(engine, "signalbox_backend_write_failures_total{backend=\"flaky\"}")).isEqualTo(3);
-        assertThat(stat(engine, "signalbox_backend_batches_written_total{backend=\"flaky\"}")).isEqualTo(2);
-    }
-
-    @Test
-    void retryDelayDoublesFromInitialUpToMax() {
-        Channel c = new Channel("x", new Channel.Policy() {
-            @Override
-            public long initialMillis() {
-                return 100;
-            }
-
-            @Override
-            public long maxMillis() {
-                return 1000;
-            }
-        });
-        assertThat(c.backoffMillis(0)).isEqualTo(100);
-        assertThat(c.backoffMillis(1)).isEqualTo(200);
-        assertThat(c.backoffMillis(3)).isEqualTo(800);
-        assertThat(c.backoffMillis(4)).isEqualTo(1000);
-        assertThat(c.backoffMillis(10_000)).isEqualTo(1000);
+        assertThat(backendStat(engine, "signalbox_backend_write_failures_total", "flaky")).isEqualTo(3);
+        assertThat(backendStat(engine, "signalbox_backend_batches_written_total", "flaky")).isEqualTo(2);
     }
 
     @Test
     void deliveredRunsOnlyAfterEveryChannelHasWritten() throws Exception {
-        RoutingEngine engine = engine();
         FakeBackend fast = new FakeBackend();
         FakeBackend slow = new FakeBackend().gated();
-        bind(engine, "fast", fast);
-        bind(engine, "slow", slow);
-        engine.addRoute(RouteDefinition.of("r", "web", "fast", "slow"));
+        RoutingEngine engine = fastAndSlow(fast, slow);
 
         route(engine, events("web", 0, 10));
 
         await("fast wrote", () -> fast.messageCount() == 10);
         assertThat(slow.awaitWriteStarted(10)).isTrue();
-        assertThat(delivered.get()).isZero();
+        assertThat(delivered()).isZero();
 
         slow.open();
-        await("delivered", () -> delivered.get() == 1);
+        await("delivered", () -> delivered() == 1);
         assertThat(slow.messageCount()).isEqualTo(10);
     }
 
     @Test
     void slowBackendDoesNotHoldUpAnotherBackend() throws Exception {
-        RoutingEngine engine = engine();
         FakeBackend fast = new FakeBackend();
         FakeBackend slow = new FakeBackend().gated();
-        bind(engine, "fast", fast);
-        bind(engine, "slow", slow);
-        engine.addRoute(RouteDefinition.of("r", "web", "fast", "slow"));
+        RoutingEngine engine = fastAndSlow(fast, slow);
 
         for (int i = 0; i < 50; i++) {
             route(engine, events("web", i * 10, 10));
@@ -279,11 +227,11 @@ class RoutingEngineTest {
         await("fast wrote everything", () -> fast.messageCount() == 500);
         assertThat(slow.awaitWriteStarted(10)).isTrue();
         assertThat(slow.messageCount()).isZero();
-        assertThat(stat(engine, "signalbox_channel_queued_messages{backend=\"slow\"}")).isEqualTo(500);
-        assertThat(delivered.get()).isZero();
+        assertThat(backendStat(engine, "signalbox_channel_queued_messages", "slow")).isEqualTo(500);
+        assertThat(delivered()).isZero();
 
         slow.open();
-        await("all delivered", () -> delivered.get() == 50);
+        await("all delivered", () -> delivered() == 50);
         assertThat(seqs(slow.messages())).isSorted().hasSize(500);
     }
 
@@ -335,7 +283,7 @@ class RoutingEngineTest {
         swapper.join(TimeUnit.SECONDS.toMillis(30));
 
         int total = threads * batchesPerThread;
-        await("every batch delivered", () -> delivered.get() == total);
+        await("every batch delivered", () -> delivered() == total);
         assertThat(stable.messageCount()).isEqualTo(total * 10);
         assertThat(stat(engine, "signalbox_messages_unrouted_total")).isZero();
         for (int t = 0; t < threads; t++) {
@@ -350,14 +298,22 @@ class RoutingEngineTest {
         }
     }
 
+    /** Routes {@code batches} batches of ten to backend {@code files}, which holds its first write until opened. */
+    private FakeBackend hungWriteOf(RoutingEngine engine, int batches) throws InterruptedException {
+        FakeBackend gated = new FakeBackend().gated();
+        bind(engine, "files", gated);
+        engine.addRoute(RouteDefinition.of("r", "default", "files"));
+        for (int i = 0; i < batches; i++) {
+            route(engine, events("web", i * 10, 10));
+        }
+        assertThat(gated.awaitWriteStarted(10)).isTrue();
+        return gated;
+    }
+
     @Test
     void unbindingABackendWaitsForItsWriteInProgress() throws Exception {
         RoutingEngine engine = engine();
-        FakeBackend gated = new FakeBackend().gated();
-        bind(engine, "files", gated);
-        engine.addRoute(RouteDefinition.of("r", "web", "files"));
-        route(engine, events("web", 0, 10));
-        assertThat(gated.awaitWriteStarted(10)).isTrue();
+        FakeBackend gated = hungWriteOf(engine, 1);
 
         AtomicBoolean unbound = new AtomicBoolean();
         Thread unbinder = new Thread(() -> {
@@ -373,20 +329,14 @@ class RoutingEngineTest {
         unbinder.join(TimeUnit.SECONDS.toMillis(10));
         assertThat(unbound.get()).isTrue();
         assertThat(gated.messageCount()).isEqualTo(10);
-        await("delivered", () -> delivered.get() == 1);
-        assertThat(stat(engine, "signalbox_channel_waiting_for_backend{backend=\"files\"}")).isEqualTo(1);
+        await("delivered", () -> delivered() == 1);
+        assertThat(backendStat(engine, "signalbox_channel_waiting_for_backend", "files")).isEqualTo(1);
     }
 
     @Test
     void deactivateDrainsWhatTheChannelsHoldBeforeReturning() throws Exception {
         RoutingEngine engine = engine();
-        FakeBackend gated = new FakeBackend().gated();
-        bind(engine, "files", gated);
-        engine.addRoute(RouteDefinition.of("r", "default", "files"));
-        for (int i = 0; i < 10; i++) {
-            route(engine, events("web", i * 10, 10));
-        }
-        assertThat(gated.awaitWriteStarted(10)).isTrue();
+        FakeBackend gated = hungWriteOf(engine, 10);
 
         Thread stopper = new Thread(engine::deactivate);
         stopper.start();
@@ -398,60 +348,60 @@ class RoutingEngineTest {
         stopper.join(TimeUnit.SECONDS.toMillis(10));
         assertThat(stopper.isAlive()).isFalse();
         assertThat(seqs(gated.messages())).isSorted().hasSize(100);
-        assertThat(delivered.get()).isEqualTo(11);
-        assertThat(stat(engine, "signalbox_channel_queued_messages{backend=\"files\"}")).isZero();
+        assertThat(delivered()).isEqualTo(11);
+        assertThat(backendStat(engine, "signalbox_channel_queued_messages", "files")).isZero();
     }
 
     @Test
-    void deactivateDoesNotWaitForAnAbsentBackendAndKeepsItsBatchesInTheSpool(@TempDir Path dir) {
-        RoutingEngine engine = new RoutingEngine(TestSupport.engineConfig(Map.of("drain.timeout.seconds", 30,
-                "spool.dir", dir.toString())));
+    void deactivateDoesNotWaitForAnAbsentBackendAndKeepsItsBatchesInTheSpool() {
+        RoutingEngine engine = engines.start("drain.timeout.seconds", 30);
         engine.addRoute(RouteDefinition.of("r", "web", "missing"));
         route(engine, events("web", 0, 10));
 
-        long t0 = System.nanoTime();
-        engine.deactivate();
-        assertThat(TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - t0)).isLessThan(30);
-        assertThat(stat(engine, "signalbox_channel_queued_messages{backend=\"missing\"}")).isZero();
-        assertThat(stat(engine, "signalbox_spool_messages{backend=\"missing\"}")).isEqualTo(10);
-        assertThat(delivered.get()).isEqualTo(1);
+        Thread stopper = new Thread(() -> engines.stop(engine));
+        stopper.start();
+        // the await gives up after 10 s, long before the 30 s drain timeout would end
+        await("deactivated without waiting for the drain timeout", () -> !stopper.isAlive());
+        assertThat(backendStat(engine, "signalbox_channel_queued_messages", "missing")).isZero();
+        assertThat(backendStat(engine, "signalbox_spool_messages", "missing")).isEqualTo(10);
+        assertThat(delivered()).isEqualTo(1);
     }
 
     @Test
-    void spoolThatCannotBeWrittenKeepsTheBatchesInMemoryUntilTheBackendArrives(@TempDir Path dir) throws Exception {
-        Path notADirectory = java.nio.file.Files.writeString(dir.resolve("file"), "x");
-        RoutingEngine engine = engine(notADirectory);
+    void spoolThatCannotBeWrittenKeepsTheBatchesInMemoryUntilTheBackendArrives() throws Exception {
+        Path notADirectory = Files.writeString(engines.dir().resolve("file"), "x");
+        RoutingEngine engine = engines.start("spool.dir", notADirectory.toString());
         engine.addRoute(RouteDefinition.of("r", "web", "late"));
         for (int i = 0; i < 5; i++) {
             route(engine, events("web", i * 2, 2));
         }
-        await("queued in memory", () -> stat(engine, "signalbox_channel_queued_messages{backend=\"late\"}") == 10);
-        assertThat(delivered.get()).isZero();
-        assertThat(stat(engine, "signalbox_spool_messages{backend=\"late\"}")).isZero();
+        await("queued in memory", () -> backendStat(engine, "signalbox_channel_queued_messages", "late") == 10);
+        assertThat(delivered()).isZero();
+        assertThat(backendStat(engine, "signalbox_spool_messages", "late")).isZero();
         FakeBackend late = new FakeBackend();
         bind(engine, "late", late);
-        await("delivered", () -> delivered.get() == 5);
+        await("delivered", () -> delivered() == 5);
         assertThat(seqs(late.messages())).isSorted().hasSize(10);
     }
 
     @Test
-    void spoolSurvivesARestartAndIsReplayedWhenTheBackendAppearsAfterIt(@TempDir Path dir) {
-        RoutingEngine first = TestSupport.engine(dir);
+    void spoolSurvivesARestartAndIsReplayedWhenTheBackendAppearsAfterIt() {
+        RoutingEngine first = engine();
         first.addRoute(RouteDefinition.of("r", "web", "later"));
         for (int i = 0; i < 10; i++) {
             route(first, events("web", i * 3, 3));
         }
-        await("spooled", () -> delivered.get() == 10);
-        first.deactivate();
+        await("spooled", () -> delivered() == 10);
+        engines.stop(first);
 
-        RoutingEngine second = engine(dir); // no route names "later" yet: the spool alone makes its channel
-        await("spool opened", () -> stat(second, "signalbox_spool_messages{backend=\"later\"}") == 30);
-        assertThat(stat(second, "signalbox_channel_waiting_for_backend{backend=\"later\"}")).isEqualTo(1);
+        RoutingEngine second = engine(); // no route names "later" yet: the spool alone makes its channel
+        await("spool opened", () -> backendStat(second, "signalbox_spool_messages", "later") == 30);
+        assertThat(backendStat(second, "signalbox_channel_waiting_for_backend", "later")).isEqualTo(1);
         FakeBackend later = new FakeBackend();
         bind(second, "later", later);
         await("replayed", () -> later.messageCount() == 30);
         assertThat(seqs(later.messages())).isSorted().doesNotHaveDuplicates();
-        await("spool emptied", () -> stat(second, "signalbox_spool_messages{backend=\"later\"}") == 0);
+        await("spool emptied", () -> backendStat(second, "signalbox_spool_messages", "later") == 0);
     }
 
     @Test
@@ -498,37 +448,60 @@ class RoutingEngineTest {
         for (Map.Entry<String, List<Long>> e : perSource.entrySet()) {
             assertThat(e.getValue()).as(e.getKey()).hasSize(batchesPerSource * 5).isSorted().doesNotHaveDuplicates();
         }
-        await("callbacks ran", () -> delivered.get() == sources * batchesPerSource);
-        assertThat(stat(engine, "signalbox_spool_messages{backend=\"swap\"}")).isZero();
+        await("callbacks ran", () -> delivered() == sources * batchesPerSource);
+        assertThat(backendStat(engine, "signalbox_spool_messages", "swap")).isZero();
         assertThat(last.messageCount()).isPositive();
     }
 
     @Test
     void batchesStillHeldAtDeactivateAreNotRoutedAndLaterOnesAreRejected() {
-        RoutingEngine engine = new RoutingEngine(TestSupport.engineConfig(Map.of()));
+        RoutingEngine engine = engine();
         route(engine, events("web", 0, 10));
         assertThat(stat(engine, "signalbox_batches_held")).isEqualTo(1);
 
-        engine.deactivate();
+        engines.stop(engine);
         route(engine, events("web", 10, 10));
 
         assertThat(stat(engine, "signalbox_batches_held")).isZero();
         assertThat(stat(engine, "signalbox_routing_rejected_messages_total")).isEqualTo(10);
-        assertThat(delivered.get()).isEqualTo(1); // only the rejected batch's callback ran
+        assertThat(delivered()).isEqualTo(1); // only the rejected batch's callback ran
+    }
+
+    /** The kind of a series by its name, as /metrics has always shown it. */
+    private static MetricSamples.Type typeOf(String name) {
+        return name.endsWith("_total") ? MetricSamples.Type.COUNTER
+                : name.endsWith("_seconds") ? MetricSamples.Type.HISTOGRAM : MetricSamples.Type.GAUGE;
     }
 
     @Test
-    void statsNameEverySeriesOfTheIssue() {
+    void everySeriesKeepsItsNameTypeAndLabels() {
         RoutingEngine engine = engine();
         engine.addRoute(RouteDefinition.of("r", "web", "files"));
-        assertThat(engine.stats()).containsKeys(
-                "signalbox_messages_routed_total{backend=\"files\"}",
-                "signalbox_channel_queued_messages{backend=\"files\"}",
-                "signalbox_backend_write_failures_total{backend=\"files\"}",
-                "signalbox_backend_batches_written_total{backend=\"files\"}",
-                "signalbox_channel_waiting_for_backend{backend=\"files\"}",
-                "signalbox_messages_unrouted_total",
-                "signalbox_routes_configured",
-                "signalbox_batches_held");
+        List<String> perBackend = List.of("signalbox_messages_routed_total", "signalbox_channel_queued_messages",
+                "signalbox_backend_write_failures_total", "signalbox_backend_batches_written_total",
+                "signalbox_channel_waiting_for_backend", "signalbox_spool_bytes", "signalbox_spool_messages",
+                "signalbox_spool_dropped_messages_total", "signalbox_spool_corrupt_records_total",
+                "signalbox_spool_ignored_files", "signalbox_spool_appended_messages_total",
+                "signalbox_spool_replayed_messages_total", "signalbox_backend_breaker_state",
+                "signalbox_backend_breaker_opened_total", "signalbox_deadletter_messages_total",
+                "signalbox_backend_latency_seconds", "signalbox_pipeline_latency_seconds", "signalbox_backend_state");
+        List<String> global = List.of("signalbox_messages_unrouted_total", "signalbox_routing_rejected_messages_total",
+                "signalbox_routes_configured", "signalbox_batches_held");
+        List<Tuple> expected = new ArrayList<>();
+        perBackend.forEach(n -> expected.add(tuple(n, typeOf(n), Map.of("backend", "files"))));
+        global.forEach(n -> expected.add(tuple(n, typeOf(n), Map.of())));
+
+        assertThat(MetricSamples.of(engine).all()).extracting(MetricSamples.Sample::name, MetricSamples.Sample::type,
+                MetricSamples.Sample::labels).containsExactlyElementsOf(expected);
+        assertThat(backendStat(engine, "signalbox_backend_state", "files"))
+                .isEqualTo(BackendStatus.State.WAITING_FOR_BUNDLE.ordinal());
+    }
+
+    @Test
+    void labelValuesAreDataAndNotEscapedByTheEngine() {
+        RoutingEngine engine = engine();
+        String name = "odd \"name\"\\with\nnewline";
+        engine.addRoute(RouteDefinition.of("r", "web", name));
+        assertThat(MetricSamples.of(engine).byLabel("signalbox_spool_messages", "backend")).containsOnlyKeys(name);
     }
 }

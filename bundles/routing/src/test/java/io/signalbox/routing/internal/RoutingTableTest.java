@@ -18,17 +18,7 @@ class RoutingTableTest {
 
     private RoutingTable table(RouteDefinition... routes) {
         return new RoutingTable(List.of(routes),
-                name -> channels.computeIfAbsent(name, n -> new Channel(n, new Channel.Policy() {
-                    @Override
-                    public long initialMillis() {
-                        return 1;
-                    }
-
-                    @Override
-                    public long maxMillis() {
-                        return 1;
-                    }
-                })));
+                name -> channels.computeIfAbsent(name, n -> new Channel(n, TestSupport::settings, null, null)));
     }
 
     private static RouteDefinition route(String name, String source, Set<MessageType> types, int priority,
@@ -40,7 +30,7 @@ class RoutingTableTest {
     private static Map<String, Integer> targets(RoutingTable t, String source) {
         Map<String, Integer> out = new LinkedHashMap<>();
         for (RoutingTable.Target target : t.resolve(source).targets) {
-            out.put(target.channel.name(), target.typeMask);
+            out.put(target.channel().name(), target.typeMask());
         }
         return out;
     }

@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Random;
+import java.util.function.Supplier;
 import java.util.stream.Stream;
 
 import org.junit.jupiter.api.BeforeAll;
@@ -77,68 +78,25 @@ class SpoolDamageTest {
     @Test
     void tornTailIsTruncatedToTheRecordsBeforeTheCutAndNewAppendsReplayAfterThem() throws IOException {
         for (int it = 0; it < ITERATIONS; it++) {
-            Random rnd = random(1, it);
-            Path dir = root.resolve("torn-" + it);
-            Bounds bounds = new Bounds(ROOMY, 1_000 + rnd.nextInt(5_000));
-            Gen gen = new Gen(rnd, 5, 300);
-            Placements log = new Placements(dir);
-            int advanced;
-            try (Spool spool = Spool.open("b", dir, bounds)) {
-                int k = 3 + rnd.nextInt(22);
-                for (int i = 0; i < k; i++) {
-                    log.append(spool, gen.batch());
-                }
-                advanced = rnd.nextBoolean() ? 0 : rnd.nextInt(k + 1); // sometimes a cursor too
-                for (int i = 0; i < advanced; i++) {
-                    Spool.Record r = spool.peek();
-                    assertSameBatch(log.get(i).batch(), r, where("torn tail, before the damage", it));
-                    spool.advance(r);
-                }
-            }
-            Path last = lastSegment(dir);
+            Scene scene = new Scene(random(1, it), root.resolve("torn-" + it), 1_000, 5_000);
+            int advanced = scene.fillAndAdvance(where("torn tail, before the damage", it));
+            Path last = lastSegment(scene.dir);
             String lastName = last.getFileName().toString();
-            List<Long> boundaries = log.boundaries(lastName);
+            List<Long> boundaries = scene.log.boundaries(lastName);
             long size = Files.size(last);
-            long cut = rnd.nextInt(4) == 0 ? boundaries.get(rnd.nextInt(boundaries.size()))
-                    : (long) rnd.nextInt((int) size + 1);
+            long cut = scene.rnd.nextInt(4) == 0 ? boundaries.get(scene.rnd.nextInt(boundaries.size()))
+                    : (long) scene.rnd.nextInt((int) size + 1);
             try (FileChannel c = FileChannel.open(last, StandardOpenOption.WRITE)) {
                 c.truncate(cut); // a write torn by a crash
             }
-            boolean inside = !boundaries.contains(cut);
             long keptSize = boundaries.stream().filter(b -> b <= cut).mapToLong(Long::longValue).max().orElse(0);
-            List<Placed> expected = log.placed.stream()
+            List<Placed> expected = scene.log.placed.stream()
                     .filter(p -> p.index() >= advanced && (!p.segment().equals(lastName) || p.end() <= cut))
                     .toList();
-            String where = where("torn tail", it) + ", " + log.placed.size() + " batches, " + advanced
+            String where = where("torn tail", it) + ", " + scene.log.placed.size() + " batches, " + advanced
                     + " advanced, " + lastName + " (" + size + " bytes, records end at " + boundaries + ") cut at "
                     + cut;
-
-            List<Batch> want = new ArrayList<>(batches(expected));
-            int replayedFirst;
-            try (Spool spool = Spool.open("b", dir, bounds)) {
-                assertThat(spool.corruptRecords()).as(where).isEqualTo(inside ? 1 : 0);
-                assertThat(spool.droppedMessages()).as(where).isZero();
-                assertThat(spool.messages()).as(where).isEqualTo(messages(expected));
-                assertThat(spool.bytes()).as(where).isEqualTo(bytes(expected));
-                // a segment left with no record is removed at recovery
-                assertThat(sizeOrZero(last)).as(where + ": size after recovery").isEqualTo(keptSize);
-                assertThat(Files.exists(last)).as(where + ": kept unless empty").isEqualTo(keptSize > 0);
-
-                replayedFirst = rnd.nextInt(expected.size() + 1);
-                assertSameBatches(want.subList(0, replayedFirst), drain(spool, replayedFirst), where);
-                for (int i = 1 + rnd.nextInt(6); i > 0; i--) {
-                    Batch b = gen.batch();
-                    want.add(b);
-                    spool.append(b); // appends keep working after recovery
-                }
-            }
-            try (Spool spool = Spool.open("b", dir, bounds)) { // and survive the next restart
-                String restarted = where + ", " + replayedFirst + " replayed, " + (want.size() - expected.size())
-                        + " appended, restarted";
-                assertThat(spool.corruptRecords()).as(restarted).isZero();
-                assertSameBatches(want.subList(replayedFirst, want.size()), drain(spool, Integer.MAX_VALUE), restarted);
-                assertEmpty(spool, restarted);
-            }
+            scene.recoverReplayAndRestart(expected, boundaries.contains(cut) ? 0 : 1, last, keptSize, 1, 6, where);
         }
     }
 
@@ -147,30 +105,14 @@ class SpoolDamageTest {
     @Test
     void flippedByteTruncatesItsSegmentAtTheDamagedRecordAndKeepsEveryOtherRecord() throws IOException {
         for (int it = 0; it < ITERATIONS; it++) {
-            Random rnd = random(2, it);
-            Path dir = root.resolve("flip-" + it);
-            Bounds bounds = new Bounds(ROOMY, 1_000 + rnd.nextInt(5_000));
-            Gen gen = new Gen(rnd, 5, 300);
-            Placements log = new Placements(dir);
-            int advanced;
-            try (Spool spool = Spool.open("b", dir, bounds)) {
-                int k = 3 + rnd.nextInt(22);
-                for (int i = 0; i < k; i++) {
-                    log.append(spool, gen.batch());
-                }
-                advanced = rnd.nextBoolean() ? 0 : rnd.nextInt(k + 1);
-                for (int i = 0; i < advanced; i++) {
-                    Spool.Record r = spool.peek();
-                    assertSameBatch(log.get(i).batch(), r, where("flipped byte, before the damage", it));
-                    spool.advance(r);
-                }
-            }
-            List<Path> files = segments(dir).stream().filter(p -> sizeOf(p) > 0).toList();
-            Path victim = files.get(rnd.nextInt(files.size()));
+            Scene scene = new Scene(random(2, it), root.resolve("flip-" + it), 1_000, 5_000);
+            int advanced = scene.fillAndAdvance(where("flipped byte, before the damage", it));
+            List<Path> files = segments(scene.dir).stream().filter(p -> sizeOf(p) > 0).toList();
+            Path victim = files.get(scene.rnd.nextInt(files.size()));
             String victimName = victim.getFileName().toString();
             long size = Files.size(victim);
-            long at = (long) (rnd.nextDouble() * size);
-            int mask = 1 + rnd.nextInt(255);
+            long at = (long) (scene.rnd.nextDouble() * size);
+            int mask = 1 + scene.rnd.nextInt(255);
             try (FileChannel c = FileChannel.open(victim, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
                 ByteBuffer b = ByteBuffer.allocate(1);
                 c.read(b, at);
@@ -178,37 +120,82 @@ class SpoolDamageTest {
                 b.rewind();
                 c.write(b, at);
             }
-            Placed damaged = log.placed.stream()
+            Placed damaged = scene.log.placed.stream()
                     .filter(p -> p.segment().equals(victimName) && p.start() <= at && at < p.end())
                     .findFirst().orElseThrow();
-            List<Placed> expected = log.placed.stream()
+            List<Placed> expected = scene.log.placed.stream()
                     .filter(p -> p.index() >= advanced
                             && (!p.segment().equals(victimName) || p.start() < damaged.start()))
                     .toList();
-            String where = where("flipped byte", it) + ", " + log.placed.size() + " batches in " + files.size()
+            String where = where("flipped byte", it) + ", " + scene.log.placed.size() + " batches in " + files.size()
                     + " segments, " + advanced + " advanced, byte " + at + " of " + victimName + " (" + size
                     + " bytes) xor " + mask + ", in the record at " + damaged.start() + ".." + damaged.end();
+            scene.recoverReplayAndRestart(expected, 1, victim, damaged.start(), 0, 4, where);
+        }
+    }
 
+    /** One iteration of a damage test: a spool in {@code dir}, random batches, and where each one landed. */
+    private static final class Scene {
+        final Random rnd;
+        final Path dir;
+        final Bounds bounds;
+        final Gen gen;
+        final Placements log;
+
+        /** Segments of {@code minSegment} bytes and up to {@code segmentSpread - 1} more. */
+        Scene(Random rnd, Path dir, int minSegment, int segmentSpread) {
+            this.rnd = rnd;
+            this.dir = dir;
+            this.bounds = new Bounds(ROOMY, minSegment + rnd.nextInt(segmentSpread));
+            this.gen = new Gen(rnd, 5, 300);
+            this.log = new Placements(dir);
+        }
+
+        /** Appends a few batches and delivers some of them (then the cursor is written too); returns how many. */
+        int fillAndAdvance(String where) throws IOException {
+            try (Spool spool = Spool.open("b", dir, bounds)) {
+                int k = 3 + rnd.nextInt(22);
+                for (int i = 0; i < k; i++) {
+                    log.append(spool, gen.batch());
+                }
+                int advanced = rnd.nextBoolean() ? 0 : rnd.nextInt(k + 1);
+                for (int i = 0; i < advanced; i++) {
+                    Spool.Record r = spool.peek();
+                    assertSameBatch(log.get(i).batch(), r, where);
+                    spool.advance(r);
+                }
+                return advanced;
+            }
+        }
+
+        /**
+         * Opens the damaged spool: {@code corrupt} records truncated, {@code expected} left,
+         * {@code damaged} (kept only if not empty) at {@code keptSize}; replays some, appends
+         * {@code minAppends} + up to {@code appendBound - 1} batches, and checks that a restart
+         * replays the rest and the new ones, once, in order, with the damage gone.
+         */
+        void recoverReplayAndRestart(List<Placed> expected, int corrupt, Path damaged, long keptSize, int minAppends,
+                int appendBound, String where) throws IOException {
             List<Batch> want = new ArrayList<>(batches(expected));
             int replayedFirst;
             try (Spool spool = Spool.open("b", dir, bounds)) {
-                assertThat(spool.corruptRecords()).as(where).isEqualTo(1);
+                assertThat(spool.corruptRecords()).as(where).isEqualTo(corrupt);
                 assertThat(spool.droppedMessages()).as(where).isZero();
                 assertThat(spool.messages()).as(where).isEqualTo(messages(expected));
                 assertThat(spool.bytes()).as(where).isEqualTo(bytes(expected));
                 // a segment left with no record is removed at recovery
-                assertThat(sizeOrZero(victim)).as(where + ": size after recovery").isEqualTo(damaged.start());
-                assertThat(Files.exists(victim)).as(where + ": kept unless empty").isEqualTo(damaged.start() > 0);
+                assertThat(sizeOrZero(damaged)).as(where + ": size after recovery").isEqualTo(keptSize);
+                assertThat(Files.exists(damaged)).as(where + ": kept unless empty").isEqualTo(keptSize > 0);
 
                 replayedFirst = rnd.nextInt(expected.size() + 1);
                 assertSameBatches(want.subList(0, replayedFirst), drain(spool, replayedFirst), where);
-                for (int i = rnd.nextInt(4); i > 0; i--) {
+                for (int i = minAppends + rnd.nextInt(appendBound); i > 0; i--) {
                     Batch b = gen.batch();
                     want.add(b);
-                    spool.append(b);
+                    spool.append(b); // appends keep working after recovery
                 }
             }
-            try (Spool spool = Spool.open("b", dir, bounds)) {
+            try (Spool spool = Spool.open("b", dir, bounds)) { // and survive the next restart
                 String restarted = where + ", " + replayedFirst + " replayed, " + (want.size() - expected.size())
                         + " appended, restarted";
                 assertThat(spool.corruptRecords()).as(restarted + ": the damage is gone after one recovery").isZero();
@@ -364,22 +351,18 @@ class SpoolDamageTest {
     @Test
     void reopenAtRandomPointsNeitherReplaysWhatWasAdvancedNorLosesWhatWasNot() throws IOException {
         for (int it = 0; it < ITERATIONS; it++) {
-            Random rnd = random(4, it);
-            Path dir = root.resolve("reopen-" + it);
-            Bounds bounds = new Bounds(ROOMY, 2_000 + rnd.nextInt(6_000));
-            Gen gen = new Gen(rnd, 5, 300);
-            Placements log = new Placements(dir);
+            Scene scene = new Scene(random(4, it), root.resolve("reopen-" + it), 2_000, 6_000);
             ArrayDeque<Placed> pending = new ArrayDeque<>();
             String where = where("reopen", it);
             int reopens = 0;
-            Spool spool = Spool.open("b", dir, bounds);
+            Spool spool = Spool.open("b", scene.dir, scene.bounds);
             try {
-                int steps = 40 + rnd.nextInt(50);
+                int steps = 40 + scene.rnd.nextInt(50);
                 for (int step = 0; step < steps; step++) {
                     String at = where + ", step " + step + " after " + reopens + " reopens";
-                    int op = rnd.nextInt(100);
+                    int op = scene.rnd.nextInt(100);
                     if (op < 50) {
-                        pending.addLast(log.append(spool, gen.batch()));
+                        pending.addLast(scene.log.append(spool, scene.gen.batch()));
                     } else if (op < 85) {
                         Spool.Record r = spool.peek();
                         if (pending.isEmpty()) {
@@ -396,7 +379,7 @@ class SpoolDamageTest {
                         }
                     } else {
                         spool.close();
-                        spool = Spool.open("b", dir, bounds);
+                        spool = Spool.open("b", scene.dir, scene.bounds);
                         reopens++;
                         assertThat(spool.corruptRecords()).as(at).isZero();
                         assertThat(spool.droppedMessages()).as(at).isZero();
@@ -409,15 +392,15 @@ class SpoolDamageTest {
             } finally {
                 spool.close();
             }
-            try (Spool again = Spool.open("b", dir, bounds)) {
+            try (Spool again = Spool.open("b", scene.dir, scene.bounds)) {
                 assertSameBatches(batches(pending), drain(again, Integer.MAX_VALUE), where + ", final replay");
                 assertEmpty(again, where);
             }
-            try (Spool again = Spool.open("b", dir, bounds)) {
+            try (Spool again = Spool.open("b", scene.dir, scene.bounds)) {
                 assertThat(again.isEmpty()).as(where + ": nothing replayed twice").isTrue();
                 assertThat(again.messages()).as(where).isZero();
             }
-            assertThat(segments(dir)).as(where + ": delivered segments are deleted").hasSizeLessThanOrEqualTo(1);
+            assertThat(segments(scene.dir)).as(where + ": delivered segments are deleted").hasSizeLessThanOrEqualTo(1);
         }
     }
 
@@ -426,52 +409,48 @@ class SpoolDamageTest {
     @Test
     void damagedCursorReplaysDeliveredRecordsOfItsSegmentAgainButLosesNothing() throws IOException {
         for (int it = 0; it < ITERATIONS / 2; it++) {
-            Random rnd = random(5, it);
-            Path dir = root.resolve("cursor-" + it);
-            Bounds bounds = new Bounds(ROOMY, 1_000 + rnd.nextInt(4_000));
-            Gen gen = new Gen(rnd, 5, 300);
-            Placements log = new Placements(dir);
-            int k = 2 + rnd.nextInt(20);
-            int advanced = 1 + rnd.nextInt(k);
-            try (Spool spool = Spool.open("b", dir, bounds)) {
+            Scene scene = new Scene(random(5, it), root.resolve("cursor-" + it), 1_000, 4_000);
+            int k = 2 + scene.rnd.nextInt(20);
+            int advanced = 1 + scene.rnd.nextInt(k);
+            try (Spool spool = Spool.open("b", scene.dir, scene.bounds)) {
                 for (int i = 0; i < k; i++) {
-                    log.append(spool, gen.batch());
+                    scene.log.append(spool, scene.gen.batch());
                 }
                 for (int i = 0; i < advanced; i++) {
                     spool.advance(spool.peek());
                 }
             }
-            Path cursor = dir.resolve("cursor");
+            Path cursor = scene.dir.resolve("cursor");
             assertThat(cursor).exists();
             String damage;
-            switch (rnd.nextInt(3)) {
+            switch (scene.rnd.nextInt(3)) {
                 case 0 -> {
                     byte[] b = Files.readAllBytes(cursor);
-                    int at = rnd.nextInt(b.length);
-                    b[at] ^= (byte) (1 + rnd.nextInt(255));
+                    int at = scene.rnd.nextInt(b.length);
+                    b[at] ^= (byte) (1 + scene.rnd.nextInt(255));
                     Files.write(cursor, b);
                     damage = "byte " + at + " flipped";
                 }
                 case 1 -> {
-                    int keep = rnd.nextInt((int) Files.size(cursor));
+                    int keep = scene.rnd.nextInt((int) Files.size(cursor));
                     try (FileChannel c = FileChannel.open(cursor, StandardOpenOption.WRITE)) {
                         c.truncate(keep);
                     }
                     damage = "torn to " + keep + " bytes";
                 }
                 default -> {
-                    byte[] garbage = new byte[rnd.nextInt(64)];
-                    rnd.nextBytes(garbage);
+                    byte[] garbage = new byte[scene.rnd.nextInt(64)];
+                    scene.rnd.nextBytes(garbage);
                     Files.write(cursor, garbage);
                     damage = garbage.length + " bytes of garbage";
                 }
             }
-            List<String> onDisk = segments(dir).stream().map(p -> p.getFileName().toString()).toList();
+            List<String> onDisk = segments(scene.dir).stream().map(p -> p.getFileName().toString()).toList();
             // the delivered segments are gone; of the head segment everything is replayed again
-            List<Placed> expected = log.placed.stream().filter(p -> onDisk.contains(p.segment())).toList();
+            List<Placed> expected = scene.log.placed.stream().filter(p -> onDisk.contains(p.segment())).toList();
             String where = where("cursor", it) + ", " + k + " batches, " + advanced + " advanced, cursor " + damage;
-            assertThat(expected).as(where).containsAll(log.placed.subList(advanced, k));
-            try (Spool spool = Spool.open("b", dir, bounds)) {
+            assertThat(expected).as(where).containsAll(scene.log.placed.subList(advanced, k));
+            try (Spool spool = Spool.open("b", scene.dir, scene.bounds)) {
                 assertThat(spool.corruptRecords()).as(where).isZero();
                 assertSameBatches(batches(expected), drain(spool, Integer.MAX_VALUE), where);
                 assertEmpty(spool, where);
@@ -494,43 +473,39 @@ class SpoolDamageTest {
     @Test
     void garbageFilesBesideTheSegmentsAreIgnoredOrTruncatedAndNeverStopTheSpool() throws IOException {
         for (int it = 0; it < ITERATIONS / 2; it++) {
-            Random rnd = random(6, it);
-            Path dir = root.resolve("garbage-" + it);
-            Bounds bounds = new Bounds(ROOMY, 1_000 + rnd.nextInt(5_000));
-            Gen gen = new Gen(rnd, 5, 300);
-            Placements log = new Placements(dir);
-            try (Spool spool = Spool.open("b", dir, bounds)) {
-                for (int i = 1 + rnd.nextInt(15); i > 0; i--) {
-                    log.append(spool, gen.batch());
+            Scene scene = new Scene(random(6, it), root.resolve("garbage-" + it), 1_000, 5_000);
+            try (Spool spool = Spool.open("b", scene.dir, scene.bounds)) {
+                for (int i = 1 + scene.rnd.nextInt(15); i > 0; i--) {
+                    scene.log.append(spool, scene.gen.batch());
                 }
             }
             List<String> garbage = new ArrayList<>();
-            for (int n = 1 + rnd.nextInt(6); n >= 0; n--) {
-                String name = n == 0 ? EDGE_NAMES[it % EDGE_NAMES.length] + ".seg" : switch (rnd.nextInt(5)) {
-                    case 0 -> "notes-" + rnd.nextInt(1000) + (rnd.nextBoolean() ? ".txt" : ".seg.tmp");
-                    case 1 -> digits(rnd, 1 + rnd.nextInt(30)).replaceFirst("^(\\d{20})$", "$1x") + ".seg";
-                    case 2 -> String.format("%020d", nines(rnd.nextInt(20)) - rnd.nextInt(2)) + ".seg"; // 9…9, 9…8
-                    default -> digits(rnd, 20) + ".seg"; // a name like a segment's, any number
+            for (int n = 1 + scene.rnd.nextInt(6); n >= 0; n--) {
+                String name = n == 0 ? EDGE_NAMES[it % EDGE_NAMES.length] + ".seg" : switch (scene.rnd.nextInt(5)) {
+                    case 0 -> "notes-" + scene.rnd.nextInt(1000) + (scene.rnd.nextBoolean() ? ".txt" : ".seg.tmp");
+                    case 1 -> digits(scene.rnd, 1 + scene.rnd.nextInt(30)).replaceFirst("^(\\d{20})$", "$1x") + ".seg";
+                    case 2 -> String.format("%020d", nines(scene.rnd.nextInt(20)) - scene.rnd.nextInt(2)) + ".seg"; // 9…9, 9…8
+                    default -> digits(scene.rnd, 20) + ".seg"; // a name like a segment's, any number
                 };
-                byte[] content = new byte[rnd.nextInt(4) == 0 ? 0 : rnd.nextInt(300)];
-                rnd.nextBytes(content);
-                if (!Files.exists(dir.resolve(name))) {
-                    Files.write(dir.resolve(name), content);
+                byte[] content = new byte[scene.rnd.nextInt(4) == 0 ? 0 : scene.rnd.nextInt(300)];
+                scene.rnd.nextBytes(content);
+                if (!Files.exists(scene.dir.resolve(name))) {
+                    Files.write(scene.dir.resolve(name), content);
                     garbage.add(name + " (" + content.length + " bytes)");
                 }
             }
-            String where = where("garbage", it) + ", " + log.placed.size() + " batches, garbage " + garbage;
-            List<Batch> want = new ArrayList<>(batches(log.placed));
-            try (Spool spool = Spool.open("b", dir, bounds)) {
+            String where = where("garbage", it) + ", " + scene.log.placed.size() + " batches, garbage " + garbage;
+            List<Batch> want = new ArrayList<>(batches(scene.log.placed));
+            try (Spool spool = Spool.open("b", scene.dir, scene.bounds)) {
                 assertThat(spool.corruptRecords()).as(where).isLessThanOrEqualTo(garbage.size());
-                assertThat(spool.messages()).as(where).isEqualTo(messages(log.placed));
-                for (int i = 1 + rnd.nextInt(3); i > 0; i--) {
-                    Batch b = gen.batch();
+                assertThat(spool.messages()).as(where).isEqualTo(messages(scene.log.placed));
+                for (int i = 1 + scene.rnd.nextInt(3); i > 0; i--) {
+                    Batch b = scene.gen.batch();
                     want.add(b);
                     spool.append(b);
                 }
             }
-            try (Spool spool = Spool.open("b", dir, bounds)) { // what was appended beside the garbage survives too
+            try (Spool spool = Spool.open("b", scene.dir, scene.bounds)) { // what was appended beside the garbage survives too
                 assertSameBatches(want, drain(spool, Integer.MAX_VALUE), where);
                 assertEmpty(spool, where);
             }
@@ -547,7 +522,7 @@ class SpoolDamageTest {
             log.append(spool, gen.batch());
             log.append(spool, gen.batch());
         }
-        Files.createDirectory(dir.resolve(Spool.segmentName(7)));
+        Files.createDirectory(dir.resolve(SpoolFiles.segmentName(7)));
         try (Spool spool = Spool.open("b", dir, bounds)) {
             assertSameBatches(batches(log.placed), drain(spool, Integer.MAX_VALUE), "a directory 7.seg");
         }
@@ -572,10 +547,11 @@ class SpoolDamageTest {
 
     // --- helpers -----------------------------------------------------------------------------
 
-    /** The bounds, mutable like the live configuration the spool reads at every append. */
-    private static final class Bounds implements Spool.Limits {
+    /** The bounds, changed like the live configuration the spool reads at every append. */
+    private static final class Bounds implements Supplier<RoutingSettings> {
         volatile long max;
         final long segment;
+        private volatile RoutingSettings settings;
 
         Bounds(long max, long segment) {
             this.max = max;
@@ -583,13 +559,13 @@ class SpoolDamageTest {
         }
 
         @Override
-        public long maxBytes() {
-            return max;
-        }
-
-        @Override
-        public long segmentBytes() {
-            return segment;
+        public RoutingSettings get() {
+            RoutingSettings s = settings;
+            if (s == null || s.spoolMaxBytes() != max) {
+                s = TestSupport.spoolSettings(max, segment);
+                settings = s;
+            }
+            return s;
         }
     }
 
@@ -819,7 +795,7 @@ class SpoolDamageTest {
             return List.of(); // the spool creates its directory at the first append
         }
         try (Stream<Path> s = Files.list(dir)) {
-            return s.filter(p -> p.getFileName().toString().endsWith(Spool.SUFFIX)).sorted().toList();
+            return s.filter(p -> p.getFileName().toString().endsWith(SpoolFiles.SUFFIX)).sorted().toList();
         }
     }
 

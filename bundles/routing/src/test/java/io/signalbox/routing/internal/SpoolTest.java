@@ -1,5 +1,6 @@
 package io.signalbox.routing.internal;
 
+import static io.signalbox.routing.internal.TestSupport.range;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
@@ -11,6 +12,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Supplier;
 import java.util.stream.Stream;
 
 import org.junit.jupiter.api.Test;
@@ -25,21 +27,12 @@ class SpoolTest {
     @TempDir
     Path dir;
 
-    private static Spool.Limits limits(long maxBytes, long segmentBytes) {
-        return new Spool.Limits() {
-            @Override
-            public long maxBytes() {
-                return maxBytes;
-            }
-
-            @Override
-            public long segmentBytes() {
-                return segmentBytes;
-            }
-        };
+    private static Supplier<RoutingSettings> limits(long maxBytes, long segmentBytes) {
+        RoutingSettings settings = TestSupport.spoolSettings(maxBytes, segmentBytes);
+        return () -> settings;
     }
 
-    private static final Spool.Limits ROOMY = limits(1 << 30, 1 << 20);
+    private static final Supplier<RoutingSettings> ROOMY = limits(1 << 30, 1 << 20);
 
     /** Replays (and consumes) everything, returning the timestamps in replay order. */
     private static List<Long> drain(Spool spool) throws IOException {
@@ -54,17 +47,9 @@ class SpoolTest {
         return out;
     }
 
-    private static List<Long> range(long from, long to) {
-        List<Long> out = new ArrayList<>();
-        for (long i = from; i < to; i++) {
-            out.add(i);
-        }
-        return out;
-    }
-
     private List<Path> segments() throws IOException {
         try (Stream<Path> s = Files.list(dir)) {
-            return s.filter(p -> p.toString().endsWith(Spool.SUFFIX)).sorted().toList();
+            return s.filter(p -> p.toString().endsWith(SpoolFiles.SUFFIX)).sorted().toList();
         }
     }
 
@@ -170,7 +155,7 @@ class SpoolTest {
         long recordSize = Files.size(seg) / 4;
         try (FileChannel c = FileChannel.open(seg, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
             ByteBuffer b = ByteBuffer.allocate(1);
-            long at = 2 * recordSize + Spool.HEADER + 20; // inside the payload of the third record
+            long at = 2 * recordSize + SpoolCodec.HEADER + 20; // inside the payload of the third record
             c.read(b, at);
             b.put(0, (byte) (b.get(0) ^ 0x40));
             b.rewind();
@@ -187,7 +172,7 @@ class SpoolTest {
     void garbageFilesAndGarbageSegmentsNeverStopTheSpoolFromOpening() throws IOException {
         Files.writeString(dir.resolve("notes.txt"), "not a segment");
         Files.write(dir.resolve("x.seg"), new byte[] { 1, 2, 3 });
-        Files.write(dir.resolve(Spool.segmentName(7)), new byte[] { 0x7f, 0, 0, 0, 1, 2, 3, 4, 5 });
+        Files.write(dir.resolve(SpoolFiles.segmentName(7)), new byte[] { 0x7f, 0, 0, 0, 1, 2, 3, 4, 5 });
         try (Spool spool = Spool.open("b", dir, ROOMY)) {
             assertThat(spool.corruptRecords()).isEqualTo(1);
             assertThat(spool.isEmpty()).isTrue();
@@ -218,10 +203,10 @@ class SpoolTest {
     @Test
     void backendNamesMapToSafeDirectoryNamesAndBack() {
         for (String name : List.of("files", "audit.v2", "a_b", "../etc", "db/primary", "naïve")) {
-            String d = Spool.directoryName(name);
+            String d = SpoolFiles.directoryName(name);
             assertThat(d).doesNotContain("/", "\\").isNotIn(".", "..");
-            assertThat(Spool.backendName(d)).isEqualTo(name);
+            assertThat(SpoolFiles.backendName(d)).isEqualTo(name);
         }
-        assertThat(Spool.directoryName("files")).isEqualTo("files");
+        assertThat(SpoolFiles.directoryName("files")).isEqualTo("files");
     }
 }

@@ -1,0 +1,154 @@
+package io.signalbox.routing.internal;
+
+import java.io.IOException;
+import java.util.concurrent.TimeUnit;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.signalbox.api.Backend;
+import io.signalbox.api.Batch;
+import io.signalbox.api.BatchRejectedException;
+import io.signalbox.api.LogLimiter;
+
+/**
+ * The writer thread of one {@link Channel}: writes what the channel hands it ({@link ChannelState#nextTurn})
+ * to the bound backend, a queued batch or the oldest spooled one. A failed write is counted against
+ * the breaker and retried after a {@link Backoff} delay; a batch the backend refuses as invalid
+ * ({@link BatchRejectedException}) goes to the {@link DeadLetters} file instead; a replay after an
+ * outage waits for its {@link ReplayThrottle}.
+ *
+ * <p>Everything here runs outside the channel's lock: the backend, the spool and the dead-letter
+ * file are used here, every decision about what comes next is the channel's.
+ */
+final class ChannelWriter implements Runnable {
+    private static final Logger LOG = LoggerFactory.getLogger(ChannelWriter.class);
+    private static final int PROBE_LOG_SECONDS = 60;
+
+    private final ChannelState channel;
+    private final ChannelSpool spool;
+    private final DeadLetters deadLetters;
+    private final ChannelStats stats;
+    private final Backoff backoff = Backoff.jittered();
+    private final ReplayThrottle throttle = new ReplayThrottle(System::nanoTime);
+    private final LogLimiter failureLog = new LogLimiter();
+    private final LogLimiter probeLog = new LogLimiter(PROBE_LOG_SECONDS, TimeUnit.SECONDS);
+
+    ChannelWriter(ChannelState channel, ChannelSpool spool, DeadLetters deadLetters, ChannelStats stats) {
+        this.channel = channel;
+        this.spool = spool;
+        this.deadLetters = deadLetters;
+        this.stats = stats;
+    }
+
+    @Override
+    public void run() {
+        try {
+            while (true) {
+                ChannelState.Turn turn = channel.nextTurn();
+                if (turn == null) {
+                    return;
+                }
+                Spool.Record record = null;
+                Batch batch;
+                if (turn.entry() != null) {
+                    batch = turn.entry().batch;
+                } else {
+                    record = spool.peek();
+                    long wait = record == null ? -1 : replayWait(record.batch());
+                    if (wait != 0) {
+                        channel.notWriting(wait);
+                        continue;
+                    }
+                    batch = record.batch();
+                }
+
+                Throwable failure = write(turn.backend(), batch);
+                if (failure == null) {
+                    backoff.succeeded();
+                    if (!channel.written(turn)) {
+                        return; // stopped meanwhile: what the channel held is spooled by stop
+                    }
+                    if (turn.entry() != null) {
+                        turn.entry().completion.partDone();
+                    } else {
+                        spool.advance(record);
+                        stats.replayed(batch.size());
+                    }
+                } else {
+                    stats.writeFailed();
+                    RoutingSettings s = channel.settings();
+                    long delay = backoff.failed(s.retryInitialMillis(), s.retryMaxMillis());
+                    CircuitBreaker.Trip trip = channel.failed();
+                    log(trip, turn, batch, delay, failure, s);
+                    if (trip == CircuitBreaker.Trip.NONE) {
+                        channel.backOff(turn.backend(), delay); // (open: the channel waits for the probe time)
+                    }
+                }
+            }
+        } catch (InterruptedException e) {
+            LOG.debug("channel {} interrupted", channel.name());
+        } finally {
+            channel.writerDone();
+        }
+    }
+
+    /** 0 if {@code batch} may be replayed now, else how long to wait first (ns). */
+    private long replayWait(Batch batch) {
+        long rate = channel.settings().replayRate();
+        return rate > 0 && channel.recovering() ? throttle.acquire(batch.size(), rate) : 0;
+    }
+
+    /**
+     * Writes one batch, or dead-letters it if the backend refuses it as invalid.
+     *
+     * @return the failure, or {@code null} if the batch is written or dead-lettered
+     */
+    private Throwable write(Backend b, Batch batch) {
+        long started = System.nanoTime();
+        try {
+            b.write(batch);
+            stats.written(System.nanoTime() - started, batch.receivedNanos());
+            return null;
+        } catch (BatchRejectedException rejected) {
+            try {
+                deadLetters.write(batch, rejected.getMessage());
+                stats.deadLettered(batch.size());
+                return null;
+            } catch (IOException e) {
+                e.addSuppressed(rejected);
+                return e; // kept and retried: never dropped because the dead-letter file failed
+            }
+        } catch (Exception | LinkageError e) {
+            // LinkageError: the backend's bundle was updated or uninstalled under us; retried with the next one
+            return e;
+        }
+    }
+
+    private void log(CircuitBreaker.Trip trip, ChannelState.Turn turn, Batch batch, long delay, Throwable failure,
+            RoutingSettings s) {
+        String name = channel.name();
+        switch (trip) {
+            case OPENED -> LOG.warn("backend {}: circuit breaker open after {}; batches for it go to its spool, next "
+                    + "probe in {} ms; last failure: {}", name, channel.breaker().reason(), s.breakerOpenMillis(),
+                    failure.toString());
+            case PROBE_FAILED -> {
+                long suppressed = probeLog.permit(1);
+                if (suppressed >= 0) {
+                    LOG.warn("backend {}: circuit breaker stays open, the probe failed ({} more failed probes not logged "
+                            + "in the last {} s); next probe in about {} ms: {}", name, suppressed, PROBE_LOG_SECONDS,
+                            s.breakerOpenMillis(), failure.toString());
+                }
+            }
+            case NONE -> {
+                long suppressed = failureLog.permit(1);
+                if (suppressed >= 0) {
+                    LOG.warn("backend {}: writing a batch of {} messages{} failed (attempt {}), retrying in {} ms "
+                            + "({} more failures not logged in the last {} s): {}", name, batch.size(),
+                            turn.entry() == null ? " from the spool" : "", backoff.attempts(), delay, suppressed,
+                            LogLimiter.DEFAULT_INTERVAL_SECONDS, failure.toString(), failure);
+                }
+            }
+        }
+    }
+}
