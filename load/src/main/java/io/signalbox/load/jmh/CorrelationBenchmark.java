@@ -2,13 +2,9 @@ package io.signalbox.load.jmh;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Level;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
@@ -32,10 +28,7 @@ import io.signalbox.correlation.internal.CorrelationEngine;
  *
  * <p>Run: {@code java -jar load/target/benchmarks.jar CorrelationBenchmark -f 1 -wi 2 -i 3}
  */
-@State(Scope.Benchmark)
-@BenchmarkMode(Mode.Throughput)
-@OutputTimeUnit(TimeUnit.SECONDS)
-public class CorrelationBenchmark {
+public class CorrelationBenchmark extends ThroughputBenchmark {
     private static final int SOURCES = 8;
     private static final int MESSAGES = 4096;
 

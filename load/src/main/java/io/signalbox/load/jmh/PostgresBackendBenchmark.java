@@ -4,22 +4,12 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
-import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
-import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
-import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
-import org.openjdk.jmh.annotations.Warmup;
 import org.osgi.util.converter.Converters;
 
 import io.signalbox.api.Batch;
@@ -27,6 +17,7 @@ import io.signalbox.api.Message;
 import io.signalbox.api.MessageType;
 import io.signalbox.backend.postgres.internal.PostgresBackend;
 import io.signalbox.backend.postgres.internal.PostgresBackendComponent;
+import io.signalbox.backend.postgres.internal.PostgresSettings;
 import io.signalbox.backend.postgres.internal.PostgresCluster;
 
 /**
@@ -38,13 +29,7 @@ import io.signalbox.backend.postgres.internal.PostgresCluster;
  *
  * <p>Run: {@code java -jar load/target/benchmarks.jar PostgresBackendBenchmark}
  */
-@State(Scope.Benchmark)
-@BenchmarkMode(Mode.Throughput)
-@OutputTimeUnit(TimeUnit.SECONDS)
-@Fork(1)
-@Warmup(iterations = 2, time = 3)
-@Measurement(iterations = 5, time = 3)
-public class PostgresBackendBenchmark {
+public class PostgresBackendBenchmark extends BackendBenchmark {
     @Param({"100", "1000"})
     public int batchSize;
 
@@ -52,23 +37,12 @@ public class PostgresBackendBenchmark {
     private PostgresBackend backend;
     private Batch batch;
 
-    @AuxCounters(AuxCounters.Type.OPERATIONS)
-    @State(Scope.Thread)
-    public static class Counters {
-        public long messages;
-
-        @Setup(Level.Iteration)
-        public void reset() {
-            messages = 0;
-        }
-    }
-
     @Setup(Level.Trial)
     public void setUp() throws Exception {
         pg = PostgresCluster.create();
         Map<String, Object> props = Map.of("url", pg.url(), "user", pg.user());
-        backend = new PostgresBackend("bench", Converters.standardConverter().convert(props)
-                .to(PostgresBackendComponent.Config.class), props);
+        backend = new PostgresBackend("bench", PostgresSettings.of(Converters.standardConverter().convert(props)
+                .to(PostgresBackendComponent.Config.class), props, System::getenv));
         backend.ensureSchema();
         List<Message> messages = new ArrayList<>(batchSize);
         long ts = 1_795_000_000_000L;

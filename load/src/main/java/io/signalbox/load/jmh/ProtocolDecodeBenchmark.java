@@ -1,15 +1,9 @@
 package io.signalbox.load.jmh;
 
 import java.nio.charset.StandardCharsets;
-import java.util.concurrent.TimeUnit;
 
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
-import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
-import org.openjdk.jmh.annotations.State;
 
 import com.fasterxml.jackson.core.JsonFactory;
 
@@ -24,10 +18,7 @@ import io.signalbox.protocol.LineDecoder;
  *
  * <p>Run: {@code java -jar load/target/benchmarks.jar ProtocolDecodeBenchmark -f 1 -wi 2 -i 3}
  */
-@State(Scope.Benchmark)
-@BenchmarkMode(Mode.Throughput)
-@OutputTimeUnit(TimeUnit.SECONDS)
-public class ProtocolDecodeBenchmark {
+public class ProtocolDecodeBenchmark extends ThroughputBenchmark {
     /** 168 bytes, like the load generator's events. */
     static final String EVENT = "{\"v\":1,\"src\":\"billing-worker\",\"ts\":1700000000123,\"type\":\"event\","
             + "\"tid\":\"job-48213\",\"ctx\":{\"job_id\":\"job-48213\"},"

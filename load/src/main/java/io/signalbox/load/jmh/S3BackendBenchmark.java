@@ -4,39 +4,28 @@ import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Properties;
-import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
 import org.gaul.s3proxy.AuthenticationType;
 import org.gaul.s3proxy.S3Proxy;
 import org.jclouds.ContextBuilder;
 import org.jclouds.blobstore.BlobStoreContext;
-import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
-import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
-import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 import org.osgi.util.converter.Converters;
 
 import io.signalbox.api.Batch;
-import io.signalbox.api.Message;
+import io.signalbox.api.MetricSamples;
 import io.signalbox.backend.s3.internal.S3Backend;
 import io.signalbox.backend.s3.internal.S3BackendComponent;
+import io.signalbox.backend.s3.internal.S3Settings;
 
 /**
  * Sustained throughput of the S3 backend into S3Proxy (jclouds filesystem blob store in a temp
@@ -44,20 +33,14 @@ import io.signalbox.backend.s3.internal.S3BackendComponent;
  * default object size (8 MiB uncompressed) and parts, gzip on/off, 2 upload threads. The staging
  * is capped at 64 MiB and a write that finds it full waits for uploads to make room, so after the
  * warm-up the score is bounded by what is really uploaded, not by appending to local files.
- * Primary score: batches/s; {@code messages} = messages/s; {@code uploadedKib} = KiB/s of objects
+ * Primary score: batches/s; {@code messages} = messages/s; {@code kib} = KiB/s of objects
  * stored (after gzip). S3Proxy shares the CPU, so this is a lower bound for the backend alone.
  *
  * <p>Run: {@code java -jar load/target/benchmarks.jar S3BackendBenchmark}
  */
-@State(Scope.Benchmark)
-@BenchmarkMode(Mode.Throughput)
-@OutputTimeUnit(TimeUnit.SECONDS)
-@Fork(1)
 @Warmup(iterations = 2, time = 5)
 @Measurement(iterations = 5, time = 5)
-public class S3BackendBenchmark {
-    static final int BATCH = FileBackendBenchmark.BATCH;
-    static final int SOURCES = FileBackendBenchmark.SOURCES;
+public class S3BackendBenchmark extends BackendBenchmark {
     private static final String BUCKET = "bench";
 
     @Param({"true", "false"})
@@ -67,34 +50,10 @@ public class S3BackendBenchmark {
     private BlobStoreContext blobs;
     private S3Proxy proxy;
     private S3Backend backend;
-    private Batch[] batches;
-    private int next;
-    private String uploadedKey;
-
-    @State(Scope.Thread)
-    @AuxCounters(AuxCounters.Type.OPERATIONS)
-    public static class Counters {
-        public long messages;
-        public double uploadedKib;
-
-        @Setup(Level.Iteration)
-        public void reset() {
-            messages = 0;
-            uploadedKib = 0;
-        }
-    }
 
     @Setup(Level.Trial)
     public void start() throws Exception {
-        batches = new Batch[SOURCES * 8];
-        for (int b = 0; b < batches.length; b++) {
-            String source = "service-" + (b % SOURCES);
-            List<Message> messages = new ArrayList<>(BATCH);
-            for (int i = 0; i < BATCH; i++) {
-                messages.add(FileBackendBenchmark.line(source, b * BATCH + i));
-            }
-            batches[b] = new Batch(source, messages);
-        }
+        prepare(SOURCES * 8, BATCH);
         dir = Files.createTempDirectory("s3-bench");
         Properties p = new Properties();
         p.setProperty("jclouds.filesystem.basedir", dir.resolve("store").toString());
@@ -116,8 +75,7 @@ public class S3BackendBenchmark {
         props.put("staging.dir", dir.resolve("staging").toString());
         props.put("staging.max.mb", "64");
         S3BackendComponent.Config config = Converters.standardConverter().convert(props).to(S3BackendComponent.Config.class);
-        backend = new S3Backend("bench", config, props);
-        uploadedKey = "signalbox_backend_s3_object_bytes_total{backend=\"bench\"}";
+        backend = new S3Backend("bench", S3Settings.of(config, props, System::getenv));
     }
 
     @TearDown(Level.Trial)
@@ -125,15 +83,13 @@ public class S3BackendBenchmark {
         backend.close();
         proxy.stop();
         blobs.close();
-        try (Stream<Path> files = Files.walk(dir)) {
-            files.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
-        }
+        deleteTree(dir);
     }
 
     @Benchmark
     public void writeBatch(Counters counters) throws Exception {
-        long before = uploaded();
-        Batch batch = batches[next];
+        double before = uploaded();
+        Batch batch = nextBatch();
         while (true) {
             try {
                 backend.write(batch);
@@ -143,12 +99,11 @@ public class S3BackendBenchmark {
                 Thread.sleep(1);
             }
         }
-        next = (next + 1) % batches.length;
         counters.messages += BATCH;
-        counters.uploadedKib += (uploaded() - before) / 1024.0;
+        counters.kib += (uploaded() - before) / 1024.0;
     }
 
-    private long uploaded() {
-        return backend.stats().get(uploadedKey).longValue();
+    private double uploaded() {
+        return MetricSamples.of(backend).value("signalbox_backend_s3_object_bytes_total", "backend", "bench");
     }
 }

@@ -10,18 +10,12 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Semaphore;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Level;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
-import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
-import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.osgi.util.converter.Converters;
 
@@ -40,10 +34,7 @@ import io.signalbox.routing.internal.RoutingEngine;
  *
  * <p>Run: {@code java -jar load/target/benchmarks.jar SpoolAppendBenchmark -f 1 -wi 2 -i 3}
  */
-@State(Scope.Benchmark)
-@BenchmarkMode(Mode.Throughput)
-@OutputTimeUnit(TimeUnit.SECONDS)
-public class SpoolAppendBenchmark {
+public class SpoolAppendBenchmark extends ThroughputBenchmark {
     private static final int SOURCES = 8;
     private static final int BATCH = 100;
     private static final int MAX_IN_FLIGHT = 1_000;

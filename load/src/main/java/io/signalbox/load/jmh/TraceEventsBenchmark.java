@@ -2,16 +2,10 @@ package io.signalbox.load.jmh;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Level;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
-import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
-import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Threads;
 import org.osgi.util.converter.Converters;
@@ -33,10 +27,7 @@ import io.signalbox.correlation.internal.CorrelationEngine;
  *
  * <p>Run: {@code java -jar load/target/benchmarks.jar TraceEventsBenchmark -f 1 -wi 2 -i 3 -prof gc}
  */
-@State(Scope.Benchmark)
-@BenchmarkMode(Mode.Throughput)
-@OutputTimeUnit(TimeUnit.SECONDS)
-public class TraceEventsBenchmark {
+public class TraceEventsBenchmark extends ThroughputBenchmark {
     private static final int JOBS = 2_000;
     private static final int SPANS = 5;
     private static final int EVENTS = 8;
