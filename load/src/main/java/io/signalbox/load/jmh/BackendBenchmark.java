@@ -4,14 +4,10 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.stream.Stream;
 
 import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Fork;
@@ -94,15 +90,6 @@ public abstract class BackendBenchmark extends ThroughputBenchmark {
             throw new IllegalStateException("line of " + bytes.length + " bytes: " + new String(bytes, StandardCharsets.UTF_8));
         }
         return new Message(source, 1_763_800_000_000L + i, MessageType.EVENT, null, null, null, "info", null, bytes);
-    }
-
-    /** Deletes {@code dir} and everything below it. */
-    static void deleteTree(Path dir) throws IOException {
-        try (Stream<Path> files = Files.walk(dir)) {
-            for (Path p : (Iterable<Path>) files.sorted(Comparator.reverseOrder())::iterator) {
-                Files.delete(p);
-            }
-        }
     }
 
     /**

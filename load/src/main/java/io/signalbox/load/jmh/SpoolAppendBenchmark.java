@@ -1,16 +1,13 @@
 package io.signalbox.load.jmh;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Semaphore;
-import java.util.stream.Stream;
 
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.Level;
@@ -82,15 +79,7 @@ public class SpoolAppendBenchmark extends ThroughputBenchmark {
     public void tearDown() throws InterruptedException, IOException {
         inFlight.acquire(MAX_IN_FLIGHT); // every batch in the spool
         engine.deactivate();
-        try (Stream<Path> files = Files.walk(dir)) {
-            files.sorted(Comparator.reverseOrder()).forEach(p -> {
-                try {
-                    Files.delete(p);
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-            });
-        }
+        deleteTree(dir);
     }
 
     /** Routes one batch of 100 messages to the absent backend's spool. */
