@@ -16,6 +16,7 @@ import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.signalbox.api.BackendWriteStats;
 import io.signalbox.api.BackendLifecycle;
 import io.signalbox.api.Batch;
 import io.signalbox.api.BatchRejectedException;
@@ -94,13 +95,8 @@ public final class CloudWatchBackend implements BackendLifecycle.Instance<CloudW
     private Batch partial;
     private Map<String, Integer> partialDone;
 
-    private final LongAdder batches = new LongAdder();
-    private final LongAdder messages = new LongAdder();
-    private final LongAdder bytes = new LongAdder();
-    private final LongAdder failures = new LongAdder();
+    private final BackendWriteStats stats;
     private final LongAdder calls = new LongAdder();
-    private final LongAdder writeNanos = new LongAdder();
-    private final LongAdder writes = new LongAdder();
     private final LongAdder created = new LongAdder();
     private final ConcurrentHashMap<String, LongAdder> rejected = new ConcurrentHashMap<>();
 
@@ -115,6 +111,7 @@ public final class CloudWatchBackend implements BackendLifecycle.Instance<CloudW
 
     CloudWatchBackend(String name, Target target) {
         this.name = name;
+        this.stats = new BackendWriteStats("cloudwatch", name);
         this.target = target;
         AtomicInteger threads = new AtomicInteger();
         int n = target.settings().parallelism();
@@ -252,10 +249,9 @@ public final class CloudWatchBackend implements BackendLifecycle.Instance<CloudW
                 }
             }
         }
-        writeNanos.add(System.nanoTime() - start);
-        writes.increment();
+        stats.writeTime(System.nanoTime() - start);
         if (failure != null) {
-            failures.increment();
+            stats.failure();
             if (failure instanceof BatchRejectedException rejection) {
                 throw withDelivered(rejection, plan, done, batch.size());
             }
@@ -265,7 +261,7 @@ public final class CloudWatchBackend implements BackendLifecycle.Instance<CloudW
             }
             throw failure;
         }
-        batches.increment();
+        stats.batch();
     }
 
     /**
@@ -332,8 +328,7 @@ public final class CloudWatchBackend implements BackendLifecycle.Instance<CloudW
             throw refused(p, c, e);
         }
         int rejectedCount = countRejected(p, c.size(), response.rejectedLogEventsInfo());
-        messages.add(c.size() - rejectedCount);
-        bytes.add(c.bytes());
+        stats.accepted(c.size() - rejectedCount, c.bytes());
         if (LOG.isDebugEnabled()) {
             LOG.debug("CloudWatch {}: {} events, {} bytes to {}/{}", name, c.size(), c.bytes(), p.group(), p.stream());
         }
@@ -409,12 +404,7 @@ public final class CloudWatchBackend implements BackendLifecycle.Instance<CloudW
 
     @Override
     public void collect(MetricsSink sink) {
-        sink.counter("signalbox_backend_cloudwatch_batches_total", batches.sum(), "backend", name);
-        sink.counter("signalbox_backend_cloudwatch_messages_total", messages.sum(), "backend", name);
-        sink.counter("signalbox_backend_cloudwatch_bytes_total", bytes.sum(), "backend", name);
-        sink.counter("signalbox_backend_cloudwatch_failures_total", failures.sum(), "backend", name);
-        sink.gauge("signalbox_backend_cloudwatch_write_seconds_sum", writeNanos.sum() / 1e9, "backend", name);
-        sink.gauge("signalbox_backend_cloudwatch_write_seconds_count", writes.sum(), "backend", name);
+        stats.collect(sink);
         sink.counter("signalbox_backend_cloudwatch_calls_total", calls.sum(), "backend", name);
         sink.counter("signalbox_backend_cloudwatch_resources_created_total", created.sum(), "backend", name);
         rejected.forEach((reason, n) -> sink.counter("signalbox_backend_cloudwatch_rejected_total", n.sum(),

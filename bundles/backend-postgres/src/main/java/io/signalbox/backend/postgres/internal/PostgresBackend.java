@@ -5,7 +5,6 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.util.concurrent.atomic.LongAdder;
 
 import org.postgresql.PGConnection;
 import org.postgresql.copy.CopyIn;
@@ -17,6 +16,7 @@ import org.slf4j.LoggerFactory;
 
 import com.fasterxml.jackson.core.JsonFactory;
 
+import io.signalbox.api.BackendWriteStats;
 import io.signalbox.api.BackendLifecycle;
 import io.signalbox.api.Batch;
 import io.signalbox.api.BatchRejectedException;
@@ -68,16 +68,12 @@ public final class PostgresBackend implements BackendLifecycle.Instance<Postgres
     private volatile boolean closed;
     private volatile String storage = "unknown";
 
-    private final LongAdder batches = new LongAdder();
-    private final LongAdder messages = new LongAdder();
-    private final LongAdder bytes = new LongAdder();
-    private final LongAdder failures = new LongAdder();
-    private final LongAdder writeNanos = new LongAdder();
-    private final LongAdder writes = new LongAdder();
+    private final BackendWriteStats stats;
 
     /** A backend for validated settings ({@link PostgresSettings#of}); it connects on the first write. */
     public PostgresBackend(String name, PostgresSettings settings) {
         this.name = name;
+        this.stats = new BackendWriteStats("postgres", name);
         use(settings);
     }
 
@@ -133,7 +129,7 @@ public final class PostgresBackend implements BackendLifecycle.Instance<Postgres
         try {
             c = pool.borrow();
         } catch (SQLException e) {
-            failures.increment();
+            stats.failure();
             throw new SQLException("postgres backend \"" + name + "\": cannot connect to " + settings.safeUrl() + ": "
                     + e.getMessage(), e.getSQLState(), e);
         }
@@ -151,16 +147,14 @@ public final class PostgresBackend implements BackendLifecycle.Instance<Postgres
             }
             c.commit();
             broken = false;
-            batches.increment();
-            messages.add(batch.size());
-            bytes.add(sent);
+            stats.batch();
+            stats.accepted(batch.size(), sent);
             long took = System.nanoTime() - start;
-            writeNanos.add(took);
-            writes.increment();
+            stats.writeTime(took);
             LOG.debug("postgres {}: {} messages ({} metric rows, {} bytes) in {} µs", name, batch.size(),
                     encoder.metricRows(), sent, took / 1000);
         } catch (SQLException e) {
-            failures.increment();
+            stats.failure();
             rollback(c);
             String state = e.getSQLState();
             if (state == null || state.startsWith("08") || state.startsWith("57P") || c.isClosed()) {
@@ -176,7 +170,7 @@ public final class PostgresBackend implements BackendLifecycle.Instance<Postgres
             throw new SQLException("postgres backend \"" + name + "\": batch of " + batch.size() + " from "
                     + batch.source() + " not written (" + state + "): " + e.getMessage(), state, e);
         } catch (RuntimeException e) {
-            failures.increment();
+            stats.failure();
             rollback(c);
             throw e;
         } finally {
@@ -344,12 +338,7 @@ public final class PostgresBackend implements BackendLifecycle.Instance<Postgres
 
     @Override
     public void collect(MetricsSink sink) {
-        sink.counter("signalbox_backend_postgres_batches_total", batches.sum(), "backend", name);
-        sink.counter("signalbox_backend_postgres_messages_total", messages.sum(), "backend", name);
-        sink.counter("signalbox_backend_postgres_bytes_total", bytes.sum(), "backend", name);
-        sink.counter("signalbox_backend_postgres_failures_total", failures.sum(), "backend", name);
-        sink.gauge("signalbox_backend_postgres_write_seconds_sum", writeNanos.sum() / 1e9, "backend", name);
-        sink.gauge("signalbox_backend_postgres_write_seconds_count", writes.sum(), "backend", name);
+        stats.collect(sink);
         sink.gauge("signalbox_backend_postgres_connections_open", pool.openConnections(), "backend", name);
     }
 

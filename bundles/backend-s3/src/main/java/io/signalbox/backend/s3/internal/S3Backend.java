@@ -16,12 +16,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReentrantLock;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.signalbox.api.BackendWriteStats;
 import io.signalbox.api.BackendLifecycle;
 import io.signalbox.api.Batch;
 import io.signalbox.api.Message;
@@ -71,11 +71,7 @@ public final class S3Backend implements BackendLifecycle.Instance<S3Settings> {
     private byte[] buffer = new byte[64 * 1024];
     private volatile boolean closed;
 
-    private final LongAdder batches = new LongAdder();
-    private final LongAdder messages = new LongAdder();
-    private final LongAdder bytes = new LongAdder();
-    private final LongAdder failures = new LongAdder();
-    private final LongAdder writeNanos = new LongAdder();
+    private final BackendWriteStats stats;
     private final UploadQueue.Counters uploadCounters = new UploadQueue.Counters();
 
     /** One staging file: an object in the making. */
@@ -107,6 +103,7 @@ public final class S3Backend implements BackendLifecycle.Instance<S3Settings> {
      */
     public S3Backend(String name, S3Settings settings) {
         this.name = name;
+        this.stats = new BackendWriteStats("s3", name);
         lock.lock();
         try {
             start(settings, stagingDir(name, settings));
@@ -202,15 +199,14 @@ public final class S3Backend implements BackendLifecycle.Instance<S3Settings> {
                 seal(seg);
             }
         } catch (IOException | RuntimeException e) {
-            failures.increment();
+            stats.failure();
             throw e;
         } finally {
             lock.unlock();
         }
-        batches.increment();
-        messages.add(list.size());
-        bytes.add(size);
-        writeNanos.add(System.nanoTime() - start);
+        stats.batch();
+        stats.accepted(list.size(), size);
+        stats.writeTime(System.nanoTime() - start);
     }
 
     /** Guarded by lock. All lines with their newlines in one write; on failure the file is cut back (no half batch). */
@@ -413,12 +409,7 @@ public final class S3Backend implements BackendLifecycle.Instance<S3Settings> {
 
     @Override
     public void collect(MetricsSink sink) {
-        sink.counter("signalbox_backend_s3_batches_total", batches.sum(), "backend", name);
-        sink.counter("signalbox_backend_s3_messages_total", messages.sum(), "backend", name);
-        sink.counter("signalbox_backend_s3_bytes_total", bytes.sum(), "backend", name);
-        sink.counter("signalbox_backend_s3_failures_total", failures.sum(), "backend", name);
-        sink.gauge("signalbox_backend_s3_write_seconds_sum", writeNanos.sum() / 1e9, "backend", name);
-        sink.gauge("signalbox_backend_s3_write_seconds_count", batches.sum(), "backend", name);
+        stats.collect(sink);
         uploadCounters.collect(sink, name);
         UploadQueue u = uploads;
         sink.gauge("signalbox_backend_s3_staged_bytes", u.stagedBytes(), "backend", name);
