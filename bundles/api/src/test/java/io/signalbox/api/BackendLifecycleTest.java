@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.lang.reflect.Proxy;
 import java.util.ArrayList;
 import java.util.Dictionary;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -89,11 +88,7 @@ class BackendLifecycleTest {
     }
 
     private static Map<String, Object> file(String name) {
-        Map<String, Object> p = new HashMap<>();
-        p.put("service.pid", "io.signalbox.backend.test~" + name);
-        p.put(BackendNames.FILEINSTALL_FILENAME, "file:/x/etc/io.signalbox.backend.test-" + name + ".cfg");
-        p.put("password", "secret");
-        return p;
+        return FakeFramework.fileConfig("io.signalbox.backend.test", name, "password", "secret");
     }
 
     @Test

@@ -7,11 +7,13 @@ import java.util.Map;
 
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.ServiceRegistration;
+import org.osgi.util.converter.Converters;
 
 /**
  * Test helpers shared by the backend bundles (published as this bundle's test-jar): a
  * {@link BundleContext} stand-in that records service registrations, and configuration maps.
- * A module's {@code Fixtures} extends it to add its own.
+ * A module's {@code Fixtures} extends it to add its own; {@link ComponentHarness} runs a backend
+ * component against it.
  */
 public class FakeFramework {
     protected FakeFramework() {
@@ -43,5 +45,22 @@ public class FakeFramework {
             m.put((String) keyValues[i], keyValues[i + 1]);
         }
         return m;
+    }
+
+    /**
+     * Properties as fileinstall delivers them for {@code etc/<factoryPid>-<name>.cfg}: the key/value
+     * pairs plus the framework keys {@code service.pid}, {@code service.factoryPid} and the file name.
+     */
+    public static Map<String, Object> fileConfig(String factoryPid, String name, Object... keyValues) {
+        Map<String, Object> m = props(keyValues);
+        m.put("service.pid", factoryPid + "~" + name);
+        m.put("service.factoryPid", factoryPid);
+        m.put(BackendNames.FILEINSTALL_FILENAME, "file:/x/etc/" + factoryPid + "-" + name + ".cfg");
+        return m;
+    }
+
+    /** The typed configuration (a component's {@code Config} annotation) that DS makes of {@code properties}. */
+    public static <T> T config(Class<T> type, Map<String, ?> properties) {
+        return Converters.standardConverter().convert(properties).to(type);
     }
 }

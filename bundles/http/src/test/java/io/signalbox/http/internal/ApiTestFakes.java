@@ -1,12 +1,9 @@
 package io.signalbox.http.internal;
 
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 
 import io.signalbox.api.BackendStatus;
 import io.signalbox.api.Batch;
-import io.signalbox.api.Ingest;
-import io.signalbox.api.Message;
 import io.signalbox.api.RouteInfo;
 import io.signalbox.api.Router;
 
@@ -33,32 +30,6 @@ final class ApiTestFakes {
         @Override
         public List<BackendStatus> backends() {
             return backends;
-        }
-    }
-
-    /** Keeps what it is offered; {@link #writable} switches the back-pressure answer. */
-    static class FakeIngest implements Ingest {
-        final List<Message> offered = new CopyOnWriteArrayList<>();
-        volatile boolean writable = true;
-        volatile RuntimeException failure;
-
-        @Override
-        public boolean offer(Message message) {
-            if (failure != null) {
-                throw failure;
-            }
-            offered.add(message);
-            return writable;
-        }
-
-        @Override
-        public boolean isWritable() {
-            return writable;
-        }
-
-        @Override
-        public void whenWritable(Runnable callback) {
-            callback.run();
         }
     }
 

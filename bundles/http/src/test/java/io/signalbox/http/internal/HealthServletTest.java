@@ -14,8 +14,8 @@ import org.junit.jupiter.api.Test;
 
 import io.signalbox.api.BackendStatus;
 import io.signalbox.api.ConfigCheck;
+import io.signalbox.api.FakeIngest;
 import io.signalbox.api.StatsSource;
-import io.signalbox.http.internal.ApiTestFakes.FakeIngest;
 import io.signalbox.http.internal.ApiTestFakes.FakeRouter;
 
 /** /health and /v1/health against fake services, through a real servlet container. */

@@ -16,10 +16,10 @@ import org.osgi.util.converter.Converters;
 
 import io.signalbox.api.ConfigCheck;
 import io.signalbox.api.DropReason;
+import io.signalbox.api.FakeIngest;
 import io.signalbox.api.Message;
 import io.signalbox.api.MessageType;
 import io.signalbox.api.MetricSamples;
-import io.signalbox.http.internal.ApiTestFakes.FakeIngest;
 import io.signalbox.protocol.RejectCounters;
 
 /** POST /v1/event and /v1/events/batch against a fake Ingest, through a real servlet container. */
@@ -71,10 +71,6 @@ class IngestServletTest {
         return (long) MetricSamples.of(servlet).value(IngestServlet.REQUESTS, "status", Integer.toString(status));
     }
 
-    private List<String> offeredLines() {
-        return ingest.offered.stream().map(m -> new String(m.line(), StandardCharsets.UTF_8)).toList();
-    }
-
     @Test
     void oneEventIsAcceptedWith202AndOfferedAsReceived() throws Exception {
         start(Map.of());
@@ -83,8 +79,8 @@ class IngestServletTest {
 
         assertThat(r.statusCode()).isEqualTo(202);
         assertThat(json(r)).isEqualTo(Map.of("accepted", 1L, "rejected", 0L, "errors", List.of()));
-        assertThat(offeredLines()).containsExactly(EVENT);
-        Message m = ingest.offered.get(0);
+        assertThat(ingest.lines()).containsExactly(EVENT);
+        Message m = ingest.offered().get(0);
         assertThat(m.source()).isEqualTo("loader");
         assertThat(m.type()).isEqualTo(MessageType.EVENT);
         assertThat(MetricSamples.of(servlet).value(IngestServlet.RECEIVED, "transport", "http")).isEqualTo(1);
@@ -99,7 +95,7 @@ class IngestServletTest {
                 "{\n  \"v\": 1,\r\n  \"src\": \"loader\",\n  \"ts\": 5,\n  \"type\": \"heartbeat\",\n  \"data\": {}\n}\n");
 
         assertThat(r.statusCode()).isEqualTo(202);
-        assertThat(offeredLines()).containsExactly("{  \"v\": 1,  \"src\": \"loader\",  \"ts\": 5,  \"type\": \"heartbeat\",  \"data\": {}}");
+        assertThat(ingest.lines()).containsExactly("{  \"v\": 1,  \"src\": \"loader\",  \"ts\": 5,  \"type\": \"heartbeat\",  \"data\": {}}");
     }
 
     @Test
@@ -110,7 +106,7 @@ class IngestServletTest {
                 + "\"type\":\"heartbeat\",\"trace_id\":\"job-1\",\"data\":{}}");
 
         assertThat(r.statusCode()).isEqualTo(202);
-        assertThat(offeredLines()).containsExactly(
+        assertThat(ingest.lines()).containsExactly(
                 "{\"v\":1,\"src\":\"old\",\"ts\":1704067200000,\"type\":\"heartbeat\",\"tid\":\"job-1\",\"data\":{}}");
     }
 
@@ -122,7 +118,7 @@ class IngestServletTest {
 
         assertThat(r.statusCode()).isEqualTo(202);
         assertThat(json(r)).containsEntry("accepted", 2L).containsEntry("rejected", 0L);
-        assertThat(offeredLines()).containsExactly(EVENT, METRIC);
+        assertThat(ingest.lines()).containsExactly(EVENT, METRIC);
     }
 
     @Test
@@ -133,7 +129,7 @@ class IngestServletTest {
 
         assertThat(r.statusCode()).isEqualTo(202);
         assertThat(json(r)).containsEntry("accepted", 2L);
-        assertThat(offeredLines()).containsExactly(EVENT, METRIC);
+        assertThat(ingest.lines()).containsExactly(EVENT, METRIC);
     }
 
     @Test
@@ -162,7 +158,7 @@ class IngestServletTest {
         assertThat(dropped(DropReason.MISSING_FIELD)).isEqualTo(1);
         assertThat(dropped(DropReason.UNKNOWN_TYPE)).isEqualTo(1);
         assertThat(dropped(DropReason.UNSUPPORTED_VERSION)).isEqualTo(1);
-        assertThat(offeredLines()).containsExactly(EVENT, METRIC);
+        assertThat(ingest.lines()).containsExactly(EVENT, METRIC);
     }
 
     @Test
@@ -178,7 +174,7 @@ class IngestServletTest {
         assertThat(json(r)).containsEntry("accepted", 0L).containsEntry("rejected", 3L);
         assertThat(errors(r)).extracting(e -> e.get("reason")).containsOnly("bad_type");
         assertThat(dropped(DropReason.BAD_TYPE)).isEqualTo(3);
-        assertThat(ingest.offered).isEmpty();
+        assertThat(ingest.offered()).isEmpty();
         assertThat(answered(400)).isEqualTo(1);
     }
 
@@ -204,7 +200,7 @@ class IngestServletTest {
         assertThat(r.statusCode()).isEqualTo(400);
         assertThat(errors(r)).singleElement().satisfies(e -> assertThat(e).containsEntry("reason", "malformed")
                 .containsEntry("detail", "trailing content after the JSON object"));
-        assertThat(ingest.offered).isEmpty();
+        assertThat(ingest.offered()).isEmpty();
     }
 
     @Test
@@ -217,7 +213,7 @@ class IngestServletTest {
         assertThat(json(r)).containsEntry("accepted", 0L).containsEntry("rejected", 1L);
         assertThat(errors(r)).singleElement().satisfies(e -> assertThat(e).containsEntry("index", 1L)
                 .containsEntry("reason", "malformed").containsEntry("detail", "unterminated array (no closing ']')"));
-        assertThat(ingest.offered).isEmpty();
+        assertThat(ingest.offered()).isEmpty();
         assertThat(dropped(DropReason.MALFORMED)).isEqualTo(1);
     }
 
@@ -234,7 +230,7 @@ class IngestServletTest {
         }
         HttpResponse<String> empty = server.post("/v1/event", "");
         assertThat(errors(empty)).singleElement().satisfies(e -> assertThat(e).containsEntry("reason", "empty"));
-        assertThat(ingest.offered).isEmpty();
+        assertThat(ingest.offered()).isEmpty();
     }
 
     @Test
@@ -249,7 +245,7 @@ class IngestServletTest {
         assertThat(errors(r)).singleElement().satisfies(e -> assertThat(e).containsEntry("index", 0L)
                 .containsEntry("reason", "too_long"));
         assertThat(dropped(DropReason.TOO_LONG)).isEqualTo(1);
-        assertThat(offeredLines()).containsExactly(EVENT);
+        assertThat(ingest.lines()).containsExactly(EVENT);
     }
 
     @Test
@@ -262,7 +258,7 @@ class IngestServletTest {
 
         assertThat(answer).startsWith("HTTP/1.1 413 ");
         assertThat(answer).contains("{\"error\":\"request body larger than ingest.max.bytes=1000\"}");
-        assertThat(ingest.offered).isEmpty();
+        assertThat(ingest.offered()).isEmpty();
         assertThat(answered(413)).isEqualTo(1);
     }
 
@@ -279,7 +275,7 @@ class IngestServletTest {
                 + "Transfer-Encoding: chunked\r\n\r\n", chunks.toString().getBytes(StandardCharsets.UTF_8));
 
         assertThat(answer).startsWith("HTTP/1.1 413 ");
-        assertThat(ingest.offered).isEmpty();
+        assertThat(ingest.offered()).isEmpty();
     }
 
     @Test
@@ -291,7 +287,7 @@ class IngestServletTest {
                         () -> new ByteArrayInputStream((EVENT + "\n" + METRIC).getBytes(StandardCharsets.UTF_8)))));
 
         assertThat(r.statusCode()).isEqualTo(202);
-        assertThat(offeredLines()).containsExactly(EVENT, METRIC);
+        assertThat(ingest.lines()).containsExactly(EVENT, METRIC);
     }
 
     @Test
@@ -345,7 +341,7 @@ class IngestServletTest {
     @Test
     void aFullOrMissingPipelineIs503WithRetryAfterAndNothingIsOffered() throws Exception {
         start(Map.of());
-        ingest.writable = false;
+        ingest.setWritable(false);
         HttpResponse<String> full = server.post("/v1/events/batch", EVENT);
         servlet.ingest = null;
         HttpResponse<String> missing = server.post("/v1/event", EVENT);
@@ -356,7 +352,7 @@ class IngestServletTest {
         }
         assertThat(json(full)).containsEntry("error", "the pipeline is full; retry later");
         assertThat(json(missing)).containsEntry("error", "the pipeline is not running");
-        assertThat(ingest.offered).isEmpty();
+        assertThat(ingest.offered()).isEmpty();
         assertThat(answered(503)).isEqualTo(2);
     }
 
@@ -375,13 +371,13 @@ class IngestServletTest {
         HttpResponse<String> r = server.post("/v1/events/batch", EVENT + "\n" + METRIC);
 
         assertThat(r.statusCode()).isEqualTo(202);
-        assertThat(fillsUp.offered).hasSize(2);
+        assertThat(fillsUp.offered()).hasSize(2);
     }
 
     @Test
     void aFailingPipelineIsReportedPerMessage() throws Exception {
         start(Map.of());
-        ingest.failure = new IllegalStateException("broken on purpose");
+        ingest.failWith(new IllegalStateException("broken on purpose"));
 
         HttpResponse<String> r = server.post("/v1/event", EVENT);
 
@@ -397,7 +393,7 @@ class IngestServletTest {
             server.assertNotAllowed("GET", path, "POST");
         }
         server.assertNotAllowed("PUT", "/v1/event", "POST");
-        assertThat(ingest.offered).isEmpty();
+        assertThat(ingest.offered()).isEmpty();
     }
 
     @Test

@@ -3,8 +3,6 @@ package io.signalbox.backend.cloudwatch.internal;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 
-import org.osgi.util.converter.Converters;
-
 import io.signalbox.api.FakeFramework;
 import io.signalbox.api.Message;
 import io.signalbox.api.MessageType;
@@ -14,7 +12,7 @@ final class Fixtures extends FakeFramework {
     }
 
     static CloudWatchBackendComponent.Config config(Map<String, ?> map) {
-        return Converters.standardConverter().convert(map).to(CloudWatchBackendComponent.Config.class);
+        return config(CloudWatchBackendComponent.Config.class, map);
     }
 
     static CloudWatchSettings settings(Map<String, ?> map) {

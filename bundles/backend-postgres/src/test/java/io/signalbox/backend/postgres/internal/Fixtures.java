@@ -3,8 +3,6 @@ package io.signalbox.backend.postgres.internal;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 
-import org.osgi.util.converter.Converters;
-
 import io.signalbox.api.FakeFramework;
 import io.signalbox.api.Message;
 import io.signalbox.api.MessageType;
@@ -14,7 +12,7 @@ final class Fixtures extends FakeFramework {
     }
 
     static PostgresBackendComponent.Config config(Map<String, ?> properties) {
-        return Converters.standardConverter().convert(properties).to(PostgresBackendComponent.Config.class);
+        return config(PostgresBackendComponent.Config.class, properties);
     }
 
     static PostgresSettings settings(Map<String, Object> properties) {

@@ -1,10 +1,8 @@
 package io.signalbox.backend.postgres.internal;
 
-import static io.signalbox.backend.postgres.internal.Fixtures.config;
-import static io.signalbox.backend.postgres.internal.Fixtures.context;
+import static io.signalbox.api.FakeFramework.fileConfig;
 import static io.signalbox.backend.postgres.internal.Fixtures.event;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -14,13 +12,13 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 import io.signalbox.api.Backend;
 import io.signalbox.api.Batch;
-import io.signalbox.api.ConfigCheck;
+import io.signalbox.api.ComponentHarness;
+import io.signalbox.api.FakeFramework.Registered;
 import io.signalbox.api.MetricSamples;
 import io.signalbox.api.StatsSource;
 
@@ -35,36 +33,20 @@ class PostgresBackendComponentTest {
 
     private static int tableNo;
 
-    private final List<Fixtures.Registered> registered = new ArrayList<>();
-    private PostgresBackendComponent component;
-
-    @AfterEach
-    void stop() {
-        if (component != null) {
-            component.deactivate();
-        }
-    }
+    @RegisterExtension
+    final ComponentHarness<PostgresBackend> component = ComponentHarness.of(PostgresBackend.class,
+            PostgresBackendComponent.Config.class,
+            (config, properties, context) -> new PostgresBackendComponent(config, properties, context,
+                    n -> n.equals("SIGNALBOX_PG_PASSWORD") ? SECRET : null),
+            PostgresBackendComponent::modified, PostgresBackendComponent::deactivate);
 
     /** Properties as fileinstall delivers them for etc/io.signalbox.backend.postgres-db.cfg, on fresh tables. */
     private static Map<String, Object> props(Object... more) {
         tableNo++;
         Map<String, Object> m = Fixtures.props("url", pg.url(), "user", pg.user(), "password", "${env:SIGNALBOX_PG_PASSWORD}",
                 "events.table", "comp_ev" + tableNo, "metrics.table", "comp_me" + tableNo, "connect.timeout.seconds", 5);
-        m.putAll(Fixtures.props(more));
-        m.put("service.pid", "io.signalbox.backend.postgres~db");
-        m.put("service.factoryPid", PostgresBackendComponent.FACTORY_PID);
-        m.put("felix.fileinstall.filename", "file:/x/etc/io.signalbox.backend.postgres-db.cfg");
+        m.putAll(fileConfig(PostgresBackendComponent.FACTORY_PID, "db", more));
         return m;
-    }
-
-    private PostgresBackend activate(Map<String, Object> p) {
-        component = new PostgresBackendComponent(config(p), p, context(registered),
-                n -> n.equals("SIGNALBOX_PG_PASSWORD") ? SECRET : null);
-        return (PostgresBackend) registered.get(0).service();
-    }
-
-    private void modify(Map<String, Object> p) {
-        component.modified(config(p), p);
     }
 
     private static long count(String table) throws SQLException {
@@ -86,15 +68,14 @@ class PostgresBackendComponentTest {
     @Test
     void registersBackendAndStatsWithNameAndKindAndNeverThePasswordOrItsVariable() throws Exception {
         Map<String, Object> p = props();
-        activate(p);
-        assertThat(registered).singleElement().satisfies(r -> {
-            assertThat(r.classes()).containsExactly(Backend.class.getName(), StatsSource.class.getName());
-            assertThat(r.properties()).containsEntry(Backend.NAME, "db").containsEntry(Backend.KIND, "postgres")
-                    .containsEntry("service.pid", "io.signalbox.backend.postgres~db")
-                    .doesNotContainKeys("password", "url", "user");
-            assertThat(r.properties().values()).noneMatch(v -> String.valueOf(v).contains(SECRET));
-        });
-        Backend b = (Backend) registered.get(0).service();
+        component.activate(p);
+        Registered r = component.registered("db");
+        assertThat(r.classes()).containsExactly(Backend.class.getName(), StatsSource.class.getName());
+        assertThat(r.properties()).containsEntry(Backend.KIND, "postgres")
+                .containsEntry("service.pid", "io.signalbox.backend.postgres~db")
+                .doesNotContainKeys("password", "url", "user");
+        assertThat(r.properties().values()).noneMatch(v -> String.valueOf(v).contains(SECRET));
+        Backend b = (Backend) r.service();
         b.write(batch(3));
         assertThat(count((String) p.get("events.table"))).isEqualTo(3);
         assertThat(MetricSamples.of((StatsSource) b).value("signalbox_backend_postgres_messages_total", "backend", "db"))
@@ -103,51 +84,45 @@ class PostgresBackendComponentTest {
 
     @Test
     void anExplicitNameWinsOverTheFileName() {
-        activate(props("name", "warehouse"));
-        assertThat(registered).singleElement().satisfies(r -> assertThat(r.properties()).containsEntry(Backend.NAME, "warehouse"));
+        component.activate(props("name", "warehouse"));
+        component.registered("warehouse");
     }
 
     @Test
     void anInvalidFirstConfigurationIsRejectedAndRegistersNothing() {
-        assertThatThrownBy(() -> activate(props("pool.siz", 3))).isInstanceOf(ConfigCheck.Rejected.class)
-                .hasMessageContaining("did you mean 'pool.size'");
-        assertThat(registered).isEmpty();
+        component.assertRejected(props("pool.siz", 3), "did you mean 'pool.size'");
     }
 
     @Test
     void anInvalidModificationKeepsTheConfigurationInForce() throws Exception {
         Map<String, Object> p = props();
-        PostgresBackend before = activate(p);
-        modify(props("pool.size", 0));
+        PostgresBackend before = component.activate(p);
+        component.modify(props("pool.size", 0));
         assertThat(before.settings().eventsTable()).isEqualTo(p.get("events.table"));
         before.write(batch(4));
         assertThat(count((String) p.get("events.table"))).isEqualTo(4);
-        assertThat(registered).singleElement().satisfies(r -> assertThat(r.service()).isSameAs(before));
+        assertThat(component.registered("db").service()).isSameAs(before);
     }
 
     @Test
     void aValidModificationAppliesFromTheNextBatchWithoutReregistering() throws Exception {
         Map<String, Object> p = props();
-        PostgresBackend backend = activate(p);
+        PostgresBackend backend = component.activate(p);
         backend.write(batch(2));
         Map<String, Object> changed = props();
-        modify(changed);
+        component.modify(changed);
         backend.write(batch(5));
         assertThat(count((String) p.get("events.table"))).isEqualTo(2);
         assertThat(count((String) changed.get("events.table"))).isEqualTo(5);
-        assertThat(registered).singleElement().satisfies(r -> assertThat(r.service()).isSameAs(backend));
+        assertThat(component.registered("db").service()).isSameAs(backend);
     }
 
     @Test
     void aRenameRegistersAnewAndDeactivationUnregisters() {
-        PostgresBackend old = activate(props());
-        modify(props("name", "db2"));
-        assertThat(registered).singleElement().satisfies(r -> {
-            assertThat(r.service()).isNotSameAs(old);
-            assertThat(r.properties()).containsEntry(Backend.NAME, "db2");
-        });
+        PostgresBackend old = component.activate(props());
+        component.modify(props("name", "db2"));
+        assertThat(component.registered("db2").service()).isNotSameAs(old);
         component.deactivate();
-        component = null;
-        assertThat(registered).isEmpty();
+        assertThat(component.registered()).isEmpty();
     }
 }

@@ -7,8 +7,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
 
-import org.osgi.util.converter.Converters;
-
 import io.signalbox.api.FakeFramework;
 import io.signalbox.api.Batch;
 import io.signalbox.api.Message;
@@ -19,7 +17,7 @@ final class Fixtures extends FakeFramework {
     }
 
     static S3BackendComponent.Config config(Map<String, ?> map) {
-        return Converters.standardConverter().convert(map).to(S3BackendComponent.Config.class);
+        return config(S3BackendComponent.Config.class, map);
     }
 
     static S3Settings settings(Map<String, ?> map) {

@@ -5,8 +5,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
-import org.osgi.util.converter.Converters;
-
 import io.signalbox.api.FakeFramework;
 import io.signalbox.api.Batch;
 import io.signalbox.api.Message;
@@ -17,21 +15,12 @@ final class Fixtures extends FakeFramework {
     }
 
     static WebhookBackendComponent.Config config(Map<String, ?> map) {
-        return Converters.standardConverter().convert(map).to(WebhookBackendComponent.Config.class);
+        return config(WebhookBackendComponent.Config.class, map);
     }
 
     static WebhookSettings settings(Map<String, ?> map) {
         return WebhookSettings.of(config(map), map);
     }
-
-    /** Properties as fileinstall delivers them for {@code etc/io.signalbox.backend.webhook-alerts.cfg}. */
-    static Map<String, Object> fileConfig(Object... keyValues) {
-        Map<String, Object> p = props(keyValues);
-        p.put("service.pid", "io.signalbox.backend.webhook~alerts");
-        p.put("felix.fileinstall.filename", "file:/x/etc/io.signalbox.backend.webhook-alerts.cfg");
-        return p;
-    }
-
 
     /** A short-form event line with non-ASCII text, escapes and a comma inside a string. */
     static byte[] line(int i) {

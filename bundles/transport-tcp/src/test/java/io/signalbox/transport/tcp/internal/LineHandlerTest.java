@@ -11,6 +11,7 @@ import org.apache.mina.core.session.DummySession;
 import org.junit.jupiter.api.Test;
 
 import io.signalbox.api.DropReason;
+import io.signalbox.api.FakeIngest;
 import io.signalbox.api.MetricSamples;
 import io.signalbox.protocol.LineDecoder;
 import io.signalbox.protocol.RejectCounters;
@@ -19,7 +20,7 @@ import io.signalbox.protocol.RejectCounters;
 class LineHandlerTest {
     private static final int MAX = 120;
 
-    private final TestIngest ingest = new TestIngest();
+    private final FakeIngest ingest = new FakeIngest();
     private final RejectCounters rejects = new RejectCounters();
     private final TcpStats stats = new TcpStats();
     private final LineHandler handler = new LineHandler(ingest, new LineDecoder(), rejects, stats, MAX, 10);
@@ -41,7 +42,7 @@ class LineHandlerTest {
         byte[] bytes = INPUT.getBytes(StandardCharsets.UTF_8);
         LineDecoder decoder = new LineDecoder();
         for (int cut = 0; cut <= bytes.length; cut++) {
-            TestIngest perCut = new TestIngest();
+            FakeIngest perCut = new FakeIngest();
             long tooLong = rejects.get(DropReason.TOO_LONG);
             long malformed = rejects.get(DropReason.MALFORMED);
             LineHandler h = new LineHandler(perCut, decoder, rejects, new TcpStats(), MAX, 10);
@@ -108,7 +109,7 @@ class LineHandlerTest {
 
         assertThat(ingest.lines()).hasSize(4); // the messages are accepted, only reading stops
         assertThat(session.isReadSuspended()).isTrue();
-        assertThat(ingest.registrations.get()).isEqualTo(1);
+        assertThat(ingest.registrations()).isEqualTo(1);
         assertThat(stats.suspensions.sum()).isEqualTo(1);
 
         ingest.setWritable(true);
@@ -140,7 +141,7 @@ class LineHandlerTest {
     @Test
     void anIngestThatThrowsLosesOnlyThatMessage() {
         List<String> seen = new ArrayList<>();
-        LineHandler h = new LineHandler(new TestIngest() {
+        LineHandler h = new LineHandler(new FakeIngest() {
             @Override
             public boolean offer(io.signalbox.api.Message message) {
                 String line = new String(message.line(), StandardCharsets.UTF_8);

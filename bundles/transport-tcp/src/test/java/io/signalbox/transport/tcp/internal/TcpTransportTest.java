@@ -31,14 +31,15 @@ import org.osgi.util.converter.Converters;
 
 import io.signalbox.api.ConfigCheck;
 import io.signalbox.api.DropReason;
+import io.signalbox.api.FakeIngest;
 import io.signalbox.api.MetricSamples;
 import io.signalbox.protocol.RejectCounters;
 
-/** The real MINA acceptor on 127.0.0.1, a free port, and a {@link TestIngest}. */
+/** The real MINA acceptor on 127.0.0.1, a free port, and a {@link FakeIngest}. */
 class TcpTransportTest {
     private static final Duration DEADLINE = Duration.ofSeconds(15);
 
-    private final TestIngest ingest = new TestIngest();
+    private final FakeIngest ingest = new FakeIngest();
     private final List<Socket> sockets = new ArrayList<>();
     private TcpTransport transport;
     private boolean stopped;
@@ -129,7 +130,7 @@ class TcpTransportTest {
             waitUntil(expected + " bytes read", () -> stat(TcpStats.BYTES) == expected);
         }
 
-        waitUntil("2 messages", () -> ingest.messages.size() == 2);
+        waitUntil("2 messages", () -> ingest.count() == 2);
         assertThat(ingest.lines()).containsExactlyElementsOf(lines);
         assertThat(stat(TcpStats.RECEIVED, "transport", "tcp")).isEqualTo(2);
     }
@@ -142,7 +143,7 @@ class TcpTransportTest {
 
         write(connect(), wire);
 
-        waitUntil("5000 messages", () -> ingest.messages.size() == 5000);
+        waitUntil("5000 messages", () -> ingest.count() == 5000);
         assertThat(ingest.lines()).containsExactlyElementsOf(lines);
         assertThat(stat(TcpStats.BYTES)).isEqualTo(wire.length());
         assertThat(stat(TcpStats.RECEIVED, "transport", "tcp")).isEqualTo(5000);
@@ -161,7 +162,7 @@ class TcpTransportTest {
         waitUntil("first part of the huge line read", () -> dropped(DropReason.TOO_LONG) == 1);
         write(s, huge.substring(100_000) + "\n" + b + "\n" + "y".repeat(301) + "\n" + c + "\n");
 
-        waitUntil("3 messages", () -> ingest.messages.size() == 3);
+        waitUntil("3 messages", () -> ingest.count() == 3);
         assertThat(ingest.lines()).containsExactly(a, b, c);
         waitUntil("2 too_long", () -> dropped(DropReason.TOO_LONG) == 2);
         Connection conn = LineHandler.connection(transport.sessions().iterator().next());
@@ -179,10 +180,10 @@ class TcpTransportTest {
 
         write(s, a + "\n{this is not json\n" + b + "\n{\"v\":1,\"src\":\"m\",\"type\":\"event\",\"data\":{}}\n"
                 + "{\"v\":7,\"src\":\"m\",\"ts\":1,\"type\":\"event\",\"data\":{}}\n");
-        waitUntil("2 messages", () -> ingest.messages.size() == 2);
+        waitUntil("2 messages", () -> ingest.count() == 2);
         write(s, c + "\n");
 
-        waitUntil("3 messages", () -> ingest.messages.size() == 3);
+        waitUntil("3 messages", () -> ingest.count() == 3);
         assertThat(ingest.lines()).containsExactly(a, b, c);
         assertThat(dropped(DropReason.MALFORMED)).isEqualTo(1);
         assertThat(dropped(DropReason.MISSING_FIELD)).isEqualTo(1);
@@ -197,7 +198,7 @@ class TcpTransportTest {
 
         write(connect(), a + "\r\n\r\n\n   \n" + b + "\r\n");
 
-        waitUntil("2 messages", () -> ingest.messages.size() == 2);
+        waitUntil("2 messages", () -> ingest.count() == 2);
         assertThat(ingest.lines()).containsExactly(a, b);
         assertThat(MetricSamples.of(transport).sum(RejectCounters.SERIES)).isZero();
     }
@@ -216,12 +217,12 @@ class TcpTransportTest {
 
         write(a, Lines.event("a", 1) + "\n");
         write(b, Lines.event("b", 1) + "\n");
-        waitUntil("the two accepted connections still work", () -> ingest.messages.size() == 2);
+        waitUntil("the two accepted connections still work", () -> ingest.count() == 2);
 
         a.close();
         waitUntil("1 active", () -> stat(TcpStats.ACTIVE) == 1);
         write(connect(), Lines.event("c", 1) + "\n");
-        waitUntil("a new connection is accepted once there is room", () -> ingest.messages.size() == 3);
+        waitUntil("a new connection is accepted once there is room", () -> ingest.count() == 3);
         assertThat(stat(TcpStats.REFUSED)).isEqualTo(1);
     }
 
@@ -237,12 +238,12 @@ class TcpTransportTest {
         waitUntil("reading suspended", () -> stat(TcpStats.SUSPENSIONS) == 1 && ingest.waitingCallbacks() == 1);
         IoSession session = transport.sessions().iterator().next();
         assertThat(session.isReadSuspended()).isTrue();
-        assertThat(ingest.messages.size()).as("stopped reading before the end").isLessThan(2000);
-        assertThat(ingest.registrations.get()).as("one callback per suspension").isEqualTo(1);
+        assertThat(ingest.count()).as("stopped reading before the end").isLessThan(2000);
+        assertThat(ingest.registrations()).as("one callback per suspension").isEqualTo(1);
 
         ingest.setWritable(true);
 
-        waitUntil("every message", () -> ingest.messages.size() == 2000);
+        waitUntil("every message", () -> ingest.count() == 2000);
         assertThat(ingest.lines()).containsExactlyElementsOf(lines);
         assertThat(session.isReadSuspended()).isFalse();
     }
@@ -268,14 +269,14 @@ class TcpTransportTest {
             f1.get(DEADLINE.toSeconds(), TimeUnit.SECONDS);
             f2.get(DEADLINE.toSeconds(), TimeUnit.SECONDS);
 
-            waitUntil("40000 messages", () -> ingest.messages.size() == 40_000);
+            waitUntil("40000 messages", () -> ingest.count() == 40_000);
         } finally {
             clients.shutdownNow();
         }
         List<String> got = ingest.lines();
         assertThat(got.stream().filter(l -> l.contains("\"one\"")).collect(Collectors.toList())).containsExactlyElementsOf(one);
         assertThat(got.stream().filter(l -> l.contains("\"two\"")).collect(Collectors.toList())).containsExactlyElementsOf(two);
-        assertThat(stat(TcpStats.SUSPENSIONS)).isGreaterThan(0).isEqualTo(ingest.registrations.get());
+        assertThat(stat(TcpStats.SUSPENSIONS)).isGreaterThan(0).isEqualTo(ingest.registrations());
     }
 
     @Test
@@ -323,7 +324,7 @@ class TcpTransportTest {
         write(s, a + "\n" + b);
         s.shutdownOutput();
 
-        waitUntil("2 messages", () -> ingest.messages.size() == 2);
+        waitUntil("2 messages", () -> ingest.count() == 2);
         assertThat(ingest.lines()).containsExactly(a, b);
         waitUntil("connection closed", () -> stat(TcpStats.ACTIVE) == 0);
     }
@@ -411,7 +412,7 @@ class TcpTransportTest {
         assertThat(transport.port()).isEqualTo(port);
         String ok = Lines.eventOfLength(300);
         write(connect(), "y".repeat(301) + "\n" + ok + "\n");
-        waitUntil("the line within the old limit", () -> ingest.messages.size() == 1);
+        waitUntil("the line within the old limit", () -> ingest.count() == 1);
         assertThat(ingest.lines()).containsExactly(ok);
         assertThat(dropped(DropReason.TOO_LONG)).as("max.line.length=300 still applies").isEqualTo(1);
     }
@@ -432,13 +433,13 @@ class TcpTransportTest {
         Socket after = connect();
         write(after, Lines.event("new", 1) + "\n");
         write(before, Lines.event("old", 1) + "\n");
-        waitUntil("both connections deliver", () -> ingest.messages.size() == 2);
+        waitUntil("both connections deliver", () -> ingest.count() == 2);
 
         before.close();
         waitUntil("the old listener ends with its last connection", () -> stat(TcpStats.ACTIVE) == 1
                 && transport.sessions().size() == 1);
         write(after, Lines.event("new", 2) + "\n");
-        waitUntil("the new listener still works", () -> ingest.messages.size() == 3);
+        waitUntil("the new listener still works", () -> ingest.count() == 3);
     }
 
     @Test
@@ -453,7 +454,7 @@ class TcpTransportTest {
 
         assertThat(transport.port()).isEqualTo(port);
         write(connect(), Lines.event("still", 1) + "\n");
-        waitUntil("the old listener still accepts", () -> ingest.messages.size() == 1);
+        waitUntil("the old listener still accepts", () -> ingest.count() == 1);
     }
 
     @Test
@@ -471,7 +472,7 @@ class TcpTransportTest {
         write(old, long500 + "\n");
         waitUntil("the old connection keeps its limit", () -> dropped(DropReason.TOO_LONG) == 1);
         write(connect(), long500 + "\n");
-        waitUntil("a new connection has the new limit", () -> ingest.messages.size() == 1);
+        waitUntil("a new connection has the new limit", () -> ingest.count() == 1);
         assertThat(ingest.lines()).containsExactly(long500);
     }
 
