@@ -2,16 +2,13 @@ package io.signalbox.http.internal;
 
 import java.io.IOException;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.TreeSet;
 
+import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
-import org.osgi.service.component.annotations.ReferenceCardinality;
-import org.osgi.service.component.annotations.ReferencePolicy;
-import org.osgi.service.component.annotations.ReferencePolicyOption;
 import org.osgi.service.servlet.whiteboard.propertytypes.HttpWhiteboardServletPattern;
 
 import com.fasterxml.jackson.core.JsonGenerator;
@@ -19,7 +16,6 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import io.signalbox.api.MetricSamples;
 import io.signalbox.api.RouteInfo;
 import io.signalbox.api.Router;
-import io.signalbox.api.StatsSource;
 import jakarta.servlet.Servlet;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
@@ -43,12 +39,12 @@ public final class ApiServlet extends ReadOnlyServlet {
 
     private static final long serialVersionUID = 1L;
 
-    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
-            policyOption = ReferencePolicyOption.GREEDY)
-    transient volatile Router router;
-    @Reference(service = StatsSource.class, cardinality = ReferenceCardinality.MULTIPLE,
-            policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
-    transient volatile List<Map.Entry<Map<String, ?>, StatsSource>> statsSources = List.of();
+    private final transient SidecarServices services;
+
+    @Activate
+    public ApiServlet(@Reference(name = "services") SidecarServices services) {
+        this.services = services;
+    }
 
     @Override
     protected void doGet(HttpServletRequest req, HttpServletResponse resp) throws IOException {
@@ -57,7 +53,7 @@ public final class ApiServlet extends ReadOnlyServlet {
             ApiJson.send(resp, HttpServletResponse.SC_OK, sources());
             return;
         }
-        Router r = router;
+        Router r = services.router;
         if (r == null) {
             ApiJson.sendError(resp, HttpServletResponse.SC_SERVICE_UNAVAILABLE, "the router is not running");
         } else if (BACKENDS.equals(path)) {
@@ -89,7 +85,7 @@ public final class ApiServlet extends ReadOnlyServlet {
      */
     byte[] sources() {
         Map<String, Map<String, Double>> bySource = new TreeMap<>();
-        for (StatsSources.Read read : StatsSources.read(statsSources, SOURCES)) {
+        for (StatsSources.Read read : StatsSources.read(services.statsSources, SOURCES)) {
             for (MetricSamples.Sample s : read.samples().all()) {
                 String source = s.labels().size() == 1 ? s.label("source") : null;
                 if (source == null || s.type() == MetricSamples.Type.HISTOGRAM) {

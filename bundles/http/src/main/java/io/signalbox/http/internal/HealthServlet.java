@@ -3,14 +3,11 @@ package io.signalbox.http.internal;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.util.List;
-import java.util.Map;
 import java.util.OptionalDouble;
 
+import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
-import org.osgi.service.component.annotations.ReferenceCardinality;
-import org.osgi.service.component.annotations.ReferencePolicy;
-import org.osgi.service.component.annotations.ReferencePolicyOption;
 import org.osgi.service.servlet.whiteboard.propertytypes.HttpWhiteboardServletPattern;
 
 import io.signalbox.api.BackendStatus;
@@ -18,7 +15,6 @@ import io.signalbox.api.ConfigCheck;
 import io.signalbox.api.Ingest;
 import io.signalbox.api.MetricSamples;
 import io.signalbox.api.Router;
-import io.signalbox.api.StatsSource;
 import jakarta.servlet.Servlet;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
@@ -47,24 +43,21 @@ public final class HealthServlet extends ReadOnlyServlet {
 
     private static final long serialVersionUID = 1L;
 
-    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
-            policyOption = ReferencePolicyOption.GREEDY)
-    transient volatile Router router;
-    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
-            policyOption = ReferencePolicyOption.GREEDY)
-    transient volatile Ingest ingest;
-    @Reference(service = StatsSource.class, cardinality = ReferenceCardinality.MULTIPLE,
-            policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
-    transient volatile List<Map.Entry<Map<String, ?>, StatsSource>> statsSources = List.of();
+    private final transient SidecarServices services;
+
+    @Activate
+    public HealthServlet(@Reference(name = "services") SidecarServices services) {
+        this.services = services;
+    }
 
     @Override
     protected void doGet(HttpServletRequest req, HttpServletResponse resp) throws IOException {
-        Router r = router;
-        Ingest i = ingest;
+        Router r = services.router;
+        Ingest i = services.ingest;
         boolean tcpListening = false;
         long connections = 0;
         long sources = 0;
-        for (StatsSources.Read read : StatsSources.read(statsSources, "/health")) {
+        for (StatsSources.Read read : StatsSources.read(services.statsSources, "/health")) {
             boolean tcp = read.isComponent(TCP_COMPONENT);
             tcpListening |= tcp;
             MetricSamples m = read.samples();

@@ -3,15 +3,11 @@ package io.signalbox.http.internal;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.util.HashSet;
-import java.util.List;
-import java.util.Map;
 import java.util.Set;
 
+import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
-import org.osgi.service.component.annotations.ReferenceCardinality;
-import org.osgi.service.component.annotations.ReferencePolicy;
-import org.osgi.service.component.annotations.ReferencePolicyOption;
 import org.osgi.service.servlet.whiteboard.propertytypes.HttpWhiteboardServletPattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -51,12 +47,10 @@ public final class MetricsServlet extends HttpServlet {
     private final transient RateLimitedLog errors = new RateLimitedLog(LOG);
     private final transient ExpositionFormats formats = ExpositionFormats.init();
     private final transient StatsCollector collector;
-    @Reference(service = StatsSource.class, cardinality = ReferenceCardinality.MULTIPLE,
-            policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
-    transient volatile List<Map.Entry<Map<String, ?>, StatsSource>> statsSources = List.of();
 
-    public MetricsServlet() {
-        this.collector = new StatsCollector(() -> StatsSources.byName(statsSources), MetricsServlet::jvmNames);
+    @Activate
+    public MetricsServlet(@Reference(name = "services") SidecarServices services) {
+        this.collector = new StatsCollector(() -> StatsSources.byName(services.statsSources), MetricsServlet::jvmNames);
     }
 
     @Override

@@ -14,8 +14,8 @@ import io.signalbox.api.RateLimitedLog;
 import io.signalbox.api.StatsSource;
 
 /**
- * The {@link StatsSource} services an endpoint reads, as DS injects them into a field of type
- * {@code List<Map.Entry<Map<String, ?>, StatsSource>>} (service properties and service).
+ * The {@link StatsSource} services an endpoint reads, as DS injects them into
+ * {@link SidecarServices#statsSources} (service properties and service).
  */
 final class StatsSources {
     private static final Logger LOG = LoggerFactory.getLogger(StatsSources.class);

@@ -20,7 +20,8 @@ import io.signalbox.http.internal.ApiTestFakes.FakeRouter;
 
 /** /api/backends, /api/routes and /api/sources against fake services, through a real servlet container. */
 class ApiServletTest {
-    private final ApiServlet servlet = new ApiServlet();
+    private final SidecarServices services = new SidecarServices();
+    private final ApiServlet servlet = new ApiServlet(services);
     private final FakeRouter router = new FakeRouter();
     private ApiTestServer server;
 
@@ -36,7 +37,7 @@ class ApiServletTest {
 
     @Test
     void backendsListsEveryBackendOfTheRouterWithItsState() throws Exception {
-        servlet.router = router;
+        services.router = router;
         router.backends = List.of(ApiTestFakes.backend("files", BackendStatus.State.UP),
                 new BackendStatus("db", null, BackendStatus.State.WAITING_FOR_BUNDLE, 0, 10, 2048, 10, 0, 0, 0));
 
@@ -64,7 +65,7 @@ class ApiServletTest {
 
     @Test
     void routesListTheTableInForceWithItsOrigin() throws Exception {
-        servlet.router = router;
+        services.router = router;
         router.routes = List.of(
                 new RouteInfo("audit", "billing-*", List.of("db", "files"), Set.of("metric", "event"), true, 10, false,
                         "etc/io.signalbox.route-audit.cfg"),
@@ -84,7 +85,7 @@ class ApiServletTest {
     @Test
     void sourcesGatherThePerSourceSeriesOfEveryStatsSourceByName() throws Exception {
         HistogramSample h = new HistogramSample(new double[] { 1 }, new long[] { 1, 1 }, 3);
-        servlet.statsSources = List.of(TypicalSeries.service("io.signalbox.correlation", sink -> {
+        services.statsSources = List.of(TypicalSeries.service("io.signalbox.correlation", sink -> {
             sink.counter("signalbox_messages_received_total", 12, "source", "loader");
             sink.gauge("signalbox_buffer_size", 3, "source", "loader");
             sink.counter("signalbox_messages_received_total", 1, "source", "a \"quoted\" one");
@@ -127,7 +128,7 @@ class ApiServletTest {
 
     @Test
     void anyMethodButGetAndHeadIs405() throws Exception {
-        servlet.router = router;
+        services.router = router;
 
         server.assertNotAllowed("DELETE", "/api/routes", "GET, HEAD");
 

@@ -20,7 +20,8 @@ import io.signalbox.http.internal.ApiTestFakes.FakeRouter;
 
 /** /health and /v1/health against fake services, through a real servlet container. */
 class HealthServletTest {
-    private final HealthServlet servlet = new HealthServlet();
+    private final SidecarServices services = new SidecarServices();
+    private final HealthServlet servlet = new HealthServlet(services);
     private final FakeRouter router = new FakeRouter();
     private final Map.Entry<Map<String, ?>, StatsSource> tcp = TypicalSeries.service(HealthServlet.TCP_COMPONENT,
             sink -> sink.gauge(HealthServlet.TCP_CONNECTIONS, 3));
@@ -35,9 +36,9 @@ class HealthServletTest {
     void start() throws Exception {
         server = ApiTestServer.of(servlet, "/health", "/v1/health");
         // everything a healthy sidecar has
-        servlet.router = router;
-        servlet.ingest = new FakeIngest();
-        servlet.statsSources = List.of(tcp, correlation);
+        services.router = router;
+        services.ingest = new FakeIngest();
+        services.statsSources = List.of(tcp, correlation);
     }
 
     @AfterEach
@@ -54,10 +55,10 @@ class HealthServletTest {
 
     /** The bound sources with {@code extra} added and {@code gone} removed. */
     private void sources(List<Map.Entry<Map<String, ?>, StatsSource>> extra, Map.Entry<Map<String, ?>, StatsSource> gone) {
-        List<Map.Entry<Map<String, ?>, StatsSource>> now = new ArrayList<>(servlet.statsSources);
+        List<Map.Entry<Map<String, ?>, StatsSource>> now = new ArrayList<>(services.statsSources);
         now.remove(gone);
         now.addAll(extra);
-        servlet.statsSources = now;
+        services.statsSources = now;
     }
 
     @Test
@@ -99,11 +100,11 @@ class HealthServletTest {
 
     @Test
     void downWith503WhenTheRouterOrIngestIsMissing() throws Exception {
-        servlet.router = null;
+        services.router = null;
         assertThat(health(503)).containsEntry("status", "down").containsEntry("backends", List.of());
 
-        servlet.router = router;
-        servlet.ingest = null;
+        services.router = router;
+        services.ingest = null;
         assertThat(health(503)).containsEntry("status", "down");
     }
 

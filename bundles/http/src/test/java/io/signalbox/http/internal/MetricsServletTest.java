@@ -15,13 +15,12 @@ import io.signalbox.api.StatsSource;
 
 /** The servlet in a real Jetty 12 on 127.0.0.1 and a free port. */
 class MetricsServletTest {
-    private MetricsServlet servlet;
+    private final SidecarServices services = new SidecarServices();
     private ApiTestServer server;
 
     @BeforeEach
     void start() throws Exception {
-        servlet = new MetricsServlet();
-        server = ApiTestServer.of(servlet, MetricsServlet.PATH);
+        server = ApiTestServer.of(new MetricsServlet(services), MetricsServlet.PATH);
     }
 
     @AfterEach
@@ -30,16 +29,16 @@ class MetricsServletTest {
     }
 
     /** Series shaped like the real components', with this bundle's own: {@link ConfigStats}, {@link IngestServlet}. */
-    static void bindTypicalSources(MetricsServlet servlet) {
+    static void bindTypicalSources(SidecarServices services) {
         Map<String, StatsSource> sources = TypicalSeries.byComponent();
         sources.put(ConfigStats.NAME, new ConfigStats());
         sources.put(IngestServlet.NAME, new IngestServlet(HttpServerComponentTest.config(Map.of()), Map.of()));
-        servlet.statsSources = TypicalSeries.asServices(sources);
+        services.statsSources = TypicalSeries.asServices(sources);
     }
 
     @Test
     void getMetricsAnswersPrometheusTextWithJvmAndSignalboxSeries() throws Exception {
-        bindTypicalSources(servlet);
+        bindTypicalSources(services);
         HttpResponse<String> r = server.get("/metrics");
         assertThat(r.statusCode()).isEqualTo(200);
         assertThat(r.headers().firstValue("Content-Type")).hasValueSatisfying(
@@ -62,7 +61,7 @@ class MetricsServletTest {
 
     @Test
     void openMetricsIsWrittenWhenAskedFor() throws Exception {
-        bindTypicalSources(servlet);
+        bindTypicalSources(services);
         HttpResponse<String> r = server.send(HttpRequest.newBuilder(server.uri("/metrics"))
                 .header("Accept", "application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5").GET());
         assertThat(r.statusCode()).isEqualTo(200);
@@ -80,7 +79,7 @@ class MetricsServletTest {
 
     @Test
     void brokenComponentsAndBadSeriesStillGiveA200WithTheRest() throws Exception {
-        servlet.statsSources = List.of(TypicalSeries.service("broken", sink -> {
+        services.statsSources = List.of(TypicalSeries.service("broken", sink -> {
             throw new IllegalStateException("stats exploded");
         }), Map.entry(Map.of("service.id", 42L), sink -> {
             sink.gauge("not a name", 1);
@@ -95,9 +94,9 @@ class MetricsServletTest {
 
     @Test
     void anUnboundSourceDisappears() throws Exception {
-        servlet.statsSources = List.of(TypicalSeries.service("x", sink -> sink.gauge("signalbox_gone_soon", 1)));
+        services.statsSources = List.of(TypicalSeries.service("x", sink -> sink.gauge("signalbox_gone_soon", 1)));
         assertThat(server.get("/metrics").body()).contains("signalbox_gone_soon 1.0");
-        servlet.statsSources = List.of();
+        services.statsSources = List.of();
         assertThat(server.get("/metrics").body()).doesNotContain("signalbox_gone_soon");
     }
 

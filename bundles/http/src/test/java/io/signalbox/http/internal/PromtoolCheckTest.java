@@ -43,8 +43,9 @@ class PromtoolCheckTest {
         Optional<Path> promtool = promtool();
         Assumptions.assumeTrue(promtool.isPresent(),
                 "SKIPPED: promtool is not installed (apt-get install prometheus; .ci/run installs it)");
-        MetricsServlet servlet = new MetricsServlet();
-        MetricsServletTest.bindTypicalSources(servlet);
+        SidecarServices services = new SidecarServices();
+        MetricsServletTest.bindTypicalSources(services);
+        MetricsServlet servlet = new MetricsServlet(services);
         Path metrics = dir.resolve("metrics.txt");
         try (var out = Files.newOutputStream(metrics)) {
             ExpositionFormats.init().getPrometheusTextFormatWriter().write(out, servlet.scrape());

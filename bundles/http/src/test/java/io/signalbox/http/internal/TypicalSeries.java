@@ -64,7 +64,7 @@ final class TypicalSeries {
         return sources;
     }
 
-    /** As DS injects them into a servlet's {@code statsSources}: service properties and service. */
+    /** As DS injects them into {@link SidecarServices#statsSources}: service properties and service. */
     static List<Map.Entry<Map<String, ?>, StatsSource>> asServices(Map<String, StatsSource> byComponent) {
         List<Map.Entry<Map<String, ?>, StatsSource>> out = new ArrayList<>();
         byComponent.forEach((name, source) -> out.add(service(name, source)));
