@@ -91,10 +91,16 @@ class BackendLifecycleTest {
         return FakeFramework.fileConfig("io.signalbox.backend.test", name, "password", "secret");
     }
 
-    @Test
-    void registersUnderTheFileNameWithFrameworkPropertiesOnly() {
+    /** A lifecycle activated from {@code etc/io.signalbox.backend.test-audit.cfg} with settings "a". */
+    private BackendLifecycle<String, Recording> activeAudit() {
         BackendLifecycle<String, Recording> l = lifecycle();
         l.activate(file("audit"), "", () -> "a");
+        return l;
+    }
+
+    @Test
+    void registersUnderTheFileNameWithFrameworkPropertiesOnly() {
+        BackendLifecycle<String, Recording> l = activeAudit();
         assertThat(registry).hasSize(1);
         Registered r = registry.get(0);
         assertThat(r.service).isSameAs(l.backend());
@@ -128,8 +134,7 @@ class BackendLifecycleTest {
 
     @Test
     void aValidModificationUpdatesInPlaceAndAnInvalidOneKeepsTheConfigurationInForce() {
-        BackendLifecycle<String, Recording> l = lifecycle();
-        l.activate(file("audit"), "", () -> "a");
+        BackendLifecycle<String, Recording> l = activeAudit();
         Recording first = l.backend();
         assertThat(l.modify(file("audit"), "", () -> "b")).isTrue();
         assertThat(l.backend()).isSameAs(first);
@@ -146,8 +151,7 @@ class BackendLifecycleTest {
 
     @Test
     void aNewNameRegistersAnewAndClosesTheOldBackend() {
-        BackendLifecycle<String, Recording> l = lifecycle();
-        l.activate(file("audit"), "", () -> "a");
+        BackendLifecycle<String, Recording> l = activeAudit();
         Recording first = l.backend();
         assertThat(l.modify(file("audit"), "\"archive\"", () -> "a")).isTrue();
         assertThat(first.closed).isTrue();

@@ -4,6 +4,7 @@ import java.lang.reflect.Proxy;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BiFunction;
 
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.ServiceRegistration;
@@ -62,5 +63,14 @@ public class FakeFramework {
     /** The typed configuration (a component's {@code Config} annotation) that DS makes of {@code properties}. */
     public static <T> T config(Class<T> type, Map<String, ?> properties) {
         return Converters.standardConverter().convert(properties).to(type);
+    }
+
+    /**
+     * A backend's settings as its component makes them on activation: {@code of} applied to the
+     * typed configuration of {@code properties} (see {@link #config}) and to the properties themselves.
+     */
+    public static <C, S> S settings(Class<C> type, Map<String, ?> properties,
+            BiFunction<? super C, ? super Map<String, ?>, ? extends S> of) {
+        return of.apply(config(type, properties), properties);
     }
 }

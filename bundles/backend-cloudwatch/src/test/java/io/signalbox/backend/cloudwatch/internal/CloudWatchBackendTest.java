@@ -10,6 +10,7 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.function.IntFunction;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -55,18 +56,17 @@ class CloudWatchBackendTest {
                 "reason", reason);
     }
 
-    private static List<String> lines(List<Message> messages) {
-        List<String> out = new ArrayList<>();
-        for (Message m : messages) {
-            out.add(m.toString());
-        }
-        return out;
+    /** Asserts that stream {@code signalbox/<stream>} holds exactly the lines of {@code expected}, in order. */
+    private void assertStored(String stream, List<Message> expected) {
+        assertThat(endpoint.events("signalbox", stream)).extracting(LogsEndpoint.Event::message)
+                .containsExactlyElementsOf(expected.stream().map(Message::toString).toList());
     }
 
-    private static List<String> stored(List<LogsEndpoint.Event> events) {
-        List<String> out = new ArrayList<>();
-        for (LogsEndpoint.Event e : events) {
-            out.add(e.message());
+    /** A mutable list of {@code count} messages, the i-th made by {@code message} (called in order). */
+    private static List<Message> messages(int count, IntFunction<Message> message) {
+        List<Message> out = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+            out.add(message.apply(i));
         }
         return out;
     }
@@ -74,13 +74,10 @@ class CloudWatchBackendTest {
     @Test
     void everyMessageArrivesOnceAsTheRawLineInDefaultGroupAndSourceStream() throws Exception {
         backend();
-        List<Message> messages = new ArrayList<>();
-        for (int i = 0; i < 3000; i++) {
-            messages.add(message(now - 3000 + i, i));
-        }
+        List<Message> messages = messages(3000, i -> message(now - 3000 + i, i));
         backend.write(new Batch("svc", messages));
 
-        assertThat(stored(endpoint.events("signalbox", "svc"))).containsExactlyElementsOf(lines(messages));
+        assertStored("svc", messages);
         assertThat(endpoint.events("signalbox", "svc").get(5).timestamp()).isEqualTo(now - 3000 + 5);
         assertThat(stat("messages_total")).isEqualTo(3000);
         assertThat(stat("batches_total")).isEqualTo(1);
@@ -91,24 +88,18 @@ class CloudWatchBackendTest {
     @Test
     void moreThanTenThousandEventsAreSplitIntoCallsOfAtMostTenThousand() throws Exception {
         backend();
-        List<Message> messages = new ArrayList<>();
-        for (int i = 0; i < 25_000; i++) {
-            messages.add(Fixtures.tiny(now - 25_000 + i, i));
-        }
+        List<Message> messages = messages(25_000, i -> Fixtures.tiny(now - 25_000 + i, i));
         backend.write(new Batch("svc", messages));
 
         assertThat(endpoint.calls).extracting(LogsEndpoint.Call::events).containsExactly(10_000, 10_000, 5_000);
-        assertThat(stored(endpoint.events("signalbox", "svc"))).containsExactlyElementsOf(lines(messages));
+        assertStored("svc", messages);
     }
 
     @Test
     void callsStayWithinTheByteLimitCountingTwentySixBytesPerEvent() throws Exception {
         backend();
-        List<Message> messages = new ArrayList<>();
         // ~10 KB each: 300 of them are ~3 MB, so at least 3 calls
-        for (int i = 0; i < 300; i++) {
-            messages.add(message("svc", MessageType.EVENT, now - 300 + i, i, 10_000));
-        }
+        List<Message> messages = messages(300, i -> message("svc", MessageType.EVENT, now - 300 + i, i, 10_000));
         backend.write(new Batch("svc", messages));
 
         assertThat(endpoint.calls.size()).isGreaterThanOrEqualTo(3);
@@ -116,31 +107,25 @@ class CloudWatchBackendTest {
         // full calls: adding one more event would have passed the limit
         long eventBytes = messages.get(0).line().length + 26L;
         assertThat(endpoint.calls.get(0).bytes() + eventBytes).isGreaterThan(1_048_576);
-        assertThat(stored(endpoint.events("signalbox", "svc"))).containsExactlyElementsOf(lines(messages));
+        assertStored("svc", messages);
     }
 
     @Test
     void eventsAreSortedByTimestampStablyBeforeSending() throws Exception {
         backend();
-        List<Message> messages = new ArrayList<>();
         Random random = new Random(42);
-        for (int i = 0; i < 2000; i++) {
-            messages.add(message(now - 60_000 + random.nextInt(100), i)); // many equal timestamps
-        }
+        List<Message> messages = messages(2000, i -> message(now - 60_000 + random.nextInt(100), i)); // many equal timestamps
         backend.write(new Batch("svc", messages));
 
         List<Message> expected = new ArrayList<>(messages);
         expected.sort((a, b) -> Long.compare(a.timestamp(), b.timestamp())); // List.sort is stable
-        assertThat(stored(endpoint.events("signalbox", "svc"))).containsExactlyElementsOf(lines(expected));
+        assertStored("svc", expected);
     }
 
     @Test
     void aBatchSpanningMoreThan24HoursIsSplitSoNoCallSpansMore() throws Exception {
         backend();
-        List<Message> messages = new ArrayList<>();
-        for (int i = 0; i < 100; i++) {
-            messages.add(message(now - 3 * DAY + i * (3 * DAY / 100), i));
-        }
+        List<Message> messages = messages(100, i -> message(now - 3 * DAY + i * (3 * DAY / 100), i));
         Collections.reverse(messages);
         backend.write(new Batch("svc", messages));
 
@@ -179,7 +164,7 @@ class CloudWatchBackendTest {
         backend.write(new Batch("svc", List.of(message(now - 20 * DAY, 0), message(now, 1))));
 
         assertThat(rejected("too_old")).isEqualTo(1);
-        assertThat(stored(endpoint.events("signalbox", "svc"))).containsExactly(message(now, 1).toString());
+        assertStored("svc", List.of(message(now, 1)));
     }
 
     @Test
@@ -232,22 +217,15 @@ class CloudWatchBackendTest {
     void streamsAreWrittenInParallelWithOneCallPerStreamAtATime() throws Exception {
         backend("log.stream.template", "{source}/{type}", "max.events.per.call", 100);
         endpoint.gather = 3;
-        List<Message> messages = new ArrayList<>();
         MessageType[] types = {MessageType.EVENT, MessageType.METRIC, MessageType.SPAN};
-        for (int i = 0; i < 900; i++) {
-            messages.add(message("svc", types[i % 3], now - 900 + i, i, 0));
-        }
+        List<Message> messages = messages(900, i -> message("svc", types[i % 3], now - 900 + i, i, 0));
         backend.write(new Batch("svc", messages));
 
         assertThat(endpoint.maxInFlight.get()).isEqualTo(3);
         assertThat(endpoint.maxInFlightPerStream.get()).isEqualTo(1);
         for (int t = 0; t < 3; t++) {
-            List<Message> expected = new ArrayList<>();
-            for (int i = t; i < 900; i += 3) {
-                expected.add(messages.get(i));
-            }
-            assertThat(stored(endpoint.events("signalbox", "svc/" + types[t].name().toLowerCase())))
-                    .containsExactlyElementsOf(lines(expected));
+            int type = t;
+            assertStored("svc/" + types[t].name().toLowerCase(), messages(300, i -> messages.get(3 * i + type)));
         }
     }
 
@@ -255,15 +233,12 @@ class CloudWatchBackendTest {
     void aRetriedBatchDoesNotResendTheCallsAlreadyAcknowledged() throws Exception {
         backend();
         endpoint.failCalls.add(3); // 1: not found, 2: first 10,000 after create, 3: fails
-        List<Message> messages = new ArrayList<>();
-        for (int i = 0; i < 25_000; i++) {
-            messages.add(message(now - 25_000 + i, i));
-        }
+        List<Message> messages = messages(25_000, i -> message(now - 25_000 + i, i));
         Batch batch = new Batch("svc", messages);
         assertThatThrownBy(() -> backend.write(batch)).hasMessageContaining("injected failure");
         backend.write(batch);
 
-        assertThat(stored(endpoint.events("signalbox", "svc"))).containsExactlyElementsOf(lines(messages));
+        assertStored("svc", messages);
         assertThat(stat("failures_total")).isEqualTo(1);
         assertThat(stat("batches_total")).isEqualTo(1);
         assertThat(stat("messages_total")).isEqualTo(25_000);
@@ -285,7 +260,7 @@ class CloudWatchBackendTest {
         assertThat(stat("failures_total")).isEqualTo(1);
 
         backend.write(new Batch("svc", List.of(message(now, 2)))); // the channel goes on with the next batch
-        assertThat(stored(endpoint.events("signalbox", "svc"))).containsExactly(message(now, 2).toString());
+        assertStored("svc", List.of(message(now, 2)));
     }
 
     @Test
@@ -304,10 +279,7 @@ class CloudWatchBackendTest {
         endpoint.createStream("signalbox", "svc");
         backend("max.events.per.call", 10);
         endpoint.answerCalls.put(2, LogsEndpoint.Answer.INVALID);
-        List<Message> messages = new ArrayList<>();
-        for (int i = 0; i < 25; i++) {
-            messages.add(message(now - 25 + i, i));
-        }
+        List<Message> messages = messages(25, i -> message(now - 25 + i, i));
 
         assertThatThrownBy(() -> backend.write(new Batch("svc", messages)))
                 .isInstanceOf(BatchRejectedException.class)
@@ -346,11 +318,8 @@ class CloudWatchBackendTest {
         backend("log.stream.template", "{source}/{type}");
         endpoint.answerStreams.put("svc/metric", LogsEndpoint.Answer.INVALID);
         endpoint.answerStreams.put("svc/span", new LogsEndpoint.Answer(500, "ServiceUnavailableException", "busy"));
-        List<Message> messages = new ArrayList<>();
         MessageType[] types = {MessageType.EVENT, MessageType.METRIC, MessageType.SPAN};
-        for (int i = 0; i < 30; i++) {
-            messages.add(message("svc", types[i % 3], now - 30 + i, i, 0));
-        }
+        List<Message> messages = messages(30, i -> message("svc", types[i % 3], now - 30 + i, i, 0));
         Batch batch = new Batch("svc", messages);
 
         assertThatThrownBy(() -> backend.write(batch))

@@ -16,7 +16,7 @@ final class Fixtures extends FakeFramework {
     }
 
     static CloudWatchSettings settings(Map<String, ?> map) {
-        return CloudWatchSettings.of(config(map), map);
+        return settings(CloudWatchBackendComponent.Config.class, map, CloudWatchSettings::of);
     }
 
     /** Properties for a backend talking to the in-test endpoint, with static test credentials. */

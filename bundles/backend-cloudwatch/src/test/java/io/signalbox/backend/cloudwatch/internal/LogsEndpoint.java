@@ -101,12 +101,17 @@ final class LogsEndpoint implements AfterEachCallback, AutoCloseable {
         groups.put(group, retentionDays);
     }
 
-    void createStream(String group, String stream) {
-        streams.putIfAbsent(group + '\u0000' + stream, Collections.synchronizedList(new ArrayList<>()));
+    /** Creates the stream if it does not exist yet; whether it did so. */
+    boolean createStream(String group, String stream) {
+        return streams.putIfAbsent(key(group, stream), Collections.synchronizedList(new ArrayList<>())) == null;
+    }
+
+    private static String key(String group, String stream) {
+        return group + '\u0000' + stream;
     }
 
     List<Event> events(String group, String stream) {
-        List<Event> e = streams.get(group + '\u0000' + stream);
+        List<Event> e = streams.get(key(group, stream));
         if (e == null) {
             return List.of();
         }
@@ -134,12 +139,14 @@ final class LogsEndpoint implements AfterEachCallback, AutoCloseable {
                 body = in.readAllBytes();
             }
             JsonNode req = json.readTree(body);
+            String group = req.path("logGroupName").asText();
+            String stream = req.path("logStreamName").asText();
             String op = target.substring("Logs_20140328.".length());
             targets.add(op);
             switch (op) {
-                case "CreateLogGroup" -> createLogGroup(ex, req);
-                case "CreateLogStream" -> createLogStream(ex, req);
-                case "PutLogEvents" -> putLogEvents(ex, req);
+                case "CreateLogGroup" -> created(ex, groups.putIfAbsent(group, 0) == null, "log group");
+                case "CreateLogStream" -> createLogStream(ex, group, stream);
+                case "PutLogEvents" -> putLogEvents(ex, group, stream, req.path("logEvents"));
                 default -> error(ex, 400, "InvalidOperationException", "unsupported operation " + op);
             }
         } catch (RuntimeException e) {
@@ -148,33 +155,29 @@ final class LogsEndpoint implements AfterEachCallback, AutoCloseable {
         }
     }
 
-    private void createLogGroup(HttpExchange ex, JsonNode req) throws IOException {
-        String group = req.path("logGroupName").asText();
-        if (groups.putIfAbsent(group, 0) != null) {
-            error(ex, 400, "ResourceAlreadyExistsException", "The specified log group already exists");
-            return;
-        }
-        ok(ex, Map.of());
-    }
-
-    private void createLogStream(HttpExchange ex, JsonNode req) throws IOException {
-        String group = req.path("logGroupName").asText();
-        String stream = req.path("logStreamName").asText();
+    private void createLogStream(HttpExchange ex, String group, String stream) throws IOException {
         if (!groups.containsKey(group)) {
-            error(ex, 400, "ResourceNotFoundException", "The specified log group does not exist.");
-            return;
+            notFound(ex, "log group");
+        } else {
+            created(ex, createStream(group, stream), "log stream");
         }
-        if (streams.putIfAbsent(group + '\u0000' + stream, Collections.synchronizedList(new ArrayList<>())) != null) {
-            error(ex, 400, "ResourceAlreadyExistsException", "The specified log stream already exists");
-            return;
-        }
-        ok(ex, Map.of());
     }
 
-    private void putLogEvents(HttpExchange ex, JsonNode req) throws IOException {
-        String group = req.path("logGroupName").asText();
-        String stream = req.path("logStreamName").asText();
-        String key = group + '\u0000' + stream;
+    /** The answer to CreateLogGroup/CreateLogStream: empty, or ResourceAlreadyExistsException. */
+    private void created(HttpExchange ex, boolean created, String what) throws IOException {
+        if (created) {
+            ok(ex, Map.of());
+        } else {
+            error(ex, 400, "ResourceAlreadyExistsException", "The specified " + what + " already exists");
+        }
+    }
+
+    private void notFound(HttpExchange ex, String what) throws IOException {
+        error(ex, 400, "ResourceNotFoundException", "The specified " + what + " does not exist.");
+    }
+
+    private void putLogEvents(HttpExchange ex, String group, String stream, JsonNode events) throws IOException {
+        String key = key(group, stream);
         AtomicInteger perStream = inFlightPerStream.computeIfAbsent(key, k -> new AtomicInteger());
         int mine = perStream.incrementAndGet();
         maxInFlightPerStream.accumulateAndGet(mine, Math::max);
@@ -193,15 +196,14 @@ final class LogsEndpoint implements AfterEachCallback, AutoCloseable {
                 return;
             }
             if (!groups.containsKey(group)) {
-                error(ex, 400, "ResourceNotFoundException", "The specified log group does not exist.");
+                notFound(ex, "log group");
                 return;
             }
             List<Event> store = streams.get(key);
             if (store == null) {
-                error(ex, 400, "ResourceNotFoundException", "The specified log stream does not exist.");
+                notFound(ex, "log stream");
                 return;
             }
-            JsonNode events = req.path("logEvents");
             if (!events.isArray() || events.size() < 1 || events.size() > MAX_EVENTS) {
                 error(ex, 400, "InvalidParameterException", "logEvents must have 1.." + MAX_EVENTS + " entries, has " + events.size());
                 return;

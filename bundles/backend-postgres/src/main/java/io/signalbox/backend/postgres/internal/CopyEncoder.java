@@ -305,20 +305,11 @@ final class CopyEncoder {
 
     private static void escapeByte(ByteBuf out, byte c) {
         switch (c) {
-            case '\\':
-                out.put('\\', '\\');
-                break;
-            case '\t':
-                out.put('\\', 't');
-                break;
-            case '\n':
-                out.put('\\', 'n');
-                break;
-            case '\r':
-                out.put('\\', 'r');
-                break;
-            default:
-                out.put(c);
+            case '\\' -> out.put('\\', '\\');
+            case '\t' -> out.put('\\', 't');
+            case '\n' -> out.put('\\', 'n');
+            case '\r' -> out.put('\\', 'r');
+            default -> out.put(c);
         }
     }
 

@@ -11,6 +11,8 @@ import java.time.Duration;
 import java.util.Map;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 class S3SettingsTest {
     private static final long MIB = 1024 * 1024;
@@ -67,36 +69,38 @@ class S3SettingsTest {
                 .hasMessageContaining("unknown key 'object.max.bm' (did you mean 'object.max.mb'?)");
     }
 
-    @Test
-    void wrongTypeIsRejected() {
-        assertThatThrownBy(() -> settings(props("bucket", "b-1", "object.max.mb", "lots")))
-                .hasMessageContaining("'object.max.mb' = 'lots' is not a valid long");
+    /**
+     * Wrong types, sizes and times that are not positive or parts outside S3's limits, an endpoint
+     * that is not an HTTP URL, a key template without {uuid} or with unknown placeholders.
+     */
+    @ParameterizedTest(name = "{0} = {1}")
+    @CsvSource(delimiter = '|', quoteCharacter = '"', textBlock = """
+        object.max.mb          | lots             | 'object.max.mb' = 'lots' is not a valid long
+        object.max.mb          | 0                | 'object.max.mb' must be >= 1, is 0
+        object.max.age.seconds | -1               | 'object.max.age.seconds'
+        part.size.mb           | 4                | 'part.size.mb' must be 5..2047, is 4
+        staging.max.mb         | 4                | 'staging.max.mb' (4) must be at least
+        endpoint               | ftp://x          | 'endpoint' must be
+        endpoint               | http://k:s@x     | user info
+        key.template           | {source}/x.jsonl | must contain {uuid}
+        key.template           | {src}/{uuid}     | unknown placeholder {src}
+        key.template           | /{uuid}          | must not start with '/'
+        key.template           | {uuid            | unclosed
+        """)
+    void anInvalidValueIsRejectedWithItsProblem(String key, String value, String problem) {
+        assertThatThrownBy(() -> settings(props("bucket", "b-1", key, value))).hasMessageContaining(problem);
     }
 
     @Test
-    void sizesAndTimesMustBePositiveAndPartsWithinS3Limits() {
-        assertThatThrownBy(() -> settings(props("bucket", "b-1", "object.max.mb", "0"))).hasMessageContaining("'object.max.mb' must be >= 1, is 0");
-        assertThatThrownBy(() -> settings(props("bucket", "b-1", "object.max.age.seconds", "-1"))).hasMessageContaining("'object.max.age.seconds'");
-        assertThatThrownBy(() -> settings(props("bucket", "b-1", "part.size.mb", "4"))).hasMessageContaining("'part.size.mb' must be 5..2047, is 4");
-        assertThatThrownBy(() -> settings(props("bucket", "b-1", "staging.max.mb", "4"))).hasMessageContaining("'staging.max.mb' (4) must be at least");
+    void retryMaxMustBeAtLeastRetryInitial() {
         assertThatThrownBy(() -> settings(props("bucket", "b-1", "retry.initial.ms", "5000", "retry.max.ms", "1000")))
                 .hasMessageContaining("'retry.max.ms' must be at least");
     }
 
     @Test
-    void endpointMustBeAnHttpUrl() {
+    void anHttpEndpointIsKept() {
         assertThat(settings(props("bucket", "b-1", "endpoint", "http://127.0.0.1:9000", "path.style", "true")).endpoint())
                 .hasToString("http://127.0.0.1:9000");
-        assertThatThrownBy(() -> settings(props("bucket", "b-1", "endpoint", "ftp://x"))).hasMessageContaining("'endpoint' must be");
-        assertThatThrownBy(() -> settings(props("bucket", "b-1", "endpoint", "http://k:s@x"))).hasMessageContaining("user info");
-    }
-
-    @Test
-    void keyTemplateMustHaveUuidAndKnownPlaceholders() {
-        assertThatThrownBy(() -> settings(props("bucket", "b-1", "key.template", "{source}/x.jsonl"))).hasMessageContaining("must contain {uuid}");
-        assertThatThrownBy(() -> settings(props("bucket", "b-1", "key.template", "{src}/{uuid}"))).hasMessageContaining("unknown placeholder {src}");
-        assertThatThrownBy(() -> settings(props("bucket", "b-1", "key.template", "/{uuid}"))).hasMessageContaining("must not start with '/'");
-        assertThatThrownBy(() -> settings(props("bucket", "b-1", "key.template", "{uuid"))).hasMessageContaining("unclosed");
     }
 
     @Test

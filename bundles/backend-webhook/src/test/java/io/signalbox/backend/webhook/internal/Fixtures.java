@@ -14,12 +14,8 @@ final class Fixtures extends FakeFramework {
     private Fixtures() {
     }
 
-    static WebhookBackendComponent.Config config(Map<String, ?> map) {
-        return config(WebhookBackendComponent.Config.class, map);
-    }
-
     static WebhookSettings settings(Map<String, ?> map) {
-        return WebhookSettings.of(config(map), map);
+        return settings(WebhookBackendComponent.Config.class, map, WebhookSettings::of);
     }
 
     /** A short-form event line with non-ASCII text, escapes and a comma inside a string. */
