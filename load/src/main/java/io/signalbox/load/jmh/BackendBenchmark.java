@@ -4,8 +4,11 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Deque;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 
@@ -16,7 +19,9 @@ import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
+import org.osgi.util.converter.Converters;
 
 import com.sun.net.httpserver.HttpServer;
 
@@ -55,6 +60,21 @@ public abstract class BackendBenchmark extends ThroughputBenchmark {
 
     private Batch[] batches;
     private int next;
+    private final Deque<AutoCloseable> openForTrial = new ArrayDeque<>();
+
+    /** Has {@code resource} closed at the end of the trial, before what was registered earlier; returns it. */
+    final <T extends AutoCloseable> T closeAfterTrial(T resource) {
+        openForTrial.push(resource);
+        return resource;
+    }
+
+    /** Closes what the trial registered with {@link #closeAfterTrial}, the last registered first. */
+    @TearDown(Level.Trial)
+    public void closeTrialResources() throws Exception {
+        while (!openForTrial.isEmpty()) {
+            openForTrial.pop().close();
+        }
+    }
 
     /** Prepares {@code count} batches of {@code size} lines, sources taking turns. */
     final void prepare(int count, int size) {
@@ -74,6 +94,11 @@ public abstract class BackendBenchmark extends ThroughputBenchmark {
         Batch b = batches[next];
         next = (next + 1) % batches.length;
         return b;
+    }
+
+    /** The typed configuration {@code props} stand for, as Declarative Services passes it to a component. */
+    static <C> C config(Class<C> type, Map<String, ?> props) {
+        return Converters.standardConverter().convert(props).to(type);
     }
 
     /** An event line of exactly {@value #LINE_BYTES} bytes. */

@@ -8,8 +8,6 @@ import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Setup;
-import org.openjdk.jmh.annotations.TearDown;
-import org.osgi.util.converter.Converters;
 
 import io.signalbox.backend.cloudwatch.internal.CloudWatchBackend;
 import io.signalbox.backend.cloudwatch.internal.CloudWatchBackendComponent;
@@ -29,24 +27,18 @@ public class CloudWatchBackendBenchmark extends BackendBenchmark {
     @Param({"100", "10000"})
     public int batch;
 
-    private Receiver receiver;
     private CloudWatchBackend backend;
 
     @Setup(Level.Trial)
     public void start() throws IOException {
         prepare(8, batch);
-        receiver = new Receiver(200, "application/x-amz-json-1.1", "{}".getBytes(StandardCharsets.UTF_8));
+        Receiver receiver = closeAfterTrial(
+                new Receiver(200, "application/x-amz-json-1.1", "{}".getBytes(StandardCharsets.UTF_8)));
         Map<String, Object> props = Map.of("region", "eu-west-1", "endpoint", receiver.url(),
                 "access.key.id", "AKIDBENCH", "secret.access.key", "bench-secret");
-        CloudWatchBackendComponent.Config config = Converters.standardConverter().convert(props)
-                .to(CloudWatchBackendComponent.Config.class);
-        backend = new CloudWatchBackend("bench", CloudWatchSettings.of(config, props));
-    }
-
-    @TearDown(Level.Trial)
-    public void stop() {
-        backend.close();
-        receiver.close();
+        backend = new CloudWatchBackend("bench",
+                CloudWatchSettings.of(config(CloudWatchBackendComponent.Config.class, props), props));
+        closeAfterTrial(backend::close);
     }
 
     @Benchmark

@@ -10,7 +10,6 @@ import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.TearDown;
-import org.osgi.util.converter.Converters;
 
 import io.signalbox.backend.file.internal.FileBackend;
 import io.signalbox.backend.file.internal.FileBackendComponent;
@@ -43,9 +42,7 @@ public class FileBackendBenchmark extends BackendBenchmark {
     public void open() throws IOException {
         dir = Files.createTempDirectory("signalbox-file-bench");
         Map<String, Object> props = Map.of("path", dir.toString(), "fsync", fsync);
-        FileBackendComponent.Config config = Converters.standardConverter().convert(props)
-                .to(FileBackendComponent.Config.class);
-        backend = new FileBackend("bench", FileSettings.of(config, props));
+        backend = new FileBackend("bench", FileSettings.of(config(FileBackendComponent.Config.class, props), props));
     }
 
     @TearDown(Level.Iteration)

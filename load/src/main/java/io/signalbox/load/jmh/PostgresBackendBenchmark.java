@@ -9,8 +9,6 @@ import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Setup;
-import org.openjdk.jmh.annotations.TearDown;
-import org.osgi.util.converter.Converters;
 
 import io.signalbox.api.Batch;
 import io.signalbox.api.Message;
@@ -33,16 +31,16 @@ public class PostgresBackendBenchmark extends BackendBenchmark {
     @Param({"100", "1000"})
     public int batchSize;
 
-    private PostgresCluster pg;
     private PostgresBackend backend;
     private Batch batch;
 
     @Setup(Level.Trial)
     public void setUp() throws Exception {
-        pg = PostgresCluster.create();
+        PostgresCluster pg = closeAfterTrial(PostgresCluster.create());
         Map<String, Object> props = Map.of("url", pg.url(), "user", pg.user());
-        backend = new PostgresBackend("bench", PostgresSettings.of(Converters.standardConverter().convert(props)
-                .to(PostgresBackendComponent.Config.class), props, System::getenv));
+        backend = new PostgresBackend("bench",
+                PostgresSettings.of(config(PostgresBackendComponent.Config.class, props), props, System::getenv));
+        closeAfterTrial(backend::close);
         backend.ensureSchema();
         List<Message> messages = new ArrayList<>(batchSize);
         long ts = 1_795_000_000_000L;
@@ -64,16 +62,6 @@ public class PostgresBackendBenchmark extends BackendBenchmark {
                     line.getBytes(StandardCharsets.UTF_8)));
         }
         batch = new Batch("billing", messages);
-    }
-
-    @TearDown(Level.Trial)
-    public void tearDown() throws Exception {
-        if (backend != null) {
-            backend.close();
-        }
-        if (pg != null) {
-            pg.close();
-        }
     }
 
     @Benchmark

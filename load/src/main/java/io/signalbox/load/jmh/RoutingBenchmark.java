@@ -4,7 +4,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Semaphore;
 
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.Level;
@@ -40,10 +39,7 @@ public class RoutingBenchmark extends ThroughputBenchmark {
     public int backends;
 
     private RoutingEngine engine;
-    private Batch[] batches;
-    private Semaphore inFlight;
-    private Runnable release;
-    private int next;
+    private BoundedRouting routing;
 
     /** A backend that accepts every batch at once. */
     private static final class NoOpBackend implements Backend {
@@ -65,12 +61,7 @@ public class RoutingBenchmark extends ThroughputBenchmark {
             engine.bindBackend(new NoOpBackend(), Map.of(Backend.NAME, names[i]));
         }
         engine.addRoute(RouteDefinition.of("all", "src-*", names));
-        inFlight = new Semaphore(MAX_IN_FLIGHT);
-        release = inFlight::release;
-        batches = new Batch[SOURCES * 4];
-        for (int i = 0; i < batches.length; i++) {
-            batches[i] = batch("src-" + (i % SOURCES), i);
-        }
+        routing = new BoundedRouting(engine, MAX_IN_FLIGHT, SOURCES, RoutingBenchmark::batch);
     }
 
     private static Batch batch(String source, int salt) {
@@ -104,16 +95,13 @@ public class RoutingBenchmark extends ThroughputBenchmark {
 
     @TearDown(Level.Trial)
     public void tearDown() throws InterruptedException {
-        inFlight.acquire(MAX_IN_FLIGHT); // every batch delivered
+        routing.awaitDelivered();
         engine.deactivate();
     }
 
     /** Routes one batch of 100 messages; waits only when {@value #MAX_IN_FLIGHT} batches are in flight. */
     @Benchmark
     public void route() throws InterruptedException {
-        inFlight.acquire();
-        Batch b = batches[next];
-        next = next + 1 == batches.length ? 0 : next + 1;
-        engine.route(b, release);
+        routing.routeNext();
     }
 }

@@ -17,9 +17,7 @@ import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Setup;
-import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
-import org.osgi.util.converter.Converters;
 
 import io.signalbox.api.Batch;
 import io.signalbox.api.MetricSamples;
@@ -46,22 +44,22 @@ public class S3BackendBenchmark extends BackendBenchmark {
     @Param({"true", "false"})
     public String gzip;
 
-    private Path dir;
-    private BlobStoreContext blobs;
-    private S3Proxy proxy;
     private S3Backend backend;
 
     @Setup(Level.Trial)
     public void start() throws Exception {
         prepare(SOURCES * 8, BATCH);
-        dir = Files.createTempDirectory("s3-bench");
+        Path dir = Files.createTempDirectory("s3-bench");
+        closeAfterTrial(() -> deleteTree(dir));
         Properties p = new Properties();
         p.setProperty("jclouds.filesystem.basedir", dir.resolve("store").toString());
-        blobs = ContextBuilder.newBuilder("filesystem").credentials("x", "y").overrides(p).build(BlobStoreContext.class);
+        BlobStoreContext blobs = closeAfterTrial(
+                ContextBuilder.newBuilder("filesystem").credentials("x", "y").overrides(p).build(BlobStoreContext.class));
         blobs.getBlobStore().createContainerInLocation(null, BUCKET);
-        proxy = S3Proxy.builder().blobStore(blobs.getBlobStore()).endpoint(URI.create("http://127.0.0.1:0"))
+        S3Proxy proxy = S3Proxy.builder().blobStore(blobs.getBlobStore()).endpoint(URI.create("http://127.0.0.1:0"))
                 .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, "bench", "bench-secret").build();
         proxy.start();
+        closeAfterTrial(proxy::stop);
         while (!"STARTED".equals(proxy.getState())) {
             Thread.onSpinWait();
         }
@@ -74,16 +72,8 @@ public class S3BackendBenchmark extends BackendBenchmark {
         props.put("gzip", gzip);
         props.put("staging.dir", dir.resolve("staging").toString());
         props.put("staging.max.mb", "64");
-        S3BackendComponent.Config config = Converters.standardConverter().convert(props).to(S3BackendComponent.Config.class);
-        backend = new S3Backend("bench", S3Settings.of(config, props, System::getenv));
-    }
-
-    @TearDown(Level.Trial)
-    public void stop() throws Exception {
-        backend.close();
-        proxy.stop();
-        blobs.close();
-        deleteTree(dir);
+        backend = new S3Backend("bench", S3Settings.of(config(S3BackendComponent.Config.class, props), props, System::getenv));
+        closeAfterTrial(backend::close);
     }
 
     @Benchmark

@@ -1,13 +1,9 @@
 package io.signalbox.load.jmh;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Semaphore;
 
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.Level;
@@ -16,9 +12,6 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.TearDown;
 import org.osgi.util.converter.Converters;
 
-import io.signalbox.api.Batch;
-import io.signalbox.api.Message;
-import io.signalbox.api.MessageType;
 import io.signalbox.routing.internal.RouteDefinition;
 import io.signalbox.routing.internal.RoutingEngine;
 
@@ -42,10 +35,7 @@ public class SpoolAppendBenchmark extends ThroughputBenchmark {
 
     private Path dir;
     private RoutingEngine engine;
-    private Batch[] batches;
-    private Semaphore inFlight;
-    private Runnable release;
-    private int next;
+    private BoundedRouting routing;
 
     @Setup(Level.Trial)
     public void setUp() throws IOException {
@@ -55,29 +45,12 @@ public class SpoolAppendBenchmark extends ThroughputBenchmark {
                         "spool.fsync", fsync, "deadletter.dir", dir.resolve("deadletter").toString()))
                 .to(RoutingEngine.Config.class));
         engine.addRoute(RouteDefinition.of("all", "src-*", "absent"));
-        inFlight = new Semaphore(MAX_IN_FLIGHT);
-        release = inFlight::release;
-        batches = new Batch[SOURCES * 4];
-        for (int i = 0; i < batches.length; i++) {
-            batches[i] = batch("src-" + (i % SOURCES), i);
-        }
-    }
-
-    private static Batch batch(String source, int salt) {
-        List<Message> messages = new ArrayList<>(BATCH);
-        for (int i = 0; i < BATCH; i++) {
-            long ts = 1_700_000_000_000L + salt * BATCH + i;
-            String line = "{\"v\":1,\"src\":\"" + source + "\",\"ts\":" + ts + ",\"type\":\"event\",\"tid\":\"job-"
-                    + salt + "\",\"data\":{\"level\":\"info\",\"msg\":\"job step " + i + " done\",\"n\":" + i + "}}";
-            messages.add(new Message(source, ts, MessageType.EVENT, "job-" + salt, null, null, "info", null,
-                    line.getBytes(StandardCharsets.UTF_8)));
-        }
-        return new Batch(source, messages);
+        routing = new BoundedRouting(engine, MAX_IN_FLIGHT, SOURCES, (source, salt) -> eventBatch(source, salt, BATCH));
     }
 
     @TearDown(Level.Trial)
     public void tearDown() throws InterruptedException, IOException {
-        inFlight.acquire(MAX_IN_FLIGHT); // every batch in the spool
+        routing.awaitDelivered(); // every batch in the spool
         engine.deactivate();
         deleteTree(dir);
     }
@@ -85,9 +58,6 @@ public class SpoolAppendBenchmark extends ThroughputBenchmark {
     /** Routes one batch of 100 messages to the absent backend's spool. */
     @Benchmark
     public void spool() throws InterruptedException {
-        inFlight.acquire();
-        Batch b = batches[next];
-        next = next + 1 == batches.length ? 0 : next + 1;
-        engine.route(b, release);
+        routing.routeNext();
     }
 }

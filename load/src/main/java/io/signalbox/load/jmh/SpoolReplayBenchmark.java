@@ -1,11 +1,8 @@
 package io.signalbox.load.jmh;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Semaphore;
@@ -28,8 +25,6 @@ import org.osgi.util.converter.Converters;
 
 import io.signalbox.api.Backend;
 import io.signalbox.api.Batch;
-import io.signalbox.api.Message;
-import io.signalbox.api.MessageType;
 import io.signalbox.routing.internal.RouteDefinition;
 import io.signalbox.routing.internal.RoutingEngine;
 
@@ -79,24 +74,12 @@ public class SpoolReplayBenchmark {
         engine.addRoute(RouteDefinition.of("all", "*", "db"));
         Semaphore spooled = new Semaphore(0);
         for (int i = 0; i < BATCHES; i++) {
-            engine.route(batch("src-" + (i % 8), i), spooled::release);
+            engine.route(ThroughputBenchmark.eventBatch("src-" + (i % 8), i, BATCH), spooled::release);
         }
         if (!spooled.tryAcquire(BATCHES, 5, TimeUnit.MINUTES)) {
             throw new IllegalStateException("the spool was not filled in 5 minutes");
         }
         backend = new CountingBackend();
-    }
-
-    private static Batch batch(String source, int salt) {
-        List<Message> messages = new ArrayList<>(BATCH);
-        for (int i = 0; i < BATCH; i++) {
-            long ts = 1_700_000_000_000L + (long) salt * BATCH + i;
-            String line = "{\"v\":1,\"src\":\"" + source + "\",\"ts\":" + ts + ",\"type\":\"event\",\"tid\":\"job-"
-                    + salt + "\",\"data\":{\"level\":\"info\",\"msg\":\"job step " + i + " done\",\"n\":" + i + "}}";
-            messages.add(new Message(source, ts, MessageType.EVENT, "job-" + salt, null, null, "info", null,
-                    line.getBytes(StandardCharsets.UTF_8)));
-        }
-        return new Batch(source, messages);
     }
 
     /** Binds the backend and waits until the whole spool was replayed into it. */

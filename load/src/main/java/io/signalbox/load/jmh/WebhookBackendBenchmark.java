@@ -7,8 +7,6 @@ import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Setup;
-import org.openjdk.jmh.annotations.TearDown;
-import org.osgi.util.converter.Converters;
 
 import io.signalbox.api.MetricSamples;
 import io.signalbox.backend.webhook.internal.WebhookBackend;
@@ -28,23 +26,15 @@ public class WebhookBackendBenchmark extends BackendBenchmark {
     @Param({"false", "true"})
     public String gzip;
 
-    private Receiver receiver;
     private WebhookBackend backend;
 
     @Setup(Level.Trial)
     public void start() throws IOException {
         prepare(SOURCES * 8, BATCH);
-        receiver = new Receiver(204, null, new byte[0]);
+        Receiver receiver = closeAfterTrial(new Receiver(204, null, new byte[0]));
         Map<String, Object> props = Map.of("url", receiver.url() + "/hook", "gzip", gzip);
-        WebhookBackendComponent.Config config = Converters.standardConverter().convert(props)
-                .to(WebhookBackendComponent.Config.class);
-        backend = new WebhookBackend("bench", WebhookSettings.of(config, props));
-    }
-
-    @TearDown(Level.Trial)
-    public void stop() {
-        backend.close();
-        receiver.close();
+        backend = new WebhookBackend("bench", WebhookSettings.of(config(WebhookBackendComponent.Config.class, props), props));
+        closeAfterTrial(backend::close);
     }
 
     @Benchmark
