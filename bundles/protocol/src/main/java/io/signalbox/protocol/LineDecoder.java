@@ -114,6 +114,10 @@ public final class LineDecoder {
         if (buf[start] != '{') {
             return NOT_AN_OBJECT;
         }
+        int invalid = Utf8.firstInvalid(buf, start, end);
+        if (invalid >= 0) {
+            return DecodeResult.rejected(DropReason.MALFORMED, "invalid UTF-8 at byte " + (invalid - start));
+        }
         LineScan s = new LineScan();
         try (JsonParser p = factory.createParser(buf, start, end - start)) {
             p.nextToken();

@@ -261,4 +261,31 @@ class LineDecoderTest {
         assertThat(LineScan.typeOf(chars, 2, 4)).isEqualTo(MessageType.SPAN);
         assertThat(LineScan.typeOf(chars, 2, 3)).isNull();
     }
+
+    /** Invalid UTF-8 inside a string Jackson only skips or copies was accepted and written as-is. */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({"c0af", "e080af", "f08080af", "eda080", "f4908080", "80", "ff"})
+    void invalidUtf8AnywhereInTheLineIsMalformed(String hex) {
+        byte[] bad = java.util.HexFormat.of().parseHex(hex);
+        byte[] head = ("{\"v\":1,\"src\":\"demo\",\"ts\":1763900000000,\"type\":\"event\","
+                + "\"data\":{\"level\":\"info\",\"msg\":\"").getBytes(StandardCharsets.UTF_8);
+        byte[] tail = "\"}}".getBytes(StandardCharsets.UTF_8);
+        byte[] line = new byte[head.length + bad.length + tail.length];
+        System.arraycopy(head, 0, line, 0, head.length);
+        System.arraycopy(bad, 0, line, head.length, bad.length);
+        System.arraycopy(tail, 0, line, head.length + bad.length, tail.length);
+        DecodeResult r = new LineDecoder().decode(line);
+        assertThat(r.reason()).as("%s", r).isEqualTo(DropReason.MALFORMED);
+        assertThat(r.detail()).isEqualTo("invalid UTF-8 at byte " + head.length);
+    }
+
+    @Test
+    void validMultiByteUtf8IsKeptByteForByte() {
+        byte[] line = ("{\"v\":1,\"src\":\"démo\",\"ts\":1763900000000,\"type\":\"event\","
+                + "\"data\":{\"level\":\"info\",\"msg\":\"€ 😀 \uDBFF\uDFFF\"}}").getBytes(StandardCharsets.UTF_8);
+        DecodeResult r = new LineDecoder().decode(line);
+        assertThat(r.isMessage()).as("%s", r).isTrue();
+        assertThat(r.message().line()).isEqualTo(line);
+        assertThat(r.message().source()).isEqualTo("démo");
+    }
 }
