@@ -11,7 +11,7 @@
 # (sources warmup-*, reported as cold_*), waits until they are on disk, and then measures
 # --messages (sources load-*) from first byte to last line on disk. --warmup 0 measures cold.
 #
-# Environment: SIGNALBOX_JAVA_OPTS (default -Xms512m -Xmx1g), FLUSH_MS (correlation
+# Environment: SIGNALBOX_JAVA_OPTS (default: none, i.e. the shipped heap bound and collector), FLUSH_MS (correlation
 # flush.interval.ms for the run, default 250: with the shipped 5 s the last partial batches
 # would add up to 5 s of pure waiting to a few-second run), KEEP=1 keeps the temp directory,
 # THREADS=1 also prints the CPU seconds of every sidecar thread group.
@@ -48,7 +48,7 @@ sed -i "s/^port *=.*/port=$port/" "$home/etc/io.signalbox.transport.tcp.cfg"
 grep -q "^port=$port" "$home/etc/io.signalbox.transport.tcp.cfg" || echo "port=$port" >> "$home/etc/io.signalbox.transport.tcp.cfg"
 printf 'flush.interval.ms=%s\n' "${FLUSH_MS:-250}" > "$home/etc/io.signalbox.correlation.cfg"
 
-export SIGNALBOX_JAVA_OPTS="${SIGNALBOX_JAVA_OPTS:--Xms512m -Xmx1g}"
+export SIGNALBOX_JAVA_OPTS="${SIGNALBOX_JAVA_OPTS:-}"
 "$home/bin/signalbox" start >/dev/null
 pid="$(cat "$home/data/signalbox.pid")"
 for _ in $(seq 1 300); do

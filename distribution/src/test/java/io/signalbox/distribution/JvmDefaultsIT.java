@@ -1,0 +1,45 @@
+package io.signalbox.distribution;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@code bin/signalbox} bounds the heap by what the sidecar may hold (128 MiB + 6.4 KiB per message of
+ * correlation's queue.capacity) and picks the Parallel collector, unless SIGNALBOX_JAVA_OPTS says
+ * otherwise; checked on the command line of the running JVM.
+ */
+class JvmDefaultsIT extends InstallationTest {
+
+    @Test
+    void heapBoundFollowsQueueCapacityAndSignalboxJavaOptsOverrideIt() throws Exception {
+        assertThat(startedWith(Map.of("SIGNALBOX_JAVA_OPTS", "")))
+                .contains("-Xmx192m", "-XX:+UseParallelGC", "-XX:+ExitOnOutOfMemoryError");
+        signalbox.stop();
+
+        signalbox.configure("etc/io.signalbox.correlation.cfg", "queue.capacity=50000\n");
+        assertThat(startedWith(Map.of("SIGNALBOX_JAVA_OPTS", ""))).contains("-Xmx448m", "-XX:+UseParallelGC");
+        signalbox.stop();
+
+        List<String> own = startedWith(Map.of("SIGNALBOX_JAVA_OPTS", "-Xmx300m -XX:+UseSerialGC"));
+        assertThat(own).contains("-Xmx300m", "-XX:+UseSerialGC").doesNotContain("-Xmx448m", "-XX:+UseParallelGC");
+    }
+
+    /** Starts the sidecar with {@code env} and returns the running JVM's arguments. */
+    private List<String> startedWith(Map<String, String> env) throws IOException, InterruptedException {
+        Installation.Result start = signalbox.command("start", env);
+        assertThat(start.exitCode()).as("%s", start).isZero();
+        signalbox.awaitListening();
+        long pid = signalbox.pid().orElseThrow();
+        byte[] cmdline = Files.readAllBytes(Path.of("/proc", Long.toString(pid), "cmdline"));
+        return Arrays.asList(new String(cmdline, StandardCharsets.UTF_8).split("\0"));
+    }
+}
