@@ -9,13 +9,14 @@ package io.signalbox.api;
  * @param queuedMessages      held in memory
  * @param spoolMessages       waiting in its disk spool
  * @param spoolBytes          size of its disk spool
- * @param routedMessages      routed to it since start
+ * @param routedMessages      handed to its channel since start (then written, queued, spooled or dead-lettered)
+ * @param writtenMessages     written by the backend since start (from memory or replayed from the spool)
  * @param writeFailures       failed writes since start
  * @param deadLetterMessages  refused by the backend as invalid and written to its dead-letter file
  * @param spoolDroppedMessages lost because its spool was full
  */
 public record BackendStatus(String name, String kind, State state, long queuedMessages, long spoolMessages,
-        long spoolBytes, long routedMessages, long writeFailures, long deadLetterMessages, long spoolDroppedMessages) {
+        long spoolBytes, long routedMessages, long writtenMessages, long writeFailures, long deadLetterMessages, long spoolDroppedMessages) {
 
     /** From healthy to not there at all. */
     public enum State {

@@ -112,7 +112,7 @@ final class ApiJson {
 
     /**
      * BACKEND: {@code {"name","kind","state","queued_messages","spool_messages","spool_bytes",
-     * "routed_messages","write_failures","dead_letter_messages","spool_dropped_messages"}}.
+     * "routed_messages","written_messages","write_failures","dead_letter_messages","spool_dropped_messages"}}.
      */
     static void backend(JsonGenerator g, BackendStatus b) throws IOException {
         g.writeStartObject();
@@ -123,6 +123,7 @@ final class ApiJson {
         g.writeNumberField("spool_messages", b.spoolMessages());
         g.writeNumberField("spool_bytes", b.spoolBytes());
         g.writeNumberField("routed_messages", b.routedMessages());
+        g.writeNumberField("written_messages", b.writtenMessages());
         g.writeNumberField("write_failures", b.writeFailures());
         g.writeNumberField("dead_letter_messages", b.deadLetterMessages());
         g.writeNumberField("spool_dropped_messages", b.spoolDroppedMessages());

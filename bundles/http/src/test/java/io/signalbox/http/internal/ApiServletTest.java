@@ -39,7 +39,7 @@ class ApiServletTest {
     void backendsListsEveryBackendOfTheRouterWithItsState() throws Exception {
         services.router = router;
         router.backends = List.of(ApiTestFakes.backend("files", BackendStatus.State.UP),
-                new BackendStatus("db", null, BackendStatus.State.WAITING_FOR_BUNDLE, 0, 10, 2048, 10, 0, 0, 0));
+                new BackendStatus("db", null, BackendStatus.State.WAITING_FOR_BUNDLE, 0, 10, 2048, 10, 0, 0, 0, 0));
 
         HttpResponse<String> r = server.get("/api/backends");
 
@@ -57,6 +57,7 @@ class ApiServletTest {
         db.put("spool_messages", 10L);
         db.put("spool_bytes", 2048L);
         db.put("routed_messages", 10L);
+        db.put("written_messages", 0L);
         db.put("write_failures", 0L);
         db.put("dead_letter_messages", 0L);
         db.put("spool_dropped_messages", 0L);

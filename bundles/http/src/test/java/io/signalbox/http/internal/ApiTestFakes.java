@@ -34,6 +34,6 @@ final class ApiTestFakes {
     }
 
     static BackendStatus backend(String name, BackendStatus.State state) {
-        return new BackendStatus(name, "file", state, 1, 2, 3, 4, 5, 6, 7);
+        return new BackendStatus(name, "file", state, 1, 2, 3, 4, 8, 5, 6, 7);
     }
 }

@@ -71,9 +71,11 @@ class HealthServletTest {
                 "last_config_error", "config_errors");
         assertThat(h).containsEntry("status", "up").containsEntry("connections", 3L).containsEntry("sources", 2L);
         assertThat((Long) h.get("uptime_seconds")).isGreaterThanOrEqualTo(0L);
-        assertThat((List<?>) h.get("backends")).singleElement().isEqualTo(Map.of("name", "files", "kind", "file",
-                "state", "up", "queued_messages", 1L, "spool_messages", 2L, "spool_bytes", 3L, "routed_messages", 4L,
-                "write_failures", 5L, "dead_letter_messages", 6L, "spool_dropped_messages", 7L));
+        assertThat((List<?>) h.get("backends")).singleElement().isEqualTo(Map.ofEntries(Map.entry("name", "files"),
+                Map.entry("kind", "file"), Map.entry("state", "up"), Map.entry("queued_messages", 1L),
+                Map.entry("spool_messages", 2L), Map.entry("spool_bytes", 3L), Map.entry("routed_messages", 4L),
+                Map.entry("written_messages", 8L), Map.entry("write_failures", 5L), Map.entry("dead_letter_messages", 6L),
+                Map.entry("spool_dropped_messages", 7L)));
     }
 
     @Test

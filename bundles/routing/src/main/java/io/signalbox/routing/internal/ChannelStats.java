@@ -20,6 +20,8 @@ final class ChannelStats {
     private final LongAdder routed = new LongAdder();
     private final LongAdder failures = new LongAdder();
     private final LongAdder written = new LongAdder();
+    /** Messages the backend wrote (not those spooled or dead-lettered): what "delivered" means. */
+    private final LongAdder writtenMessages = new LongAdder();
     private final LongAdder spooled = new LongAdder();
     private final LongAdder replayed = new LongAdder();
     private final LongAdder deadLettered = new LongAdder();
@@ -39,9 +41,13 @@ final class ChannelStats {
         routed.add(messages);
     }
 
-    /** A batch was written in {@code tookNanos}; {@code receivedNanos} is its oldest message's receipt, or 0. */
-    void written(long tookNanos, long receivedNanos) {
+    /**
+     * A batch of {@code messages} was written in {@code tookNanos}; {@code receivedNanos} is its oldest
+     * message's receipt, or 0.
+     */
+    void written(int messages, long tookNanos, long receivedNanos) {
         written.increment();
+        writtenMessages.add(messages);
         writeLatency.record(tookNanos);
         if (receivedNanos != 0) {
             pipelineLatency.record(System.nanoTime() - receivedNanos);
@@ -77,6 +83,7 @@ final class ChannelStats {
         sink.gauge("signalbox_channel_queued_messages", state.queuedMessages(), BACKEND, name);
         sink.counter("signalbox_backend_write_failures_total", failures.sum(), BACKEND, name);
         sink.counter("signalbox_backend_batches_written_total", written.sum(), BACKEND, name);
+        sink.counter("signalbox_backend_messages_written_total", writtenMessages.sum(), BACKEND, name);
         sink.gauge("signalbox_channel_waiting_for_backend", waiting ? 1 : 0, BACKEND, name);
         sink.gauge("signalbox_spool_bytes", spool.bytes(), BACKEND, name);
         sink.gauge("signalbox_spool_messages", spool.messages(), BACKEND, name);
@@ -95,7 +102,7 @@ final class ChannelStats {
 
     /** The channel's line in {@code /health}; {@code kind} is {@code null} while no backend is bound. */
     BackendStatus status(String kind, BackendStatus.State health) {
-        return new BackendStatus(name, kind, health, state.queuedMessages(), spool.messages(), spool.bytes(), routed.sum(),
+        return new BackendStatus(name, kind, health, state.queuedMessages(), spool.messages(), spool.bytes(), routed.sum(), writtenMessages.sum(),
                 failures.sum(), deadLettered.sum(), spool.droppedMessages());
     }
 }

@@ -108,7 +108,7 @@ final class ChannelWriter implements Runnable {
         long started = System.nanoTime();
         try {
             b.write(batch);
-            stats.written(System.nanoTime() - started, batch.receivedNanos());
+            stats.written(batch.size(), System.nanoTime() - started, batch.receivedNanos());
             return null;
         } catch (BatchRejectedException rejected) {
             try {

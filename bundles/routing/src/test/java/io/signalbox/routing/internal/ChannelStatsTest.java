@@ -25,7 +25,7 @@ class ChannelStatsTest {
     void countersAndGaugesReportWhatTheChannelCounted() {
         stats.routed(10);
         stats.routed(5);
-        stats.written(2_000_000, 0);
+        stats.written(8, 2_000_000, 0);
         stats.writeFailed();
         stats.spooled(7);
         stats.replayed(3);
@@ -40,6 +40,7 @@ class ChannelStatsTest {
         assertThat(value(s, "signalbox_channel_queued_messages")).isEqualTo(4);
         assertThat(value(s, "signalbox_backend_write_failures_total")).isEqualTo(1);
         assertThat(value(s, "signalbox_backend_batches_written_total")).isEqualTo(1);
+        assertThat(value(s, "signalbox_backend_messages_written_total")).as("written, not routed").isEqualTo(8);
         assertThat(value(s, "signalbox_channel_waiting_for_backend")).isEqualTo(1);
         assertThat(value(s, "signalbox_spool_appended_messages_total")).isEqualTo(7);
         assertThat(value(s, "signalbox_spool_replayed_messages_total")).isEqualTo(3);
@@ -53,8 +54,8 @@ class ChannelStatsTest {
 
     @Test
     void aWriteIsRecordedInTheLatencyHistogramsAndOnlyAReceiptTimeInThePipelineOne() {
-        stats.written(2_000_000, 0); // 2 ms, no receipt time
-        stats.written(20_000_000, System.nanoTime());
+        stats.written(1, 2_000_000, 0); // 2 ms, no receipt time
+        stats.written(1, 20_000_000, System.nanoTime());
 
         MetricSamples s = collect(false, BackendStatus.State.UP);
         HistogramSample write = s.histogram("signalbox_backend_latency_seconds", "backend", "db");
@@ -67,10 +68,11 @@ class ChannelStatsTest {
     @Test
     void theHealthLineCarriesTheSameValues() {
         stats.routed(10);
+        stats.written(6, 1_000_000, 0);
         stats.writeFailed();
         state.offer(TestSupport.events("svc", 0, 3), new Completion(1, null));
 
         BackendStatus status = stats.status("file", BackendStatus.State.DEGRADED);
-        assertThat(status).isEqualTo(new BackendStatus("db", "file", BackendStatus.State.DEGRADED, 3, 0, 0, 10, 1, 0, 0));
+        assertThat(status).isEqualTo(new BackendStatus("db", "file", BackendStatus.State.DEGRADED, 3, 0, 0, 10, 6, 1, 0, 0));
     }
 }

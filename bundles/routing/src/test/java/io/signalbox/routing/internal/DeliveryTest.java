@@ -104,12 +104,16 @@ class DeliveryTest {
                         && backendStat(engine, "signalbox_spool_messages", "db") == 200);
         assertThat(db.written()).isEmpty();
         assertThat(backendStat(engine, "signalbox_backend_breaker_opened_total", "db")).isEqualTo(1);
+        assertThat(backendStat(engine, "signalbox_messages_routed_total", "db")).isEqualTo(200);
+        assertThat(backendStat(engine, "signalbox_backend_messages_written_total", "db"))
+                .as("spooled is not written").isZero();
 
         db.down.set(false);
         await("breaker closed and the spool replayed", () -> db.written().size() == 200
                 && backendStat(engine, "signalbox_backend_breaker_state", "db") == 0);
         assertThat(seqs(db.written())).isEqualTo(range(0, 200));
         assertThat(backendStat(engine, "signalbox_spool_replayed_messages_total", "db")).isEqualTo(200);
+        assertThat(backendStat(engine, "signalbox_backend_messages_written_total", "db")).isEqualTo(200);
         await("spool empty", () -> backendStat(engine, "signalbox_spool_messages", "db") == 0);
 
         // closed again: new traffic goes straight to the backend, after what was spooled

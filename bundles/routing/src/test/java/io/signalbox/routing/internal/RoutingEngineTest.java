@@ -479,6 +479,7 @@ class RoutingEngineTest {
         engine.addRoute(RouteDefinition.of("r", "web", "files"));
         List<String> perBackend = List.of("signalbox_messages_routed_total", "signalbox_channel_queued_messages",
                 "signalbox_backend_write_failures_total", "signalbox_backend_batches_written_total",
+                "signalbox_backend_messages_written_total",
                 "signalbox_channel_waiting_for_backend", "signalbox_spool_bytes", "signalbox_spool_messages",
                 "signalbox_spool_dropped_messages_total", "signalbox_spool_corrupt_records_total",
                 "signalbox_spool_ignored_files", "signalbox_spool_appended_messages_total",
