@@ -3,6 +3,10 @@ package io.signalbox.backend.file.internal;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
+import java.nio.channels.FileChannel;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -266,9 +270,7 @@ public final class FileBackend implements Backend, StatsSource {
     private void commit(long now) {
         boolean dirty = settings.fsync() == FsyncPolicy.INTERVAL;
         for (int i = 0; i < touched.size(); i++) {
-            OpenFile f = touched.get(i).file;
-            f.lastWrite = now;
-            f.dirty = dirty;
+            files.committed(touched.get(i).file, now, dirty);
         }
         for (int i = 0; i < rotations.size(); i++) {
             files.rotatedAway(rotations.get(i).previous);
@@ -306,11 +308,16 @@ public final class FileBackend implements Backend, StatsSource {
             return;
         }
         List<OpenFile> dirty;
+        List<Path> evicted;
         lock.lock();
         try {
             dirty = files.takeDirty();
+            evicted = files.takeEvictedUnsynced();
         } finally {
             lock.unlock();
+        }
+        for (Path p : evicted) {
+            forceClosed(p);
         }
         for (OpenFile f : dirty) {
             try {
@@ -328,6 +335,21 @@ public final class FileBackend implements Backend, StatsSource {
                     lock.unlock();
                 }
             }
+        }
+    }
+
+    /**
+     * Forces a file that was closed to make room (its data is in the page cache). Gone meanwhile
+     * (compressed after its period ended): nothing left to force. Failing: logged, like any interval fsync.
+     */
+    private void forceClosed(Path p) {
+        try (FileChannel ch = FileChannel.open(p, StandardOpenOption.WRITE)) {
+            ch.force(false);
+            stats.forced();
+        } catch (NoSuchFileException e) {
+            LOG.debug("File backend \"{}\": {} was compressed before its interval fsync", name, p);
+        } catch (IOException e) {
+            rateLimited.error("fsync", "File backend \"{}\": fsync of {} failed", name, p, e);
         }
     }
 
@@ -349,6 +371,7 @@ public final class FileBackend implements Backend, StatsSource {
     public void close() {
         boolean closing = whileOpen(now -> {
             files.closeAll(template.periodOf(now));
+            files.takeEvictedUnsynced().forEach(this::forceClosed);
             streams.clear();
             closed = true;
         });

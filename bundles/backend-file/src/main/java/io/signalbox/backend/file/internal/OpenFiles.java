@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 
 import org.slf4j.Logger;
@@ -37,6 +38,14 @@ final class OpenFiles {
     private final Compressor compressor;
     private final RateLimitedLog rateLimited = new RateLimitedLog(LOG);
     private final HashMap<String, Slot> slots = new HashMap<>();
+    /** The open files, least recently committed first (access order): the next to close is the first. */
+    private final LinkedHashMap<OpenFile, Boolean> leastRecentFirst = new LinkedHashMap<>(64, 0.75f, true);
+    /**
+     * Files closed to make room while written since their last fsync, under {@code fsync=interval}:
+     * the interval task forces them ({@link #takeEvictedUnsynced}) instead of the writer paying an
+     * fsync for every batch when there are more sources than {@code max.open.files}.
+     */
+    private final ArrayList<Path> evictedUnsynced = new ArrayList<>();
     /** Files a failed batch could not be truncated back: the length to cut them to when next opened. */
     private final HashMap<Path, Long> truncateOnOpen = new HashMap<>();
 
@@ -98,6 +107,7 @@ final class OpenFiles {
         }
         slot.current = f;
         f.txn = txn;
+        leastRecentFirst.put(f, Boolean.TRUE);
         LOG.debug("File backend \"{}\": opened {} ({} bytes)", name, path, f.size);
         return f;
     }
@@ -172,17 +182,38 @@ final class OpenFiles {
     private void makeRoom(long txn) {
         while (stats.openFiles() >= settings.maxOpenFiles()) {
             OpenFile victim = null;
-            for (Slot s : slots.values()) {
-                OpenFile f = s.current;
-                if (f != null && f.txn != txn && (victim == null || f.lastWrite < victim.lastWrite)) {
+            for (OpenFile f : leastRecentFirst.keySet()) {
+                if (f.txn != txn) {
                     victim = f;
+                    break;
                 }
             }
             if (victim == null) {
                 return;
             }
+            if (settings.fsync() == FsyncPolicy.INTERVAL && victim.dirty) {
+                victim.dirty = false; // its data is forced by the interval task, by path
+                evictedUnsynced.add(victim.path);
+            }
             close(victim);
         }
+    }
+
+    /** A batch committed to {@code f} at {@code now}: it becomes the most recently written file. */
+    void committed(OpenFile f, long now, boolean dirty) {
+        f.lastWrite = now;
+        f.dirty = dirty;
+        leastRecentFirst.get(f); // access order: moves it to the end
+    }
+
+    /** The files closed to make room that still need their interval fsync; the caller forces them. */
+    List<Path> takeEvictedUnsynced() {
+        if (evictedUnsynced.isEmpty()) {
+            return List.of();
+        }
+        List<Path> out = new ArrayList<>(evictedUnsynced);
+        evictedUnsynced.clear();
+        return out;
     }
 
     /** Forces {@code f} to disk (whatever the policy). */
@@ -214,6 +245,7 @@ final class OpenFiles {
             return;
         }
         f.closed = true;
+        leastRecentFirst.remove(f);
         stats.closed();
         try (FileSink sink = f.sink) {
             if (settings.fsync() != FsyncPolicy.NEVER && f.dirty) {
