@@ -67,13 +67,15 @@ final class StatusView {
         } else {
             out.add("backends:");
             List<List<String>> rows = new ArrayList<>();
-            rows.add(List.of("NAME", "KIND", "STATE", "ROUTED/S", "ROUTED", "QUEUED", "SPOOLED", "FAILURES",
+            rows.add(List.of("NAME", "KIND", "STATE", "ROUTED/S", "ROUTED", "WRITTEN", "QUEUED", "SPOOLED", "FAILURES",
                     "DEAD LETTERS", "SPOOL DROPS"));
             for (Object o : backends) {
                 Map<String, Object> b = map(o);
                 Double rate = routedRate.get(string(b, "name"));
                 rows.add(List.of(string(b, "name"), String.valueOf(string(b, "kind")), String.valueOf(string(b, "state")),
                         rate == null || rate.isNaN() ? "-" : Format.rate(rate), Format.count(number(b, "routed_messages")),
+                        // written: what the backend wrote (routed also counts what waits in the spool); "-" from older sidecars
+                        b.containsKey("written_messages") ? Format.count(number(b, "written_messages")) : "-",
                         Format.count(number(b, "queued_messages")),
                         Format.count(number(b, "spool_messages")) + " (" + Format.bytes(number(b, "spool_bytes")) + ")",
                         Format.count(number(b, "write_failures")), Format.count(number(b, "dead_letter_messages")),
