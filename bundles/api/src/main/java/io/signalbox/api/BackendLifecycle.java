@@ -16,17 +16,8 @@ import org.slf4j.Logger;
  * or registered anew under a new name), rejects an invalid one the way {@link ConfigCheck} says,
  * and unregisters and closes the backend on deactivation.
  *
- * <p>A backend component is then only its typed configuration and three one-line lifecycle
- * methods (docs/architecture.md, "Write a backend"):
- * <pre>{@code
- * @Activate
- * public WebhookBackendComponent(Config config, Map<String, Object> properties, BundleContext context) {
- *     lifecycle = new BackendLifecycle<>(context, FACTORY_PID, KIND, LOG, WebhookBackend::new, WebhookSettings::describe);
- *     lifecycle.activate(properties, config.name(), () -> WebhookSettings.of(config, properties));
- * }
- * @Modified void modified(Config c, Map<String, Object> p) { lifecycle.modify(p, c.name(), () -> WebhookSettings.of(c, p)); }
- * @Deactivate void deactivate() { lifecycle.deactivate(); }
- * }</pre>
+ * <p>Backend components do not use it directly: {@link BackendComponent}, which every backend
+ * component extends, runs one per component instance (docs/architecture.md, "Write a backend").
  *
  * @param <S> the validated settings
  * @param <B> the backend

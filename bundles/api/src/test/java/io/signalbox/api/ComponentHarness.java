@@ -6,8 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.function.BiFunction;
-import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 import org.junit.jupiter.api.extension.AfterTestExecutionCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
@@ -16,74 +15,41 @@ import org.osgi.framework.BundleContext;
 import io.signalbox.api.FakeFramework.Registered;
 
 /**
- * Runs one backend component (a {@link BackendLifecycle} behind {@code @Activate}, {@code @Modified}
- * and {@code @Deactivate}) the way Declarative Services would: each configuration map is converted
- * to the component's {@code Config} type, and the component registers through a
- * {@link FakeFramework#context} whose registrations in force {@link #registered()} lists.
+ * Runs one backend component (a {@link BackendComponent}) the way Declarative Services would:
+ * its inherited {@code activate}, {@code modified} and {@code deactivate} are called with each
+ * configuration map, and it registers through a {@link FakeFramework#context} whose registrations
+ * in force {@link #registered()} lists.
  *
  * <p>Declare it as a {@code @RegisterExtension} field: the component is deactivated right after
  * each test, before any {@code @AfterEach} (so before the test's servers stop).
  * <pre>{@code
  * @RegisterExtension
  * final ComponentHarness<WebhookBackend> component = ComponentHarness.of(WebhookBackend.class,
- *         WebhookBackendComponent.Config.class, WebhookBackendComponent::new, WebhookBackendComponent::modified,
- *         WebhookBackendComponent::deactivate);
+ *         WebhookBackendComponent::new);
  * }</pre>
  *
  * @param <B> the backend the component registers
  */
 public final class ComponentHarness<B extends Backend> implements AfterTestExecutionCallback {
 
-    /** The component's {@code @Activate} constructor. */
-    @FunctionalInterface
-    public interface Activate<K, C> {
-        C activate(K config, Map<String, Object> properties, BundleContext context);
-    }
-
-    /** The component's {@code @Modified} method. */
-    @FunctionalInterface
-    public interface Modify<K, C> {
-        void modified(C component, K config, Map<String, Object> properties);
-    }
-
-    /** An activated component. */
-    private interface Active {
-        void modify(Map<String, Object> properties);
-
-        void deactivate();
-    }
-
     private final List<Registered> registered = new ArrayList<>();
     private final BundleContext context = FakeFramework.context(registered);
     private final Class<B> backendType;
-    private final BiFunction<Map<String, Object>, BundleContext, Active> activation;
-    private Active component;
+    private final Supplier<? extends BackendComponent<?, ?, ?>> factory;
+    private BackendComponent<?, ?, ?> component;
 
-    private ComponentHarness(Class<B> backendType, BiFunction<Map<String, Object>, BundleContext, Active> activation) {
+    private ComponentHarness(Class<B> backendType, Supplier<? extends BackendComponent<?, ?, ?>> factory) {
         this.backendType = backendType;
-        this.activation = activation;
+        this.factory = factory;
     }
 
     /**
      * @param backendType the backend class the component registers
-     * @param configType  the component's {@code Config} annotation
+     * @param component   makes the component (DS calls its no-argument constructor)
      */
-    public static <K, C, B extends Backend> ComponentHarness<B> of(Class<B> backendType, Class<K> configType,
-            Activate<K, C> activate, Modify<K, C> modify, Consumer<? super C> deactivate) {
-        return new ComponentHarness<>(backendType, (properties, context) -> {
-            C c = activate.activate(FakeFramework.config(configType, properties), properties, context);
-            return new Active() {
-                @Override
-                public void modify(Map<String, Object> p) {
-                    modify.modified(c, FakeFramework.config(configType, p), p);
-                }
-
-                @Override
-                public void deactivate() {
-                    deactivate.accept(c);
-                }
-            };
-        });
+    public static <B extends Backend> ComponentHarness<B> of(Class<B> backendType,
+            Supplier<? extends BackendComponent<?, ?, ?>> component) {
+        return new ComponentHarness<>(backendType, component);
     }
 
     /**
@@ -93,18 +59,20 @@ public final class ComponentHarness<B extends Backend> implements AfterTestExecu
      * @throws ConfigCheck.Rejected if the component rejects the configuration (then nothing is active)
      */
     public B activate(Map<String, Object> properties) {
-        component = activation.apply(properties, context);
+        BackendComponent<?, ?, ?> c = factory.get();
+        c.activate(context, properties);
+        component = c;
         return backendType.cast(registered.get(0).service());
     }
 
     /** Hands the active component a modified configuration. */
     public void modify(Map<String, Object> properties) {
-        component.modify(properties);
+        component.modified(properties);
     }
 
     /** Deactivates the component, if one is active. */
     public void deactivate() {
-        Active c = component;
+        BackendComponent<?, ?, ?> c = component;
         component = null;
         if (c != null) {
             c.deactivate();

@@ -9,6 +9,7 @@ import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Setup;
 
+import io.signalbox.backend.cloudwatch.internal.CloudWatchConfig;
 import io.signalbox.backend.cloudwatch.internal.CloudWatchBackend;
 import io.signalbox.backend.cloudwatch.internal.CloudWatchBackendComponent;
 import io.signalbox.backend.cloudwatch.internal.CloudWatchSettings;
@@ -37,7 +38,7 @@ public class CloudWatchBackendBenchmark extends BackendBenchmark {
         Map<String, Object> props = Map.of("region", "eu-west-1", "endpoint", receiver.url(),
                 "access.key.id", "AKIDBENCH", "secret.access.key", "bench-secret");
         backend = new CloudWatchBackend("bench",
-                CloudWatchSettings.of(config(CloudWatchBackendComponent.Config.class, props), props));
+                CloudWatchSettings.of(config(CloudWatchConfig.class, props), props));
         closeAfterTrial(backend::close);
     }
 

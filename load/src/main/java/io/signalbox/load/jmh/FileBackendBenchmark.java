@@ -11,6 +11,7 @@ import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.TearDown;
 
+import io.signalbox.backend.file.internal.FileConfig;
 import io.signalbox.backend.file.internal.FileBackend;
 import io.signalbox.backend.file.internal.FileBackendComponent;
 import io.signalbox.backend.file.internal.FileSettings;
@@ -42,7 +43,7 @@ public class FileBackendBenchmark extends BackendBenchmark {
     public void open() throws IOException {
         dir = Files.createTempDirectory("signalbox-file-bench");
         Map<String, Object> props = Map.of("path", dir.toString(), "fsync", fsync);
-        backend = new FileBackend("bench", FileSettings.of(config(FileBackendComponent.Config.class, props), props));
+        backend = new FileBackend("bench", FileSettings.of(config(FileConfig.class, props), props));
     }
 
     @TearDown(Level.Iteration)

@@ -13,6 +13,7 @@ import org.openjdk.jmh.annotations.Setup;
 import io.signalbox.api.Batch;
 import io.signalbox.api.Message;
 import io.signalbox.api.MessageType;
+import io.signalbox.backend.postgres.internal.PostgresConfig;
 import io.signalbox.backend.postgres.internal.PostgresBackend;
 import io.signalbox.backend.postgres.internal.PostgresBackendComponent;
 import io.signalbox.backend.postgres.internal.PostgresSettings;
@@ -39,7 +40,7 @@ public class PostgresBackendBenchmark extends BackendBenchmark {
         PostgresCluster pg = closeAfterTrial(PostgresCluster.create());
         Map<String, Object> props = Map.of("url", pg.url(), "user", pg.user());
         backend = new PostgresBackend("bench",
-                PostgresSettings.of(config(PostgresBackendComponent.Config.class, props), props, System::getenv));
+                PostgresSettings.of(config(PostgresConfig.class, props), props, System::getenv));
         closeAfterTrial(backend::close);
         backend.ensureSchema();
         List<Message> messages = new ArrayList<>(batchSize);

@@ -21,6 +21,7 @@ import org.openjdk.jmh.annotations.Warmup;
 
 import io.signalbox.api.Batch;
 import io.signalbox.api.MetricSamples;
+import io.signalbox.backend.s3.internal.S3Config;
 import io.signalbox.backend.s3.internal.S3Backend;
 import io.signalbox.backend.s3.internal.S3BackendComponent;
 import io.signalbox.backend.s3.internal.S3Settings;
@@ -72,7 +73,7 @@ public class S3BackendBenchmark extends BackendBenchmark {
         props.put("gzip", gzip);
         props.put("staging.dir", dir.resolve("staging").toString());
         props.put("staging.max.mb", "64");
-        backend = new S3Backend("bench", S3Settings.of(config(S3BackendComponent.Config.class, props), props, System::getenv));
+        backend = new S3Backend("bench", S3Settings.of(config(S3Config.class, props), props, System::getenv));
         closeAfterTrial(backend::close);
     }
 

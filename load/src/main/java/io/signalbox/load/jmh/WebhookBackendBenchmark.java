@@ -9,6 +9,7 @@ import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Setup;
 
 import io.signalbox.api.MetricSamples;
+import io.signalbox.backend.webhook.internal.WebhookConfig;
 import io.signalbox.backend.webhook.internal.WebhookBackend;
 import io.signalbox.backend.webhook.internal.WebhookBackendComponent;
 import io.signalbox.backend.webhook.internal.WebhookSettings;
@@ -33,7 +34,7 @@ public class WebhookBackendBenchmark extends BackendBenchmark {
         prepare(SOURCES * 8, BATCH);
         Receiver receiver = closeAfterTrial(new Receiver(204, null, new byte[0]));
         Map<String, Object> props = Map.of("url", receiver.url() + "/hook", "gzip", gzip);
-        backend = new WebhookBackend("bench", WebhookSettings.of(config(WebhookBackendComponent.Config.class, props), props));
+        backend = new WebhookBackend("bench", WebhookSettings.of(config(WebhookConfig.class, props), props));
         closeAfterTrial(backend::close);
     }
 

@@ -61,40 +61,17 @@ import io.signalbox.api.TraceSummary;
 @Designate(ocd = CorrelationEngine.Config.class)
 public final class CorrelationEngine implements Ingest, TraceStore, StatsSource {
 
-    @ObjectClassDefinition(id = Ingest.PID, name = "Signalbox correlation",
-            description = "Per-source batching, back-pressure and the trace store.")
+    @ObjectClassDefinition(id = Ingest.PID, name = "Signalbox correlation", description = "Per-source batching, back-pressure and the trace store.")
     public @interface Config {
-        @AttributeDefinition(description = "A source's buffer is flushed when it holds this many messages.", min = "1")
-        int batch_size() default 100;
-
-        @AttributeDefinition(description = "A source's buffer is flushed when its oldest message waited this long (ms).",
-                min = "1")
-        long flush_interval_ms() default 5000;
-
-        @AttributeDefinition(description = "High-water mark: messages accepted but not yet delivered by routing; "
-                + "above it offer() asks the transports to pause reading.", min = "1")
-        int queue_capacity() default 10000;
-
-        @AttributeDefinition(description = "Paused transports resume when in-flight drops to queue.capacity * this.",
-                min = "0", max = "1")
-        double resume_ratio() default 0.5;
-
-        @AttributeDefinition(description = "Traces held; beyond it the least recently updated are evicted.", min = "1")
-        int trace_max_traces() default 10000;
-
-        @AttributeDefinition(description = "A trace not updated for this long (s) is evicted.", min = "1")
-        long trace_ttl_seconds() default 3600;
-
-        @AttributeDefinition(description = "Spans kept per trace; further spans are counted, not kept.", min = "0")
-        int trace_max_spans() default 1000;
-
-        @AttributeDefinition(description = "Events kept per span, and metrics kept per span, of a trace (also for "
-                + "those of a trace that name no span); further ones are counted, not kept.", min = "0")
-        int trace_max_messages_per_span() default 100;
-
-        @AttributeDefinition(description = "Events and metrics kept per trace, all spans together; further ones "
-                + "are counted, not kept.", min = "0")
-        int trace_max_messages() default 1000;
+        @AttributeDefinition(description = "A source's buffer is flushed when it holds this many messages.", min = "1") int batch_size() default 100;
+        @AttributeDefinition(description = "A source's buffer is flushed when its oldest message waited this long (ms).", min = "1") long flush_interval_ms() default 5000;
+        @AttributeDefinition(description = "High-water mark: messages accepted but not yet delivered by routing; above it offer() asks the transports to pause reading.", min = "1") int queue_capacity() default 10000;
+        @AttributeDefinition(description = "Paused transports resume when in-flight drops to queue.capacity * this.", min = "0", max = "1") double resume_ratio() default 0.5;
+        @AttributeDefinition(description = "Traces held; beyond it the least recently updated are evicted.", min = "1") int trace_max_traces() default 10000;
+        @AttributeDefinition(description = "A trace not updated for this long (s) is evicted.", min = "1") long trace_ttl_seconds() default 3600;
+        @AttributeDefinition(description = "Spans kept per trace; further spans are counted, not kept.", min = "0") int trace_max_spans() default 1000;
+        @AttributeDefinition(description = "Events kept per span, and metrics kept per span, of a trace (also for those of a trace that name no span); further ones are counted, not kept.", min = "0") int trace_max_messages_per_span() default 100;
+        @AttributeDefinition(description = "Events and metrics kept per trace, all spans together; further ones are counted, not kept.", min = "0") int trace_max_messages() default 1000;
     }
 
     static final long SOURCE_IDLE_MINUTES = 10;

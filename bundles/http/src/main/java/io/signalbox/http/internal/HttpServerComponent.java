@@ -60,18 +60,11 @@ public final class HttpServerComponent {
 
     private static final Logger LOG = LoggerFactory.getLogger(HttpServerComponent.class);
 
-    @ObjectClassDefinition(name = "Signalbox HTTP",
-            description = "The HTTP server of /metrics, /health, the API and HTTP ingest (Felix HTTP, Jetty 12).")
+    @ObjectClassDefinition(name = "Signalbox HTTP", description = "The HTTP server of /metrics, /health, the API and HTTP ingest (Felix HTTP, Jetty 12).")
     public @interface Config {
-        @AttributeDefinition(description = "Address to listen on; 0.0.0.0 for every interface.")
-        String host() default "127.0.0.1";
-
-        @AttributeDefinition(description = "TCP port of the HTTP server.", min = "1", max = "65535")
-        int port() default 17001;
-
-        @AttributeDefinition(description = "Largest request body HTTP ingest accepts, in bytes; a longer one is answered 413.",
-                min = "1")
-        long ingest_max_bytes() default DEFAULT_INGEST_MAX_BYTES;
+        @AttributeDefinition(description = "Address to listen on; 0.0.0.0 for every interface.") String host() default "127.0.0.1";
+        @AttributeDefinition(description = "TCP port of the HTTP server.", min = "1", max = "65535") int port() default 17001;
+        @AttributeDefinition(description = "Largest request body HTTP ingest accepts, in bytes; a longer one is answered 413.", min = "1") long ingest_max_bytes() default DEFAULT_INGEST_MAX_BYTES;
     }
 
     /**

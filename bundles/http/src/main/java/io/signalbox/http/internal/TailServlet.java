@@ -53,17 +53,11 @@ public final class TailServlet extends HttpServlet implements BatchListener {
     static final String PATH = "/api/tail";
     static final String CONTENT_TYPE = "application/x-ndjson";
 
-    @ObjectClassDefinition(id = PID, name = "Signalbox HTTP live tail",
-            description = "GET /api/tail?source=&type=: the messages as they are routed.")
+    @ObjectClassDefinition(id = PID, name = "Signalbox HTTP live tail", description = "GET /api/tail?source=&type=: the messages as they are routed.")
     public @interface Config {
-        @AttributeDefinition(description = "Clients streaming at the same time; more are refused with 503.")
-        int max_clients() default 8;
-
-        @AttributeDefinition(description = "Messages that may wait for one client; beyond, they are dropped and counted.")
-        int queue_messages() default 10000;
-
-        @AttributeDefinition(description = "Seconds without a routed message after which an empty line is written.")
-        int keepalive_seconds() default 5;
+        @AttributeDefinition(description = "Clients streaming at the same time; more are refused with 503.") int max_clients() default 8;
+        @AttributeDefinition(description = "Messages that may wait for one client; beyond, they are dropped and counted.") int queue_messages() default 10000;
+        @AttributeDefinition(description = "Seconds without a routed message after which an empty line is written.") int keepalive_seconds() default 5;
     }
 
     /**

@@ -52,14 +52,10 @@ public final class TraceServlet extends ReadOnlyServlet {
     static final String LIST = "/api/traces";
     static final String ONE = "/api/traces/*";
 
-    @ObjectClassDefinition(id = PID, name = "Signalbox HTTP trace API",
-            description = "GET /api/traces/{id} and GET /api/traces?source=&since=&limit=.")
+    @ObjectClassDefinition(id = PID, name = "Signalbox HTTP trace API", description = "GET /api/traces/{id} and GET /api/traces?source=&since=&limit=.")
     public @interface Config {
-        @AttributeDefinition(description = "Traces listed when the request names no limit.")
-        int list_default_limit() default 50;
-
-        @AttributeDefinition(description = "Largest limit a request may ask for.")
-        int list_max_limit() default 1000;
+        @AttributeDefinition(description = "Traces listed when the request names no limit.") int list_default_limit() default 50;
+        @AttributeDefinition(description = "Largest limit a request may ask for.") int list_max_limit() default 1000;
     }
 
     /**

@@ -35,31 +35,15 @@ public final class RouteComponent {
 
     private static final Logger LOG = LoggerFactory.getLogger(RouteComponent.class);
 
-    @ObjectClassDefinition(name = "Signalbox route",
-            description = "Sends the messages of matching sources to named backends.")
+    @ObjectClassDefinition(name = "Signalbox route", description = "Sends the messages of matching sources to named backends.")
     public @interface Config {
-        @AttributeDefinition(description = "Exact source name, glob with * and ? (queue-*), or default "
-                + "(sources no other route takes). Ignored for global routes.", required = false)
-        String source() default "";
-
-        @AttributeDefinition(description = "Backend instance names (the -<name> part of their config file).")
-        String[] backends() default {};
-
-        @AttributeDefinition(description = "Only these message types (event, metric, progress, resource, span, "
-                + "heartbeat, hello, goodbye); empty = all.", required = false)
-        String[] types() default {};
-
-        @AttributeDefinition(description = "A disabled route is ignored.", required = false)
-        boolean enabled() default true;
-
-        @AttributeDefinition(description = "Higher priority routes are applied first.", required = false)
-        int priority() default 0;
-
-        @AttributeDefinition(description = "Applies to every source, in addition to its other routes.", required = false)
-        boolean global() default false;
-
-        @AttributeDefinition(description = "Route name; default: the -<name> part of the config file.", required = false)
-        String name() default "";
+        @AttributeDefinition(description = "Exact source name, glob with * and ? (queue-*), or default (sources no other route takes). Ignored for global routes.", required = false) String source() default "";
+        @AttributeDefinition(description = "Backend instance names (the -<name> part of their config file).") String[] backends() default {};
+        @AttributeDefinition(description = "Only these message types (event, metric, progress, resource, span, heartbeat, hello, goodbye); empty = all.", required = false) String[] types() default {};
+        @AttributeDefinition(description = "A disabled route is ignored.", required = false) boolean enabled() default true;
+        @AttributeDefinition(description = "Higher priority routes are applied first.", required = false) int priority() default 0;
+        @AttributeDefinition(description = "Applies to every source, in addition to its other routes.", required = false) boolean global() default false;
+        @AttributeDefinition(description = "Route name; default: the -<name> part of the config file.", required = false) String name() default "";
     }
 
     private volatile RouteDefinition route;

@@ -48,63 +48,24 @@ public final class RoutingEngine implements Router, StatsSource {
 
     private static final Logger LOG = LoggerFactory.getLogger(RoutingEngine.class);
 
-    @ObjectClassDefinition(name = "Signalbox routing",
-            description = "Delivery channels of the routing bundle (routes are io.signalbox.route-<name>.cfg).")
+    @ObjectClassDefinition(name = "Signalbox routing", description = "Delivery channels of the routing bundle (routes are io.signalbox.route-<name>.cfg).")
     public @interface Config {
-        @AttributeDefinition(description = "On shutdown, how long to wait for the channels to write what they hold.")
-        long drain_timeout_seconds() default 30;
-
-        @AttributeDefinition(description = "First retry delay after a failed backend write, in ms.")
-        long retry_initial_ms() default 100;
-
-        @AttributeDefinition(description = "Longest retry delay (the delay doubles per failure up to this), in ms.")
-        long retry_max_ms() default 30_000;
-
-        @AttributeDefinition(description = "Directory of the disk spools (one subdirectory per backend), relative "
-                + "to the working directory; a change applies to channels created afterwards (i.e. at the next start).")
-        String spool_dir() default "data/spool";
-
-        @AttributeDefinition(description = "Largest spool of one backend, in MiB; when full the oldest segment is "
-                + "dropped (counted and logged).")
-        long spool_max_mb() default 512;
-
-        @AttributeDefinition(description = "Size of one spool segment file, in MiB.")
-        long spool_segment_mb() default 16;
-
-        @AttributeDefinition(description = "When spooled records are forced to disk: always (every batch), interval "
-                + "(every spool.fsync.interval.ms) or never (they survive a crash of the sidecar, not a power loss).")
-        String spool_fsync() default "interval";
-
-        @AttributeDefinition(description = "For spool.fsync=interval: the longest time a spooled record stays unforced, in ms.")
-        long spool_fsync_interval_ms() default 1000;
-
-        @AttributeDefinition(description = "Messages a backend's channel holds in memory; above it (and while the "
-                + "backend is absent or its breaker open) batches go to its spool.")
-        long channel_queue_messages() default 2000;
-
-        @AttributeDefinition(description = "How long a channel's queue must stay above channel.queue.messages before "
-                + "its batches go to the spool, in ms (a backend a few ms behind catches up from memory).")
-        long channel_spill_after_ms() default 1000;
-
-        @AttributeDefinition(description = "Consecutive failed writes that open a backend's circuit breaker.")
-        int breaker_failures() default 5;
-
-        @AttributeDefinition(description = "Share of failed writes among the last breaker.window writes that opens "
-                + "a backend's circuit breaker (0..1; 0 = only breaker.failures in a row count).")
-        double breaker_error_rate() default 0.5;
-
-        @AttributeDefinition(description = "Writes the breaker's error rate is measured over (2..64).")
-        int breaker_window() default 20;
-
-        @AttributeDefinition(description = "How long an open breaker waits before one probe write, in ms.")
-        long breaker_open_ms() default 10_000;
-
-        @AttributeDefinition(description = "Messages per second replayed from a spool after an outage; 0 = no limit.")
-        long replay_rate() default 20_000;
-
-        @AttributeDefinition(description = "Directory of the dead-letter files (one subdirectory per backend) for "
-                + "batches a backend refuses as invalid; relative to the working directory; applies at the next start.")
-        String deadletter_dir() default "data/deadletter";
+        @AttributeDefinition(description = "On shutdown, how long to wait for the channels to write what they hold.") long drain_timeout_seconds() default 30;
+        @AttributeDefinition(description = "First retry delay after a failed backend write, in ms.") long retry_initial_ms() default 100;
+        @AttributeDefinition(description = "Longest retry delay (the delay doubles per failure up to this), in ms.") long retry_max_ms() default 30_000;
+        @AttributeDefinition(description = "Directory of the disk spools (one subdirectory per backend), relative to the working directory; a change applies to channels created afterwards (i.e. at the next start).") String spool_dir() default "data/spool";
+        @AttributeDefinition(description = "Largest spool of one backend, in MiB; when full the oldest segment is dropped (counted and logged).") long spool_max_mb() default 512;
+        @AttributeDefinition(description = "Size of one spool segment file, in MiB.") long spool_segment_mb() default 16;
+        @AttributeDefinition(description = "When spooled records are forced to disk: always (every batch), interval (every spool.fsync.interval.ms) or never (they survive a crash of the sidecar, not a power loss).") String spool_fsync() default "interval";
+        @AttributeDefinition(description = "For spool.fsync=interval: the longest time a spooled record stays unforced, in ms.") long spool_fsync_interval_ms() default 1000;
+        @AttributeDefinition(description = "Messages a backend's channel holds in memory; above it (and while the backend is absent or its breaker open) batches go to its spool.") long channel_queue_messages() default 2000;
+        @AttributeDefinition(description = "How long a channel's queue must stay above channel.queue.messages before its batches go to the spool, in ms (a backend a few ms behind catches up from memory).") long channel_spill_after_ms() default 1000;
+        @AttributeDefinition(description = "Consecutive failed writes that open a backend's circuit breaker.") int breaker_failures() default 5;
+        @AttributeDefinition(description = "Share of failed writes among the last breaker.window writes that opens a backend's circuit breaker (0..1; 0 = only breaker.failures in a row count).") double breaker_error_rate() default 0.5;
+        @AttributeDefinition(description = "Writes the breaker's error rate is measured over (2..64).") int breaker_window() default 20;
+        @AttributeDefinition(description = "How long an open breaker waits before one probe write, in ms.") long breaker_open_ms() default 10_000;
+        @AttributeDefinition(description = "Messages per second replayed from a spool after an outage; 0 = no limit.") long replay_rate() default 20_000;
+        @AttributeDefinition(description = "Directory of the dead-letter files (one subdirectory per backend) for batches a backend refuses as invalid; relative to the working directory; applies at the next start.") String deadletter_dir() default "data/deadletter";
     }
 
     /** The settings in force: read by the channels and their spools whenever they need a value. */

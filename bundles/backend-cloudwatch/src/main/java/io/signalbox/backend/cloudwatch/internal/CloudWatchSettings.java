@@ -31,14 +31,14 @@ public record CloudWatchSettings(String region, URI endpoint, String accessKeyId
      *
      * @throws io.signalbox.api.ConfigCheck.Rejected naming every problem, none of which contains a secret
      */
-    public static CloudWatchSettings of(CloudWatchBackendComponent.Config c, Map<String, ?> properties) {
+    public static CloudWatchSettings of(CloudWatchConfig c, Map<String, ?> properties) {
         return of(c, properties, System::getenv);
     }
 
     /** The same, resolving {@code ${env:NAME}} in the credentials through {@code env}. */
-    static CloudWatchSettings of(CloudWatchBackendComponent.Config c, Map<String, ?> properties,
+    static CloudWatchSettings of(CloudWatchConfig c, Map<String, ?> properties,
             Function<String, String> env) {
-        ConfigValues v = ConfigValues.of(CloudWatchBackendComponent.Config.class, c, properties, env);
+        ConfigValues v = ConfigValues.of(CloudWatchConfig.class, c, properties, env);
         NameTemplate group = v.parse(() -> new NameTemplate("log.group.template",
                 ConfigValues.unquote(c.log_group_template()), NameTemplate.Kind.GROUP));
         NameTemplate stream = v.parse(() -> new NameTemplate("log.stream.template",

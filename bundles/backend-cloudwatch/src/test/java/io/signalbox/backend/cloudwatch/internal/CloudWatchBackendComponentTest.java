@@ -18,9 +18,7 @@ class CloudWatchBackendComponentTest {
     @RegisterExtension
     final LogsEndpoint endpoint = new LogsEndpoint();
     @RegisterExtension
-    final ComponentHarness<CloudWatchBackend> component = ComponentHarness.of(CloudWatchBackend.class,
-            CloudWatchBackendComponent.Config.class, CloudWatchBackendComponent::new,
-            CloudWatchBackendComponent::modified, CloudWatchBackendComponent::deactivate);
+    final ComponentHarness<CloudWatchBackend> component = ComponentHarness.of(CloudWatchBackend.class, CloudWatchBackendComponent::new);
 
     private static Batch oneMessage() {
         return new Batch("svc", List.of(Fixtures.message(System.currentTimeMillis(), 0)));

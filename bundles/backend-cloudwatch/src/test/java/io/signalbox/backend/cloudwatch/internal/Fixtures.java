@@ -11,12 +11,12 @@ final class Fixtures extends FakeFramework {
     private Fixtures() {
     }
 
-    static CloudWatchBackendComponent.Config config(Map<String, ?> map) {
-        return config(CloudWatchBackendComponent.Config.class, map);
+    static CloudWatchConfig config(Map<String, ?> map) {
+        return config(CloudWatchConfig.class, map);
     }
 
     static CloudWatchSettings settings(Map<String, ?> map) {
-        return settings(CloudWatchBackendComponent.Config.class, map, CloudWatchSettings::of);
+        return settings(CloudWatchConfig.class, map, CloudWatchSettings::of);
     }
 
     /** Properties for a backend talking to the in-test endpoint, with static test credentials. */

@@ -7,7 +7,6 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import io.signalbox.api.ConfigValues;
-import io.signalbox.backend.file.internal.FileBackendComponent.Config;
 
 /**
  * A validated file backend configuration, built once by {@link #of}; {@link FileBackend} takes it
@@ -37,8 +36,8 @@ public record FileSettings(Path root, PathTemplate template, long rotateBytes, b
      *
      * @throws io.signalbox.api.ConfigCheck.Rejected naming every problem
      */
-    public static FileSettings of(Config config, Map<String, ?> properties) {
-        ConfigValues v = ConfigValues.of(Config.class, config, properties);
+    public static FileSettings of(FileConfig config, Map<String, ?> properties) {
+        ConfigValues v = ConfigValues.of(FileConfig.class, config, properties);
         String path = ConfigValues.unquote(config.path());
         Path root = v.parse(() -> root(path.isEmpty() ? DEFAULT_PATH : path));
         PathTemplate template = v.parse(() -> new PathTemplate(ConfigValues.unquote(config.path_template())));

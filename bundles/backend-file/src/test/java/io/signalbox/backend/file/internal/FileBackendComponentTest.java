@@ -1,7 +1,6 @@
 package io.signalbox.backend.file.internal;
 
 import static io.signalbox.backend.file.internal.TestSupport.batch;
-import static io.signalbox.backend.file.internal.TestSupport.config;
 import static io.signalbox.backend.file.internal.TestSupport.lines;
 import static io.signalbox.backend.file.internal.TestSupport.properties;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -82,18 +81,19 @@ class FileBackendComponentTest {
     private Map<String, Object> props(String sub, Object... keyValues) {
         Map<String, Object> p = properties(dir.resolve(sub), keyValues);
         p.put("service.pid", "io.signalbox.backend.file.4711");
-        p.put("service.factoryPid", FileBackendComponent.FACTORY_PID);
+        p.put("service.factoryPid", FileConfig.PID);
         p.put("felix.fileinstall.filename", "file:/x/etc/io.signalbox.backend.file-audit.cfg");
         p.putIfAbsent("fsync", "never");
         return p;
     }
 
     private void activate(Map<String, Object> props) {
-        component = new FileBackendComponent(config(props), props, context());
+        component = new FileBackendComponent();
+        component.activate(context(), props);
     }
 
     private void modify(Map<String, Object> props) {
-        component.modified(config(props), props);
+        component.modified(props);
     }
 
     private static List<String> linesUnder(Path root) throws IOException {

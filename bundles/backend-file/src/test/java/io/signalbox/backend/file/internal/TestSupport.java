@@ -41,8 +41,8 @@ final class TestSupport {
     }
 
     /** The typed configuration DS would make of {@code properties}. */
-    static FileBackendComponent.Config config(Map<String, Object> properties) {
-        return Converters.standardConverter().convert(properties).to(FileBackendComponent.Config.class);
+    static FileConfig config(Map<String, Object> properties) {
+        return Converters.standardConverter().convert(properties).to(FileConfig.class);
     }
 
     /** Validated settings writing under {@code dir}. */

@@ -49,9 +49,9 @@ public record PostgresSettings(String url, String user, Secret password, String 
      * @param env environment lookup for {@code ${env:NAME}} ({@code System::getenv} in production)
      * @throws ConfigCheck.Rejected with every problem, none of which contains the password
      */
-    public static PostgresSettings of(PostgresBackendComponent.Config c, Map<String, ?> properties,
+    public static PostgresSettings of(PostgresConfig c, Map<String, ?> properties,
             Function<String, String> env) {
-        ConfigValues v = ConfigValues.of(PostgresBackendComponent.Config.class, c, properties, env);
+        ConfigValues v = ConfigValues.of(PostgresConfig.class, c, properties, env);
         String url = ConfigValues.unquote(c.url());
         Properties parsed = url.startsWith("jdbc:postgresql:") ? Driver.parseURL(url, null) : null;
         if (parsed == null) {

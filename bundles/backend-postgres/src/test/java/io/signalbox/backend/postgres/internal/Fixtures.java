@@ -11,8 +11,8 @@ final class Fixtures extends FakeFramework {
     private Fixtures() {
     }
 
-    static PostgresBackendComponent.Config config(Map<String, ?> properties) {
-        return config(PostgresBackendComponent.Config.class, properties);
+    static PostgresConfig config(Map<String, ?> properties) {
+        return config(PostgresConfig.class, properties);
     }
 
     static PostgresSettings settings(Map<String, Object> properties) {

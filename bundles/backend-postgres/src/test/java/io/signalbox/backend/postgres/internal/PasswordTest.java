@@ -27,7 +27,7 @@ class PasswordTest {
     @RegisterExtension
     static final PostgresServer pg = new PostgresServer(SECRET);
 
-    private static PostgresBackendComponent.Config config(Map<String, Object> p) {
+    private static PostgresConfig config(Map<String, Object> p) {
         return Fixtures.config(p);
     }
 

@@ -35,17 +35,14 @@ class PostgresBackendComponentTest {
 
     @RegisterExtension
     final ComponentHarness<PostgresBackend> component = ComponentHarness.of(PostgresBackend.class,
-            PostgresBackendComponent.Config.class,
-            (config, properties, context) -> new PostgresBackendComponent(config, properties, context,
-                    n -> n.equals("SIGNALBOX_PG_PASSWORD") ? SECRET : null),
-            PostgresBackendComponent::modified, PostgresBackendComponent::deactivate);
+            () -> new PostgresBackendComponent(n -> n.equals("SIGNALBOX_PG_PASSWORD") ? SECRET : null));
 
     /** Properties as fileinstall delivers them for etc/io.signalbox.backend.postgres-db.cfg, on fresh tables. */
     private static Map<String, Object> props(Object... more) {
         tableNo++;
         Map<String, Object> m = Fixtures.props("url", pg.url(), "user", pg.user(), "password", "${env:SIGNALBOX_PG_PASSWORD}",
                 "events.table", "comp_ev" + tableNo, "metrics.table", "comp_me" + tableNo, "connect.timeout.seconds", 5);
-        m.putAll(fileConfig(PostgresBackendComponent.FACTORY_PID, "db", more));
+        m.putAll(fileConfig(PostgresConfig.PID, "db", more));
         return m;
     }
 

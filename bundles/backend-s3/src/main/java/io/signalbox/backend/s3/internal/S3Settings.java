@@ -30,8 +30,8 @@ public record S3Settings(String bucket, String prefix, String region, URI endpoi
     private static final Pattern BUCKET = Pattern.compile("[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]");
 
     /** Validates the whole configuration; {@code env} resolves {@code ${env:NAME}} (tests pass their own). */
-    public static S3Settings of(S3BackendComponent.Config c, Map<String, ?> properties, Function<String, String> env) {
-        ConfigValues v = ConfigValues.of(S3BackendComponent.Config.class, c, properties, env);
+    public static S3Settings of(S3Config c, Map<String, ?> properties, Function<String, String> env) {
+        ConfigValues v = ConfigValues.of(S3Config.class, c, properties, env);
         String bucket = v.required("bucket", c.bucket(), "my-signalbox-archive");
         v.check(bucket.isEmpty() || BUCKET.matcher(bucket).matches() && !bucket.contains(".."), "'bucket' \"" + bucket
                 + "\" is not a valid S3 bucket name (3-63 characters: a-z 0-9 . -, starting and ending with a letter "
@@ -70,14 +70,14 @@ public record S3Settings(String bucket, String prefix, String region, URI endpoi
                 threads, Duration.ofMillis(connect), Duration.ofMillis(socket), Duration.ofSeconds(close));
     }
 
-    public static S3Settings of(S3BackendComponent.Config c, Map<String, ?> properties) {
+    public static S3Settings of(S3Config c, Map<String, ?> properties) {
         return of(c, properties, System::getenv);
     }
 
     /** The instance name, or {@code null} if there is none (the {@link BackendLifecycle} rejects that itself). */
-    private static String instanceName(S3BackendComponent.Config c, Map<String, ?> properties) {
+    private static String instanceName(S3Config c, Map<String, ?> properties) {
         try {
-            return BackendLifecycle.instanceName(S3BackendComponent.FACTORY_PID, c.name(), properties);
+            return BackendLifecycle.instanceName(S3Config.PID, c.name(), properties);
         } catch (IllegalArgumentException e) {
             return null;
         }

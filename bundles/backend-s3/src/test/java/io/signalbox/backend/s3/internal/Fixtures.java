@@ -16,8 +16,8 @@ final class Fixtures extends FakeFramework {
     private Fixtures() {
     }
 
-    static S3BackendComponent.Config config(Map<String, ?> map) {
-        return config(S3BackendComponent.Config.class, map);
+    static S3Config config(Map<String, ?> map) {
+        return config(S3Config.class, map);
     }
 
     static S3Settings settings(Map<String, ?> map) {

@@ -23,8 +23,7 @@ class S3BackendComponentTest {
     static final S3ProxyServer server = new S3ProxyServer();
 
     @RegisterExtension
-    final ComponentHarness<S3Backend> component = ComponentHarness.of(S3Backend.class, S3BackendComponent.Config.class,
-            S3BackendComponent::new, S3BackendComponent::modified, S3BackendComponent::deactivate);
+    final ComponentHarness<S3Backend> component = ComponentHarness.of(S3Backend.class, S3BackendComponent::new);
     private String prefix = "component" + System.nanoTime() + "/";
 
     @TempDir
@@ -35,7 +34,7 @@ class S3BackendComponentTest {
         Map<String, Object> m = server.config(more);
         m.putIfAbsent("staging.dir", staging.toString());
         m.putIfAbsent("prefix", prefix);
-        m.putAll(fileConfig(S3BackendComponent.FACTORY_PID, "archive"));
+        m.putAll(fileConfig(S3Config.PID, "archive"));
         return m;
     }
 

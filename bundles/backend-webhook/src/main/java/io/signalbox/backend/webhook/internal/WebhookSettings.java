@@ -67,8 +67,8 @@ public record WebhookSettings(URI url, String method, boolean gzip, List<String>
      * @param properties the raw properties (unknown keys and types are checked on these)
      * @throws ConfigCheck.Rejected naming every problem
      */
-    public static WebhookSettings of(WebhookBackendComponent.Config config, Map<String, ?> properties) {
-        ConfigValues v = ConfigValues.of(WebhookBackendComponent.Config.class, config, properties);
+    public static WebhookSettings of(WebhookConfig config, Map<String, ?> properties) {
+        ConfigValues v = ConfigValues.of(WebhookConfig.class, config, properties);
         URI url = v.httpUrl("url", config.url(), "https://hooks.example.com/signalbox");
         if (url != null) {
             v.check(acceptedByHttpClient(url), "'url' is refused by the JDK HTTP client");

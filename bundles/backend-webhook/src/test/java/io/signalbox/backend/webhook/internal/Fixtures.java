@@ -15,7 +15,7 @@ final class Fixtures extends FakeFramework {
     }
 
     static WebhookSettings settings(Map<String, ?> map) {
-        return settings(WebhookBackendComponent.Config.class, map, WebhookSettings::of);
+        return settings(WebhookConfig.class, map, WebhookSettings::of);
     }
 
     /** A short-form event line with non-ASCII text, escapes and a comma inside a string. */

@@ -20,13 +20,11 @@ class WebhookBackendComponentTest {
     @RegisterExtension
     final TestServer server = new TestServer();
     @RegisterExtension
-    final ComponentHarness<WebhookBackend> component = ComponentHarness.of(WebhookBackend.class,
-            WebhookBackendComponent.Config.class, WebhookBackendComponent::new, WebhookBackendComponent::modified,
-            WebhookBackendComponent::deactivate);
+    final ComponentHarness<WebhookBackend> component = ComponentHarness.of(WebhookBackend.class, WebhookBackendComponent::new);
 
     /** Properties as fileinstall delivers them for {@code etc/io.signalbox.backend.webhook-alerts.cfg}. */
     private static Map<String, Object> alerts(Object... keyValues) {
-        return fileConfig(WebhookBackendComponent.FACTORY_PID, "alerts", keyValues);
+        return fileConfig(WebhookConfig.PID, "alerts", keyValues);
     }
 
     @Test

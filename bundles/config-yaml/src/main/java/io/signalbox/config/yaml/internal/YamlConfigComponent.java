@@ -39,14 +39,10 @@ public final class YamlConfigComponent {
 
     private static final Logger LOG = LoggerFactory.getLogger(YamlConfigComponent.class);
 
-    @ObjectClassDefinition(id = PID, name = "Signalbox YAML configuration",
-            description = "Applies sidecar-config.yaml files dropped into the watched folders as configurations.")
+    @ObjectClassDefinition(id = PID, name = "Signalbox YAML configuration", description = "Applies sidecar-config.yaml files dropped into the watched folders as configurations.")
     public @interface Config {
-        @AttributeDefinition(description = "Larger YAML files are rejected, in KiB.")
-        int max_file_kb() default 1024;
-
-        @AttributeDefinition(description = "On start, delete the configurations of YAML files that no longer exist.")
-        boolean delete_orphans() default true;
+        @AttributeDefinition(description = "Larger YAML files are rejected, in KiB.") int max_file_kb() default 1024;
+        @AttributeDefinition(description = "On start, delete the configurations of YAML files that no longer exist.") boolean delete_orphans() default true;
     }
 
     /**

@@ -58,29 +58,15 @@ public final class TcpTransport implements StatsSource {
     private static final Logger LOG = LoggerFactory.getLogger(TcpTransport.class);
     private static final int INITIAL_READ_BUFFER = 16 * 1024;
 
-    @ObjectClassDefinition(name = "Signalbox TCP transport",
-            description = "Accepts protocol v1 lines (one JSON object per line) over TCP.")
+    @ObjectClassDefinition(name = "Signalbox TCP transport", description = "Accepts protocol v1 lines (one JSON object per line) over TCP.")
     public @interface Config {
-        @AttributeDefinition(description = "Address to listen on; 0.0.0.0 for every interface.")
-        String host() default "127.0.0.1";
-
-        @AttributeDefinition(description = "TCP port (0 = any free port).", min = "0", max = "65535")
-        int port() default 17000;
-
-        @AttributeDefinition(description = "Longest accepted line in bytes, without its newline; longer lines are dropped as too_long.", min = "1")
-        int max_line_length() default 65536;
-
-        @AttributeDefinition(description = "Open connections allowed at once; further ones are closed at once and counted.", min = "1")
-        int max_connections() default 100;
-
-        @AttributeDefinition(description = "Close a connection that sent nothing for this many seconds (0 = never).", min = "0")
-        int idle_timeout_seconds() default 300;
-
-        @AttributeDefinition(description = "I/O threads (0 = one per available core).", min = "0")
-        int io_threads() default 0;
-
-        @AttributeDefinition(description = "On shutdown, at most this many ms to read what clients already sent.", min = "0")
-        long shutdown_drain_ms() default 2000;
+        @AttributeDefinition(description = "Address to listen on; 0.0.0.0 for every interface.") String host() default "127.0.0.1";
+        @AttributeDefinition(description = "TCP port (0 = any free port).", min = "0", max = "65535") int port() default 17000;
+        @AttributeDefinition(description = "Longest accepted line in bytes, without its newline; longer lines are dropped as too_long.", min = "1") int max_line_length() default 65536;
+        @AttributeDefinition(description = "Open connections allowed at once; further ones are closed at once and counted.", min = "1") int max_connections() default 100;
+        @AttributeDefinition(description = "Close a connection that sent nothing for this many seconds (0 = never).", min = "0") int idle_timeout_seconds() default 300;
+        @AttributeDefinition(description = "I/O threads (0 = one per available core).", min = "0") int io_threads() default 0;
+        @AttributeDefinition(description = "On shutdown, at most this many ms to read what clients already sent.", min = "0") long shutdown_drain_ms() default 2000;
     }
 
     private final RejectCounters rejects = new RejectCounters();
