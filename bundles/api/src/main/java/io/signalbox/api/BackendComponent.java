@@ -46,12 +46,10 @@ public abstract class BackendComponent<C extends Annotation, S, B extends Backen
         S of(C config, Map<String, ?> properties);
     }
 
-    private final String factoryPid;
-    private final String kind;
-    private final Class<C> configType;
-    private final SettingsOf<C, S> settings;
-    private final BackendLifecycle.Factory<S, B> factory;
-    private final Function<? super S, String> describe;
+    /** The settings of a configuration: its typed view made by {@link TypedConfig}, then validated. */
+    private final Function<Map<String, ?>, S> settingsOf;
+    /** Makes the lifecycle once DS hands over the bundle context. */
+    private final Function<BundleContext, BackendLifecycle<S, B>> lifecycleOf;
     private BackendLifecycle<S, B> lifecycle;
 
     /**
@@ -64,12 +62,9 @@ public abstract class BackendComponent<C extends Annotation, S, B extends Backen
      */
     protected BackendComponent(String factoryPid, String kind, Class<C> configType, SettingsOf<C, S> settings,
             BackendLifecycle.Factory<S, B> factory, Function<? super S, String> describe) {
-        this.factoryPid = factoryPid;
-        this.kind = kind;
-        this.configType = configType;
-        this.settings = settings;
-        this.factory = factory;
-        this.describe = describe;
+        this.settingsOf = properties -> settings.of(TypedConfig.of(configType, properties), properties);
+        this.lifecycleOf = context -> new BackendLifecycle<>(context, factoryPid, kind, LoggerFactory.getLogger(getClass()),
+                factory, describe);
     }
 
     /**
@@ -79,16 +74,15 @@ public abstract class BackendComponent<C extends Annotation, S, B extends Backen
      */
     @Activate
     public void activate(BundleContext context, Map<String, Object> properties) {
-        BackendLifecycle<S, B> l = new BackendLifecycle<>(context, factoryPid, kind,
-                LoggerFactory.getLogger(getClass()), factory, describe);
-        l.activate(properties, name(properties), () -> settings.of(TypedConfig.of(configType, properties), properties));
+        BackendLifecycle<S, B> l = lifecycleOf.apply(context);
+        l.activate(properties, name(properties), () -> settingsOf.apply(properties));
         lifecycle = l;
     }
 
     /** Applies a modified configuration, or logs and counts why not and keeps the one in force. */
     @Modified
     public void modified(Map<String, Object> properties) {
-        lifecycle.modify(properties, name(properties), () -> settings.of(TypedConfig.of(configType, properties), properties));
+        lifecycle.modify(properties, name(properties), () -> settingsOf.apply(properties));
     }
 
     /** Unregisters the backend (its write in flight completes first), then closes it. */

@@ -2,12 +2,12 @@ package io.signalbox.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+
+import io.signalbox.api.BackendLifecycleTest.Recording;
 
 /** The DS surface every backend inherits: typed configuration from properties, one policy, registration. */
 class BackendComponentTest {
@@ -18,54 +18,23 @@ class BackendComponentTest {
         int size() default 1;
     }
 
-    /** The smallest backend: remembers the sizes it was given and whether it was closed. */
-    static final class SizeBackend implements BackendLifecycle.Instance<Integer> {
-        static final List<SizeBackend> made = new ArrayList<>();
-        final String name;
-        final List<Integer> sizes = new ArrayList<>();
-        boolean closed;
-
-        SizeBackend(String name, Integer size) {
-            this.name = name;
-            sizes.add(size);
-            made.add(this);
-        }
-
-        @Override
-        public void write(Batch batch) {
-        }
-
-        @Override
-        public void collect(MetricsSink sink) {
-        }
-
-        @Override
-        public void update(Integer size) {
-            sizes.add(size);
-        }
-
-        @Override
-        public void close() {
-            closed = true;
-        }
-    }
-
-    static final class TestComponent extends BackendComponent<TestConfig, Integer, SizeBackend> {
+    /** Settings: the size as text; the backend is {@link BackendLifecycleTest.Recording}. */
+    static final class TestComponent extends BackendComponent<TestConfig, String, Recording> {
         TestComponent() {
-            super("io.signalbox.backend.test", "test", TestConfig.class, TestComponent::settings, SizeBackend::new,
+            super("io.signalbox.backend.test", "test", TestConfig.class, TestComponent::settings, Recording::new,
                     size -> "size=" + size);
         }
 
-        static Integer settings(TestConfig c, Map<String, ?> properties) {
+        static String settings(TestConfig c, Map<String, ?> properties) {
             ConfigValues v = ConfigValues.of(TestConfig.class, c, properties);
             int size = v.range("size", c.size(), 1, 10);
             v.done();
-            return size;
+            return Integer.toString(size);
         }
     }
 
     @RegisterExtension
-    final ComponentHarness<SizeBackend> component = ComponentHarness.of(SizeBackend.class, TestComponent::new);
+    final ComponentHarness<Recording> component = ComponentHarness.of(Recording.class, TestComponent::new);
 
     private static Map<String, Object> file(String name, Object... keyValues) {
         return FakeFramework.fileConfig("io.signalbox.backend.test", name, keyValues);
@@ -73,8 +42,8 @@ class BackendComponentTest {
 
     @Test
     void theTypedConfigurationIsMadeFromThePropertiesAndTheBackendRegisteredUnderItsName() {
-        SizeBackend b = component.activate(file("audit", "size", "7"));
-        assertThat(b.sizes).containsExactly(7);
+        Recording b = component.activate(file("audit", "size", "7"));
+        assertThat(b.settings).containsExactly("7");
         assertThat(component.registered("audit").properties()).containsEntry(Backend.KIND, "test")
                 .doesNotContainKey("size");
     }
@@ -96,24 +65,24 @@ class BackendComponentTest {
 
     @Test
     void anInvalidModificationKeepsTheConfigurationInForceAndAValidOneIsApplied() {
-        SizeBackend b = component.activate(file("audit", "size", "3"));
+        Recording b = component.activate(file("audit", "size", "3"));
         long before = ConfigCheck.rejectionCount();
 
         component.modify(file("audit", "size", "11"));
         assertThat(ConfigCheck.rejectionCount()).isEqualTo(before + 1);
-        assertThat(b.sizes).containsExactly(3);
+        assertThat(b.settings).containsExactly("3");
 
         component.modify(file("audit", "size", "4"));
-        assertThat(b.sizes).containsExactly(3, 4);
+        assertThat(b.settings).containsExactly("3", "4");
         assertThat(component.registered("audit").service()).isSameAs(b);
     }
 
     @Test
     void aNewNameRegistersANewBackendAndDeactivationClosesIt() {
-        SizeBackend first = component.activate(file("audit", "size", "3"));
+        Recording first = component.activate(file("audit", "size", "3"));
         component.modify(file("audit", "size", "3", "name", "billing"));
         assertThat(first.closed).isTrue();
-        SizeBackend second = (SizeBackend) component.registered("billing").service();
+        Recording second = (Recording) component.registered("billing").service();
         assertThat(second).isNotSameAs(first);
 
         component.deactivate();
