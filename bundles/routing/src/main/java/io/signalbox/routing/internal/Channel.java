@@ -1,7 +1,6 @@
 package io.signalbox.routing.internal;
 
 import java.nio.file.Path;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 import org.slf4j.Logger;
@@ -17,15 +16,17 @@ import io.signalbox.api.MetricsSink;
  * <ul>
  * <li>{@link ChannelState}: the queue in memory ({@link ChannelQueue}), the {@link CircuitBreaker}
  * and the bound backend under one lock, and every decision taken on them;</li>
- * <li>{@link ChannelWriter}: a thread writing batches in order to the backend, retrying with
+ * <li>{@link ChannelWriter}: a job writing batches in order to the backend, retrying with
  * {@link Backoff}, dead-lettering refused batches ({@link DeadLetters}), replaying the spool no
  * faster than its {@link ReplayThrottle} after an outage;</li>
- * <li>{@link ChannelSpooler}: a thread moving queued batches to the disk spool
+ * <li>{@link ChannelSpooler}: a job moving queued batches to the disk spool
  * ({@link ChannelSpool}) and running their callbacks once they are in it, so that a sick backend
  * never holds more of correlation's in-flight capacity than its bound and the others keep
  * flowing;</li>
  * <li>{@link ChannelStats}: its counters, histograms and series.</li>
  * </ul>
+ * The two jobs are {@link SerialTask}s on the engine's shared {@link ChannelExecutor}: a channel
+ * owns no thread.
  *
  * <p>Shutdown: {@link #beginDrain} stops taking batches; the writer delivers what is queued while
  * the backend is healthy and the spool is empty (a non-empty spool is left for the next start,
@@ -42,8 +43,6 @@ final class Channel {
     private final ChannelState state;
     private final ChannelStats stats;
     private final ChannelSpooler spooling;
-    private final Thread writer;
-    private final Thread spooler;
 
     /**
      * @param settings      the settings in force, read whenever a value is needed
@@ -52,25 +51,20 @@ final class Channel {
      * @param deadLetterDir the directory of this backend's dead-letter files, or {@code null} for
      *                      none (a rejected batch is then logged with its reason and dropped)
      */
-    Channel(String name, Supplier<RoutingSettings> settings, Path spoolDir, Path deadLetterDir) {
+    Channel(String name, Supplier<RoutingSettings> settings, Path spoolDir, Path deadLetterDir,
+            ChannelExecutor executor) {
         this.name = name;
         this.spool = new ChannelSpool(name, spoolDir, settings);
         this.deadLetters = new DeadLetters(name, deadLetterDir);
         this.state = new ChannelState(name, settings, spool);
         this.stats = new ChannelStats(name, state, spool);
         this.spooling = new ChannelSpooler(state, spool, stats);
-        this.writer = new Thread(new ChannelWriter(state, spool, deadLetters, stats), "signalbox-channel-" + name);
-        this.writer.setDaemon(true);
-        this.spooler = new Thread(spooling, "signalbox-spooler-" + name);
-        this.spooler.setDaemon(true);
+        state.runOn(executor.executor(), new ChannelWriter(state, spool, deadLetters, stats), spooling);
     }
 
     void start() {
         spool.open();
-        writer.start();
-        if (spool.available()) {
-            spooler.start();
-        }
+        state.start();
     }
 
     String name() {
@@ -110,7 +104,7 @@ final class Channel {
      * @return {@code true} if none is in progress any more
      */
     boolean awaitNotWritingWith(Backend b, long timeoutMillis) {
-        if (Thread.currentThread() == writer) {
+        if (state.writerTask().isRunningHere()) {
             return true; // the backend unregistered itself from inside write(): nothing to wait for
         }
         return state.awaitNotWritingWith(b, timeoutMillis);
@@ -130,7 +124,7 @@ final class Channel {
     }
 
     /**
-     * Ends both threads and appends what is still queued (including a batch whose write is
+     * Ends both jobs and appends what is still queued (including a batch whose write is
      * still running) to the spool, then closes it.
      *
      * @return the messages that could not be spooled either (no spool, or it failed)
@@ -139,26 +133,19 @@ final class Channel {
         state.stop();
         // never interrupted: an interrupt during a spool read or write would close the spool's files.
         // A writer stuck in a backend's write is left behind; its batch is spooled below as well.
-        join(writer);
-        join(spooler);
+        join(state.writerTask());
+        join(state.spoolerTask());
         long unspooled = spooling.spoolLeftovers(state.removeAll());
         deadLetters.close();
         spool.close();
         return unspooled;
     }
 
-    private static void join(Thread t) {
-        if (!t.isAlive()) {
-            return;
+    private static void join(SerialTask t) {
+        if (!t.awaitIdle(5_000)) {
+            LOG.warn("the {} did not end within 5 s; what it holds is spooled and may be written twice", t);
         }
-        try {
-            t.join(TimeUnit.SECONDS.toMillis(5));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        if (t.isAlive()) {
-            LOG.warn("{} did not end within 5 s; what it holds is spooled and may be written twice", t.getName());
-        }
+        t.finish();
     }
 
     // --- gauges ----------------------------------------------------------------------------

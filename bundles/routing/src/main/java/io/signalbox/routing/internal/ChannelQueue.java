@@ -45,6 +45,11 @@ final class ChannelQueue {
     }
 
     /** Appends a batch part; notes the time if the queue went above {@code bound} messages. */
+    /** Whether the queue went above its bound (and has not come back under it since). */
+    boolean isOver() {
+        return over;
+    }
+
     void add(Batch batch, Completion completion, long bound) {
         entries.addLast(new Entry(batch, completion));
         messages += batch.size();

@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -28,9 +29,12 @@ import io.signalbox.api.MetricsSink;
  * The channels of the engine, one per backend name, and the backends bound to them.
  *
  * <p>A channel is created on first use (a route names it, or a spool left by an earlier run is
- * found) and lives until the engine stops; it waits for its backend until one of that name
- * ({@link BackendNames#of}) is bound. When several backends of a name are bound, the most recent
- * one is used, and the one before it takes over when it goes.
+ * found); it waits for its backend until one of that name ({@link BackendNames#of}) is bound.
+ * When several backends of a name are bound, the most recent one is used, and the one before it
+ * takes over when it goes. A channel no enabled route sends to, holding nothing in memory or in
+ * its spool, is closed by the next {@link #sweep} (every {@value #SWEEP_SECONDS} s) and made
+ * anew if a route names it again. Channels own no threads: their jobs run on one
+ * {@link ChannelExecutor} of {@code channel.threads} workers.
  */
 final class ChannelRegistry {
     private static final Logger LOG = LoggerFactory.getLogger(ChannelRegistry.class);
@@ -39,7 +43,12 @@ final class ChannelRegistry {
     /** Fixed at activation: channels keep the directories they were created with. */
     private final Path spoolDir;
     private final Path deadLetterDir;
+    static final long SWEEP_SECONDS = 30;
+
     private final Map<String, Channel> channels = new ConcurrentHashMap<>();
+    private final ChannelExecutor executor;
+    /** Channels found unused by the last sweep: closed by the next one if still unused. */
+    private final Set<String> unusedSince = new HashSet<>();
     private final Object lock = new Object();
     // guarded by lock: every bound backend and its name, in bind order, and the kind of each name
     private final Map<Backend, String> bound = new IdentityHashMap<>();
@@ -50,6 +59,13 @@ final class ChannelRegistry {
         this.settings = settings;
         this.spoolDir = settings.get().spoolDir();
         this.deadLetterDir = settings.get().deadLetterDir();
+        this.executor = new ChannelExecutor(settings.get().channelThreads());
+    }
+
+    /** Runs {@link #sweep} every {@value #SWEEP_SECONDS} s with the backends enabled routes send to. */
+    void sweepEvery(Supplier<Set<String>> referenced) {
+        executor.executor().scheduleWithFixedDelay(() -> sweep(referenced.get()), SWEEP_SECONDS, SWEEP_SECONDS,
+                TimeUnit.SECONDS);
     }
 
     Path spoolDir() {
@@ -70,7 +86,7 @@ final class ChannelRegistry {
             c = channels.get(name);
             if (c == null) {
                 String dir = SpoolFiles.directoryName(name);
-                c = new Channel(name, settings, spoolDir.resolve(dir), deadLetterDir.resolve(dir));
+                c = new Channel(name, settings, spoolDir.resolve(dir), deadLetterDir.resolve(dir), executor);
                 List<Backend> same = byName.get(name);
                 if (same != null && !same.isEmpty()) {
                     c.attach(same.get(same.size() - 1));
@@ -187,6 +203,50 @@ final class ChannelRegistry {
         bind(backend, properties);
     }
 
+    /**
+     * Closes the channels that were unused at the last sweep and still are: no enabled route
+     * sends to them ({@code referenced}), nothing queued, nothing spooled. A route naming one
+     * again gets a new channel (a batch offered to the closed one meanwhile is re-offered to
+     * the new one by the dispatcher).
+     *
+     * @return the channels closed
+     */
+    int sweep(Set<String> referenced) {
+        List<Channel> closing = new ArrayList<>();
+        synchronized (lock) {
+            Set<String> unusedNow = new HashSet<>();
+            for (Channel c : channels.values()) {
+                if (!referenced.contains(c.name()) && c.queuedMessages() == 0 && c.spoolMessages() == 0) {
+                    unusedNow.add(c.name());
+                }
+            }
+            for (String name : unusedNow) {
+                if (unusedSince.contains(name)) {
+                    closing.add(channels.remove(name));
+                }
+            }
+            unusedSince.clear();
+            unusedSince.addAll(unusedNow);
+            unusedSince.removeIf(n -> !channels.containsKey(n));
+        }
+        for (Channel c : closing) {
+            long unspooled = c.stop(); // nothing was queued; a batch that raced in is spooled or re-offered
+            LOG.info("channel of backend {} closed: no enabled route sends to it and it holds nothing{}", c.name(),
+                    unspooled > 0 ? " (" + unspooled + " messages that raced in could not be spooled)" : "");
+        }
+        return closing.size();
+    }
+
+    /** The channels open now (for tests and the thread-bound benchmark). */
+    int channelCount() {
+        return channels.size();
+    }
+
+    /** Worker threads started so far (at most {@code channel.threads}). */
+    int workerThreads() {
+        return executor.threads();
+    }
+
     // --- state -----------------------------------------------------------------------------
 
     /** The delivery state of every channel, by name. */
@@ -246,6 +306,7 @@ final class ChannelRegistry {
                                         : "not delivered within drain.timeout.seconds=" + drainMillis / 1000);
             }
         }
+        executor.shutdown();
         return lost;
     }
 }

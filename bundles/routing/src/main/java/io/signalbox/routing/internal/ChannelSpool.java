@@ -83,6 +83,12 @@ final class ChannelSpool {
     }
 
     /** Forces appended records to the device if {@code spool.fsync=interval} says it is time. */
+    /** Nanoseconds until {@link #forceIfDue} has something to do, or {@code Long.MAX_VALUE}. */
+    long nanosUntilDue() {
+        Spool sp = spool;
+        return sp == null ? Long.MAX_VALUE : sp.nanosUntilDue();
+    }
+
     void forceIfDue() {
         Spool sp = spool;
         try {

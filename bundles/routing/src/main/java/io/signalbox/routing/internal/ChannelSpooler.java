@@ -6,13 +6,15 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The spooler thread of one {@link Channel}: appends the batches the channel says belong on disk
+ * The spooler job of one {@link Channel} (a {@link SerialTask}): appends the batches the channel says belong on disk
  * ({@link ChannelState#nextChunk}) to its spool, in order, then lets the channel drop them from memory
  * and runs their callbacks; between chunks it forces the spool when {@code spool.fsync=interval}
  * says so. Runs outside the channel's lock.
  */
 final class ChannelSpooler implements Runnable {
     private static final Logger LOG = LoggerFactory.getLogger(ChannelSpooler.class);
+    /** Chunks appended per run before the worker is yielded to other channels. */
+    private static final int QUANTUM = 16;
 
     private final ChannelState channel;
     private final ChannelSpool spool;
@@ -24,29 +26,34 @@ final class ChannelSpooler implements Runnable {
         this.stats = stats;
     }
 
+    /** One run of the spooler job: appends chunk after chunk while batches belong on disk, then parks. */
     @Override
     public void run() {
-        try {
-            while (true) {
-                List<ChannelQueue.Entry> chunk = channel.nextChunk();
-                if (chunk == null) {
-                    return;
-                }
-                if (!chunk.isEmpty()) {
-                    // on a failure the rest stay queued (in memory) and the spool is tried again a second later
-                    int done = spool.append(chunk, channel.queuedMessages());
-                    channel.spooled(chunk, done);
-                    complete(chunk, done);
-                }
+        for (int i = 0; i < QUANTUM; i++) {
+            ChannelState.Step step = channel.nextChunk();
+            if (step instanceof ChannelState.Chunk c) {
+                List<ChannelQueue.Entry> chunk = c.entries();
+                // on a failure the rest stay queued (in memory) and the spool is tried again a second later
+                int done = spool.append(chunk, channel.queuedMessages());
+                channel.spooled(chunk, done);
+                complete(chunk, done);
                 spool.forceIfDue();
+            } else if (step instanceof ChannelState.Park park) {
+                spool.forceIfDue();
+                if (park.nanos() >= 0) {
+                    channel.spoolerTask().wakeAfter(park.nanos());
+                }
+                return;
+            } else {
+                channel.spoolerTask().finish();
+                return;
             }
-        } catch (InterruptedException e) {
-            LOG.debug("spooler of channel {} interrupted", channel.name());
         }
+        channel.spoolerTask().wake(); // quantum spent: yield the worker
     }
 
     /**
-     * At {@link Channel#stop}, with both threads ended: appends what is left in memory to the
+     * At {@link Channel#stop}, with both jobs ended: appends what is left in memory to the
      * spool and runs the callbacks of what is in it.
      *
      * @return the messages that could not be spooled (no spool, or it failed)

@@ -4,6 +4,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.function.Supplier;
 
 import org.slf4j.Logger;
@@ -13,12 +14,15 @@ import io.signalbox.api.Backend;
 import io.signalbox.api.Batch;
 
 /**
- * What the producers and the two threads of one {@link Channel} share, under its one lock: the
+ * What the producers and the two jobs of one {@link Channel} (its writer and its spooler, each a
+ * {@link SerialTask} on the shared {@link ChannelExecutor}) share, under its one lock: the
  * {@link ChannelQueue}, the {@link CircuitBreaker}, the bound backend and the flags of the
  * shutdown; and every decision taken on them: what the writer writes next ({@link #nextTurn}),
- * what the spooler moves to disk ({@link #nextChunk}). Nothing here does I/O, so the lock is never
+ * what the spooler moves to disk ({@link #nextChunk}). Neither ever waits here: when there is
+ * nothing to do now the answer is a {@link Park} (until a change wakes the job, or for a time),
+ * and every change that may give a job work wakes it. Nothing here does I/O, so the lock is never
  * held while the spool or the backend is used; it is taken once per batch by the producer and a
- * few times per batch by the threads, never per message.
+ * few times per batch by the jobs, never per message.
  *
  * <p>Order: the batch the writer has taken from the head of the queue stays reserved until it is
  * written or dead-lettered; the spooler moves only batches behind it. So the order of delivery is
@@ -34,8 +38,6 @@ final class ChannelState {
     /** Most batches moved to the spool per turn of the spooler (the lock is not held meanwhile). */
     private static final int SPOOL_CHUNK = 256;
     private static final long SPOOL_RETRY_NANOS = TimeUnit.SECONDS.toNanos(1);
-    /** How often the spooler wakes to fsync the spool when {@code spool.fsync=interval}. */
-    private static final long IDLE_WAKE_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
 
     private final String name;
     private final Supplier<RoutingSettings> settings;
@@ -43,10 +45,11 @@ final class ChannelState {
     private final ChannelQueue queue = new ChannelQueue();
     private final CircuitBreaker breaker = new CircuitBreaker(System::nanoTime, Backoff.jittered()::jitter);
     private final ReentrantLock lock = new ReentrantLock();
-    /** Writer and waiters ({@link #awaitDrained}, {@link #awaitNotWritingWith}). */
+    /** Waiters outside the jobs ({@link #awaitDrained}, {@link #awaitNotWritingWith}). */
     private final Condition changed = lock.newCondition();
-    /** Spooler only, signalled when batches may have to go to disk (not on every enqueue). */
-    private final Condition spoolWork = lock.newCondition();
+    /** The writer and spooler jobs; {@code null} until {@link #runOn} (tests of the decisions alone). */
+    private SerialTask writerTask;
+    private SerialTask spoolerTask;
 
     // guarded by lock
     private Backend backend;
@@ -58,6 +61,12 @@ final class ChannelState {
     private long spoolRetryAt;
     /** The spooler is appending batches it took from the queue (not yet removed). */
     private boolean spoolerBusy;
+    /** After a failed write: no retry to {@link #retryBackend} before {@link #retryAt} (nanoTime). */
+    private Backend retryBackend;
+    private long retryAt;
+    /** A throttled replay waits until {@link #replayAt} (nanoTime). */
+    private boolean replayWaiting;
+    private long replayAt;
     /** Written under lock, read without: replay throttled, set by an outage, cleared when the spool is empty again. */
     private volatile boolean recovering;
     /** Written under lock, read without for the gauges. */
@@ -68,6 +77,28 @@ final class ChannelState {
         this.name = name;
         this.settings = settings;
         this.spool = spool;
+    }
+
+    /** Runs {@code writer} and {@code spooler} as jobs on {@code executor}; call once, before {@link #start}. */
+    void runOn(ScheduledExecutorService executor, Runnable writer, Runnable spooler) {
+        writerTask = new SerialTask("writer of channel " + name, executor, writer);
+        spoolerTask = new SerialTask("spooler of channel " + name, executor, spooler);
+    }
+
+    /** Starts the jobs: the writer, and the spooler if the channel has a spool. */
+    void start() {
+        writerTask.wake();
+        if (spool.available()) {
+            spoolerTask.wake();
+        }
+    }
+
+    SerialTask writerTask() {
+        return writerTask;
+    }
+
+    SerialTask spoolerTask() {
+        return spoolerTask;
     }
 
     String name() {
@@ -107,9 +138,14 @@ final class ChannelState {
             if (stopped || draining) {
                 return false;
             }
+            boolean wasOver = queue.isOver();
             queue.add(batch, completion, settings.get().queueMessages());
-            changed.signal();
-            signalSpooler();
+            wakeWriter();
+            if (!wasOver && queue.isOver()) {
+                wakeSpooler(); // it sets its timer for the spill
+            } else {
+                signalSpooler();
+            }
         } finally {
             lock.unlock();
         }
@@ -150,7 +186,7 @@ final class ChannelState {
         } else {
             recovering = true;
         }
-        changed.signalAll();
+        signalChanged();
         signalSpooler();
     }
 
@@ -218,8 +254,8 @@ final class ChannelState {
             } else {
                 draining = true;
             }
-            changed.signalAll();
-            spoolWork.signal();
+            signalChanged();
+            wakeSpooler();
         } finally {
             lock.unlock();
         }
@@ -230,7 +266,7 @@ final class ChannelState {
         lock.lock();
         try {
             List<ChannelQueue.Entry> left = queue.removeAll();
-            changed.signalAll();
+            signalChanged();
             return left;
         } finally {
             lock.unlock();
@@ -239,55 +275,79 @@ final class ChannelState {
 
     // --- the writer's transitions (ChannelWriter) ---------------------------------------------
 
-    /** What the writer does next: write {@code entry}, or replay the spool if it is {@code null}. */
-    record Turn(Backend backend, ChannelQueue.Entry entry) {
+    /** What a job does next: a {@link Turn} or a chunk, {@link Park}, or {@link Done}. */
+    sealed interface Step permits Turn, Chunk, Park, Done {
     }
 
-    /** Waits for something to write; {@code null} when the writer is done. */
-    Turn nextTurn() throws InterruptedException {
+    /** The writer writes {@code entry}, or replays the spool if it is {@code null}. */
+    record Turn(Backend backend, ChannelQueue.Entry entry) implements Step {
+    }
+
+    /** The spooler appends these batches to the spool (none: only the periodic force is due). */
+    record Chunk(List<ChannelQueue.Entry> entries) implements Step {
+    }
+
+    /** Nothing to do now: the job returns, and runs again when woken, or after {@code nanos} if that is >= 0. */
+    record Park(long nanos) implements Step {
+        static final Park UNTIL_WOKEN = new Park(-1);
+    }
+
+    /** The job is over (stopped; or, for the writer, drained). */
+    enum Done implements Step {
+        DONE
+    }
+
+    /** What the writer does next; never waits. */
+    Step nextTurn() {
         lock.lock();
         try {
-            while (true) {
-                if (stopped) {
-                    return null;
+            if (stopped || writerDone) {
+                return Done.DONE;
+            }
+            long now = System.nanoTime();
+            if (retryBackend != null) {
+                if ((backend == retryBackend || backend == null) && retryAt - now > 0) {
+                    return new Park(retryAt - now); // backing off; another backend bound ends it early
                 }
-                Backend b = backend;
-                boolean open = breaker.isOpen();
-                boolean spoolHasRecords = spool.hasRecords();
-                if (draining) {
-                    // deliver what is in memory while the backend is healthy; a spool waits for the next start
-                    boolean nothingToDo = queue.head() == null && (queue.isEmpty() || spoolHasRecords);
-                    if (b == null || open || nothingToDo) {
-                        return null;
-                    }
+                retryBackend = null;
+            }
+            if (replayWaiting) {
+                if (!draining && replayAt - now > 0) {
+                    return new Park(replayAt - now);
                 }
-                if (b != null && !open) {
-                    if (queue.head() != null) {
-                        return turn(b, queue.head());
-                    }
-                    if (spoolerBusy) {
-                        changed.await(); // the front of the queue is on its way to the spool: it comes first
-                        continue;
-                    }
-                    if (spoolHasRecords && !draining) {
-                        return turn(b, null);
-                    }
-                    if (!queue.isEmpty()) {
-                        return turn(b, queue.reserveHead());
-                    }
-                    if (!spoolHasRecords) {
-                        recovering = false;
-                    }
-                }
-                if ((b == null || open) && releaseHeadToSpool()) {
-                    signalSpooler();
-                }
-                if (open) {
-                    changed.awaitNanos(breaker.nanosUntilProbe());
-                } else {
-                    changed.await();
+                replayWaiting = false;
+            }
+            Backend b = backend;
+            boolean open = breaker.isOpen();
+            boolean spoolHasRecords = spool.hasRecords();
+            if (draining) {
+                // deliver what is in memory while the backend is healthy; a spool waits for the next start
+                boolean nothingToDo = queue.head() == null && (queue.isEmpty() || spoolHasRecords);
+                if (b == null || open || nothingToDo) {
+                    return Done.DONE;
                 }
             }
+            if (b != null && !open) {
+                if (queue.head() != null) {
+                    return turn(b, queue.head());
+                }
+                if (spoolerBusy) {
+                    return Park.UNTIL_WOKEN; // the front of the queue is on its way to the spool: it comes first
+                }
+                if (spoolHasRecords && !draining) {
+                    return turn(b, null);
+                }
+                if (!queue.isEmpty()) {
+                    return turn(b, queue.reserveHead());
+                }
+                if (!spoolHasRecords) {
+                    recovering = false;
+                }
+            }
+            if ((b == null || open) && releaseHeadToSpool()) {
+                signalSpooler();
+            }
+            return open ? new Park(Math.max(1, breaker.nanosUntilProbe())) : Park.UNTIL_WOKEN;
         } finally {
             lock.unlock();
         }
@@ -338,7 +398,7 @@ final class ChannelState {
             if (turn.entry() != null) {
                 queue.removeWritten(turn.entry(), settings.get().queueMessages());
             }
-            changed.signalAll();
+            changed.signalAll(); // (the writer itself goes on: no wake-up needed)
         } finally {
             lock.unlock();
         }
@@ -361,7 +421,7 @@ final class ChannelState {
                 recovering = true;
                 releaseHeadToSpool();
             }
-            changed.signalAll();
+            changed.signalAll(); // (called by the writer: no wake-up needed)
             signalSpooler(); // the spooler moves the queue while the breaker is open
             return trip;
         } finally {
@@ -369,29 +429,30 @@ final class ChannelState {
         }
     }
 
-    /** Nothing is being written; then waits {@code waitNanos} (if above 0), ending early when stopped or draining. */
-    void notWriting(long waitNanos) throws InterruptedException {
-        long remaining = waitNanos;
+    /**
+     * Nothing is being written; the writer waits {@code waitNanos} (if above 0) before its next
+     * turn, ending early when stopped or draining.
+     */
+    void notWriting(long waitNanos) {
         lock.lock();
         try {
             writingWith = null;
             changed.signalAll();
-            while (remaining > 0 && !stopped && !draining) {
-                remaining = changed.awaitNanos(remaining);
+            if (waitNanos > 0) {
+                replayWaiting = true;
+                replayAt = System.nanoTime() + waitNanos;
             }
         } finally {
             lock.unlock();
         }
     }
 
-    /** Waits {@code delayMillis}, ending early when stopped, draining, or when another backend was bound. */
-    void backOff(Backend failed, long delayMillis) throws InterruptedException {
-        long remaining = TimeUnit.MILLISECONDS.toNanos(delayMillis);
+    /** The writer waits {@code delayMillis} before its next turn, ending early when stopped or another backend is bound. */
+    void backOff(Backend failed, long delayMillis) {
         lock.lock();
         try {
-            while (remaining > 0 && !stopped && (backend == failed || backend == null)) {
-                remaining = changed.awaitNanos(remaining);
-            }
+            retryBackend = failed;
+            retryAt = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(delayMillis);
         } finally {
             lock.unlock();
         }
@@ -405,35 +466,35 @@ final class ChannelState {
             writerDone = true;
             queue.releaseHead();
             changed.signalAll();
-            spoolWork.signal();
+            wakeSpooler();
         } finally {
             lock.unlock();
+        }
+        if (writerTask != null) {
+            writerTask.finish();
         }
     }
 
     // --- the spooler's transitions (ChannelSpooler) -------------------------------------------
 
-    /** The next batches to spool (empty: just the periodic fsync), or {@code null} when stopped. */
-    List<ChannelQueue.Entry> nextChunk() throws InterruptedException {
+    /** What the spooler does next: a {@link Chunk} to append, {@link Park}, or {@link Done} when stopped; never waits. */
+    Step nextChunk() {
         lock.lock();
         try {
-            while (true) {
-                if (stopped || !spool.available()) {
-                    return null;
-                }
-                long now = System.nanoTime();
-                if (queue.movable() && mustSpool() && !(spoolFailed && now - spoolRetryAt < 0)) {
-                    spoolerBusy = true;
-                    return queue.chunk(SPOOL_CHUNK);
-                }
-                long wait = Math.min(IDLE_WAKE_NANOS, queue.nanosUntilSpill(settings.get().spillAfterMillis(), now));
-                if (spoolFailed) {
-                    wait = Math.min(wait, Math.max(1, spoolRetryAt - now));
-                }
-                if (spoolWork.awaitNanos(wait) <= 0) {
-                    return List.of(); // woke for the periodic fsync
-                }
+            if (stopped || !spool.available()) {
+                return Done.DONE;
             }
+            long now = System.nanoTime();
+            if (queue.movable() && mustSpool() && !(spoolFailed && now - spoolRetryAt < 0)) {
+                spoolerBusy = true;
+                return new Chunk(queue.chunk(SPOOL_CHUNK));
+            }
+            long wait = queue.nanosUntilSpill(settings.get().spillAfterMillis(), now);
+            if (spoolFailed) {
+                wait = Math.min(wait, Math.max(1, spoolRetryAt - now));
+            }
+            wait = Math.min(wait, spool.nanosUntilDue()); // the periodic fsync / cursor write
+            return wait == Long.MAX_VALUE ? Park.UNTIL_WOKEN : new Park(wait);
         } finally {
             lock.unlock();
         }
@@ -447,7 +508,7 @@ final class ChannelState {
             spoolerBusy = false;
             spoolFailed = done < chunk.size();
             spoolRetryAt = System.nanoTime() + SPOOL_RETRY_NANOS;
-            changed.signalAll();
+            signalChanged();
         } finally {
             lock.unlock();
         }
@@ -456,7 +517,25 @@ final class ChannelState {
     /** Called with the lock held: wakes the spooler if queued batches belong on disk now. */
     private void signalSpooler() {
         if (spool.available() && mustSpool()) {
-            spoolWork.signal();
+            wakeSpooler();
+        }
+    }
+
+    /** Called with the lock held: wakes the waiters and the writer. */
+    private void signalChanged() {
+        changed.signalAll();
+        wakeWriter();
+    }
+
+    private void wakeWriter() {
+        if (writerTask != null) {
+            writerTask.wake();
+        }
+    }
+
+    private void wakeSpooler() {
+        if (spoolerTask != null) {
+            spoolerTask.wake();
         }
     }
 

@@ -12,7 +12,7 @@ import io.signalbox.api.BatchRejectedException;
 import io.signalbox.api.LogLimiter;
 
 /**
- * The writer thread of one {@link Channel}: writes what the channel hands it ({@link ChannelState#nextTurn})
+ * The writer job of one {@link Channel} (a {@link SerialTask}): writes what the channel hands it ({@link ChannelState#nextTurn})
  * to the bound backend, a queued batch or the oldest spooled one. A failed write is counted against
  * the breaker and retried after a {@link Backoff} delay; a batch the backend refuses as invalid
  * ({@link BatchRejectedException}) goes to the {@link DeadLetters} file instead; a replay after an
@@ -24,6 +24,8 @@ import io.signalbox.api.LogLimiter;
 final class ChannelWriter implements Runnable {
     private static final Logger LOG = LoggerFactory.getLogger(ChannelWriter.class);
     private static final int PROBE_LOG_SECONDS = 60;
+    /** Batches written per run before the worker is yielded to other channels. */
+    private static final int QUANTUM = 64;
 
     private final ChannelState channel;
     private final ChannelSpool spool;
@@ -41,56 +43,64 @@ final class ChannelWriter implements Runnable {
         this.stats = stats;
     }
 
+    /**
+     * One run of the writer job: writes turn after turn until there is nothing to do now (the
+     * channel says how long to park) or {@link #QUANTUM} batches are written (then it yields the
+     * worker to the other channels and runs again at once).
+     */
     @Override
     public void run() {
-        try {
-            while (true) {
-                ChannelState.Turn turn = channel.nextTurn();
-                if (turn == null) {
+        for (int i = 0; i < QUANTUM; i++) {
+            ChannelState.Step step = channel.nextTurn();
+            if (step instanceof ChannelState.Park park) {
+                if (park.nanos() >= 0) {
+                    channel.writerTask().wakeAfter(park.nanos());
+                }
+                return;
+            }
+            if (!(step instanceof ChannelState.Turn turn)) {
+                channel.writerDone();
+                return;
+            }
+            Spool.Record record = null;
+            Batch batch;
+            if (turn.entry() != null) {
+                batch = turn.entry().batch;
+            } else {
+                record = spool.peek();
+                long wait = record == null ? -1 : replayWait(record.batch());
+                if (wait != 0) {
+                    channel.notWriting(wait);
+                    continue;
+                }
+                batch = record.batch();
+            }
+
+            Throwable failure = write(turn.backend(), batch);
+            if (failure == null) {
+                backoff.succeeded();
+                if (!channel.written(turn)) {
+                    channel.writerDone(); // stopped meanwhile: what the channel held is spooled by stop
                     return;
                 }
-                Spool.Record record = null;
-                Batch batch;
                 if (turn.entry() != null) {
-                    batch = turn.entry().batch;
+                    turn.entry().completion.partDone();
                 } else {
-                    record = spool.peek();
-                    long wait = record == null ? -1 : replayWait(record.batch());
-                    if (wait != 0) {
-                        channel.notWriting(wait);
-                        continue;
-                    }
-                    batch = record.batch();
+                    spool.advance(record);
+                    stats.replayed(batch.size());
                 }
-
-                Throwable failure = write(turn.backend(), batch);
-                if (failure == null) {
-                    backoff.succeeded();
-                    if (!channel.written(turn)) {
-                        return; // stopped meanwhile: what the channel held is spooled by stop
-                    }
-                    if (turn.entry() != null) {
-                        turn.entry().completion.partDone();
-                    } else {
-                        spool.advance(record);
-                        stats.replayed(batch.size());
-                    }
-                } else {
-                    stats.writeFailed();
-                    RoutingSettings s = channel.settings();
-                    long delay = backoff.failed(s.retryInitialMillis(), s.retryMaxMillis());
-                    CircuitBreaker.Trip trip = channel.failed();
-                    log(trip, turn, batch, delay, failure, s);
-                    if (trip == CircuitBreaker.Trip.NONE) {
-                        channel.backOff(turn.backend(), delay); // (open: the channel waits for the probe time)
-                    }
+            } else {
+                stats.writeFailed();
+                RoutingSettings s = channel.settings();
+                long delay = backoff.failed(s.retryInitialMillis(), s.retryMaxMillis());
+                CircuitBreaker.Trip trip = channel.failed();
+                log(trip, turn, batch, delay, failure, s);
+                if (trip == CircuitBreaker.Trip.NONE) {
+                    channel.backOff(turn.backend(), delay); // (open: the channel waits for the probe time)
                 }
             }
-        } catch (InterruptedException e) {
-            LOG.debug("channel {} interrupted", channel.name());
-        } finally {
-            channel.writerDone();
         }
+        channel.writerTask().wake(); // quantum spent: the other channels' jobs queued meanwhile go first
     }
 
     /** 0 if {@code batch} may be replayed now, else how long to wait first (ns). */

@@ -208,13 +208,26 @@ final class Dispatcher {
             if (names != null) {
                 names.add(target.channel().name());
             }
-            if (!target.channel().enqueue(part, completion)) {
+            if (!target.channel().enqueue(part, completion) && !reoffer(target.channel(), part, completion)) {
                 reject(part, completion::partDone);
             }
         }
         if (names != null) {
             notifyListeners(batch, names);
         }
+    }
+
+    /**
+     * A channel refused a batch: it is stopping, or it was closed as unused by
+     * {@link ChannelRegistry#sweep} after this table was built. In the second case the channel
+     * of that name now (made anew) takes it.
+     */
+    private boolean reoffer(Channel refused, Batch part, Completion completion) {
+        if (!accepting) {
+            return false;
+        }
+        Channel now = channels.apply(refused.name());
+        return now != refused && now.enqueue(part, completion);
     }
 
     private static Batch filter(Batch batch, int mask) {

@@ -66,6 +66,7 @@ public final class RoutingEngine implements Router, StatsSource {
         @AttributeDefinition(description = "How long an open breaker waits before one probe write, in ms.") long breaker_open_ms() default 10_000;
         @AttributeDefinition(description = "Messages per second replayed from a spool after an outage; 0 = no limit.") long replay_rate() default 20_000;
         @AttributeDefinition(description = "Directory of the dead-letter files (one subdirectory per backend) for batches a backend refuses as invalid; relative to the working directory; applies at the next start.") String deadletter_dir() default "data/deadletter";
+        @AttributeDefinition(description = "Worker threads all backends' channels share for their writes and spool appends (at most this many run at once; a channel writes one batch at a time); applies at the next start.") int channel_threads() default 8;
     }
 
     /** The settings in force: read by the channels and their spools whenever they need a value. */
@@ -85,11 +86,17 @@ public final class RoutingEngine implements Router, StatsSource {
         this.dispatcher = new Dispatcher(registry::channel);
         LOG.info("routing started: {}", settings);
         registry.openExistingSpools();
+        registry.sweepEvery(dispatcher::referencedBackends);
     }
 
     /** Without the raw properties (tests, benchmarks): values are checked, keys are not. */
     public RoutingEngine(Config config) {
         this(config, Map.of());
+    }
+
+    /** The channels (tests: their count, worker threads, sweep). */
+    ChannelRegistry registry() {
+        return registry;
     }
 
     /** The settings in force. */

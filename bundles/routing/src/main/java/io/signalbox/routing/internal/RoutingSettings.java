@@ -31,11 +31,12 @@ import io.signalbox.api.ConfigValues;
  * @param spoolFsync               when spooled records are forced to the device
  * @param spoolFsyncIntervalMillis for {@link Spool.Fsync#INTERVAL}: the longest a record stays unforced
  * @param deadLetterDir            directory of the dead-letter files, one subdirectory per backend
+ * @param channelThreads           worker threads all channels' writers and spoolers share (fixed at start)
  */
 record RoutingSettings(long drainTimeoutMillis, long retryInitialMillis, long retryMaxMillis, int breakerFailures,
         double breakerErrorRate, int breakerWindow, long breakerOpenMillis, long queueMessages, long spillAfterMillis,
         long replayRate, Path spoolDir, long spoolMaxBytes, long spoolSegmentBytes, Spool.Fsync spoolFsync,
-        long spoolFsyncIntervalMillis, Path deadLetterDir) {
+        long spoolFsyncIntervalMillis, Path deadLetterDir, int channelThreads) {
 
     private static final long MAX_SPOOL_MB = 1L << 30;
     private static final long MAX_SEGMENT_MB = 1024;
@@ -67,11 +68,12 @@ record RoutingSettings(long drainTimeoutMillis, long retryInitialMillis, long re
         String fsync = v.oneOf("spool.fsync", config.spool_fsync(), "always", "interval", "never");
         long fsyncInterval = v.atLeast("spool.fsync.interval.ms", config.spool_fsync_interval_ms(), 1);
         Path deadLetterDir = path(v, "deadletter.dir", config.deadletter_dir(), "data/deadletter");
+        int channelThreads = v.range("channel.threads", config.channel_threads(), 1, 256);
         v.done();
         return new RoutingSettings(TimeUnit.SECONDS.toMillis(drainSeconds), retryInitial, retryMax, breakerFailures,
                 breakerErrorRate, breakerWindow, breakerOpen, queueMessages, spillAfter, replayRate, spoolDir,
                 spoolMaxMb << 20, segmentMb << 20, Spool.Fsync.valueOf(fsync.toUpperCase(Locale.ROOT)), fsyncInterval,
-                deadLetterDir);
+                deadLetterDir, channelThreads);
     }
 
     private static Path path(ConfigValues v, String key, String value, String example) {
@@ -96,6 +98,6 @@ record RoutingSettings(long drainTimeoutMillis, long retryInitialMillis, long re
                 + " channel.spill.after.ms=" + spillAfterMillis + " breaker.failures=" + breakerFailures
                 + " breaker.error.rate=" + breakerErrorRate + " breaker.window=" + breakerWindow
                 + " breaker.open.ms=" + breakerOpenMillis + " replay.rate=" + replayRate
-                + " deadletter.dir=" + deadLetterDir.toAbsolutePath();
+                + " deadletter.dir=" + deadLetterDir.toAbsolutePath() + " channel.threads=" + channelThreads;
     }
 }

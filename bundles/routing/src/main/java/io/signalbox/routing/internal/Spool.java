@@ -191,6 +191,16 @@ final class Spool implements AutoCloseable {
         }
     }
 
+    /** Nanoseconds until {@link #forceIfDue} has something to do, or {@code Long.MAX_VALUE} if nothing waits for it. */
+    synchronized long nanosUntilDue() {
+        long due = cursor.nanosUntilDue();
+        RoutingSettings s = settings.get();
+        if (dirty && s.spoolFsync() == Fsync.INTERVAL) {
+            due = Math.min(due, Math.max(1, lastForceNanos + s.spoolFsyncIntervalMillis() * 1_000_000L - System.nanoTime()));
+        }
+        return due;
+    }
+
     private boolean intervalPassed(RoutingSettings s) {
         return System.nanoTime() - lastForceNanos >= s.spoolFsyncIntervalMillis() * 1_000_000L;
     }

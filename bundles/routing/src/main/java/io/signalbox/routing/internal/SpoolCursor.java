@@ -69,6 +69,12 @@ final class SpoolCursor {
         flushIfDue();
     }
 
+    /** Nanoseconds until a pending position is due to be written ({@link #flushIfDue}), or {@code Long.MAX_VALUE}. */
+    long nanosUntilDue() {
+        return pendingSeq < 0 ? Long.MAX_VALUE
+                : Math.max(1, writtenNanos + INTERVAL_MILLIS * 1_000_000L - System.nanoTime());
+    }
+
     /** Writes a pending position if the interval has passed. */
     void flushIfDue() throws IOException {
         if (pendingSeq >= 0 && System.nanoTime() - writtenNanos >= INTERVAL_MILLIS * 1_000_000L) {

@@ -14,11 +14,12 @@ import org.junit.jupiter.api.Test;
 import io.signalbox.api.MessageType;
 
 class RoutingTableTest {
+    private static final ChannelExecutor EXECUTOR = new ChannelExecutor(1);
     private final Map<String, Channel> channels = new HashMap<>();
 
     private RoutingTable table(RouteDefinition... routes) {
         return new RoutingTable(List.of(routes),
-                name -> channels.computeIfAbsent(name, n -> new Channel(n, TestSupport::settings, null, null)));
+                name -> channels.computeIfAbsent(name, n -> new Channel(n, TestSupport::settings, null, null, EXECUTOR)));
     }
 
     private static RouteDefinition route(String name, String source, Set<MessageType> types, int priority,
