@@ -1,31 +1,19 @@
 package io.signalbox.protocol;
 
-import static com.fasterxml.jackson.core.JsonToken.END_OBJECT;
-import static com.fasterxml.jackson.core.JsonToken.FIELD_NAME;
-import static com.fasterxml.jackson.core.JsonToken.VALUE_NULL;
-import static com.fasterxml.jackson.core.JsonToken.VALUE_NUMBER_FLOAT;
-import static com.fasterxml.jackson.core.JsonToken.VALUE_NUMBER_INT;
-import static com.fasterxml.jackson.core.JsonToken.VALUE_STRING;
-
-import java.io.IOException;
-import java.util.Arrays;
 import java.util.Objects;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.StreamReadConstraints;
 
 import io.signalbox.api.DropReason;
 import io.signalbox.api.Message;
-import io.signalbox.api.MessageType;
-import io.signalbox.api.SpanInfo;
 
 /**
  * Decodes one line of wire protocol v1 (DESIGN.md §2) into a {@link Message}.
  *
- * <p>The line is parsed once with Jackson's streaming parser, straight from the caller's bytes.
- * It must be exactly one JSON object; surrounding whitespace (space, tab, and so a trailing
+ * <p>The line must be exactly one JSON object (RFC 8259, as strictly as Jackson reads it with
+ * default features) in valid UTF-8; surrounding whitespace (space, tab, and so a trailing
  * {@code '\r'} of a {@code "\r\n"} terminator) is tolerated and trimmed. Required are {@code v}
  * (the integer 1), {@code src} (a non-empty string), {@code ts} (a non-negative integer, epoch
  * ms), {@code type} (a v1 type) and {@code data} (an object). {@code tid}, {@code sid} and
@@ -44,9 +32,15 @@ import io.signalbox.api.SpanInfo;
  * epoch ms, and {@code "v":1} first if the line had no {@code v} (only a long-form line may omit
  * it).
  *
- * <p>The one pass is this class's loop; what it reads lands in a per-line {@code LineScan} (the
- * field readers), which this class then checks as a whole; the long form lives apart in
- * {@code LongForm}, so that short-form lines never touch it.
+ * <p>A short-form line is read in one pass by a hand-written scanner ({@code ShortFormScan} over
+ * {@code JsonCursor}), which checks the syntax, the UTF-8 and the factory's
+ * {@code StreamReadConstraints} (nesting depth, number, string and name lengths) as Jackson
+ * does, and reads the envelope and the payload fields on the way; no parser is created. The
+ * Jackson-based decoder it replaced ({@code JacksonLineDecoder}) decodes the long form (the scan
+ * hands a line over at its first top-level long-form name) and every line of a factory whose
+ * reading the scanner does not model (non-default parser features, an input decorator, a
+ * document-length or token-count limit, a class other than {@link JsonFactory}); a differential
+ * test holds both to the same results.
  *
  * <p><b>Blank lines</b> (empty or whitespace only) give {@link DecodeResult#empty()}: they are
  * ignored silently and are not counted as dropped. Every other problem is a rejection:
@@ -59,30 +53,43 @@ import io.signalbox.api.SpanInfo;
  * <p>Instances are stateless and thread-safe; share one per factory.
  */
 public final class LineDecoder {
-    private static final int ERROR_DETAIL_MAX = 160;
-
     private static final DecodeResult NOT_AN_OBJECT =
             DecodeResult.rejected(DropReason.MALFORMED, "not a JSON object");
-    private static final DecodeResult TRAILING =
-            DecodeResult.rejected(DropReason.MALFORMED, "trailing content after the JSON object");
-    private static final DecodeResult UNSUPPORTED =
-            DecodeResult.rejected(DropReason.UNSUPPORTED_VERSION, "unsupported protocol version (supported: 1)");
-    private static final DecodeResult SPAN_END_MISSING =
-            DecodeResult.rejected(DropReason.MISSING_FIELD, "missing field 'data.end' or 'data.dur_ms'");
+    private static final int DEFAULT_PARSER_FEATURES = JsonParser.Feature.collectDefaults();
 
-    private final JsonFactory factory;
+    private final JacksonLineDecoder reference;
+    /** The factory's limits, or {@code null} if every line goes to the reference. */
+    private final JsonCursor.ScanLimits limits;
+    /** The factory sniffs UTF-16/32 from the first bytes: a line starting {@code "{\0"} is the reference's. */
+    private final boolean sniffsEncoding;
 
     /** A decoder over a shared, thread-safe factory (its read constraints apply, e.g. nesting depth). */
     public LineDecoder(JsonFactory factory) {
-        this.factory = Objects.requireNonNull(factory, "factory");
+        this.reference = new JacksonLineDecoder(Objects.requireNonNull(factory, "factory"));
+        this.limits = scannable(factory) ? limits(factory.streamReadConstraints()) : null;
+        this.sniffsEncoding = !(factory instanceof Utf8LineFactory) && factory.isEnabled(JsonFactory.Feature.CHARSET_DETECTION);
     }
 
     /**
      * A decoder with a factory of its own that builds UTF-8 byte parsers directly (no encoding
-     * detection per line): the one to use on the hot path.
+     * detection per line), for the long form: the one to use on the hot path.
      */
     public LineDecoder() {
         this(new Utf8LineFactory());
+    }
+
+    /** Whether the factory reads JSON as the scanner does: default JSON, no decorator, only the limits the scanner applies. */
+    private static boolean scannable(JsonFactory factory) {
+        StreamReadConstraints c = factory.streamReadConstraints();
+        return (factory.getClass() == JsonFactory.class || factory.getClass() == Utf8LineFactory.class)
+                && factory.getInputDecorator() == null
+                && factory.getParserFeatures() == DEFAULT_PARSER_FEATURES
+                && c.getMaxDocumentLength() < 0 && c.getMaxTokenCount() < 0;
+    }
+
+    private static JsonCursor.ScanLimits limits(StreamReadConstraints c) {
+        return new JsonCursor.ScanLimits(c.getMaxNestingDepth(), c.getMaxNumberLength(), c.getMaxStringLength(),
+                c.getMaxNameLength());
     }
 
     /** Decodes the whole array as one line. */
@@ -100,6 +107,9 @@ public final class LineDecoder {
      */
     public DecodeResult decode(byte[] buf, int off, int len) {
         Objects.checkFromIndexSize(off, len, buf.length);
+        if (limits == null) {
+            return reference.decode(buf, off, len);
+        }
         int start = off;
         int end = off + len;
         while (start < end && isBlank(buf[start])) {
@@ -114,137 +124,11 @@ public final class LineDecoder {
         if (buf[start] != '{') {
             return NOT_AN_OBJECT;
         }
-        int invalid = Utf8.firstInvalid(buf, start, end);
-        if (invalid >= 0) {
-            return DecodeResult.rejected(DropReason.MALFORMED, "invalid UTF-8 at byte " + (invalid - start));
+        if (sniffsEncoding && end - start > 1 && buf[start + 1] == 0) {
+            return reference.decode(buf, off, len); // read as UTF-16 or UTF-32 by such a factory
         }
-        LineScan s = new LineScan();
-        try (JsonParser p = factory.createParser(buf, start, end - start)) {
-            p.nextToken();
-            JsonToken t;
-            while ((t = p.nextToken()) == FIELD_NAME) {
-                String name = p.currentName();
-                JsonToken value = p.nextToken();
-                if (s.error == null || "v".equals(name)) {
-                    s.envelope(p, name, value);
-                }
-                p.skipChildren();
-            }
-            if (t != END_OBJECT || p.nextToken() != null) {
-                return TRAILING;
-            }
-        } catch (JsonProcessingException e) {
-            return malformed(e);
-        } catch (IOException e) {
-            return DecodeResult.rejected(DropReason.MALFORMED, shorten(String.valueOf(e.getMessage())));
-        }
-        return finish(buf, start, end, s);
-    }
-
-    private DecodeResult finish(byte[] buf, int start, int end, LineScan s) {
-        if (s.versionUnsupported) {
-            return UNSUPPORTED;
-        }
-        if (s.error != null) {
-            return s.error;
-        }
-        int seen = s.seen;
-        if ((seen & Field.V.bit) == 0 && !s.longForm) {
-            return Field.V.missing;
-        }
-        if ((seen & Field.SRC.bit) == 0) {
-            return Field.SRC.missing;
-        }
-        if ((seen & Field.TS.bit) == 0) {
-            return Field.TS.missing;
-        }
-        if ((seen & Field.TYPE.bit) == 0) {
-            return Field.TYPE.missing;
-        }
-        if ((seen & Field.DATA.bit) == 0) {
-            return Field.DATA.missing;
-        }
-        MessageType type = s.type;
-        String level = null;
-        SpanInfo span = null;
-        DecodeResult bad;
-        switch (type) {
-            case EVENT:
-                if ((bad = requireString(s.level, Field.LEVEL)) != null
-                        || (bad = requireString(s.msg, Field.MSG)) != null) {
-                    return bad;
-                }
-                level = s.levelText;
-                break;
-            case METRIC:
-                if ((bad = requireString(s.name, Field.NAME)) != null
-                        || (bad = requireNumber(s.value, Field.VALUE)) != null) {
-                    return bad;
-                }
-                break;
-            case SPAN:
-                if ((bad = requireString(s.name, Field.NAME)) != null
-                        || (bad = s.time(LineScan.START, Field.START)) != null) {
-                    return bad;
-                }
-                if (s.status != null && s.status != VALUE_STRING && s.status != VALUE_NULL) {
-                    return Field.STATUS.badType;
-                }
-                long spanEnd;
-                if ((s.times & LineScan.END) != 0) {
-                    if ((bad = s.time(LineScan.END, Field.END)) != null) {
-                        return bad;
-                    }
-                    spanEnd = s.endMs;
-                } else if ((s.times & LineScan.DUR) != 0) {
-                    if ((bad = s.time(LineScan.DUR, Field.DUR_MS)) != null) {
-                        return bad;
-                    }
-                    spanEnd = s.startMs + s.durMs;
-                } else {
-                    return SPAN_END_MISSING;
-                }
-                span = new SpanInfo(s.nameText, s.statusText, s.startMs, spanEnd);
-                break;
-            default:
-                break;
-        }
-        byte[] line;
-        if (s.longForm) {
-            try {
-                line = LongForm.rewrite(factory, buf, start, end, s);
-            } catch (IOException e) {
-                return DecodeResult.rejected(DropReason.MALFORMED, shorten(String.valueOf(e.getMessage())));
-            }
-        } else {
-            line = Arrays.copyOfRange(buf, start, end);
-        }
-        return DecodeResult.of(new Message(s.src, s.ts, type, s.tid, s.sid, s.pid, level, span, line));
-    }
-
-    private static DecodeResult requireString(JsonToken t, Field field) {
-        if (t == null) {
-            return field.missing;
-        }
-        return t == VALUE_STRING ? null : field.badType;
-    }
-
-    private static DecodeResult requireNumber(JsonToken t, Field field) {
-        if (t == null) {
-            return field.missing;
-        }
-        return t == VALUE_NUMBER_INT || t == VALUE_NUMBER_FLOAT ? null : field.badType;
-    }
-
-    private static DecodeResult malformed(JsonProcessingException e) {
-        String detail = e.getOriginalMessage();
-        return DecodeResult.rejected(DropReason.MALFORMED, shorten(detail == null ? "invalid JSON" : detail));
-    }
-
-    private static String shorten(String detail) {
-        int nl = detail.indexOf('\n');
-        String first = nl < 0 ? detail : detail.substring(0, nl);
-        return first.length() <= ERROR_DETAIL_MAX ? first : first.substring(0, ERROR_DETAIL_MAX) + "…";
+        DecodeResult r = new ShortFormScan(buf, start, end, limits).scan();
+        return r != null ? r : reference.decode(buf, off, len);
     }
 
     private static boolean isBlank(byte b) {

@@ -43,7 +43,7 @@ final class Utf8 {
     }
 
     /** Bytes of the valid multi-byte sequence starting with {@code lead} at {@code i}, or -1. */
-    private static int sequenceLength(byte[] b, int i, int to, int lead) {
+    static int sequenceLength(byte[] b, int i, int to, int lead) {
         if (lead < 0xC2) {
             return -1; // a continuation byte, or C0/C1: an overlong 2-byte form
         }

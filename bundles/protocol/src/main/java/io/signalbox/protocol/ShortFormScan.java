@@ -1,0 +1,542 @@
+package io.signalbox.protocol;
+
+import java.util.Arrays;
+
+import io.signalbox.api.DropReason;
+import io.signalbox.api.Message;
+import io.signalbox.api.MessageType;
+import io.signalbox.api.SpanInfo;
+
+/**
+ * The single pass of {@link LineDecoder} over a short-form line: the top-level object and its
+ * {@code data} object are walked here, field by field, with {@link JsonCursor} underneath for
+ * the syntax, and the same field rules as the Jackson reference ({@link JacksonLineDecoder},
+ * {@link LineScan}): the first problem wins, only {@code v} is still read after one, an envelope
+ * field given twice is malformed, {@code data} fields are read for the types the line may have
+ * (its {@code type} may come later), and a string is turned into a {@code String} only where the
+ * message keeps it. A top-level long-form name stops the scan: such lines are the reference's.
+ *
+ * <p>Scratch state of one decode: created per line, never shared.
+ */
+final class ShortFormScan extends JsonCursor {
+    private static final MessageType[] TYPES = MessageType.values();
+    private static final int TYPE_DETAIL_MAX = 40;
+    private static final DecodeResult TRAILING =
+            DecodeResult.rejected(DropReason.MALFORMED, "trailing content after the JSON object");
+    private static final DecodeResult UNSUPPORTED =
+            DecodeResult.rejected(DropReason.UNSUPPORTED_VERSION, "unsupported protocol version (supported: 1)");
+    private static final DecodeResult SPAN_END_MISSING =
+            DecodeResult.rejected(DropReason.MISSING_FIELD, "missing field 'data.end' or 'data.dur_ms'");
+    private static final DecodeResult TS_OUT_OF_RANGE =
+            DecodeResult.rejected(DropReason.BAD_TYPE, "field 'ts' is out of range");
+
+    private static final Field[] REQUIRED = {Field.V, Field.SRC, Field.TS, Field.TYPE, Field.DATA};
+    private static final int REQUIRED_BITS = Field.V.bit | Field.SRC.bit | Field.TS.bit | Field.TYPE.bit | Field.DATA.bit;
+
+    /** Top-level keys (0: any other). */
+    private static final int K_V = 1;
+    private static final int K_SRC = 2;
+    private static final int K_TS = 3;
+    private static final int K_TYPE = 4;
+    private static final int K_TID = 5;
+    private static final int K_SID = 6;
+    private static final int K_PID = 7;
+    private static final int K_CTX = 8;
+    private static final int K_DATA = 9;
+    private static final int K_LONG_FORM = 10;
+    /** {@code data} keys (0: any other). */
+    private static final int D_LEVEL = 1;
+    private static final int D_MSG = 2;
+    private static final int D_NAME = 3;
+    private static final int D_VALUE = 4;
+    private static final int D_STATUS = 5;
+    private static final int D_START = 6;
+    private static final int D_END = 7;
+    private static final int D_DUR = 8;
+    /** The names above as {@link JsonCursor#nameWord()}s. */
+    private static final long W_V = word("v");
+    private static final long W_SRC = word("src");
+    private static final long W_TS = word("ts");
+    private static final long W_TYPE = word("type");
+    private static final long W_TID = word("tid");
+    private static final long W_SID = word("sid");
+    private static final long W_PID = word("pid");
+    private static final long W_CTX = word("ctx");
+    private static final long W_DATA = word("data");
+    private static final long W_SOURCE = word("source");
+    private static final long W_SPAN_ID = word("span_id");
+    private static final long W_TRACE_ID = word("trace_id");
+    private static final long W_LEVEL = word("level");
+    private static final long W_MSG = word("msg");
+    private static final long W_NAME = word("name");
+    private static final long W_VALUE = word("value");
+    private static final long W_STATUS = word("status");
+    private static final long W_START = word("start");
+    private static final long W_END = word("end");
+    private static final long W_DUR_MS = word("dur_ms");
+    /** Bits of {@link #times} and {@link #numericTimes}. */
+    private static final int START = 1;
+    private static final int END = 2;
+    private static final int DUR = 4;
+
+    /** Envelope fields seen, by {@link Field#bit}. */
+    private int seen;
+    private boolean versionUnsupported;
+    /** The first problem, or {@code null}. */
+    private DecodeResult error;
+
+    private String src;
+    private long ts;
+    private MessageType type;
+    private String tid;
+    private String sid;
+    private String pid;
+
+    /** Payload fields: the kind of each (0 if absent) and the texts a message keeps. */
+    private int level;
+    private int msg;
+    private int name;
+    private int value;
+    private int status;
+    private String levelText;
+    private String nameText;
+    private String statusText;
+    private int times;
+    private int numericTimes;
+    private long startMs;
+    private long endMs;
+    private long durMs;
+
+    ShortFormScan(byte[] b, int start, int end, ScanLimits limits) {
+        super(b, start, end, limits);
+    }
+
+    /** The decoded line, a rejection, or {@code null} if the line uses the long form. */
+    DecodeResult scan() {
+        try {
+            int p = object();
+            if (p < 0) {
+                return null;
+            }
+            if (ws(p) != end) {
+                return TRAILING;
+            }
+        } catch (RuntimeException e) {
+            if (e != MALFORMED) {
+                throw e;
+            }
+            return DecodeResult.rejected(DropReason.MALFORMED, errorWhat == null
+                    ? "invalid UTF-8 at byte " + (errorAt - start)
+                    : "invalid JSON at byte " + (errorAt - start) + ": " + errorWhat);
+        }
+        return finish();
+    }
+
+    /** The top-level object; returns the position after it, or -1 at a long-form name. */
+    private int object() {
+        checkDepth(start, 1);
+        int p = ws(start + 1);
+        if (at(p) == '}') {
+            return p + 1;
+        }
+        for (;;) {
+            if (at(p) != '"') {
+                throw fail(p, "expected a field name");
+            }
+            p = name(p + 1);
+            int key = topKey();
+            if (key == K_LONG_FORM) {
+                return -1;
+            }
+            p = colon(p);
+            p = ws(error == null || key == K_V ? envelope(key, p) : value(p, 1));
+            byte c = at(p);
+            if (c == '}') {
+                return p + 1;
+            }
+            if (c != ',') {
+                throw fail(p, "expected ',' or '}'");
+            }
+            p = ws(p + 1);
+        }
+    }
+
+    /** Reads the top-level field {@code key} whose value is at {@code p}; returns the position after it. */
+    private int envelope(int key, int p) {
+        if (key == K_DATA) {
+            if (accept(Field.DATA, at(p) == '{')) {
+                return data(p);
+            }
+            return value(p, 1);
+        }
+        p = value(p, 1);
+        switch (key) {
+            case K_V -> {
+                if (accept(Field.V, kind == INT) && !(numIntLen == 1 && !numNegative && b[numTo - 1] == '1')) {
+                    versionUnsupported = true;
+                }
+            }
+            case K_SRC -> {
+                if (accept(Field.SRC, kind == STRING && strTo > strFrom)) {
+                    src = text();
+                }
+            }
+            case K_TS -> epochMillis();
+            case K_TYPE -> type();
+            case K_TID -> tid = id(Field.TID);
+            case K_SID -> sid = id(Field.SID);
+            case K_PID -> pid = id(Field.PID);
+            case K_CTX -> accept(Field.CTX, kind == OBJECT || kind == NULL);
+            default -> {
+                // not an envelope field: kept in the line
+            }
+        }
+        return p;
+    }
+
+    private int topKey() {
+        long w = nameWord();
+        if (w == W_V) {
+            return K_V;
+        } else if (w == W_SRC) {
+            return K_SRC;
+        } else if (w == W_TS) {
+            return K_TS;
+        } else if (w == W_TYPE) {
+            return K_TYPE;
+        } else if (w == W_DATA) {
+            return K_DATA;
+        } else if (w == W_TID) {
+            return K_TID;
+        } else if (w == W_SID) {
+            return K_SID;
+        } else if (w == W_PID) {
+            return K_PID;
+        } else if (w == W_CTX) {
+            return K_CTX;
+        } else if (w == W_SOURCE || w == W_SPAN_ID || w == W_TRACE_ID) {
+            return K_LONG_FORM;
+        } else if (w == 0) {
+            return oddTopKey();
+        }
+        return 0;
+    }
+
+    /** A top-level name with escapes, or longer than 8 bytes. */
+    private int oddTopKey() {
+        if (!strEscaped) {
+            int len = strTo - strFrom;
+            return len == 9 && is(strFrom, "timestamp") || len == 14 && is(strFrom, "parent_span_id") ? K_LONG_FORM : 0;
+        }
+        return switch (escapedName()) {
+            case "v" -> K_V;
+            case "src" -> K_SRC;
+            case "ts" -> K_TS;
+            case "type" -> K_TYPE;
+            case "tid" -> K_TID;
+            case "sid" -> K_SID;
+            case "pid" -> K_PID;
+            case "ctx" -> K_CTX;
+            case "data" -> K_DATA;
+            case "source", "timestamp", "trace_id", "span_id", "parent_span_id" -> K_LONG_FORM;
+            default -> 0;
+        };
+    }
+
+    private int dataKey() {
+        long w = nameWord();
+        if (w == W_LEVEL) {
+            return D_LEVEL;
+        } else if (w == W_MSG) {
+            return D_MSG;
+        } else if (w == W_NAME) {
+            return D_NAME;
+        } else if (w == W_VALUE) {
+            return D_VALUE;
+        } else if (w == W_STATUS) {
+            return D_STATUS;
+        } else if (w == W_START) {
+            return D_START;
+        } else if (w == W_END) {
+            return D_END;
+        } else if (w == W_DUR_MS) {
+            return D_DUR;
+        } else if (w == 0 && strEscaped) {
+            return switch (escapedName()) {
+                case "level" -> D_LEVEL;
+                case "msg" -> D_MSG;
+                case "name" -> D_NAME;
+                case "value" -> D_VALUE;
+                case "status" -> D_STATUS;
+                case "start" -> D_START;
+                case "end" -> D_END;
+                case "dur_ms" -> D_DUR;
+                default -> 0;
+            };
+        }
+        return 0;
+    }
+
+    /** Whether the bytes at {@code f} are {@code key} (the caller checked the length). */
+    private boolean is(int f, String key) {
+        for (int i = 0; i < key.length(); i++) {
+            if (b[f + i] != key.charAt(i)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Marks an envelope field as seen; a second occurrence is a failure. */
+    private boolean mark(Field field) {
+        if ((seen & field.bit) != 0) {
+            fail(field.duplicate);
+            return false;
+        }
+        seen |= field.bit;
+        return true;
+    }
+
+    /** Marks {@code field} as seen; true if it was new and of the right kind, else the problem is noted. */
+    private boolean accept(Field field, boolean rightKind) {
+        if (!mark(field)) {
+            return false;
+        }
+        if (!rightKind) {
+            fail(field.badType);
+        }
+        return rightKind;
+    }
+
+    private void fail(DecodeResult result) {
+        if (error == null) {
+            error = result;
+        }
+    }
+
+    private void epochMillis() {
+        if (!accept(Field.TS, kind == INT)) {
+            return;
+        }
+        if (!numFitsLong()) {
+            fail(TS_OUT_OF_RANGE);
+            return;
+        }
+        long millis = numLong();
+        if (millis < 0) {
+            fail(Field.TS.badType);
+        } else {
+            ts = millis;
+        }
+    }
+
+    private void type() {
+        if (!accept(Field.TYPE, kind == STRING)) {
+            return;
+        }
+        MessageType known = null;
+        if (strEscaped || !strAscii) {
+            known = MessageType.fromWireName(textUnlimited()); // getTextCharacters(): no limit
+        } else {
+            for (MessageType t : TYPES) {
+                String wire = t.wireName();
+                if (wire.length() == strTo - strFrom && is(strFrom, wire)) {
+                    known = t;
+                    break;
+                }
+            }
+        }
+        if (known != null) {
+            type = known;
+            return;
+        }
+        String text = text(); // as Jackson's getText(), which applies the string limit
+        if (text.length() > TYPE_DETAIL_MAX) {
+            text = text.substring(0, TYPE_DETAIL_MAX) + "…";
+        }
+        fail(DecodeResult.rejected(DropReason.UNKNOWN_TYPE, "unknown type '" + text + "'"));
+    }
+
+    /** A trace, span or parent id: a string or an integer's text; {@code null} and {@code ""} mean absent. */
+    private String id(Field field) {
+        if (!mark(field)) {
+            return null;
+        }
+        if (kind == STRING) {
+            return strTo == strFrom ? null : text();
+        } else if (kind == INT) {
+            return numText();
+        } else if (kind != NULL) {
+            fail(field.badType);
+        }
+        return null;
+    }
+
+    /** Scans {@code data} (an object at depth 2) once, noting the payload fields every type might need. */
+    private int data(int p) {
+        checkDepth(p, 2);
+        boolean event = type == null || type == MessageType.EVENT; // type may come after data
+        boolean span = type == null || type == MessageType.SPAN;
+        p = ws(p + 1);
+        if (at(p) == '}') {
+            return p + 1;
+        }
+        for (;;) {
+            if (at(p) != '"') {
+                throw fail(p, "expected a field name");
+            }
+            p = name(p + 1);
+            int key = dataKey();
+            p = value(colon(p), 2);
+            switch (key) {
+                case D_LEVEL -> levelText = (level = kind) == STRING && event ? keptLevel() : null;
+                case D_MSG -> msg = kind;
+                case D_NAME -> nameText = (name = kind) == STRING && span ? text() : null;
+                case D_VALUE -> value = kind;
+                case D_STATUS -> statusText = (status = kind) == STRING && span ? text() : null;
+                case D_START -> startMs = span ? time(START) : 0;
+                case D_END -> endMs = span ? time(END) : 0;
+                case D_DUR -> durMs = span ? time(DUR) : 0;
+                default -> {
+                    // other payload fields are kept in the line
+                }
+            }
+            p = ws(p);
+            byte c = at(p);
+            if (c == '}') {
+                return p + 1;
+            }
+            if (c != ',') {
+                throw fail(p, "expected ',' or '}'");
+            }
+            p = ws(p + 1);
+        }
+    }
+
+    /** An event's level: the usual ones are shared constants, any other is read like every kept string. */
+    private String keptLevel() {
+        if (!strEscaped) {
+            int f = strFrom;
+            switch (strTo - f) {
+                case 4:
+                    if (is(f, "info")) {
+                        return "info";
+                    }
+                    if (is(f, "warn")) {
+                        return "warn";
+                    }
+                    break;
+                case 5:
+                    if (is(f, "error")) {
+                        return "error";
+                    }
+                    if (is(f, "debug")) {
+                        return "debug";
+                    }
+                    if (is(f, "fatal")) {
+                        return "fatal";
+                    }
+                    break;
+                default:
+                    break;
+            }
+        }
+        return text();
+    }
+
+    /** A span time in ms (floats are floored); an integer too large for a long is not a number here. */
+    private long time(int bit) {
+        times |= bit;
+        if (kind == INT && numFitsLong()) {
+            numericTimes |= bit;
+            return numLong();
+        }
+        if (kind == FLOAT) {
+            numericTimes |= bit;
+            return (long) Math.floor(numDouble());
+        }
+        numericTimes &= ~bit;
+        return 0;
+    }
+
+    /** {@code null} if span time {@code bit} was given as a number, else its rejection. */
+    private DecodeResult time(int bit, Field field) {
+        if ((times & bit) == 0) {
+            return field.missing;
+        }
+        return (numericTimes & bit) == 0 ? field.badType : null;
+    }
+
+    /** The checks that need the whole line, in {@link JacksonLineDecoder}'s order, and the message. */
+    private DecodeResult finish() {
+        if (versionUnsupported) {
+            return UNSUPPORTED;
+        }
+        if (error != null) {
+            return error;
+        }
+        if ((seen & REQUIRED_BITS) != REQUIRED_BITS) {
+            for (Field f : REQUIRED) {
+                if ((seen & f.bit) == 0) {
+                    return f.missing;
+                }
+            }
+        }
+        String lvl = null;
+        SpanInfo span = null;
+        DecodeResult bad;
+        switch (type) {
+            case EVENT:
+                if ((bad = requireString(level, Field.LEVEL)) != null || (bad = requireString(msg, Field.MSG)) != null) {
+                    return bad;
+                }
+                lvl = levelText;
+                break;
+            case METRIC:
+                if ((bad = requireString(name, Field.NAME)) != null || (bad = requireNumber(value, Field.VALUE)) != null) {
+                    return bad;
+                }
+                break;
+            case SPAN:
+                if ((bad = requireString(name, Field.NAME)) != null || (bad = time(START, Field.START)) != null) {
+                    return bad;
+                }
+                if (status != 0 && status != STRING && status != NULL) {
+                    return Field.STATUS.badType;
+                }
+                long spanEnd;
+                if ((times & END) != 0) {
+                    if ((bad = time(END, Field.END)) != null) {
+                        return bad;
+                    }
+                    spanEnd = endMs;
+                } else if ((times & DUR) != 0) {
+                    if ((bad = time(DUR, Field.DUR_MS)) != null) {
+                        return bad;
+                    }
+                    spanEnd = startMs + durMs;
+                } else {
+                    return SPAN_END_MISSING;
+                }
+                span = new SpanInfo(nameText, statusText, startMs, spanEnd);
+                break;
+            default:
+                break;
+        }
+        return DecodeResult.of(new Message(src, ts, type, tid, sid, pid, lvl, span, Arrays.copyOfRange(b, start, end)));
+    }
+
+    private static DecodeResult requireString(int kind, Field field) {
+        if (kind == 0) {
+            return field.missing;
+        }
+        return kind == STRING ? null : field.badType;
+    }
+
+    private static DecodeResult requireNumber(int kind, Field field) {
+        if (kind == 0) {
+            return field.missing;
+        }
+        return kind == INT || kind == FLOAT ? null : field.badType;
+    }
+}

@@ -1,0 +1,167 @@
+package io.signalbox.protocol;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.EnumMap;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+import org.junit.jupiter.api.Test;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+
+import io.signalbox.api.DropReason;
+import io.signalbox.api.Message;
+import io.signalbox.api.MessageType;
+
+/**
+ * The single-pass scanner ({@link LineDecoder}) against the Jackson-based decoder it replaced
+ * ({@link JacksonLineDecoder}), on seeded random lines ({@link RandomLines}): both must accept
+ * the same lines with the same fields and bytes, and reject the same lines for the same reason
+ * (with the same detail unless the reason is MALFORMED, whose detail was Jackson's own text).
+ *
+ * <p>No exception is needed: every disagreement found while writing the scanner was the
+ * scanner's, and the reference runs {@link Utf8#firstInvalid} before Jackson, so it accepts no
+ * invalid UTF-8. One difference is by construction and not generated here: Jackson's symbol
+ * table, shared by every line of a factory, rejects a line whose field names flood one hash
+ * bucket ({@code FAIL_ON_SYMBOL_HASH_OVERFLOW}), which depends on earlier lines; the scanner
+ * keeps no symbol table.
+ */
+class DifferentialDecoderTest {
+    private static final int SHOWN = 8;
+
+    @Test
+    void aMillionRandomLinesDecodeExactlyAsTheJacksonDecoderDecodesThem() {
+        Stats stats = compare(new LineDecoder(), new JacksonLineDecoder(new Utf8LineFactory()),
+                new RandomLines(20261212L, StreamReadConstraints.DEFAULT_MAX_DEPTH), 1_000_000);
+
+        assertThat(stats.messages).as("accepted").isGreaterThan(250_000);
+        assertThat(stats.reasons.get(DropReason.MALFORMED)).as("malformed").isGreaterThan(200_000);
+        assertThat(stats.reasons.keySet()).as("every reason the decoder gives").containsAll(EnumSet.of(
+                DropReason.MALFORMED, DropReason.MISSING_FIELD, DropReason.BAD_TYPE, DropReason.UNKNOWN_TYPE,
+                DropReason.UNSUPPORTED_VERSION));
+        assertThat(stats.reasons.values()).allSatisfy(n -> assertThat(n).isGreaterThan(1_000));
+        assertThat(stats.types).as("every type accepted").isEqualTo(EnumSet.allOf(MessageType.class));
+    }
+
+    /** Tight read constraints, so that every limit (depth, number, string, name) is met often. */
+    @Test
+    void tightReadConstraintsAreAppliedAsJacksonAppliesThem() {
+        StreamReadConstraints tight = StreamReadConstraints.builder().maxNestingDepth(6).maxNumberLength(12)
+                .maxStringLength(9).maxNameLength(6).build();
+        JsonFactory factory = JsonFactory.builder().streamReadConstraints(tight).build();
+        Stats stats = compare(new LineDecoder(factory), new JacksonLineDecoder(factory), new RandomLines(7L, 6),
+                200_000);
+
+        assertThat(stats.messages).isGreaterThan(10_000);
+    }
+
+    /** A stock factory sniffs the encoding: lines starting with {@code "{\0"} are UTF-16 to it. */
+    @Test
+    void aStockFactoryDecodesAsBefore() {
+        JsonFactory factory = new JsonFactory();
+        Stats stats = compare(new LineDecoder(factory), new JacksonLineDecoder(factory),
+                new RandomLines(11L, StreamReadConstraints.DEFAULT_MAX_DEPTH), 100_000);
+        assertThat(stats.messages).isGreaterThan(25_000);
+
+        byte[] utf16 = "{\"v\":1,\"src\":\"s\",\"ts\":1,\"type\":\"hello\",\"data\":{}}".getBytes(StandardCharsets.UTF_16LE);
+        assertThat(disagreement(new LineDecoder(factory).decode(utf16),
+                new JacksonLineDecoder(factory).decode(utf16))).isNull();
+    }
+
+    /** A factory with features the scanner does not model decodes every line with Jackson, as before. */
+    @Test
+    void aFactoryWithNonDefaultFeaturesKeepsJacksonsReading() {
+        JsonFactory lenient = new JsonFactory().enable(JsonParser.Feature.ALLOW_COMMENTS)
+                .enable(JsonParser.Feature.ALLOW_SINGLE_QUOTES);
+        DecodeResult r = new LineDecoder(lenient).decode("{'v':1,/* c */\"src\":\"s\",\"ts\":1,\"type\":\"hello\",\"data\":{}}"
+                .getBytes(StandardCharsets.UTF_8));
+
+        assertThat(r.isMessage()).as("%s", r).isTrue();
+        compare(new LineDecoder(lenient), new JacksonLineDecoder(lenient), new RandomLines(3L, 1000), 20_000);
+    }
+
+    private static Stats compare(LineDecoder scanner, JacksonLineDecoder reference, RandomLines lines, int count) {
+        Stats stats = new Stats();
+        List<String> disagreements = new ArrayList<>();
+        int total = 0;
+        for (int i = 0; i < count; i++) {
+            byte[] line = lines.next();
+            DecodeResult expected = reference.decode(line);
+            DecodeResult actual = scanner.decode(line);
+            String problem = disagreement(expected, actual);
+            if (problem != null) {
+                total++;
+                if (disagreements.size() < SHOWN) {
+                    disagreements.add("line " + i + ": " + printable(line) + "\n    " + problem);
+                }
+            } else if (actual.isMessage()) {
+                stats.messages++;
+                stats.types.add(actual.message().type());
+            } else if (actual.isRejected()) {
+                stats.reasons.merge(actual.reason(), 1, Integer::sum);
+                assertThat(actual.detail().length()).as("detail of %s", printable(line)).isLessThanOrEqualTo(161);
+            }
+        }
+        assertThat(disagreements).as("%d of %d lines decoded differently; the first:%n%s", total, count,
+                String.join("\n", disagreements)).isEmpty();
+        return stats;
+    }
+
+    /** {@code null} if both results are the same, else what differs. */
+    static String disagreement(DecodeResult expected, DecodeResult actual) {
+        if (expected.status() != actual.status()) {
+            return "expected " + expected + ", got " + actual;
+        }
+        if (expected.isRejected()) {
+            if (expected.reason() != actual.reason()
+                    || (expected.reason() != DropReason.MALFORMED && !expected.detail().equals(actual.detail()))) {
+                return "expected " + expected + ", got " + actual;
+            }
+            return null;
+        }
+        if (!expected.isMessage()) {
+            return null;
+        }
+        Message e = expected.message();
+        Message a = actual.message();
+        boolean same = e.source().equals(a.source()) && e.timestamp() == a.timestamp() && e.type() == a.type()
+                && Objects.equals(e.traceId(), a.traceId()) && Objects.equals(e.spanId(), a.spanId())
+                && Objects.equals(e.parentSpanId(), a.parentSpanId()) && Objects.equals(e.level(), a.level())
+                && Objects.equals(e.span(), a.span()) && Arrays.equals(e.line(), a.line());
+        return same ? null : "expected " + describe(e) + "\n    got      " + describe(a);
+    }
+
+    private static String describe(Message m) {
+        return "src=" + m.source() + " ts=" + m.timestamp() + " type=" + m.type() + " tid=" + m.traceId() + " sid="
+                + m.spanId() + " pid=" + m.parentSpanId() + " level=" + m.level() + " span=" + m.span() + " line="
+                + printable(m.line());
+    }
+
+    /** The line as text, with control and non-UTF-8 bytes as {@code \xNN}, cut at 300 bytes. */
+    static String printable(byte[] line) {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < line.length && i < 300; i++) {
+            int c = line[i] & 0xff;
+            if (c >= 0x20 && c < 0x7f) {
+                sb.append((char) c);
+            } else {
+                sb.append(String.format("\\x%02x", c));
+            }
+        }
+        return line.length > 300 ? sb + "…(" + line.length + " bytes)" : sb.toString();
+    }
+
+    private static final class Stats {
+        int messages;
+        final Map<DropReason, Integer> reasons = new EnumMap<>(DropReason.class);
+        final EnumSet<MessageType> types = EnumSet.noneOf(MessageType.class);
+    }
+}
