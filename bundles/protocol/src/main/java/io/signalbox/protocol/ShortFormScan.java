@@ -1,5 +1,24 @@
 package io.signalbox.protocol;
 
+import static io.signalbox.protocol.WireNames.D_DUR;
+import static io.signalbox.protocol.WireNames.D_END;
+import static io.signalbox.protocol.WireNames.D_LEVEL;
+import static io.signalbox.protocol.WireNames.D_MSG;
+import static io.signalbox.protocol.WireNames.D_NAME;
+import static io.signalbox.protocol.WireNames.D_START;
+import static io.signalbox.protocol.WireNames.D_STATUS;
+import static io.signalbox.protocol.WireNames.D_VALUE;
+import static io.signalbox.protocol.WireNames.K_CTX;
+import static io.signalbox.protocol.WireNames.K_DATA;
+import static io.signalbox.protocol.WireNames.K_LONG_FORM;
+import static io.signalbox.protocol.WireNames.K_PID;
+import static io.signalbox.protocol.WireNames.K_SID;
+import static io.signalbox.protocol.WireNames.K_SRC;
+import static io.signalbox.protocol.WireNames.K_TID;
+import static io.signalbox.protocol.WireNames.K_TS;
+import static io.signalbox.protocol.WireNames.K_TYPE;
+import static io.signalbox.protocol.WireNames.K_V;
+
 import java.util.Arrays;
 
 import io.signalbox.api.DropReason;
@@ -18,8 +37,7 @@ import io.signalbox.api.SpanInfo;
  *
  * <p>Scratch state of one decode: created per line, never shared.
  */
-final class ShortFormScan extends JsonCursor {
-    private static final MessageType[] TYPES = MessageType.values();
+final class ShortFormScan extends JsonValues {
     private static final int TYPE_DETAIL_MAX = 40;
     private static final DecodeResult TRAILING =
             DecodeResult.rejected(DropReason.MALFORMED, "trailing content after the JSON object");
@@ -33,47 +51,6 @@ final class ShortFormScan extends JsonCursor {
     private static final Field[] REQUIRED = {Field.V, Field.SRC, Field.TS, Field.TYPE, Field.DATA};
     private static final int REQUIRED_BITS = Field.V.bit | Field.SRC.bit | Field.TS.bit | Field.TYPE.bit | Field.DATA.bit;
 
-    /** Top-level keys (0: any other). */
-    private static final int K_V = 1;
-    private static final int K_SRC = 2;
-    private static final int K_TS = 3;
-    private static final int K_TYPE = 4;
-    private static final int K_TID = 5;
-    private static final int K_SID = 6;
-    private static final int K_PID = 7;
-    private static final int K_CTX = 8;
-    private static final int K_DATA = 9;
-    private static final int K_LONG_FORM = 10;
-    /** {@code data} keys (0: any other). */
-    private static final int D_LEVEL = 1;
-    private static final int D_MSG = 2;
-    private static final int D_NAME = 3;
-    private static final int D_VALUE = 4;
-    private static final int D_STATUS = 5;
-    private static final int D_START = 6;
-    private static final int D_END = 7;
-    private static final int D_DUR = 8;
-    /** The names above as {@link JsonCursor#nameWord()}s. */
-    private static final long W_V = word("v");
-    private static final long W_SRC = word("src");
-    private static final long W_TS = word("ts");
-    private static final long W_TYPE = word("type");
-    private static final long W_TID = word("tid");
-    private static final long W_SID = word("sid");
-    private static final long W_PID = word("pid");
-    private static final long W_CTX = word("ctx");
-    private static final long W_DATA = word("data");
-    private static final long W_SOURCE = word("source");
-    private static final long W_SPAN_ID = word("span_id");
-    private static final long W_TRACE_ID = word("trace_id");
-    private static final long W_LEVEL = word("level");
-    private static final long W_MSG = word("msg");
-    private static final long W_NAME = word("name");
-    private static final long W_VALUE = word("value");
-    private static final long W_STATUS = word("status");
-    private static final long W_START = word("start");
-    private static final long W_END = word("end");
-    private static final long W_DUR_MS = word("dur_ms");
     /** Bits of {@link #times} and {@link #numericTimes}. */
     private static final int START = 1;
     private static final int END = 2;
@@ -196,85 +173,19 @@ final class ShortFormScan extends JsonCursor {
 
     private int topKey() {
         long w = nameWord();
-        if (w == W_V) {
-            return K_V;
-        } else if (w == W_SRC) {
-            return K_SRC;
-        } else if (w == W_TS) {
-            return K_TS;
-        } else if (w == W_TYPE) {
-            return K_TYPE;
-        } else if (w == W_DATA) {
-            return K_DATA;
-        } else if (w == W_TID) {
-            return K_TID;
-        } else if (w == W_SID) {
-            return K_SID;
-        } else if (w == W_PID) {
-            return K_PID;
-        } else if (w == W_CTX) {
-            return K_CTX;
-        } else if (w == W_SOURCE || w == W_SPAN_ID || w == W_TRACE_ID) {
-            return K_LONG_FORM;
-        } else if (w == 0) {
-            return oddTopKey();
+        if (w != 0) {
+            return WireNames.topKey(w);
         }
-        return 0;
-    }
-
-    /** A top-level name with escapes, or longer than 8 bytes. */
-    private int oddTopKey() {
-        if (!strEscaped) {
-            int len = strTo - strFrom;
-            return len == 9 && is(strFrom, "timestamp") || len == 14 && is(strFrom, "parent_span_id") ? K_LONG_FORM : 0;
+        if (strEscaped) {
+            return WireNames.topKey(escapedName());
         }
-        return switch (escapedName()) {
-            case "v" -> K_V;
-            case "src" -> K_SRC;
-            case "ts" -> K_TS;
-            case "type" -> K_TYPE;
-            case "tid" -> K_TID;
-            case "sid" -> K_SID;
-            case "pid" -> K_PID;
-            case "ctx" -> K_CTX;
-            case "data" -> K_DATA;
-            case "source", "timestamp", "trace_id", "span_id", "parent_span_id" -> K_LONG_FORM;
-            default -> 0;
-        };
+        int len = strTo - strFrom; // longer than 8 bytes
+        return len == 9 && is(strFrom, "timestamp") || len == 14 && is(strFrom, "parent_span_id") ? K_LONG_FORM : 0;
     }
 
     private int dataKey() {
         long w = nameWord();
-        if (w == W_LEVEL) {
-            return D_LEVEL;
-        } else if (w == W_MSG) {
-            return D_MSG;
-        } else if (w == W_NAME) {
-            return D_NAME;
-        } else if (w == W_VALUE) {
-            return D_VALUE;
-        } else if (w == W_STATUS) {
-            return D_STATUS;
-        } else if (w == W_START) {
-            return D_START;
-        } else if (w == W_END) {
-            return D_END;
-        } else if (w == W_DUR_MS) {
-            return D_DUR;
-        } else if (w == 0 && strEscaped) {
-            return switch (escapedName()) {
-                case "level" -> D_LEVEL;
-                case "msg" -> D_MSG;
-                case "name" -> D_NAME;
-                case "value" -> D_VALUE;
-                case "status" -> D_STATUS;
-                case "start" -> D_START;
-                case "end" -> D_END;
-                case "dur_ms" -> D_DUR;
-                default -> 0;
-            };
-        }
-        return 0;
+        return w != 0 ? WireNames.dataKey(w) : strEscaped ? WireNames.dataKey(escapedName()) : 0;
     }
 
     /** Whether the bytes at {@code f} are {@code key} (the caller checked the length). */
@@ -334,17 +245,13 @@ final class ShortFormScan extends JsonCursor {
         if (!accept(Field.TYPE, kind == STRING)) {
             return;
         }
-        MessageType known = null;
+        MessageType known;
         if (strEscaped || !strAscii) {
             known = MessageType.fromWireName(textUnlimited()); // getTextCharacters(): no limit
         } else {
-            for (MessageType t : TYPES) {
-                String wire = t.wireName();
-                if (wire.length() == strTo - strFrom && is(strFrom, wire)) {
-                    known = t;
-                    break;
-                }
-            }
+            long w = nameWord();
+            known = w != 0 ? WireNames.type(w) : strTo - strFrom == 9 && is(strFrom, "heartbeat") ? MessageType.HEARTBEAT
+                    : null;
         }
         if (known != null) {
             type = known;
@@ -415,33 +322,8 @@ final class ShortFormScan extends JsonCursor {
 
     /** An event's level: the usual ones are shared constants, any other is read like every kept string. */
     private String keptLevel() {
-        if (!strEscaped) {
-            int f = strFrom;
-            switch (strTo - f) {
-                case 4:
-                    if (is(f, "info")) {
-                        return "info";
-                    }
-                    if (is(f, "warn")) {
-                        return "warn";
-                    }
-                    break;
-                case 5:
-                    if (is(f, "error")) {
-                        return "error";
-                    }
-                    if (is(f, "debug")) {
-                        return "debug";
-                    }
-                    if (is(f, "fatal")) {
-                        return "fatal";
-                    }
-                    break;
-                default:
-                    break;
-            }
-        }
-        return text();
+        String known = WireNames.level(nameWord());
+        return known != null ? known : text();
     }
 
     /** A span time in ms (floats are floored); an integer too large for a long is not a number here. */

@@ -30,6 +30,14 @@ final class RandomLines {
         "0x10", "NaN", "Infinity", "-Infinity", "1..2", "1ee2", "--1", "1_000"};
     private static final String[] KEYS = {"v", "src", "ts", "type", "tid", "sid", "pid", "ctx", "data", "extra",
         "source", "timestamp", "trace_id", "span_id", "parent_span_id", "\\u0076", "sr\\u0063", "data2", ""};
+    /**
+     * Names of nested fields: a fixed set (Jackson interns every new name, so random names would
+     * make the reference slow), with escapes, raw and escaped non-ASCII, surrogates paired and not.
+     */
+    private static final String[] NAMES = {"\"a\"", "\"\"", "\"é\"", "\"\\u00e9\"", "\"\\uD83D\\uDE00\"",
+        "\"\uD83D\uDE00\"", "\"a b\"", "\"\\n\"", "\"\\\\\"", "\"\\/x\"", "\"nested_name\"", "\"€uro\"",
+        "\"\\ud800\"", "\"\\udc00\"", "\"a\\u0000\"", "\"\\u0076\"", "\"level\"", "\"src\"", "\"123456\"",
+        "\"\\uD83D\\u0041\"", "\"\\uD83Dx\"", "\"中文字\""};
     private static final String[] WHITESPACE = {" ", "\t", "\n", "\r", "  ", " \t "};
     private static final String[] BAD_WHITESPACE = {"\f", "\u000b", "\u00a0", "\u0000", "\u001f"};
     private static final byte[][] BAD_UTF8 = {
@@ -50,16 +58,28 @@ final class RandomLines {
         this.depthLimit = depthLimit;
     }
 
-    /** The next line: valid about half the time, otherwise mutated. */
+    /** A mutation of the last line made, to be returned next; {@code null} if none is due. */
+    private byte[] pending;
+
+    /**
+     * The next line: a made line (two in three meant to be valid, the others structurally odd),
+     * and after about three in five of them a mutation of the same line (made lines cost more
+     * than mutations).
+     */
     byte[] next() {
-        int mode = random.nextInt(100);
-        String text = line(mode < 50 ? 0 : mode < 70 ? 1 : 2);
-        byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
-        if (mode >= 70) {
-            int n = 1 + (random.nextInt(4) == 0 ? random.nextInt(3) : 0);
-            for (int i = 0; i < n; i++) {
-                bytes = mutate(bytes);
+        if (pending != null) {
+            byte[] b = pending;
+            pending = null;
+            return b;
+        }
+        byte[] bytes = line(chance(67) ? 0 : 1).getBytes(StandardCharsets.UTF_8);
+        if (chance(60)) {
+            byte[] mutated = mutate(bytes);
+            int more = below(4) == 0 ? below(1, 3) : 0;
+            for (int i = 0; i < more; i++) {
+                mutated = mutate(mutated);
             }
+            pending = mutated;
         }
         return bytes;
     }
@@ -70,7 +90,7 @@ final class RandomLines {
         String type = oddness > 0 && chance(10) ? pick(ODD_TYPES) : pick(TYPES);
         fields.add(kv("v", oddness > 0 && chance(10) ? pick("2", "1.0", "\"1\"", "-0", "01", "null", "10000000000")
                 : "1"));
-        fields.add(kv(chance(3) ? "sr\\u0063" : "src", oddness > 0 && chance(10) ? anyValue(1) : string(3)));
+        fields.add(kv(chance(3) ? "sr\\u0063" : "src", oddness > 0 && chance(10) ? anyValue(1) : string(1, 16)));
         fields.add(kv("ts", oddness > 0 && chance(10) ? pick(NUMBERS) : String.valueOf(random.nextLong(0,
                 2_000_000_000_000L))));
         fields.add(kv("type", "\"" + type + "\""));
@@ -86,18 +106,18 @@ final class RandomLines {
         if (chance(20)) {
             fields.add(kv(chance(50) ? "extra" : string(0).replace("\"", ""), anyValue(1)));
         }
-        if (chance(1)) {
-            fields.add(kv("deep", deep(depthLimit - 2 + random.nextInt(4))));
+        if (below(1000) < 3) { // nested around the depth limit (the object itself is level 1)
+            fields.add(kv("deep", deep(depthLimit - 2 + below(4))));
         }
         if (oddness > 0) {
             if (chance(30)) { // a duplicate, possibly under an escaped name
-                fields.add(random.nextInt(fields.size() + 1), kv(pick(KEYS), anyValue(1)));
+                fields.add(below(fields.size() + 1), kv(pick(KEYS), anyValue(1)));
             }
             if (chance(20)) {
-                fields.remove(random.nextInt(fields.size()));
+                fields.remove(below(fields.size()));
             }
             if (chance(10)) { // a long-form name: the reference decodes the line
-                fields.add(random.nextInt(fields.size() + 1), kv(pick("source", "timestamp", "trace_id",
+                fields.add(below(fields.size() + 1), kv(pick("source", "timestamp", "trace_id",
                         "span_id", "parent_span_id", "\\u0073ource"), pick("\"2024-03-01T12:00:00Z\"", "1234",
                         "\"legacy\"", "42")));
             }
@@ -105,7 +125,7 @@ final class RandomLines {
         if (chance(70)) { // mostly in the usual order
             for (int i = fields.size() - 1; i > 0; i--) {
                 if (chance(15)) {
-                    int j = random.nextInt(i + 1);
+                    int j = below(i + 1);
                     fields.set(i, fields.set(j, fields.get(i)));
                 }
             }
@@ -137,27 +157,27 @@ final class RandomLines {
                 maybe(fields, "status", odd && chance(30) ? anyValue(2) : pick("\"ok\"", "\"error\"", "null",
                         "\"\\u006fk\""));
                 maybe(fields, "start", odd && chance(30) ? anyValue(2) : chance(20) ? pick(NUMBERS)
-                        : String.valueOf(1_700_000_000_000L + random.nextInt(1000)));
+                        : String.valueOf(1_700_000_000_000L + below(1000)));
                 if (chance(70)) {
                     maybe(fields, "end", odd && chance(30) ? anyValue(2) : chance(20) ? pick(NUMBERS)
-                            : String.valueOf(1_700_000_001_000L + random.nextInt(1000)));
+                            : String.valueOf(1_700_000_001_000L + below(1000)));
                 }
                 if (chance(40)) {
                     maybe(fields, "dur_ms", odd && chance(30) ? anyValue(2) : chance(20) ? pick(NUMBERS)
-                            : String.valueOf(random.nextInt(5000)));
+                            : String.valueOf(below(5000)));
                 }
             }
             default -> {
                 // any payload
             }
         }
-        int extra = random.nextInt(3);
+        int extra = below(3);
         for (int i = 0; i < extra; i++) {
             fields.add(kv(pick("attrs", "tags", "job_id", "percent", "level", "name", "d\\u0061ta", "n\\u0061me",
                     "value", "status"), anyValue(2)));
         }
         if (chance(10)) {
-            fields.add(random.nextInt(fields.size() + 1), kv(pick("level", "name", "status", "start", "end",
+            fields.add(below(fields.size() + 1), kv(pick("level", "name", "status", "start", "end",
                     "dur_ms", "value", "msg"), anyValue(2)));
         }
         StringBuilder sb = new StringBuilder().append('{');
@@ -178,7 +198,7 @@ final class RandomLines {
     }
 
     private String idValue() {
-        return switch (random.nextInt(6)) {
+        return switch (below(6)) {
             case 0 -> pick(NUMBERS);
             case 1 -> pick("null", "\"\"", "\"\\u0000\"");
             default -> string(10);
@@ -187,7 +207,7 @@ final class RandomLines {
 
     /** Any JSON value at nesting depth {@code depth}. */
     private String anyValue(int depth) {
-        return switch (random.nextInt(depth > 4 ? 6 : 8)) {
+        return switch (below(depth > 4 ? 6 : 8)) {
             case 0, 1 -> string(8);
             case 2 -> pick(NUMBERS);
             case 3 -> pick("true", "false", "null");
@@ -199,17 +219,17 @@ final class RandomLines {
     }
 
     private String object(int depth, int maxSize) {
-        int n = random.nextInt(maxSize + 1);
+        int n = below(maxSize + 1);
         StringBuilder sb = new StringBuilder().append('{').append(ws(10));
         for (int i = 0; i < n; i++) {
-            sb.append(i == 0 ? "" : ",").append(chance(30) ? string(4) : "\"k" + i + "\"").append(ws(10)).append(':')
+            sb.append(i == 0 ? "" : ",").append(chance(30) ? pick(NAMES) : "\"k" + i + "\"").append(ws(10)).append(':')
                     .append(anyValue(depth));
         }
         return sb.append(ws(10)).append('}').toString();
     }
 
     private String array(int depth, int maxSize) {
-        int n = random.nextInt(maxSize + 1);
+        int n = below(maxSize + 1);
         StringBuilder sb = new StringBuilder().append('[');
         for (int i = 0; i < n; i++) {
             sb.append(i == 0 ? "" : "," + ws(10)).append(anyValue(depth));
@@ -233,22 +253,26 @@ final class RandomLines {
         return open.append(chance(50) ? "1" : "[]").append(close.reverse()).toString();
     }
 
-    /** A quoted string of up to {@code max} units: ASCII, escapes, raw non-ASCII, surrogate pairs. */
+    /** A quoted string of up to {@code max} units: ASCII, escapes, raw non-ASCII, surrogate pairs; rarely a bad one. */
     private String string(int max) {
-        int n = random.nextInt(max + 1);
+        return string(0, max);
+    }
+
+    private String string(int min, int max) {
+        int n = below(min, max + 1);
         StringBuilder sb = new StringBuilder(n + 2).append('"');
         for (int i = 0; i < n; i++) {
-            int r = random.nextInt(100);
-            if (r < 70) {
-                char c = r < 40 ? (char) random.nextInt('a', 'z' + 1) : (char) random.nextInt(0x20, 0x7f);
+            int r = below(1000);
+            if (r < 700) {
+                char c = r < 400 ? (char) below('a', 'z' + 1) : (char) below(0x20, 0x7f);
                 sb.append(c == '"' || c == '\\' ? 'z' : c);
-            } else if (r < 80) {
+            } else if (r < 800) {
                 sb.append(pick("\\\"", "\\\\", "\\/", "\\b", "\\f", "\\n", "\\r", "\\t", "\\u0041", "\\u00e9",
                         "\\u20AC", "\\uD83D\\uDE00", "\\ud800", "\\udc00", "\\u0000", "\\uFFFF"));
-            } else if (r < 90) {
-                sb.append(pick("é", "ü", "€", "中", "\uD83D\uDE00", "\uDBFF\uDFFF", "\u0080", "\u07FF", "\uFFFD"));
-            } else if (r < 92) {
-                sb.append(pick("\\x", "\\u12", "\\uZZZZ", "\\'", "\t", "\u0001", "\n", "\u007f"));
+            } else if (r < 900) {
+                sb.append(pick("é", "ü", "€", "中", "\uD83D\uDE00", "\uDBFF\uDFFF", "\u0080", "\u07FF", "\uFFFD", "\u007f"));
+            } else if (r < 904) {
+                sb.append(pick("\\x", "\\u12", "\\uZZZZ", "\\'", "\t", "\u0001", "\n", "\\U0041"));
             } else {
                 sb.append(' ');
             }
@@ -257,35 +281,35 @@ final class RandomLines {
     }
 
     private String ws(int oneIn) {
-        if (random.nextInt(oneIn * 4) != 0) {
+        if (below(oneIn * 4) != 0) {
             return "";
         }
-        return random.nextInt(40) == 0 ? pick(BAD_WHITESPACE) : pick(WHITESPACE);
+        return below(40) == 0 ? pick(BAD_WHITESPACE) : pick(WHITESPACE);
     }
 
     private byte[] mutate(byte[] b) {
         if (b.length == 0) {
             return b;
         }
-        int at = random.nextInt(b.length);
-        switch (random.nextInt(9)) {
+        int at = below(b.length);
+        switch (below(9)) {
             case 0: { // flip a byte
                 byte[] c = b.clone();
-                c[at] = (byte) (random.nextBoolean() ? random.nextInt(256) : INSERTS.charAt(random.nextInt(
+                c[at] = (byte) (random.nextBoolean() ? below(256) : INSERTS.charAt(below(
                         INSERTS.length() - 1)));
                 return c;
             }
             case 1: // truncate
                 return java.util.Arrays.copyOf(b, at);
             case 2: // insert a character
-                return splice(b, at, 0, String.valueOf(INSERTS.charAt(random.nextInt(INSERTS.length())))
+                return splice(b, at, 0, String.valueOf(INSERTS.charAt(below(INSERTS.length())))
                         .getBytes(StandardCharsets.UTF_8));
             case 3: // delete one or a few bytes
-                return splice(b, at, Math.min(b.length - at, 1 + random.nextInt(3)), new byte[0]);
+                return splice(b, at, Math.min(b.length - at, 1 + below(3)), new byte[0]);
             case 4: // invalid UTF-8, mostly inside a string
-                return splice(b, stringPosition(b, at), 0, BAD_UTF8[random.nextInt(BAD_UTF8.length)]);
+                return splice(b, stringPosition(b, at), 0, BAD_UTF8[below(BAD_UTF8.length)]);
             case 5: // a control character, mostly inside a string
-                return splice(b, stringPosition(b, at), 0, new byte[] {(byte) random.nextInt(0x20)});
+                return splice(b, stringPosition(b, at), 0, new byte[] {(byte) below(0x20)});
             case 6: // trailing content
                 return splice(b, b.length, 0, pick(" {}", "x", ",", " 1", "}", "]", " \"s\"", "{\"v\":1}", " null",
                         "\u0000", " \u00e9").getBytes(StandardCharsets.UTF_8));
@@ -293,7 +317,7 @@ final class RandomLines {
                 return splice(b, 0, 0, pick("\uFEFF", "[", "x", "\"", "1", " \u0000").getBytes(StandardCharsets.UTF_8));
             default: // swap two bytes
                 byte[] c = b.clone();
-                int other = random.nextInt(b.length);
+                int other = below(b.length);
                 byte t = c[at];
                 c[at] = c[other];
                 c[other] = t;
@@ -320,10 +344,19 @@ final class RandomLines {
     }
 
     private boolean chance(int percent) {
-        return random.nextInt(100) < percent;
+        return below(100) < percent;
+    }
+
+    /** A number in {@code [0, bound)}: a multiply and shift instead of {@code nextInt(bound)}'s division (the bias does not matter). */
+    private int below(int bound) {
+        return (int) (((random.nextInt() & 0xFFFFFFFFL) * bound) >>> 32);
+    }
+
+    private int below(int from, int to) {
+        return from + below(to - from);
     }
 
     private String pick(String... options) {
-        return options[random.nextInt(options.length)];
+        return options[below(options.length)];
     }
 }

@@ -1,0 +1,224 @@
+package io.signalbox.protocol;
+
+import java.nio.charset.StandardCharsets;
+
+/**
+ * What the values {@link JsonCursor} scanned mean, read only when a field is kept: the text of a
+ * string as Jackson's {@code getText()} gives it (and with its string limit), an escaped name
+ * unescaped (with Jackson's name checks), the number kinds Jackson tells apart (a long or a
+ * {@code BIG_INTEGER}; a float as {@link Double#parseDouble} reads it), and short names as one
+ * {@code long} to compare known names against.
+ */
+abstract class JsonValues extends JsonCursor {
+    /** Powers of ten that are exact doubles (up to 1e15 are needed: at most 15 digits take the fast path). */
+    private static final double[] POW10 = {
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+    };
+
+    JsonValues(byte[] b, int start, int end, ScanLimits limits) {
+        super(b, start, end, limits);
+    }
+
+    /** The char of the (checked) {@code \\uXXXX} escape whose backslash is at {@code p}. */
+    private char unicodeEscape(int p) {
+        return (char) (hex(b[p + 2]) << 12 | hex(b[p + 3]) << 8 | hex(b[p + 4]) << 4 | hex(b[p + 5]));
+    }
+
+    /**
+     * The last name's (or string's) bytes as a little-endian long if it has 1 to 8 bytes and no
+     * escape, else 0: known names are matched with one comparison each ({@link WireNames}).
+     */
+    final long nameWord() {
+        int len = strTo - strFrom;
+        if (len > 8 || len == 0 || strEscaped) {
+            return 0;
+        }
+        if (strFrom + 8 <= end) {
+            long w = (long) LONGS.get(b, strFrom);
+            return len == 8 ? w : w & ((1L << (len << 3)) - 1);
+        }
+        long w = 0;
+        for (int i = strTo - 1; i >= strFrom; i--) {
+            w = w << 8 | (b[i] & 0xff);
+        }
+        return w;
+    }
+
+    /** The last name scanned, unescaped; checks its length in UTF-8 bytes and its surrogate escapes. */
+    @Override
+    final String escapedName() {
+        StringBuilder out = new StringBuilder(strTo - strFrom);
+        int utf8Length = 0;
+        int p = strFrom;
+        while (p < strTo) {
+            byte c = b[p];
+            if (c == '\\') {
+                char ch = unescapeOne(p);
+                p += b[p + 1] == 'u' ? 6 : 2;
+                if (Character.isLowSurrogate(ch)) {
+                    throw fail(p - 6, "unpaired low surrogate in field name");
+                }
+                if (Character.isHighSurrogate(ch)) {
+                    char low = p < strTo && b[p] == '\\' ? unescapeOne(p) : 0;
+                    if (!Character.isLowSurrogate(low)) {
+                        throw fail(p, "unpaired high surrogate in field name");
+                    }
+                    p += b[p + 1] == 'u' ? 6 : 2;
+                    out.append(ch).append(low);
+                    utf8Length += 4;
+                } else {
+                    out.append(ch);
+                    utf8Length += ch < 0x80 ? 1 : ch < 0x800 ? 2 : 3;
+                }
+            } else if (c >= 0) {
+                out.append((char) c);
+                utf8Length++;
+                p++;
+            } else {
+                int n = Utf8.sequenceLength(b, p, strTo, c & 0xff);
+                out.append(new String(b, p, n, StandardCharsets.UTF_8));
+                utf8Length += n;
+                p += n;
+            }
+        }
+        if (utf8Length > limits.name()) {
+            throw fail(strFrom, "field name longer than " + limits.name() + " bytes");
+        }
+        return out.toString();
+    }
+
+    /** The char of the (checked) escape whose backslash is at {@code p}. */
+    private char unescapeOne(int p) {
+        byte e = b[p + 1];
+        switch (e) {
+            case 'u':
+                return unicodeEscape(p);
+            case 'b':
+                return '\b';
+            case 'f':
+                return '\f';
+            case 'n':
+                return '\n';
+            case 'r':
+                return '\r';
+            case 't':
+                return '\t';
+            default:
+                return (char) e; // '"', '\\' and '/'
+        }
+    }
+
+    /**
+     * The last string scanned, as Jackson's {@code getText()} gives it; like Jackson, a string
+     * longer than {@code limits.string()} chars is rejected when its text is read (only then).
+     */
+    final String text() {
+        String s = textUnlimited();
+        if (s.length() > limits.string()) {
+            throw fail(strFrom, "string longer than " + limits.string() + " characters");
+        }
+        return s;
+    }
+
+    /** The last string scanned, unescaped, whatever its length. */
+    @SuppressWarnings("deprecation") // String(byte[], int, int, int): a copy, without the charset dispatch
+    final String textUnlimited() {
+        if (!strEscaped) {
+            return strAscii ? new String(b, 0, strFrom, strTo - strFrom)
+                    : new String(b, strFrom, strTo - strFrom, StandardCharsets.UTF_8);
+        }
+        return unescape();
+    }
+
+    private String unescape() {
+        char[] out = new char[strTo - strFrom];
+        int n = 0;
+        int p = strFrom;
+        while (p < strTo) {
+            byte c = b[p];
+            if (c == '\\') {
+                out[n++] = unescapeOne(p);
+                p += b[p + 1] == 'u' ? 6 : 2;
+            } else if (c >= 0) {
+                out[n++] = (char) c;
+                p++;
+            } else {
+                int len = Utf8.sequenceLength(b, p, strTo, c & 0xff);
+                String s = new String(b, p, len, StandardCharsets.UTF_8);
+                for (int i = 0; i < s.length(); i++) {
+                    out[n++] = s.charAt(i);
+                }
+                p += len;
+            }
+        }
+        return new String(out, 0, n);
+    }
+
+    /** Whether the last number, an integer, fits in a long (Jackson: not a {@code BIG_INTEGER}). */
+    final boolean numFitsLong() {
+        if (numIntLen < 19) {
+            return true;
+        }
+        if (numIntLen > 19) {
+            return false;
+        }
+        String limit = numNegative ? "9223372036854775808" : "9223372036854775807";
+        int from = numTo - 19;
+        for (int i = 0; i < 19; i++) {
+            int d = b[from + i] - limit.charAt(i);
+            if (d != 0) {
+                return d < 0;
+            }
+        }
+        return true;
+    }
+
+    /** The last number, an integer that {@linkplain #numFitsLong fits}, as a long. */
+    final long numLong() {
+        if (numIntLen < 19) {
+            return numNegative ? -numMagnitude : numMagnitude;
+        }
+        long v = 0;
+        for (int i = numTo - numIntLen; i < numTo; i++) {
+            v = v * 10 - (b[i] - '0'); // negative accumulation reaches Long.MIN_VALUE
+        }
+        return numNegative ? v : -v;
+    }
+
+    /** The last number (integer or float) as a double, correctly rounded like {@link Double#parseDouble}. */
+    final double numDouble() {
+        // fast path (Clinger): at most 15 digits and no exponent: one division of two exact doubles
+        long m = 0;
+        int count = 0;
+        int decimals = 0;
+        boolean point = false;
+        int q = numNegative ? numFrom + 1 : numFrom;
+        for (; q < numTo && count <= 15; q++) {
+            byte c = b[q];
+            if (c == '.') {
+                point = true;
+            } else if (isDigit(c)) {
+                m = m * 10 + (c - '0');
+                count++;
+                decimals += point ? 1 : 0;
+            } else {
+                break; // an exponent
+            }
+        }
+        if (q == numTo && count <= 15) {
+            double d = m / POW10[decimals];
+            return numNegative ? -d : d;
+        }
+        return Double.parseDouble(new String(b, numFrom, numTo - numFrom, StandardCharsets.ISO_8859_1));
+    }
+
+    /** The last number's text as written, as Jackson's {@code getText()} (an integer id keeps its decimal text). */
+    final String numText() {
+        if (numTo - numFrom > limits.string()) { // Jackson's getText() applies the string limit to numbers too
+            throw fail(numFrom, "number text longer than " + limits.string() + " characters");
+        }
+        @SuppressWarnings("deprecation") // as in textUnlimited()
+        String text = new String(b, 0, numFrom, numTo - numFrom);
+        return text;
+    }
+}
