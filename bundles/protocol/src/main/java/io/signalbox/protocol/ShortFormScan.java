@@ -56,6 +56,8 @@ final class ShortFormScan extends JsonValues {
     private static final int END = 2;
     private static final int DUR = 4;
 
+    /** The usual names may be matched as {@code "name":} literals ({@link WireNames#quotedTopKey}): none is over the name limit. */
+    private final boolean quickNames;
     /** Envelope fields seen, by {@link Field#bit}. */
     private int seen;
     private boolean versionUnsupported;
@@ -86,6 +88,7 @@ final class ShortFormScan extends JsonValues {
 
     ShortFormScan(byte[] b, int start, int end, ScanLimits limits) {
         super(b, start, end, limits);
+        quickNames = limits.name() >= 5;
     }
 
     /** The decoded line, a rejection, or {@code null} if the line uses the long form. */
@@ -117,15 +120,22 @@ final class ShortFormScan extends JsonValues {
             return p + 1;
         }
         for (;;) {
-            if (at(p) != '"') {
-                throw fail(p, "expected a field name");
+            int key;
+            int known = quickNames && p + 8 <= end ? WireNames.quotedTopKey((long) LONGS.get(b, p)) : 0;
+            if (known != 0) {
+                key = known >>> 8;
+                p = ws(p + (known & 0xff));
+            } else {
+                if (at(p) != '"') {
+                    throw fail(p, "expected a field name");
+                }
+                p = name(p + 1);
+                key = topKey();
+                if (key == K_LONG_FORM) {
+                    return -1;
+                }
+                p = colon(p);
             }
-            p = name(p + 1);
-            int key = topKey();
-            if (key == K_LONG_FORM) {
-                return -1;
-            }
-            p = colon(p);
             p = ws(error == null || key == K_V ? envelope(key, p) : value(p, 1));
             byte c = at(p);
             if (c == '}') {
@@ -289,12 +299,19 @@ final class ShortFormScan extends JsonValues {
             return p + 1;
         }
         for (;;) {
-            if (at(p) != '"') {
-                throw fail(p, "expected a field name");
+            int key;
+            int known = quickNames && p + 8 <= end ? WireNames.quotedDataKey((long) LONGS.get(b, p)) : 0;
+            if (known != 0) {
+                key = known >>> 8;
+                p = value(ws(p + (known & 0xff)), 2);
+            } else {
+                if (at(p) != '"') {
+                    throw fail(p, "expected a field name");
+                }
+                p = name(p + 1);
+                key = dataKey();
+                p = value(colon(p), 2);
             }
-            p = name(p + 1);
-            int key = dataKey();
-            p = value(colon(p), 2);
             switch (key) {
                 case D_LEVEL -> levelText = (level = kind) == STRING && event ? keptLevel() : null;
                 case D_MSG -> msg = kind;

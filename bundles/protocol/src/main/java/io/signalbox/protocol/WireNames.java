@@ -63,7 +63,76 @@ final class WireNames {
     private static final long W_DEBUG = word("debug");
     private static final long W_FATAL = word("fatal");
 
+    /** {@code "name":} literals of 8 bytes or less, as {@link #word}s, and the masks of their lengths. */
+    private static final long Q_V = word("\"v\":");
+    private static final long Q_SRC = word("\"src\":");
+    private static final long Q_TS = word("\"ts\":");
+    private static final long Q_TYPE = word("\"type\":");
+    private static final long Q_TID = word("\"tid\":");
+    private static final long Q_SID = word("\"sid\":");
+    private static final long Q_PID = word("\"pid\":");
+    private static final long Q_CTX = word("\"ctx\":");
+    private static final long Q_DATA = word("\"data\":");
+    private static final long Q_LEVEL = word("\"level\":");
+    private static final long Q_MSG = word("\"msg\":");
+    private static final long Q_NAME = word("\"name\":");
+    private static final long Q_VALUE = word("\"value\":");
+    private static final long Q_START = word("\"start\":");
+    private static final long Q_END = word("\"end\":");
+    private static final long M4 = 0xFFFFFFFFL;
+    private static final long M5 = 0xFFFFFFFFFFL;
+    private static final long M6 = 0xFFFFFFFFFFFFL;
+    private static final long M7 = 0xFFFFFFFFFFFFFFL;
+
     private WireNames() {
+    }
+
+    /**
+     * The top-level key whose {@code "name":} starts the eight bytes {@code w} (little endian),
+     * as {@code key << 8 | length of the literal}; 0 if {@code w} starts with none of them. A
+     * match is a name of at most 4 bytes without escape, checked: the fast way past a name.
+     */
+    static int quotedTopKey(long w) {
+        if ((w & M4) == Q_V) {
+            return K_V << 8 | 4;
+        } else if ((w & M6) == Q_SRC) {
+            return K_SRC << 8 | 6;
+        } else if ((w & M5) == Q_TS) {
+            return K_TS << 8 | 5;
+        } else if ((w & M7) == Q_TYPE) {
+            return K_TYPE << 8 | 7;
+        } else if ((w & M7) == Q_DATA) {
+            return K_DATA << 8 | 7;
+        }
+        long w6 = w & M6;
+        if (w6 == Q_TID) {
+            return K_TID << 8 | 6;
+        } else if (w6 == Q_CTX) {
+            return K_CTX << 8 | 6;
+        } else if (w6 == Q_SID) {
+            return K_SID << 8 | 6;
+        } else if (w6 == Q_PID) {
+            return K_PID << 8 | 6;
+        }
+        return 0;
+    }
+
+    /** As {@link #quotedTopKey} for the {@code data} keys of at most 5 bytes. */
+    static int quotedDataKey(long w) {
+        if (w == Q_LEVEL) {
+            return D_LEVEL << 8 | 8;
+        } else if ((w & M6) == Q_MSG) {
+            return D_MSG << 8 | 6;
+        } else if ((w & M7) == Q_NAME) {
+            return D_NAME << 8 | 7;
+        } else if (w == Q_VALUE) {
+            return D_VALUE << 8 | 8;
+        } else if (w == Q_START) {
+            return D_START << 8 | 8;
+        } else if ((w & M6) == Q_END) {
+            return D_END << 8 | 6;
+        }
+        return 0;
     }
 
     /** {@link JsonValues#nameWord()} of an ASCII name of 1 to 8 characters. */
