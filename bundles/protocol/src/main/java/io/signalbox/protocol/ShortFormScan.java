@@ -317,7 +317,7 @@ final class ShortFormScan extends JsonValues {
                 case D_MSG -> msg = kind;
                 case D_NAME -> nameText = (name = kind) == STRING && span ? text() : null;
                 case D_VALUE -> value = kind;
-                case D_STATUS -> statusText = (status = kind) == STRING && span ? text() : null;
+                case D_STATUS -> statusText = (status = kind) == STRING && span ? keptStatus() : null;
                 case D_START -> startMs = span ? time(START) : 0;
                 case D_END -> endMs = span ? time(END) : 0;
                 case D_DUR -> durMs = span ? time(DUR) : 0;
@@ -340,6 +340,12 @@ final class ShortFormScan extends JsonValues {
     /** An event's level: the usual ones are shared constants, any other is read like every kept string. */
     private String keptLevel() {
         String known = WireNames.level(nameWord());
+        return known != null ? known : text();
+    }
+
+    /** A span's status: {@code ok} and {@code error} are shared constants. */
+    private String keptStatus() {
+        String known = WireNames.status(nameWord());
         return known != null ? known : text();
     }
 

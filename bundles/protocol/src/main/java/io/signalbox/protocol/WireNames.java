@@ -57,6 +57,7 @@ final class WireNames {
     private static final long W_RESOURCE = word("resource");
     private static final long W_HELLO = word("hello");
     private static final long W_GOODBYE = word("goodbye");
+    private static final long W_OK = word("ok");
     private static final long W_INFO = word("info");
     private static final long W_ERROR = word("error");
     private static final long W_WARN = word("warn");
@@ -240,6 +241,16 @@ final class WireNames {
             return MessageType.HELLO;
         } else if (w == W_GOODBYE) {
             return MessageType.GOODBYE;
+        }
+        return null;
+    }
+
+    /** A shared constant for the usual span statuses, or {@code null}: the status is read as any kept string. */
+    static String status(long w) {
+        if (w == W_OK) {
+            return "ok";
+        } else if (w == W_ERROR) {
+            return "error";
         }
         return null;
     }

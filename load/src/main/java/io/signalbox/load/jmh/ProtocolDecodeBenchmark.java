@@ -13,10 +13,13 @@ import io.signalbox.protocol.LineDecoder;
 /**
  * {@link LineDecoder#decode(byte[], int, int)} of one line, single thread: what the TCP
  * transport's I/O thread spends per line before {@code Ingest.offer}. Lines are decoded from the
- * middle of a larger buffer, as the transport does from MINA's read buffer. The long form of the
- * earlier design costs a second pass (the rewrite into the short form).
+ * middle of a larger buffer, as the transport does from MINA's read buffer. Short-form lines are
+ * read by the decoder's single-pass scanner; the long form of the earlier design still goes
+ * through Jackson, twice (the check, then the rewrite into the short form). {@code malformed} is
+ * the event line with a bad escape near its end: what a stream of rejected lines costs.
  *
- * <p>Run: {@code java -jar load/target/benchmarks.jar ProtocolDecodeBenchmark -f 1 -wi 2 -i 3}
+ * <p>Run: {@code java -jar load/target/benchmarks.jar ProtocolDecodeBenchmark -f 1 -wi 3 -w 2 -i 5 -r 2}
+ * (add {@code -prof gc} for the bytes allocated per line)
  */
 public class ProtocolDecodeBenchmark extends ThroughputBenchmark {
     /** 168 bytes, like the load generator's events. */
@@ -32,14 +35,18 @@ public class ProtocolDecodeBenchmark extends ThroughputBenchmark {
             + "\"type\":\"event\",\"trace_id\":\"job-48213\",\"span_id\":\"s-17\",\"ctx\":{\"job_id\":\"job-48213\"},"
             + "\"data\":{\"level\":\"info\",\"msg\":\"charged customer 1842 for invoice 99120\"}}";
 
-    /** What the TCP transport uses: UTF-8 parsers built directly. */
+    /** What the TCP transport uses (its own UTF-8 factory serves only the long form). */
     private final LineDecoder decoder = new LineDecoder();
-    /** The same decoder over a stock JsonFactory (encoding detection per line), for comparison. */
+    /**
+     * The same decoder over a stock JsonFactory, for comparison: the scanner reads its lines too
+     * (it only checks the second byte, where the factory would sniff UTF-16 or UTF-32).
+     */
     private final LineDecoder stockFactoryDecoder = new LineDecoder(new JsonFactory());
     private Line event;
     private Line metric;
     private Line span;
     private Line longForm;
+    private Line malformed;
 
     /** A line inside a read buffer: some bytes before it, its newline after it. */
     static final class Line {
@@ -63,6 +70,10 @@ public class ProtocolDecodeBenchmark extends ThroughputBenchmark {
         metric = check(new Line(METRIC));
         span = check(new Line(SPAN));
         longForm = check(new Line(LONG_FORM));
+        malformed = new Line(EVENT.replace("charged ok", "charged \\x ok"));
+        if (decoder.decode(malformed.buf, malformed.off, malformed.len).isMessage()) {
+            throw new IllegalStateException("the malformed line decodes");
+        }
     }
 
     private Line check(Line line) {
@@ -91,6 +102,11 @@ public class ProtocolDecodeBenchmark extends ThroughputBenchmark {
     @Benchmark
     public DecodeResult longForm() {
         return decoder.decode(longForm.buf, longForm.off, longForm.len);
+    }
+
+    @Benchmark
+    public DecodeResult malformed() {
+        return decoder.decode(malformed.buf, malformed.off, malformed.len);
     }
 
     @Benchmark
