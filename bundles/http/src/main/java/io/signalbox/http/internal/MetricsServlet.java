@@ -1,7 +1,9 @@
 package io.signalbox.http.internal;
 
-import java.io.ByteArrayOutputStream;
+import java.io.BufferedOutputStream;
+import java.io.EOFException;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.util.HashSet;
 import java.util.Set;
 
@@ -59,19 +61,26 @@ public final class MetricsServlet extends HttpServlet {
         if (!writer.isAvailable()) { // protobuf needs a module we do not ship
             writer = formats.getPrometheusTextFormatWriter();
         }
-        ByteArrayOutputStream body = new ByteArrayOutputStream(64 * 1024);
+        MetricSnapshots snapshots;
         try {
-            writer.write(body, scrape());
-        } catch (IOException | RuntimeException e) {
-            errors.error("write", "/metrics could not be written: {}", e.toString(), e);
-            resp.sendError(HttpServletResponse.SC_INTERNAL_SERVER_ERROR, "metrics could not be written");
+            snapshots = scrape();
+        } catch (RuntimeException e) {
+            errors.error("collect", "/metrics could not be collected: {}", e.toString(), e);
+            resp.sendError(HttpServletResponse.SC_INTERNAL_SERVER_ERROR, "metrics could not be collected");
             return;
         }
         resp.setStatus(HttpServletResponse.SC_OK);
         resp.setContentType(writer.getContentType());
         resp.setHeader("Cache-Control", "no-store");
-        resp.setContentLength(body.size());
-        body.writeTo(resp.getOutputStream());
+        // streamed, not buffered: with thousands of backends the text runs to tens of MiB
+        try (OutputStream out = new BufferedOutputStream(resp.getOutputStream(), 64 * 1024)) {
+            writer.write(out, snapshots);
+        } catch (EOFException e) {
+            LOG.debug("/metrics: the client went away before the answer was complete", e);
+        } catch (IOException | RuntimeException e) {
+            // the status line is out: the client sees a cut answer (and a scraper an error), the log says why
+            errors.error("write", "/metrics could not be written: {}", e.toString(), e);
+        }
     }
 
     private static Set<String> jvmNames() {

@@ -17,8 +17,10 @@ import io.signalbox.api.SpanInfo;
  * The record format of a {@link Spool}: a big-endian {@code int} payload length, an {@code int}
  * CRC32C of the payload, then the payload ({@link #encode}).
  *
- * <p>An instance encodes (into a buffer it reuses: one per spool, used under its monitor); reading
- * is static and never throws on damaged contents, it names the problem instead ({@link #read}).
+ * <p>An instance encodes into a buffer of the calling thread (the channel workers and the engine's
+ * stop: a handful, however many spools there are; ten thousand channels do not hold ten thousand
+ * buffers); reading is static and never throws on damaged contents, it names the problem instead
+ * ({@link #read}).
  */
 final class SpoolCodec {
     static final int HEADER = 8;
@@ -26,8 +28,14 @@ final class SpoolCodec {
     static final int MAX_RECORD = 256 * 1024 * 1024;
     private static final byte FORMAT = 1;
 
+    private static final int INITIAL_BUFFER = 64 * 1024;
+    /** Kept per thread up to this size; a larger one (a huge batch) is dropped after its record. */
+    private static final int KEPT_BUFFER = 4 * 1024 * 1024;
+    private static final ThreadLocal<ByteBuffer> BUFFERS = ThreadLocal.withInitial(() -> ByteBuffer.allocate(INITIAL_BUFFER));
+
     private final CRC32C crc = new CRC32C();
-    private ByteBuffer buffer = ByteBuffer.allocate(64 * 1024);
+    /** The calling thread's buffer while {@link #encode} runs. */
+    private ByteBuffer buffer;
 
     /** A record read from a segment: its batch and payload length, or the problem that stopped the read. */
     record Read(Batch batch, int length, String problem) {
@@ -37,8 +45,9 @@ final class SpoolCodec {
         }
     }
 
-    /** The record of one batch, header included, ready to write (valid until the next call). */
+    /** The record of one batch, header included, ready to write (valid until the next call on this thread). */
     ByteBuffer encode(Batch batch) {
+        buffer = BUFFERS.get();
         buffer.clear();
         buffer.position(HEADER);
         encodePayload(batch);
@@ -48,7 +57,10 @@ final class SpoolCodec {
         buffer.putInt(0, length);
         buffer.putInt(4, (int) crc.getValue());
         buffer.flip();
-        return buffer;
+        ByteBuffer record = buffer;
+        BUFFERS.set(record.capacity() <= KEPT_BUFFER ? record : ByteBuffer.allocate(INITIAL_BUFFER));
+        buffer = null;
+        return record;
     }
 
     /**

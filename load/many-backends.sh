@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# A route naming many backends (issue 12, "bounded threads"): starts the assembled distribution
+# (shipped defaults), drops a route that names N backends none of which is deployed (their
+# channels wait), and reports the sidecar's threads, RSS, idle CPU, the time of GET /metrics,
+# then deletes the route and reports the same after the channels are swept (two sweeps, ~60 s),
+# and finally the time `bin/signalbox stop` takes.
+#
+#   mvn -B -DskipTests package
+#   load/many-backends.sh [N=10000]
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(dirname "$here")"
+dist="$root/distribution/target/signalbox"
+[[ -x "$dist/bin/signalbox" ]] || { echo "build first: mvn -B -DskipTests package" >&2; exit 2; }
+n="${1:-10000}"
+
+work="$(mktemp -d -t signalbox-many.XXXXXX)"
+cleanup() {
+  "$work/signalbox/bin/signalbox" stop >/dev/null 2>&1 || true
+  if [[ "${KEEP:-0}" != 1 ]]; then rm -rf "$work"; else echo "kept $work" >&2; fi
+}
+trap cleanup EXIT
+cp -a "$dist" "$work/signalbox"
+home="$work/signalbox"
+rm -rf "$home/data" "$home/log"; mkdir -p "$home/data" "$home/log"
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+tcp="$(free_port)"; http="$(free_port)"
+sed -i "s/^port *=.*/port=$tcp/" "$home/etc/io.signalbox.transport.tcp.cfg"
+sed -i "s/^port *=.*/port=$http/" "$home/etc/io.signalbox.http.cfg"
+
+"$home/bin/signalbox" start >/dev/null
+pid="$(cat "$home/data/signalbox.pid")"
+for _ in $(seq 1 300); do curl -sf "http://127.0.0.1:$http/health" >/dev/null && break; sleep 0.1; done
+
+threads() { awk '/^Threads:/ {print $2}' "/proc/$pid/status"; }
+rss_mib() { awk '/^VmRSS:/ {printf "%d", $2/1024}' "/proc/$pid/status"; }
+cpu_ticks() { awk '{print $14+$15}' "/proc/$pid/stat"; }
+idle_cpu_pct() { # share of one core used over 10 s
+  local a b; a="$(cpu_ticks)"; sleep 10; b="$(cpu_ticks)"
+  python3 -c "print(f'{($b-$a)/$(getconf CLK_TCK)/10*100:.1f}')"
+}
+metrics_ms() {
+  python3 - "$http" <<'PY'
+import sys, time, urllib.request
+t = time.monotonic(); body = urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/metrics", timeout=120).read()
+print(f"{(time.monotonic()-t)*1000:.0f} {body.count(b'signalbox_channel_waiting_for_backend{')}")
+PY
+}
+report() {
+  local m; m="$(metrics_ms)"; m="$(metrics_ms)" # second call: warm
+  printf '%-28s threads=%s rss_mib=%s metrics_ms=%s channels=%s idle_cpu_pct=%s\n' "$1" "$(threads)" "$(rss_mib)" \
+    "${m% *}" "${m#* }" "$(idle_cpu_pct)"
+}
+
+report "started (no route)"
+names="$(python3 -c "import sys; print(','.join(f'\"b{i}\"' for i in range(int(sys.argv[1]))))" "$n")"
+printf 'source="*"\nbackends=[%s]\n' "$names" > "$home/etc/io.signalbox.route-wide.cfg"
+rm -f "$home/etc/io.signalbox.route-default.cfg"
+for _ in $(seq 1 600); do
+  [[ "$(metrics_ms | cut -d' ' -f2)" -ge "$n" ]] && break; sleep 0.5
+done
+report "route naming $n backends"
+rm -f "$home/etc/io.signalbox.route-wide.cfg"
+sleep 65 # two sweeps (every 30 s): a channel is closed when seen unused twice
+report "route deleted, swept"
+t0="$(date +%s.%N)"
+"$home/bin/signalbox" stop >/dev/null
+t1="$(date +%s.%N)"
+python3 -c "print(f'stop_seconds={$t1-$t0:.2f}')"
