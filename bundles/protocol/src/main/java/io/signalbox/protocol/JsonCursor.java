@@ -181,22 +181,8 @@ abstract class JsonCursor {
      * {@link #strEscaped} and {@link #strAscii}.
      */
     final int string(int p) {
-        byte[] b = this.b;
-        int end = this.end;
         int from = p;
-        // the common run: printable ASCII other than '"' and '\\', eight bytes at a time
-        long special = 0;
-        while (p + 8 <= end && (special = special((long) LONGS.get(b, p))) == 0) {
-            p += 8;
-        }
-        if (special != 0) {
-            p += Long.numberOfTrailingZeros(special) >>> 3;
-        } else {
-            byte c;
-            while (p < end && (c = b[p]) >= 0x20 && c != '"' && c != '\\') {
-                p++;
-            }
-        }
+        p = plainRun(p);
         if (p < end && b[p] == '"') {
             strFrom = from;
             strTo = p;
@@ -205,6 +191,25 @@ abstract class JsonCursor {
             return p + 1;
         }
         return stringRest(from, p);
+    }
+
+    /** The first position at or after {@code p} that ends the plain run of a string (or {@link #end}). */
+    private int plainRun(int p) {
+        byte[] b = this.b;
+        int end = this.end;
+        // printable ASCII other than '"' and '\\', eight bytes at a time
+        long special = 0;
+        while (p + 8 <= end && (special = special((long) LONGS.get(b, p))) == 0) {
+            p += 8;
+        }
+        if (special != 0) {
+            return p + (Long.numberOfTrailingZeros(special) >>> 3);
+        }
+        byte c;
+        while (p < end && (c = b[p]) >= 0x20 && c != '"' && c != '\\') {
+            p++;
+        }
+        return p;
     }
 
     /** The rest of a string from {@code p}, where its plain run ended: escapes, non-ASCII, errors. */
@@ -224,8 +229,6 @@ abstract class JsonCursor {
             if (c == '\\') {
                 p = escape(p);
                 escaped = true;
-            } else if (c >= 0x20) {
-                p++;
             } else if (c >= 0) {
                 throw fail(p, "control character in string");
             } else {
@@ -236,6 +239,7 @@ abstract class JsonCursor {
                 p += n;
                 ascii = false;
             }
+            p = plainRun(p);
         }
         strFrom = from;
         strTo = p;
@@ -323,10 +327,13 @@ abstract class JsonCursor {
         }
         int intFrom = p;
         byte c = at(p);
-        long magnitude = 0; // of the first 18 digits: exact
+        long magnitude = 0; // exact if there are at most 18 digits
         if (c >= '1' && c <= '9') {
-            magnitude = c - '0';
-            p++;
+            long w;
+            while (p + 8 <= end && eightDigits(w = (long) LONGS.get(b, p))) {
+                magnitude = magnitude * 100_000_000L + eightDigitsValue(w);
+                p += 8;
+            }
             while (p < end && (c = b[p]) >= '0' && c <= '9') {
                 magnitude = magnitude * 10 + (c - '0');
                 p++;
@@ -353,6 +360,20 @@ abstract class JsonCursor {
             throw fail(from, "number longer than " + limits.number() + " digits");
         }
         return p;
+    }
+
+    /** Whether all eight bytes of {@code w} are ASCII digits. */
+    private static boolean eightDigits(long w) {
+        return ((w & 0xF0F0F0F0F0F0F0F0L) | (((w + 0x0606060606060606L) & 0xF0F0F0F0F0F0F0F0L) >>> 4))
+                == 0x3333333333333333L;
+    }
+
+    /** The value of eight ASCII digits, the first in the lowest byte of {@code w}. */
+    private static long eightDigitsValue(long w) {
+        w -= 0x3030303030303030L;
+        w = w * 10 + (w >>> 8); // pairs: 10a+b in every other byte
+        return ((w & 0x000000FF000000FFL) * (100 + (1_000_000L << 32))
+                + ((w >>> 16) & 0x000000FF000000FFL) * (1 + (10_000L << 32))) >>> 32;
     }
 
     /** The fraction and exponent of a float whose integer part ends at {@code p}. */

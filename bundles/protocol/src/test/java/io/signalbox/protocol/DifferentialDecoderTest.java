@@ -62,9 +62,9 @@ class DifferentialDecoderTest {
                 .maxStringLength(9).maxNameLength(6).build();
         JsonFactory factory = JsonFactory.builder().streamReadConstraints(tight).build();
         Stats stats = compare(new LineDecoder(factory), new JacksonLineDecoder(factory), seed -> new RandomLines(seed, 6),
-                7L, 100_000);
+                7L, 60_000);
 
-        assertThat(stats.messages).isGreaterThan(3_000);
+        assertThat(stats.messages).isGreaterThan(1_500);
     }
 
     /** A stock factory sniffs the encoding: lines starting with {@code "{\0"} are UTF-16 to it. */
@@ -72,8 +72,8 @@ class DifferentialDecoderTest {
     void aStockFactoryDecodesAsBefore() throws Exception {
         JsonFactory factory = new JsonFactory();
         Stats stats = compare(new LineDecoder(factory), new JacksonLineDecoder(factory),
-                seed -> new RandomLines(seed, StreamReadConstraints.DEFAULT_MAX_DEPTH), 11L, 50_000);
-        assertThat(stats.messages).isGreaterThan(12_000);
+                seed -> new RandomLines(seed, StreamReadConstraints.DEFAULT_MAX_DEPTH), 11L, 30_000);
+        assertThat(stats.messages).isGreaterThan(7_000);
 
         byte[] utf16 = "{\"v\":1,\"src\":\"s\",\"ts\":1,\"type\":\"hello\",\"data\":{}}".getBytes(StandardCharsets.UTF_16LE);
         assertThat(disagreement(new LineDecoder(factory).decode(utf16),
