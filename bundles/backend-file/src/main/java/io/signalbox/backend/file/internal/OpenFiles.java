@@ -48,6 +48,8 @@ final class OpenFiles {
     private final ArrayList<Path> evictedUnsynced = new ArrayList<>();
     /** Files a failed batch could not be truncated back: the length to cut them to when next opened. */
     private final HashMap<Path, Long> truncateOnOpen = new HashMap<>();
+    /** For {@link #repairTail}; guarded by the backend lock like everything here. */
+    private final ByteBuffer tailBuffer = ByteBuffer.allocate(8192);
 
     OpenFiles(String name, FileSettings settings, FileSink.Factory sinks, FileStats stats, Compressor compressor) {
         this.name = name;
@@ -79,7 +81,10 @@ final class OpenFiles {
         }
         Path path = slot.pathOf(slot.index);
         makeRoom(txn);
-        Files.createDirectories(path.getParent());
+        Path dir = path.getParent();
+        if (!Files.isDirectory(dir)) { // (createDirectories on an existing folder costs a failed mkdir and an exception)
+            Files.createDirectories(dir);
+        }
         boolean existed = Files.exists(path);
         OpenFile f = new OpenFile(slot, path, sinks.open(path), !existed);
         try {
@@ -92,7 +97,7 @@ final class OpenFiles {
                 }
                 truncateOnOpen.remove(path);
             }
-            f.size = existed ? repairTail(f) : 0;
+            f.size = !existed ? 0 : reopenedClean(slot, f) ? slot.closedSize : repairTail(f);
         } catch (IOException | RuntimeException e) {
             try {
                 f.sink.close();
@@ -133,6 +138,16 @@ final class OpenFiles {
     }
 
     /**
+     * Whether {@code f} is the file this slot closed last (to make room, or idle) and nothing
+     * changed it since: it ends where its last committed batch ended, no repair needed. With more
+     * sources than max.open.files every batch may reopen a file; reading its tail each time would
+     * cost a read and an 8 KiB buffer per batch.
+     */
+    private boolean reopenedClean(Slot slot, OpenFile f) throws IOException {
+        return f.path.equals(slot.closedPath) && f.sink.size() == slot.closedSize;
+    }
+
+    /**
      * Cuts a torn last line (a crash or a failed truncate left bytes after the last newline):
      * such a line was never acknowledged, its batch is retried.
      */
@@ -141,7 +156,7 @@ final class OpenFiles {
         if (size == 0) {
             return 0;
         }
-        ByteBuffer chunkBuffer = ByteBuffer.allocate(8192);
+        ByteBuffer chunkBuffer = tailBuffer;
         long end = size;
         while (end > 0) {
             int chunk = (int) Math.min(chunkBuffer.capacity(), end);
@@ -247,6 +262,10 @@ final class OpenFiles {
         f.closed = true;
         leastRecentFirst.remove(f);
         stats.closed();
+        // committed batches end on a line boundary; a failed batch's file is cut back on reopen instead
+        boolean clean = !truncateOnOpen.containsKey(f.path);
+        f.slot.closedPath = clean ? f.path : null;
+        f.slot.closedSize = f.size;
         try (FileSink sink = f.sink) {
             if (settings.fsync() != FsyncPolicy.NEVER && f.dirty) {
                 force(f);

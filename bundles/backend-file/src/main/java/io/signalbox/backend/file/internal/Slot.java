@@ -20,6 +20,9 @@ final class Slot {
     OpenFile current;
     /** Its period is over (or the backend is closed): no longer written to. */
     boolean retired;
+    /** The file this slot closed last, at a line boundary, and its size then; {@code null} if none. */
+    Path closedPath;
+    long closedSize;
 
     Slot(String key, Path base, long period) {
         this.key = key;

@@ -15,6 +15,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -355,6 +356,29 @@ class FileBackendTest {
             assertThat(read(dir.resolve(src + "/2024-05-01.jsonl"))).containsExactlyElementsOf(lines(batch(src, 0, 4)));
         }
         assertThat(read(dir.resolve("c/2024-05-01.jsonl"))).containsExactlyElementsOf(lines(batch("c", 0, 2)));
+    }
+
+    /**
+     * With more sources than max.open.files a file is reopened for nearly every batch: a file this
+     * backend closed itself is not read again (its tail is known to end a line), but one that
+     * changed on disk meanwhile is checked and a torn last line is cut as before.
+     */
+    @Test
+    void aFileReopenedAfterBeingClosedToMakeRoomIsNotReReadUnlessItChangedMeanwhile() throws Exception {
+        FileBackend b = backend("fsync", "never", "max.open.files", 1);
+        for (int i = 0; i < 5; i++) {
+            b.write(batch("a", i * 2, 2));
+            b.write(batch("b", i * 2, 2)); // closes a; the next batch of a closes b
+        }
+        assertThat(sinks.reads).as("no tail read on a clean reopen").hasValue(0);
+
+        b.write(batch("a", 10, 2)); // b is closed now, at a line boundary
+        Path bFile = dir.resolve("b/2024-05-01.jsonl");
+        Files.write(bFile, "{\"torn\":".getBytes(StandardCharsets.UTF_8), StandardOpenOption.APPEND);
+        b.write(batch("b", 10, 2));
+        assertThat(sinks.reads.get()).as("the changed file's tail was checked").isPositive();
+        assertThat(read(bFile)).containsExactlyElementsOf(lines(batch("b", 0, 12)));
+        assertThat(read(dir.resolve("a/2024-05-01.jsonl"))).containsExactlyElementsOf(lines(batch("a", 0, 12)));
     }
 
     @Test

@@ -157,6 +157,8 @@ final class TestSupport {
     /** Real files, with counted fsyncs and a failure that can be armed: "the disk fills up after N more bytes". */
     static final class Sinks implements FileSink.Factory {
         final AtomicInteger forces = new AtomicInteger();
+        /** Reads of a file's contents (the tail check when an existing file is opened). */
+        final AtomicInteger reads = new AtomicInteger();
         /** Bytes that may still be written before writes fail; -1 = never fail. */
         volatile long failAfterBytes = -1;
         volatile boolean failTruncate;
@@ -196,6 +198,12 @@ final class TestSupport {
                 public void force() throws IOException {
                     forces.incrementAndGet();
                     super.force();
+                }
+
+                @Override
+                public int read(ByteBuffer dst, long position) throws IOException {
+                    reads.incrementAndGet();
+                    return super.read(dst, position);
                 }
             };
         }
