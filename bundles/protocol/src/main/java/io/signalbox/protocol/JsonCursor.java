@@ -181,16 +181,32 @@ abstract class JsonCursor {
      * {@link #strEscaped} and {@link #strAscii}.
      */
     final int string(int p) {
+        byte[] b = this.b;
+        int end = this.end;
         int from = p;
-        p = plainRun(p);
-        if (p < end && b[p] == '"') {
-            strFrom = from;
-            strTo = p;
-            strEscaped = false;
-            strAscii = true;
-            return p + 1;
+        for (; p + 8 <= end; p += 8) {
+            long w = (long) LONGS.get(b, p);
+            long special = special(w);
+            if (special != 0) {
+                int bit = Long.numberOfTrailingZeros(special); // the high bit of the first special byte
+                p += bit >>> 3;
+                return (byte) (w >>> (bit & ~7)) == '"' ? plainString(from, p) : stringRest(from, p);
+            }
         }
-        return stringRest(from, p);
+        byte c = 0;
+        while (p < end && (c = b[p]) >= 0x20 && c != '"' && c != '\\') {
+            p++;
+        }
+        return p < end && c == '"' ? plainString(from, p) : stringRest(from, p);
+    }
+
+    /** Ends a string of plain ASCII closed at {@code p}. */
+    private int plainString(int from, int p) {
+        strFrom = from;
+        strTo = p;
+        strEscaped = false;
+        strAscii = true;
+        return p + 1;
     }
 
     /** The first position at or after {@code p} that ends the plain run of a string (or {@link #end}). */
