@@ -14,10 +14,11 @@
 # the script says so. Every 0.25 s a sampler records the bytes in the output files and the server's RSS;
 # at the end they become load/results/side-by-side-<time>.csv and a chart (.png, matplotlib: Debian's
 # python3-matplotlib) of throughput and RSS over time. A run fails if a message is missing.
+# SIGNALBOX_DIST=<folder> measures another assembled tree (default distribution/target/signalbox).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(dirname "$here")"
-dist="$root/distribution/target/signalbox"
+dist="${SIGNALBOX_DIST:-$root/distribution/target/signalbox}"
 jar="$here/target/benchmarks.jar"
 [[ -x "$dist/bin/signalbox" && -f "$jar" ]] || { echo "build first: mvn -B -DskipTests package" >&2; exit 2; }
 

@@ -142,6 +142,10 @@ record Installation(Path home, Path workDir, int port, int httpPort) {
         // the JVM running this test, and a modest heap: two of these may run on a 2-core box
         pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
         pb.environment().put("SIGNALBOX_JAVA_OPTS", "-Xmx384m");
+        // no class-data archive: its background job (a JVM of its own, after the first start) would
+        // compete with the tests for the cores and write into a folder JUnit deletes; ClassDataSharingIT
+        // turns it on (SIGNALBOX_CDS=auto) and waits for it
+        pb.environment().put("SIGNALBOX_CDS", "off");
         pb.environment().remove("SIGNALBOX_STOP_TIMEOUT");
         pb.environment().remove("SIGNALBOX_HTTP");
         pb.environment().putAll(env);
@@ -162,7 +166,12 @@ record Installation(Path home, Path workDir, int port, int httpPort) {
 
     /** {@link #start()}; {@code when} says which start it is in the failure message. */
     void start(String when) throws IOException, InterruptedException {
-        Result start = command("start");
+        start(when, Map.of());
+    }
+
+    /** {@link #start(String)} with extra environment variables. */
+    void start(String when, Map<String, String> env) throws IOException, InterruptedException {
+        Result start = command("start", env);
         assertThat(start.exitCode()).as("%s: %s", ("bin/signalbox start " + when).strip(), start).isZero();
         awaitListening();
     }
