@@ -307,6 +307,7 @@ public final class FileBackend implements Backend, StatsSource {
         if (settings.fsync() != FsyncPolicy.INTERVAL) {
             return;
         }
+        long started = System.nanoTime();
         List<OpenFile> dirty;
         List<Path> evicted;
         lock.lock();
@@ -335,6 +336,14 @@ public final class FileBackend implements Backend, StatsSource {
                     lock.unlock();
                 }
             }
+        }
+        long tookMillis = (System.nanoTime() - started) / 1_000_000;
+        stats.fsyncRound(tookMillis / 1000.0);
+        if (tookMillis > settings.fsyncIntervalMillis()) {
+            rateLimited.warn("fsync-behind", "File backend \"{}\": forcing {} files took {} ms, longer than "
+                    + "fsync.interval.ms={}: more files are written per interval than the disk can force, so data "
+                    + "reaches the disk later than the interval promises (fewer files, a longer interval, or fsync=never)",
+                    name, evicted.size() + dirty.size(), tookMillis, settings.fsyncIntervalMillis());
         }
     }
 

@@ -17,6 +17,8 @@ final class FileStats {
     private final AtomicLong fsyncs = new AtomicLong();
     /** Written under the backend's lock only. */
     private volatile int openFiles;
+    /** How long the last interval fsync run took, in seconds. */
+    private volatile double fsyncRoundSeconds;
 
     FileStats(String name) {
         this.name = name;
@@ -33,6 +35,10 @@ final class FileStats {
 
     void forced() {
         fsyncs.incrementAndGet();
+    }
+
+    void fsyncRound(double seconds) {
+        fsyncRoundSeconds = seconds;
     }
 
     /** Under the backend's lock. */
@@ -55,6 +61,7 @@ final class FileStats {
         sink.gauge("signalbox_file_open_files", openFiles, "backend", name);
         sink.counter("signalbox_file_rotations_total", rotations.get(), "backend", name);
         sink.counter("signalbox_file_fsyncs_total", fsyncs.get(), "backend", name);
+        sink.gauge("signalbox_file_fsync_round_seconds", fsyncRoundSeconds, "backend", name);
     }
 
     @Override

@@ -9,6 +9,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 
 import org.slf4j.Logger;
@@ -45,7 +46,12 @@ final class OpenFiles {
      * the interval task forces them ({@link #takeEvictedUnsynced}) instead of the writer paying an
      * fsync for every batch when there are more sources than {@code max.open.files}.
      */
-    private final ArrayList<Path> evictedUnsynced = new ArrayList<>();
+    /**
+     * A set, not a list: with thousands of sources the same file is closed again and again before
+     * the next interval run, and a disk slower than that must not turn this into a queue that
+     * grows until the heap is full.
+     */
+    private final LinkedHashSet<Path> evictedUnsynced = new LinkedHashSet<>();
     /** Files a failed batch could not be truncated back: the length to cut them to when next opened. */
     private final HashMap<Path, Long> truncateOnOpen = new HashMap<>();
     /** For {@link #repairTail}; guarded by the backend lock like everything here. */

@@ -359,6 +359,25 @@ class FileBackendTest {
     }
 
     /**
+     * A file closed to make room again and again before the next interval run is forced once by
+     * it: the files waiting for it are a set (a list grew without bound when the disk was slower
+     * than the evictions, until the heap was full).
+     */
+    @Test
+    void aFileClosedManyTimesBeforeTheIntervalRunIsForcedOnceByIt() throws Exception {
+        FileBackend b = backend("fsync", "interval", "fsync.interval.ms", 3_600_000, "max.open.files", 2);
+        for (int round = 0; round < 100; round++) {
+            for (String src : List.of("a", "b", "c")) {
+                b.write(batch(src, round, 1));
+            }
+        }
+        b.syncDirty();
+        // a, b and c were each closed many times: forced once by path; the two open dirty files once more
+        assertThat(stat(b, "signalbox_file_fsyncs_total")).isEqualTo(5);
+        assertThat(MetricSamples.of(b).value("signalbox_file_fsync_round_seconds", "backend", "test")).isNotNegative();
+    }
+
+    /**
      * With more sources than max.open.files a file is reopened for nearly every batch: a file this
      * backend closed itself is not read again (its tail is known to end a line), but one that
      * changed on disk meanwhile is checked and a torn last line is cut as before.
