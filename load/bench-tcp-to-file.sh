@@ -53,6 +53,10 @@ port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); p
 sed -i "s/^port *=.*/port=$port/" "$home/etc/io.signalbox.transport.tcp.cfg"
 grep -q "^port=$port" "$home/etc/io.signalbox.transport.tcp.cfg" || echo "port=$port" >> "$home/etc/io.signalbox.transport.tcp.cfg"
 printf 'flush.interval.ms=%s\n' "${FLUSH_MS:-250}" > "$home/etc/io.signalbox.correlation.cfg"
+# tuned runs say what they change: CORRELATION_EXTRA / FILES_EXTRA are lines added to the
+# correlation's and the file backend's configuration (e.g. "queue.capacity=50000", "max.open.files=12000")
+[[ -n "${CORRELATION_EXTRA:-}" ]] && printf '%s\n' "$CORRELATION_EXTRA" >> "$home/etc/io.signalbox.correlation.cfg"
+[[ -n "${FILES_EXTRA:-}" ]] && printf '%s\n' "$FILES_EXTRA" >> "$home/etc/io.signalbox.backend.file-files.cfg"
 
 export SIGNALBOX_JAVA_OPTS="${SIGNALBOX_JAVA_OPTS:-}"
 "$home/bin/signalbox" start >/dev/null
