@@ -20,11 +20,8 @@
 # THREADS=1 also prints the CPU seconds of every sidecar thread group, SIGNALBOX_DIST=<folder> measures
 # another assembled tree (default distribution/target/signalbox).
 set -euo pipefail
-here="$(cd "$(dirname "$0")" && pwd)"
-root="$(dirname "$here")"
-dist="${SIGNALBOX_DIST:-$root/distribution/target/signalbox}"
-jar="$here/target/benchmarks.jar"
-[[ -x "$dist/bin/signalbox" && -f "$jar" ]] || { echo "build first: mvn -B -DskipTests package" >&2; exit 2; }
+source "$(dirname "$0")/lib.sh"
+need_build
 
 messages=2000000
 warmup=1000000
@@ -40,16 +37,8 @@ while [[ $# -gt 0 ]]; do
   esac
 done
 
-work="$(mktemp -d -t signalbox-bench.XXXXXX)"
-cleanup() {
-  "$work/signalbox/bin/signalbox" stop >/dev/null 2>&1 || true
-  if [[ "${KEEP:-0}" != 1 ]]; then rm -rf "$work"; else echo "kept $work" >&2; fi
-}
-trap cleanup EXIT
-cp -a "$dist" "$work/signalbox"
-home="$work/signalbox"
-rm -rf "$home/data" "$home/log"; mkdir -p "$home/data" "$home/log"
-port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+fresh_copy signalbox-bench
+port="$(free_port)"
 sed -i "s/^port *=.*/port=$port/" "$home/etc/io.signalbox.transport.tcp.cfg"
 grep -q "^port=$port" "$home/etc/io.signalbox.transport.tcp.cfg" || echo "port=$port" >> "$home/etc/io.signalbox.transport.tcp.cfg"
 printf 'flush.interval.ms=%s\n' "${FLUSH_MS:-250}" > "$home/etc/io.signalbox.correlation.cfg"

@@ -8,22 +8,11 @@
 #   mvn -B -DskipTests package
 #   load/many-backends.sh [N=10000]
 set -euo pipefail
-here="$(cd "$(dirname "$0")" && pwd)"
-root="$(dirname "$here")"
-dist="$root/distribution/target/signalbox"
-[[ -x "$dist/bin/signalbox" ]] || { echo "build first: mvn -B -DskipTests package" >&2; exit 2; }
+source "$(dirname "$0")/lib.sh"
+need_build
 n="${1:-10000}"
 
-work="$(mktemp -d -t signalbox-many.XXXXXX)"
-cleanup() {
-  "$work/signalbox/bin/signalbox" stop >/dev/null 2>&1 || true
-  if [[ "${KEEP:-0}" != 1 ]]; then rm -rf "$work"; else echo "kept $work" >&2; fi
-}
-trap cleanup EXIT
-cp -a "$dist" "$work/signalbox"
-home="$work/signalbox"
-rm -rf "$home/data" "$home/log"; mkdir -p "$home/data" "$home/log"
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+fresh_copy signalbox-many
 tcp="$(free_port)"; http="$(free_port)"
 sed -i "s/^port *=.*/port=$tcp/" "$home/etc/io.signalbox.transport.tcp.cfg"
 sed -i "s/^port *=.*/port=$http/" "$home/etc/io.signalbox.http.cfg"

@@ -16,11 +16,8 @@
 # python3-matplotlib) of throughput and RSS over time. A run fails if a message is missing.
 # SIGNALBOX_DIST=<folder> measures another assembled tree (default distribution/target/signalbox).
 set -euo pipefail
-here="$(cd "$(dirname "$0")" && pwd)"
-root="$(dirname "$here")"
-dist="${SIGNALBOX_DIST:-$root/distribution/target/signalbox}"
-jar="$here/target/benchmarks.jar"
-[[ -x "$dist/bin/signalbox" && -f "$jar" ]] || { echo "build first: mvn -B -DskipTests package" >&2; exit 2; }
+source "$(dirname "$0")/lib.sh"
+need_build
 
 messages=2000000
 connections=4
@@ -44,7 +41,6 @@ stamp="$(date -u +%Y%m%dT%H%M%SZ)"
 mkdir -p "$here/results"
 csv="$here/results/side-by-side-$stamp.csv"
 echo "run,seconds,output_bytes,rss_kib" > "$csv"
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 await_port() { for _ in $(seq 1 300); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done; return 1; }
 cpu_ticks() { sed 's/.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'; }
 tck="$(getconf CLK_TCK)"
