@@ -1,8 +1,9 @@
 package io.signalbox.protocol;
 
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
-import java.nio.ByteOrder;
+import static io.signalbox.protocol.Swar.LONGS;
+import static io.signalbox.protocol.Swar.eightDigits;
+import static io.signalbox.protocol.Swar.eightDigitsValue;
+import static io.signalbox.protocol.Swar.special;
 
 /**
  * The syntax of the single-pass scanner ({@link JsonValues} reads the values a line keeps,
@@ -38,9 +39,6 @@ abstract class JsonCursor {
     /** Thrown (never with a stack trace) on the first syntax error; details in the cursor. */
     static final RuntimeException MALFORMED = new ScanFailure();
 
-    static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
-    private static final long ONES = 0x0101010101010101L;
-    private static final long HIGH_BITS = 0x8080808080808080L;
 
     final byte[] b;
     /** The trimmed line: {@code b[start, end)}, {@code b[start] == '{'}. */
@@ -264,17 +262,6 @@ abstract class JsonCursor {
         return p + 1;
     }
 
-    /**
-     * The high bit of each byte of {@code w} (little endian: the first byte lowest) that ends the
-     * plain run of a string — {@code '"'}, {@code '\\'}, a control character or a non-ASCII byte —
-     * exact at the lowest set bit (bits above it may be false alarms), {@code 0} if there is none.
-     */
-    private static long special(long w) {
-        long quote = w ^ (ONES * '"');
-        long backslash = w ^ (ONES * '\\');
-        return ((quote - ONES) & ~quote | (backslash - ONES) & ~backslash | (w - ONES * 0x20) & ~w | w) & HIGH_BITS;
-    }
-
     final RuntimeException invalidUtf8(int p) {
         errorAt = p;
         errorWhat = null; // the caller reports "invalid UTF-8 at byte …"
@@ -376,20 +363,6 @@ abstract class JsonCursor {
             throw fail(from, "number longer than " + limits.number() + " digits");
         }
         return p;
-    }
-
-    /** Whether all eight bytes of {@code w} are ASCII digits. */
-    private static boolean eightDigits(long w) {
-        return ((w & 0xF0F0F0F0F0F0F0F0L) | (((w + 0x0606060606060606L) & 0xF0F0F0F0F0F0F0F0L) >>> 4))
-                == 0x3333333333333333L;
-    }
-
-    /** The value of eight ASCII digits, the first in the lowest byte of {@code w}. */
-    private static long eightDigitsValue(long w) {
-        w -= 0x3030303030303030L;
-        w = w * 10 + (w >>> 8); // pairs: 10a+b in every other byte
-        return ((w & 0x000000FF000000FFL) * (100 + (1_000_000L << 32))
-                + ((w >>> 16) & 0x000000FF000000FFL) * (1 + (10_000L << 32))) >>> 32;
     }
 
     /** The fraction and exponent of a float whose integer part ends at {@code p}. */
@@ -513,10 +486,6 @@ abstract class JsonCursor {
             deepKinds[i >>> 6] &= ~(1L << (i & 63));
         }
         return kinds;
-    }
-
-    /** The limits of the factory's {@code StreamReadConstraints} the scanner applies, as Jackson does. */
-    record ScanLimits(int depth, int number, int string, int name) {
     }
 
     private static final class ScanFailure extends RuntimeException {

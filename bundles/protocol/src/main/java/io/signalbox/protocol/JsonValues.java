@@ -1,5 +1,7 @@
 package io.signalbox.protocol;
 
+import static io.signalbox.protocol.Swar.LONGS;
+
 import java.nio.charset.StandardCharsets;
 
 /**

@@ -59,14 +59,14 @@ public final class LineDecoder {
 
     private final JacksonLineDecoder reference;
     /** The factory's limits, or {@code null} if every line goes to the reference. */
-    private final JsonCursor.ScanLimits limits;
+    private final ScanLimits limits;
     /** The factory sniffs UTF-16/32 from the first bytes: a line starting {@code "{\0"} is the reference's. */
     private final boolean sniffsEncoding;
 
     /** A decoder over a shared, thread-safe factory (its read constraints apply, e.g. nesting depth). */
     public LineDecoder(JsonFactory factory) {
         this.reference = new JacksonLineDecoder(Objects.requireNonNull(factory, "factory"));
-        this.limits = scannable(factory) ? limits(factory.streamReadConstraints()) : null;
+        this.limits = scannable(factory) ? ScanLimits.of(factory.streamReadConstraints()) : null;
         this.sniffsEncoding = !(factory instanceof Utf8LineFactory) && factory.isEnabled(JsonFactory.Feature.CHARSET_DETECTION);
     }
 
@@ -85,11 +85,6 @@ public final class LineDecoder {
                 && factory.getInputDecorator() == null
                 && factory.getParserFeatures() == DEFAULT_PARSER_FEATURES
                 && c.getMaxDocumentLength() < 0 && c.getMaxTokenCount() < 0;
-    }
-
-    private static JsonCursor.ScanLimits limits(StreamReadConstraints c) {
-        return new JsonCursor.ScanLimits(c.getMaxNestingDepth(), c.getMaxNumberLength(), c.getMaxStringLength(),
-                c.getMaxNameLength());
     }
 
     /** Decodes the whole array as one line. */

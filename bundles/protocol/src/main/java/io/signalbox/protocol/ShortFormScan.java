@@ -1,5 +1,6 @@
 package io.signalbox.protocol;
 
+import static io.signalbox.protocol.Swar.LONGS;
 import static io.signalbox.protocol.WireNames.D_DUR;
 import static io.signalbox.protocol.WireNames.D_END;
 import static io.signalbox.protocol.WireNames.D_LEVEL;

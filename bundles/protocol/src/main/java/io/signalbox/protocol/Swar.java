@@ -1,0 +1,44 @@
+package io.signalbox.protocol;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
+
+/**
+ * Eight bytes at a time (SWAR: SIMD within a register) for the scanner: a line's bytes are read
+ * as little-endian longs ({@link #LONGS}, the first byte lowest), and a few ALU operations tell
+ * where a string's plain run ends or whether eight digits follow, and what they are worth.
+ */
+final class Swar {
+    static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final long ONES = 0x0101010101010101L;
+    private static final long HIGH_BITS = 0x8080808080808080L;
+
+    private Swar() {
+    }
+
+    /**
+     * The high bit of each byte of {@code w} (little endian: the first byte lowest) that ends the
+     * plain run of a string — {@code '"'}, {@code '\\'}, a control character or a non-ASCII byte —
+     * exact at the lowest set bit (bits above it may be false alarms), {@code 0} if there is none.
+     */
+    static long special(long w) {
+        long quote = w ^ (ONES * '"');
+        long backslash = w ^ (ONES * '\\');
+        return ((quote - ONES) & ~quote | (backslash - ONES) & ~backslash | (w - ONES * 0x20) & ~w | w) & HIGH_BITS;
+    }
+
+    /** Whether all eight bytes of {@code w} are ASCII digits. */
+    static boolean eightDigits(long w) {
+        return ((w & 0xF0F0F0F0F0F0F0F0L) | (((w + 0x0606060606060606L) & 0xF0F0F0F0F0F0F0F0L) >>> 4))
+                == 0x3333333333333333L;
+    }
+
+    /** The value of eight ASCII digits, the first in the lowest byte of {@code w}. */
+    static long eightDigitsValue(long w) {
+        w -= 0x3030303030303030L;
+        w = w * 10 + (w >>> 8); // pairs: 10a+b in every other byte
+        return ((w & 0x000000FF000000FFL) * (100 + (1_000_000L << 32))
+                + ((w >>> 16) & 0x000000FF000000FFL) * (1 + (10_000L << 32))) >>> 32;
+    }
+}
