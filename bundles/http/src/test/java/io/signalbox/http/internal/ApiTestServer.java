@@ -79,7 +79,11 @@ final class ApiTestServer implements AutoCloseable {
     }
 
     HttpResponse<String> send(HttpRequest.Builder request) throws IOException, InterruptedException {
-        return client.send(request.timeout(TIMEOUT).build(), HttpResponse.BodyHandlers.ofString());
+        // a client per request, so a connection is never reused: the server closes one after an answer
+        // that did not read the request body (405, 413, 503), and a pooled connection the client picks
+        // up in that instant fails the next request with "header parser received no bytes"
+        HttpClient fresh = HttpClient.newBuilder().connectTimeout(TIMEOUT).build();
+        return fresh.send(request.timeout(TIMEOUT).build(), HttpResponse.BodyHandlers.ofString());
     }
 
     /** Sends {@code method} to {@code path} and checks the answer: 405, {@code Allow: allow}, a JSON error. */
