@@ -35,14 +35,6 @@ import io.signalbox.api.SpanInfo;
 final class JacksonLineDecoder {
     private static final int ERROR_DETAIL_MAX = 160;
 
-    private static final DecodeResult NOT_AN_OBJECT =
-            DecodeResult.rejected(DropReason.MALFORMED, "not a JSON object");
-    private static final DecodeResult TRAILING =
-            DecodeResult.rejected(DropReason.MALFORMED, "trailing content after the JSON object");
-    private static final DecodeResult UNSUPPORTED =
-            DecodeResult.rejected(DropReason.UNSUPPORTED_VERSION, "unsupported protocol version (supported: 1)");
-    private static final DecodeResult SPAN_END_MISSING =
-            DecodeResult.rejected(DropReason.MISSING_FIELD, "missing field 'data.end' or 'data.dur_ms'");
 
     private final JsonFactory factory;
 
@@ -66,19 +58,11 @@ final class JacksonLineDecoder {
      */
     DecodeResult decode(byte[] buf, int off, int len) {
         Objects.checkFromIndexSize(off, len, buf.length);
-        int start = off;
-        int end = off + len;
-        while (start < end && isBlank(buf[start])) {
-            start++;
-        }
-        while (end > start && isBlank(buf[end - 1])) {
-            end--;
-        }
-        if (start == end) {
-            return DecodeResult.empty();
-        }
-        if (buf[start] != '{') {
-            return NOT_AN_OBJECT;
+        int start = Lines.trimStart(buf, off, off + len);
+        int end = Lines.trimEnd(buf, start, off + len);
+        DecodeResult early = Lines.blankOrNotAnObject(buf, start, end);
+        if (early != null) {
+            return early;
         }
         int invalid = Utf8.firstInvalid(buf, start, end);
         if (invalid >= 0) {
@@ -97,7 +81,7 @@ final class JacksonLineDecoder {
                 p.skipChildren();
             }
             if (t != END_OBJECT || p.nextToken() != null) {
-                return TRAILING;
+                return Lines.TRAILING;
             }
         } catch (JsonProcessingException e) {
             return malformed(e);
@@ -109,7 +93,7 @@ final class JacksonLineDecoder {
 
     private DecodeResult finish(byte[] buf, int start, int end, LineScan s) {
         if (s.versionUnsupported) {
-            return UNSUPPORTED;
+            return Lines.UNSUPPORTED;
         }
         if (s.error != null) {
             return s.error;
@@ -168,7 +152,7 @@ final class JacksonLineDecoder {
                     }
                     spanEnd = s.startMs + s.durMs;
                 } else {
-                    return SPAN_END_MISSING;
+                    return Lines.SPAN_END_MISSING;
                 }
                 span = new SpanInfo(s.nameText, s.statusText, s.startMs, spanEnd);
                 break;
@@ -213,7 +197,4 @@ final class JacksonLineDecoder {
         return first.length() <= ERROR_DETAIL_MAX ? first : first.substring(0, ERROR_DETAIL_MAX) + "…";
     }
 
-    private static boolean isBlank(byte b) {
-        return b == ' ' || b == '\t' || b == '\r' || b == '\n';
-    }
 }

@@ -20,7 +20,7 @@ import static io.signalbox.protocol.Swar.special;
  * ({@link #errorAt}, {@link #errorWhat}); {@link ShortFormScan#scan()} turns it into a
  * rejection, so no exception leaves the scanner. Scratch state of one decode, never shared.
  */
-abstract class JsonCursor {
+abstract class JsonCursor extends FieldTally {
     /** Kinds of a scanned value (and {@code 0}: absent). */
     static final int STRING = 1;
     static final int INT = 2;

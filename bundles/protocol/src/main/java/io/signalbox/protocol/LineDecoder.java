@@ -53,8 +53,6 @@ import io.signalbox.api.Message;
  * <p>Instances are stateless and thread-safe; share one per factory.
  */
 public final class LineDecoder {
-    private static final DecodeResult NOT_AN_OBJECT =
-            DecodeResult.rejected(DropReason.MALFORMED, "not a JSON object");
     private static final int DEFAULT_PARSER_FEATURES = JsonParser.Feature.collectDefaults();
 
     private final JacksonLineDecoder reference;
@@ -105,19 +103,11 @@ public final class LineDecoder {
         if (limits == null) {
             return reference.decode(buf, off, len);
         }
-        int start = off;
-        int end = off + len;
-        while (start < end && isBlank(buf[start])) {
-            start++;
-        }
-        while (end > start && isBlank(buf[end - 1])) {
-            end--;
-        }
-        if (start == end) {
-            return DecodeResult.empty();
-        }
-        if (buf[start] != '{') {
-            return NOT_AN_OBJECT;
+        int start = Lines.trimStart(buf, off, off + len);
+        int end = Lines.trimEnd(buf, start, off + len);
+        DecodeResult early = Lines.blankOrNotAnObject(buf, start, end);
+        if (early != null) {
+            return early;
         }
         if (sniffsEncoding && end - start > 1 && buf[start + 1] == 0) {
             return reference.decode(buf, off, len); // read as UTF-16 or UTF-32 by such a factory
@@ -126,7 +116,4 @@ public final class LineDecoder {
         return r != null ? r : reference.decode(buf, off, len);
     }
 
-    private static boolean isBlank(byte b) {
-        return b == ' ' || b == '\t' || b == '\r' || b == '\n';
-    }
 }

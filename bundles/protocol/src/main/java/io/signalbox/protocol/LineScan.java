@@ -22,7 +22,7 @@ import io.signalbox.api.MessageType;
  * leave the checks that need the whole line (required fields, payload per type) to the decoder.
  * Scratch state of one decode: created per line, never shared.
  */
-final class LineScan {
+final class LineScan extends FieldTally {
     /** Bits of {@link #times} and {@link #numericTimes}: a span's time fields in {@code data}. */
     static final int START = 1;
     static final int END = 2;
@@ -33,13 +33,9 @@ final class LineScan {
     private static final DecodeResult TS_OUT_OF_RANGE =
             DecodeResult.rejected(DropReason.BAD_TYPE, "field 'ts' is out of range");
 
-    /** Envelope fields seen, by {@link Field#bit}. */
-    int seen;
     /** A long-form name was used: the line is rewritten in the short form ({@link LongForm}). */
     boolean longForm;
     boolean versionUnsupported;
-    /** The first problem, or {@code null}. */
-    DecodeResult error;
 
     String src;
     long ts;
@@ -87,36 +83,6 @@ final class LineScan {
         }
     }
 
-    /** Marks an envelope field as seen; a second occurrence (under either name) is a failure. */
-    boolean mark(Field field) {
-        if ((seen & field.bit) != 0) {
-            fail(field.duplicate);
-            return false;
-        }
-        seen |= field.bit;
-        return true;
-    }
-
-    /**
-     * Marks {@code field} as seen; true if it was not seen before and its value is of the right
-     * kind ({@code rightKind}), else the problem is noted.
-     */
-    private boolean accept(Field field, boolean rightKind) {
-        if (!mark(field)) {
-            return false;
-        }
-        if (!rightKind) {
-            fail(field.badType);
-        }
-        return rightKind;
-    }
-
-    /** Keeps the first problem. */
-    void fail(DecodeResult result) {
-        if (error == null) {
-            error = result;
-        }
-    }
 
     /** {@code null} if span time {@code bit} was given as a number, else its rejection. */
     DecodeResult time(int bit, Field field) {

@@ -40,12 +40,6 @@ import io.signalbox.api.SpanInfo;
  */
 final class ShortFormScan extends JsonValues {
     private static final int TYPE_DETAIL_MAX = 40;
-    private static final DecodeResult TRAILING =
-            DecodeResult.rejected(DropReason.MALFORMED, "trailing content after the JSON object");
-    private static final DecodeResult UNSUPPORTED =
-            DecodeResult.rejected(DropReason.UNSUPPORTED_VERSION, "unsupported protocol version (supported: 1)");
-    private static final DecodeResult SPAN_END_MISSING =
-            DecodeResult.rejected(DropReason.MISSING_FIELD, "missing field 'data.end' or 'data.dur_ms'");
     private static final DecodeResult TS_OUT_OF_RANGE =
             DecodeResult.rejected(DropReason.BAD_TYPE, "field 'ts' is out of range");
 
@@ -59,11 +53,7 @@ final class ShortFormScan extends JsonValues {
 
     /** The usual names may be matched as {@code "name":} literals ({@link WireNames#quotedTopKey}): none is over the name limit. */
     private final boolean quickNames;
-    /** Envelope fields seen, by {@link Field#bit}. */
-    private int seen;
     private boolean versionUnsupported;
-    /** The first problem, or {@code null}. */
-    private DecodeResult error;
 
     private String src;
     private long ts;
@@ -100,7 +90,7 @@ final class ShortFormScan extends JsonValues {
                 return null;
             }
             if (ws(p) != end) {
-                return TRAILING;
+                return Lines.TRAILING;
             }
         } catch (RuntimeException e) {
             if (e != MALFORMED) {
@@ -207,33 +197,6 @@ final class ShortFormScan extends JsonValues {
             }
         }
         return true;
-    }
-
-    /** Marks an envelope field as seen; a second occurrence is a failure. */
-    private boolean mark(Field field) {
-        if ((seen & field.bit) != 0) {
-            fail(field.duplicate);
-            return false;
-        }
-        seen |= field.bit;
-        return true;
-    }
-
-    /** Marks {@code field} as seen; true if it was new and of the right kind, else the problem is noted. */
-    private boolean accept(Field field, boolean rightKind) {
-        if (!mark(field)) {
-            return false;
-        }
-        if (!rightKind) {
-            fail(field.badType);
-        }
-        return rightKind;
-    }
-
-    private void fail(DecodeResult result) {
-        if (error == null) {
-            error = result;
-        }
     }
 
     private void epochMillis() {
@@ -376,7 +339,7 @@ final class ShortFormScan extends JsonValues {
     /** The checks that need the whole line, in {@link JacksonLineDecoder}'s order, and the message. */
     private DecodeResult finish() {
         if (versionUnsupported) {
-            return UNSUPPORTED;
+            return Lines.UNSUPPORTED;
         }
         if (error != null) {
             return error;
@@ -422,7 +385,7 @@ final class ShortFormScan extends JsonValues {
                     }
                     spanEnd = startMs + durMs;
                 } else {
-                    return SPAN_END_MISSING;
+                    return Lines.SPAN_END_MISSING;
                 }
                 span = new SpanInfo(nameText, statusText, startMs, spanEnd);
                 break;
