@@ -14,23 +14,24 @@ import org.junit.jupiter.api.Test;
 
 /**
  * {@code bin/signalbox} bounds the heap by what the sidecar may hold (128 MiB + 6.4 KiB per message of
- * correlation's queue.capacity) and picks the Parallel collector, unless SIGNALBOX_JAVA_OPTS says
- * otherwise; checked on the command line of the running JVM.
+ * correlation's queue.capacity), picks the Parallel collector and scales the JIT's compile thresholds by
+ * 3 (start-up), unless SIGNALBOX_JAVA_OPTS says otherwise; checked on the command line of the running JVM.
  */
 class JvmDefaultsIT extends InstallationTest {
 
     @Test
     void heapBoundFollowsQueueCapacityAndSignalboxJavaOptsOverrideIt() throws Exception {
         assertThat(startedWith(Map.of("SIGNALBOX_JAVA_OPTS", "")))
-                .contains("-Xmx192m", "-XX:+UseParallelGC", "-XX:+ExitOnOutOfMemoryError");
+                .contains("-Xmx192m", "-XX:+UseParallelGC", "-XX:+ExitOnOutOfMemoryError", "-XX:CompileThresholdScaling=3");
         signalbox.stop();
 
         signalbox.configure("etc/io.signalbox.correlation.cfg", "queue.capacity=50000\n");
         assertThat(startedWith(Map.of("SIGNALBOX_JAVA_OPTS", ""))).contains("-Xmx448m", "-XX:+UseParallelGC");
         signalbox.stop();
 
-        List<String> own = startedWith(Map.of("SIGNALBOX_JAVA_OPTS", "-Xmx300m -XX:+UseSerialGC"));
-        assertThat(own).contains("-Xmx300m", "-XX:+UseSerialGC").doesNotContain("-Xmx448m", "-XX:+UseParallelGC");
+        List<String> own = startedWith(Map.of("SIGNALBOX_JAVA_OPTS", "-Xmx300m -XX:+UseSerialGC -XX:CompileThresholdScaling=1"));
+        assertThat(own).contains("-Xmx300m", "-XX:+UseSerialGC", "-XX:CompileThresholdScaling=1")
+                .doesNotContain("-Xmx448m", "-XX:+UseParallelGC", "-XX:CompileThresholdScaling=3");
     }
 
     /** Starts the sidecar with {@code env} and returns the running JVM's arguments. */
