@@ -11,7 +11,7 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 @ObjectClassDefinition(id = PostgresConfig.PID, name = "Signalbox PostgreSQL/TimescaleDB backend", description = "COPY of each batch into an events table (every message) and a typed metrics table (metric messages).")
 public @interface PostgresConfig {
     @AttributeDefinition(description = "Instance name routes refer to; empty = the -<name> part of the config file.") String name() default "";
-    @AttributeDefinition(description = "JDBC URL (no password in it).") String url() default "jdbc:postgresql://127.0.0.1:5432/signalbox";
+    @AttributeDefinition(description = "JDBC URL (no password in it), or a libpq connection URI postgresql://user:password@host:port/db?sslmode=... (user and password taken from it, never logged).") String url() default "jdbc:postgresql://127.0.0.1:5432/signalbox";
     @AttributeDefinition(description = "Database user.") String user() default "signalbox";
     @AttributeDefinition(type = AttributeType.PASSWORD, description = "Password, best as ${env:NAME}; never logged. Empty = none (or password.file).") String password() default "";
     @AttributeDefinition(description = "File whose content (trailing newline removed) is the password; read at each connect.") String password_file() default "";

@@ -52,16 +52,39 @@ public record PostgresSettings(String url, String user, Secret password, String 
     public static PostgresSettings of(PostgresConfig c, Map<String, ?> properties,
             Function<String, String> env) {
         ConfigValues v = ConfigValues.of(PostgresConfig.class, c, properties, env);
-        String url = ConfigValues.unquote(c.url());
+        String given = ConfigValues.unquote(c.url());
+        String url = given;
+        LibpqUri uri = null;
+        if (LibpqUri.isUri(given)) {
+            // the libpq form of the design documents: user and password move out of the URL
+            uri = v.parse(() -> LibpqUri.parse(given));
+            url = uri == null ? given : uri.jdbcUrl();
+        }
         Properties parsed = url.startsWith("jdbc:postgresql:") ? Driver.parseURL(url, null) : null;
         if (parsed == null) {
-            v.problem("'url' must be a PostgreSQL JDBC URL, e.g. url=jdbc:postgresql://127.0.0.1:5432/signalbox");
+            if (!LibpqUri.isUri(url)) {
+                v.problem("'url' must be a PostgreSQL JDBC URL (jdbc:postgresql://127.0.0.1:5432/signalbox) or a "
+                        + "connection URI (postgresql://user:password@127.0.0.1:5432/signalbox)");
+            }
         } else {
             v.check(!parsed.containsKey("password"),
                     "'url' must not carry the password: use password=${env:NAME} or password.file");
         }
         String user = v.required("user", c.user(), "signalbox");
-        Secret secret = password(v, c.password(), c.password_file());
+        if (uri != null && uri.user() != null) {
+            v.check(!properties.containsKey("user") || user == null || user.equals(uri.user()),
+                    "'user' and the user of the connection URI in 'url' differ; give it once");
+            user = uri.user();
+        }
+        Secret secret;
+        if (uri != null && uri.password() != null) {
+            v.check(ConfigValues.unquote(c.password()).isEmpty() && ConfigValues.unquote(c.password_file()).isEmpty(),
+                    "the connection URI in 'url' carries a password: set 'password' / 'password.file' or the URI's, "
+                            + "not both");
+            secret = fixed(uri.password(), "from the connection URI in 'url'");
+        } else {
+            secret = password(v, c.password(), c.password_file());
+        }
         String events = table(v, "events.table", c.events_table());
         String metrics = table(v, "metrics.table", c.metrics_table());
         v.check(events == null || !events.equals(metrics), "'events.table' and 'metrics.table' must differ");

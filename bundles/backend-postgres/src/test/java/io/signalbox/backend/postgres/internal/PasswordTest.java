@@ -51,6 +51,31 @@ class PasswordTest {
     }
 
     @Test
+    void aLibpqConnectionUriWithPercentEncodedPasswordAuthenticatesAndItsPasswordIsNeverLogged() throws Exception {
+        // pg.url() is jdbc:postgresql://127.0.0.1:<port>/signalbox; the documents write postgresql://user:pass@host:port/db
+        String hostPortDb = pg.url().substring("jdbc:postgresql://".length());
+        String uri = "postgresql://" + pg.user() + ":" + SECRET.replace("_", "%5F") + "@" + hostPortDb + "?sslmode=disable";
+        Map<String, Object> p = props("url", uri, "events.table", "uri_events", "metrics.table", "uri_metrics");
+        String log = capturingStderr(() -> {
+            PostgresSettings s = PostgresSettings.of(config(p), p, n -> null);
+            assertThat(s.describe()).doesNotContain(SECRET).doesNotContain("5F");
+            PostgresBackend b = new PostgresBackend("uri", s);
+            try {
+                b.write(new Batch("s", List.of(event("s", 1, null, null, null, "\"via uri\""))));
+            } finally {
+                b.close();
+            }
+        });
+        assertThat(log).contains("tables uri_events and uri_metrics ready").doesNotContain(SECRET)
+                .doesNotContain(SECRET.replace("_", "%5F"));
+        try (var c = pg.connect("signalbox"); var st = c.createStatement();
+                var rs = st.executeQuery("select count(*) from uri_events where data->>'msg' = 'via uri'")) {
+            rs.next();
+            assertThat(rs.getInt(1)).isEqualTo(1);
+        }
+    }
+
+    @Test
     void passwordFromAFileAuthenticatesWithoutItsTrailingNewline(@TempDir Path dir) throws Exception {
         Path file = dir.resolve("pg.pw");
         Files.writeString(file, SECRET + "\n");
