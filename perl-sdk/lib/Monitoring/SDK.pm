@@ -11,6 +11,7 @@ use Socket qw(SOL_SOCKET SO_ERROR inet_aton pack_sockaddr_in);
 use Errno qw(EAGAIN EWOULDBLOCK EINPROGRESS EINTR);
 use Scalar::Util qw(looks_like_number weaken);
 use Time::HiRes ();
+use Carp ();
 
 our $VERSION = '1.0.0';
 my $NOSIGNAL = eval { Socket::MSG_NOSIGNAL() } || 0;   # a closed connection gives EPIPE, not SIGPIPE
@@ -26,48 +27,121 @@ our ($BUSY, $PENDING) = (0);                            # inside socket I/O; a s
 my ($prefix, $prefix_pid, $counter) = (0, -1, 0);       # span ids: per-process random prefix + counter
 
 # ---- construction ----------------------------------------------------------------------------
-sub init { my ($class, $source, $host, $port, %o) = @_;
-    return $class->new(%o, source => $source, host => $host, port => $port) }
+# Every option new() understands. tcp_host / tcp_port are the design documents' names for host / port.
+our @OPTIONS = qw(source host port tcp_host tcp_port buffer_size heartbeat_interval reconnect_min
+                  reconnect_max close_timeout max_line coalesce signals propagate);
+my %OPTION = map { $_ => 1 } @OPTIONS;
+my $DEFAULT;                                            # the client of init() and the module-level calls
+
+# init(source, host, port, %options): the contract's init. Creates (replacing and closing a
+# previous one) the process's default client, which the module-level calls use, and returns it.
+# Works as a function (Monitoring::SDK::init(...), or imported) and as a class method.
+sub init {
+    my $class = _is_class($_[0]) ? shift : __PACKAGE__;
+    my ($source, $host, $port, %o) = @_;
+    my $old = $DEFAULT;
+    $DEFAULT = $class->new(%o, (defined $source ? (source => $source) : ()),
+        (defined $host ? (host => $host) : ()), (defined $port ? (port => $port) : ()));
+    $old->close if $old && $old != $DEFAULT;
+    return $DEFAULT;
+}
+
+# The default client: the one of the last init(), else one made from the environment on first use.
+sub get_client { $DEFAULT //= __PACKAGE__->new }
+
+# use Monitoring::SDK qw(init log_event ...) or qw(:all): the contract's calls as functions on the
+# default client. :all leaves out close (imported, it would replace the builtin close in the caller);
+# Monitoring::SDK::close() closes the default client.
+my @FUNCTIONS = qw(init get_client log_event log_metric log_progress log_resource start_span end_span
+                   set_context span child_env export_trace continue_trace poll flush);
+my %EXPORTABLE = map { $_ => 1 } @FUNCTIONS, 'close';
+sub import {
+    my ($class, @names) = @_;
+    my $to = caller;
+    @names = map { $_ eq ':all' ? @FUNCTIONS : $_ } @names;
+    for my $n (@names) {
+        Carp::croak("Monitoring::SDK does not export '$n' (it exports: :all @FUNCTIONS close)")
+            unless $EXPORTABLE{$n};
+        no strict 'refs';
+        *{"${to}::$n"} = \&{"Monitoring::SDK::$n"};
+    }
+}
+
+sub _is_class { defined $_[0] && !ref $_[0] && UNIVERSAL::isa($_[0], __PACKAGE__) }
+# A call without an object (function or class-method style) goes to the default client.
+sub _self { my $a = shift; shift @$a if _is_class($a->[0]); return get_client() }
 
 sub new {
     my ($class, %o) = @_;
-    my $source = $o{source} // $ENV{SIGNALBOX_SOURCE} // do { (my $n = $0) =~ s{.*/}{}; $n || 'perl' };
+    if (my @unknown = sort grep { !$OPTION{$_} } keys %o) {
+        Carp::carp("$class->new: unknown option" . (@unknown > 1 ? 's ' : ' ')
+            . join(', ', map { "'$_'" } @unknown) . ' ignored; known options: ' . join(', ', @OPTIONS));
+    }
+    my $source = $o{source} // _env('SIGNALBOX_SOURCE') // do { (my $n = $0) =~ s{.*/}{}; $n || 'perl' };
+    my $host = _pick('host', [$o{host}, 'host'], [$o{tcp_host}, 'tcp_host'], [_env('SIGNALBOX_HOST'), 'SIGNALBOX_HOST'],
+        [_env('MONITORING_TCP_HOST'), 'MONITORING_TCP_HOST'], ['127.0.0.1', 'the default']);
+    my $port = _pick('port', [$o{port}, 'port'], [$o{tcp_port}, 'tcp_port'], [_env('SIGNALBOX_PORT'), 'SIGNALBOX_PORT'],
+        [_env('MONITORING_TCP_PORT'), 'MONITORING_TCP_PORT'], [17000, 'the default']);
     my $self = bless {
-        source => $source, host => $o{host} // $ENV{SIGNALBOX_HOST} // '127.0.0.1',
-        port => $o{port} // $ENV{SIGNALBOX_PORT} // 17000,
+        source => $source, host => $host, port => $port,
         bound => $o{buffer_size} // 1000, heartbeat => $o{heartbeat_interval} // 10,
         min_backoff => $o{reconnect_min} // 0.1, max_backoff => $o{reconnect_max} // 30,
         close_timeout => $o{close_timeout} // 2, max_line => $o{max_line} // 65536,
         sock => undef, connecting => 0, q => [], ctl => [], off => 0, sent => 0, dropped => 0,
         reported => 0, backoff => 0, next_try => 0, last_hb => _now(), owner => $$, closed => 0,
         ctx => {}, ctxjson => '', stack => [], spans => {}, signals => $o{signals} // 1,
-        coalesce => $o{coalesce} && $CORK,
+        coalesce => $o{coalesce} && $CORK, propagate => $o{propagate} // 1,
+        env0 => [@ENV{qw(SIGNALBOX_TRACE TRACEPARENT)}],
     }, $class;
     $self->{head} = '{"v":1,"src":' . _str($source) . ',"ts":';
     $self->continue_trace($ENV{SIGNALBOX_TRACE}) or $self->continue_trace($ENV{TRACEPARENT}, 1);
+    $self->{env_set} = [@ENV{qw(SIGNALBOX_TRACE TRACEPARENT)}];   # what we found is what we "wrote"
     weaken($LIVE{"$self"} = $self);
     _install_signals() if $self->{signals};
     $self->_connect;
     return $self;
 }
 
+sub _env { my $v = $ENV{$_[0]}; defined $v && length $v ? $v : undef }   # set but empty = not set
+
+# The first given value of host or port, in order of precedence; a port that is not one is
+# refused with a warning naming where it came from, and the next one is used.
+sub _pick {
+    my ($what, @c) = @_;
+    my @given = grep { defined $_->[0] } @c;
+    if ($what eq 'host' && defined $c[0][0] && defined $c[1][0] && $c[0][0] ne $c[1][0]) {
+        Carp::carp("Monitoring::SDK->new: host '$c[0][0]' and tcp_host '$c[1][0]' differ; using host");
+    }
+    if ($what eq 'port' && defined $c[0][0] && defined $c[1][0] && $c[0][0] ne $c[1][0]) {
+        Carp::carp("Monitoring::SDK->new: port '$c[0][0]' and tcp_port '$c[1][0]' differ; using port");
+    }
+    for my $c (@given) {
+        return $c->[0] if $what eq 'host' ? length $c->[0]
+                                          : $c->[0] =~ /^\s*0*([1-9]\d{0,4})\s*$/ && $1 <= 65535 && ($c->[0] = $1);
+        Carp::carp("Monitoring::SDK->new: $what '$c->[0]' (from $c->[1]) is not a valid $what; ignored");
+    }
+}
+
 # ---- the contract ----------------------------------------------------------------------------
 sub log_event {
-    my ($self, $level, $msg, $ctx) = @_;
+    my $self = ref $_[0] ? shift : _self(\@_);
+    my ($level, $msg, $ctx) = @_;
     $self->_emit('event', '{"level":' . _str($level // 'info') . ',"msg":' . _str($msg // '')
         . (defined $ctx ? ',"ctx":' . _enc($ctx) : '') . '}');
     $self->_push if $self->{coalesce} && ($level // '') =~ /^(?:error|fatal|critical)$/i;   # at once
 }
 
 sub log_metric {
-    my ($self, $name, $value, $unit, $tags) = @_;
+    my $self = ref $_[0] ? shift : _self(\@_);
+    my ($name, $value, $unit, $tags) = @_;
     $self->_emit('metric', '{"name":' . _str($name // '') . ',"value":' . _num($value)
         . (defined $unit ? ',"unit":' . _str($unit) : '')
         . (defined $tags ? ',"tags":' . _enc($tags) : '') . '}');
 }
 
 sub log_progress {
-    my ($self, $job, $percent, $status) = @_;
+    my $self = ref $_[0] ? shift : _self(\@_);
+    my ($job, $percent, $status) = @_;
     $job //= $self->{ctx}{job_id};
     $self->_emit('progress', '{"job_id":' . _str($job) . ',"percent":' . _num($percent)
         . (defined $status ? ',"status":' . _str($status) : '') . '}');
@@ -75,7 +149,8 @@ sub log_progress {
 
 # log_resource(cpu, mem, disk, net); without arguments: this process's CPU seconds and RSS bytes.
 sub log_resource {
-    my ($self, @v) = @_;
+    my $self = ref $_[0] ? shift : _self(\@_);
+    my (@v) = @_;
     @v = _sample() unless @v;
     my @k = qw(cpu mem disk net);
     $self->_emit('resource', '{' . join(',', map { qq("$k[$_]":) . _num($v[$_]) } grep { defined $v[$_] } 0 .. 3)
@@ -83,16 +158,20 @@ sub log_resource {
 }
 
 sub start_span {
-    my ($self, $name, $attrs) = @_;
+    my $self = ref $_[0] ? shift : _self(\@_);
+    my ($name, $attrs) = @_;
     my $sid = _id();
     return $sid if $self->{closed};
     $self->{spans}{$sid} = [$name, _now(), $self->_sid, $attrs, $self->_tid // _trace_id()];
     push @{$self->{stack}}, $sid;
+    $self->{loose} = $sid;   # its trace can still change: see set_context
+    $self->_sync_env if $self->{propagate};
     return $sid;
 }
 
 sub end_span {
-    my ($self, $sid, $status, $attrs) = @_;
+    my $self = ref $_[0] ? shift : _self(\@_);
+    my ($sid, $status, $attrs) = @_;
     my $s = delete $self->{spans}{$sid // ''} or return;
     my ($name, $start, $parent, $a0, $tid) = @$s;
     $attrs = $attrs && $a0 ? { %$a0, %$attrs } : $attrs // $a0;
@@ -100,11 +179,13 @@ sub end_span {
     $self->_emit('span', '{"name":' . _str($name) . ',"status":' . _str($status // 'ok') . ',"start":'
         . int($start) . ',"end":' . int(_now()) . (defined $attrs ? ',"attrs":' . _enc($attrs) : '') . '}',
         $tid, $sid, $parent);
+    $self->_sync_env if $self->{propagate};
 }
 
 # span(name, sub { my ($sid) = @_; ... }): the span ends "ok", or "error" (and the error is rethrown).
 sub span {
-    my ($self, $name, $code, $attrs) = @_;
+    my $self = ref $_[0] ? shift : _self(\@_);
+    my ($name, $code, $attrs) = @_;
     my $want = wantarray;
     my $sid = $self->start_span($name, $attrs);
     my @r;
@@ -116,16 +197,24 @@ sub span {
 }
 
 sub set_context {
-    my ($self, $key, $value) = @_;
+    my $self = ref $_[0] ? shift : _self(\@_);
+    my ($key, $value) = @_;
     return if $self->{closed};
     if (defined $value) { $self->{ctx}{$key} = $value } else { delete $self->{ctx}{$key} }
     $self->{ctxjson} = %{$self->{ctx}} ? ',"ctx":' . _enc($self->{ctx}) : '';
+    return unless $key eq 'job_id';
+    # 001's queue-service starts its span, then sets the job id: a span that nothing has been
+    # logged under yet (and that has no child span) joins the job set now, instead of keeping the
+    # trace it was started in (a new one, or the previous job's).
+    my $l = $self->{loose};
+    $self->{spans}{$l}[4] = $value if defined $value && defined $l && $self->{spans}{$l};
+    $self->_sync_env if $self->{propagate};
 }
 
 # The environment a child process needs to continue this trace: SIGNALBOX_TRACE=<tid>:<span id>
 # (the innermost open span), and TRACEPARENT when both ids are W3C-shaped.
 sub child_env {
-    my ($self) = @_;
+    my $self = ref $_[0] ? shift : _self(\@_);
     my ($tid, $sid) = ($self->_tid, $self->_sid);
     return {} unless defined $tid;
     return { SIGNALBOX_TRACE => $tid } unless defined $sid;
@@ -138,19 +227,46 @@ sub child_env {
 # SIGNALBOX_TRACE or TRACEPARENT value, as if it had been in the environment at creation (undef:
 # forget it). Returns true when the value was understood. (Perl only, beyond the shared contract.)
 sub continue_trace {
-    my ($self, $t, $w3c) = @_;
+    my $self = ref $_[0] ? shift : _self(\@_);
+    my ($t, $w3c) = @_;
     @$self{qw(env_tid env_sid)} = ();
     return 0 unless defined $t && length $t;
     if ($t =~ /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}$/) {
         return 0 if $1 eq 'ff' || $2 =~ /^0+$/ || $3 =~ /^0+$/;
         @$self{qw(env_tid env_sid)} = ($2, $3);
     } elsif (!$w3c && ($t =~ /^(.+):([^:]+)$/ || $t =~ /^([^:]+)$/)) { @$self{qw(env_tid env_sid)} = ($1, $2) }
+    $self->_sync_env if $self->{propagate} && $self->{env_set};   # not from new(): the environment is its source
     return defined $self->{env_tid};
+}
+
+# propagate (on by default): %ENV always holds child_env, so a child started with system, exec,
+# fork or backticks continues the trace without export_trace, as 001's queue-service expects of
+# system("perl db_loader.pl ..."). close() puts back what the environment had, unless something
+# else has changed these variables since.
+sub _sync_env {
+    my ($self) = @_;
+    return if $self->{closed};
+    my $e = $self->child_env;
+    my @v = @$e{qw(SIGNALBOX_TRACE TRACEPARENT)};
+    for my $i (0, 1) {
+        my $k = $i ? 'TRACEPARENT' : 'SIGNALBOX_TRACE';
+        if (defined $v[$i]) { $ENV{$k} = $v[$i] } else { delete $ENV{$k} }
+    }
+    $self->{env_set} = \@v;
+}
+
+sub _restore_env {
+    my ($self) = @_;
+    my ($set, $cur) = ($self->{env_set}, [@ENV{qw(SIGNALBOX_TRACE TRACEPARENT)}]);
+    return unless $self->{propagate} && $set && join("\0", map { $_ // "\1" } @$set) eq join("\0", map { $_ // "\1" } @$cur);
+    my @k = qw(SIGNALBOX_TRACE TRACEPARENT);
+    for my $i (0, 1) { if (defined $self->{env0}[$i]) { $ENV{$k[$i]} = $self->{env0}[$i] } else { delete $ENV{$k[$i]} } }
 }
 
 # Puts child_env into %ENV (removing stale values), so system/exec/fork'ed children inherit it.
 sub export_trace {
-    my $e = $_[0]->child_env;
+    my $self = ref $_[0] ? shift : _self(\@_);
+    my $e = $self->child_env;
     delete @ENV{qw(SIGNALBOX_TRACE TRACEPARENT)};
     @ENV{keys %$e} = values %$e;
     return $e;
@@ -158,10 +274,12 @@ sub export_trace {
 
 # Flushes (up to close_timeout seconds), sends goodbye {sent, dropped}, closes. Idempotent.
 sub close {
-    my ($self, $timeout) = @_;
+    my $self = ref $_[0] ? shift : do { shift if _is_class($_[0]); $DEFAULT } or return;
+    my ($timeout) = @_;
     return $self->{close_pending} = 1 if $self->{in_io};        # called from a signal handler mid-write
     return if $self->{closed}++;
     delete $LIVE{"$self"};
+    $self->_restore_env;
     if ($$ != $self->{owner}) { $self->_drop_socket; return }   # a forked child: not its connection
     {
         local $BUSY = $BUSY + 1;
@@ -181,17 +299,19 @@ sub DESTROY { local ($., $@, $!, $^E, $?); $_[0]->close unless $_[0]{closed} }
 
 # ---- state -----------------------------------------------------------------------------------
 sub state {
-    my ($self) = @_;
+    my $self = ref $_[0] ? shift : _self(\@_);
     return 'CLOSED' if $self->{closed};
     return 'OVERFLOW' if @{$self->{q}} >= $self->{bound};
     return $self->{sock} && !$self->{connecting} ? 'CONNECTED' : 'DISCONNECTED';
 }
 sub buffered { scalar @{$_[0]{q}} }
+sub host     { $_[0]{host} }   # where it sends, after arguments, environment and defaults
+sub port     { $_[0]{port} }
 sub dropped  { $_[0]{dropped} }
 sub sent     { $_[0]{sent} }
 sub unsent   { $_[0]{unsent} // 0 }   # left in the buffer when close() gave up
 sub poll {   # for programs that go quiet: reconnect, heartbeat, write
-    my ($self) = @_;
+    my $self = ref $_[0] ? shift : _self(\@_);
     return $self->state if $self->{closed};
     $self->_forked if $$ != $self->{owner};
     { local $BUSY = $BUSY + 1; $self->_tick }
@@ -202,7 +322,8 @@ sub poll {   # for programs that go quiet: reconnect, heartbeat, write
 # Writes what is buffered, waiting up to $timeout seconds (and connecting once if needed).
 # Returns true when nothing is left in the buffer.
 sub flush {
-    my ($self, $timeout) = @_;
+    my $self = ref $_[0] ? shift : _self(\@_);
+    my ($timeout) = @_;
     return 0 if $self->{in_io} || $self->{closed};
     my $done;
     {
@@ -256,6 +377,7 @@ sub _emit_line {
     $self->_forked if $$ != $self->{owner};
     if (@{$self->{q}} >= $self->{bound}) { $self->{dropped}++; return $self->_tick }
     ($tid, $sid) = ($self->_tid, $self->_sid) unless $sid;
+    $self->{loose} = undef if defined $sid && defined $self->{loose} && $sid eq $self->{loose};   # seen: fixed
     my $line = $self->{head} . int(_now()) . ',"type":"' . $type . '"'
         . (defined $tid ? ',"tid":' . _str($tid) : '') . (defined $sid ? ',"sid":' . _str($sid) : '')
         . (defined $pid ? ',"pid":' . _str($pid) : '') . $self->{ctxjson} . ',"data":' . $data . "}\n";
@@ -301,9 +423,16 @@ sub _heartbeat {
     $self->{last_hb} = _now();
 }
 
+# 'localhost' is 127.0.0.1, where the sidecar listens by default (the resolver may put ::1 first,
+# which this IPv4 socket cannot use); other names resolve to their first IPv4 address.
+sub _resolve { my $h = shift; lc $h eq 'localhost' ? inet_aton('127.0.0.1') : inet_aton($h) }
+
 sub _connect {   # non-blocking: loopback answers at once, anything else finishes in later calls
     my ($self) = @_;
-    my $addr = $self->{addr} //= inet_aton($self->{host});
+    my $addr = $self->{addr} //= _resolve($self->{host});
+    if (!$addr && !$self->{unresolved}++) {   # said once; retried with the backoff like a refused connection
+        Carp::carp("Monitoring::SDK: cannot resolve host '$self->{host}'; messages are buffered and the name retried");
+    }
     my $sock = $addr && IO::Socket::INET->new(Proto => 'tcp', Blocking => 0);
     return $self->_failed unless $sock;
     $self->{sock} = $sock;
