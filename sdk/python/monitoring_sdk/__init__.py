@@ -9,12 +9,26 @@
             mon.log_metric("rows", 1200, "count")
 
 The contract (DESIGN.md §3) is the same in Perl and Java; see README.md.
+
+The HTTP design of seed 003 is here too, as written there:
+
+    from monitoring_sdk import AppRef, Monitored, SidecarEmitter
+
+    app = AppRef(app_id=uuid4(), name='my-app', version='1.0.0')
+    emitter = SidecarEmitter(base_url='http://localhost:17001')
+    with Monitored(site_id='site1', app=app, entity_type='job',
+                   business_key='daily-batch', emitter=emitter):
+        process_data()
 """
+from ._options import SignalboxOptionWarning
 from .client import Monitoring, State, SDK_NAME, __version__, parse_trace_env, format_trace_env
-from .monitored import Monitored
+from .monitored import Monitored, TcpMonitored
+from .emitter import SidecarEmitter
+from .job import AppRef, JobMonitored
 
 __all__ = ["Monitoring", "Monitored", "State", "init", "get_client", "SDK_NAME", "__version__",
-           "parse_trace_env", "format_trace_env"]
+           "parse_trace_env", "format_trace_env", "AppRef", "SidecarEmitter", "TcpMonitored",
+           "JobMonitored", "SignalboxOptionWarning"]
 
 import threading as _threading
 

@@ -22,6 +22,8 @@ import weakref
 from collections import deque
 from json.encoder import encode_basestring_ascii as _jstr
 
+from ._options import warn_unknown
+
 __all__ = ["Monitoring", "State", "SDK_NAME", "__version__"]
 
 __version__ = "0.1.0"
@@ -276,10 +278,14 @@ class Monitoring:
     name, 127.0.0.1, 17000). ``host`` may be ``unix:/path`` for a Unix domain socket.
     """
 
+    KNOWN_OPTIONS = ("source", "host", "port", "buffer_size", "heartbeat_interval", "backoff_initial",
+                     "backoff_max", "connect_timeout", "close_timeout", "signal_handlers", "token", "env")
+
     def __init__(self, source=None, host=None, port=None, *, buffer_size=DEFAULT_BUFFER,
                  heartbeat_interval=10.0, backoff_initial=0.1, backoff_max=10.0,
                  connect_timeout=1.0, close_timeout=2.0, signal_handlers=None, token=None,
-                 env=None):
+                 env=None, **unknown):
+        warn_unknown("Monitoring()", unknown, self.KNOWN_OPTIONS)
         env = os.environ if env is None else env
         self.source = source or env.get("SIGNALBOX_SOURCE") or _script_name()
         self.host = host or env.get("SIGNALBOX_HOST") or DEFAULT_HOST

@@ -1,4 +1,13 @@
-"""``Monitored``: the job / sub-job context manager of the earlier design, on top of the client.
+"""``Monitored``: the job / sub-job context manager, in two designs chosen by the arguments.
+
+* ``Monitored(name, job_id=None, parent=None, client=None, attrs=None)``: the TCP design below,
+  on top of the ``Monitoring`` client.
+* ``Monitored(site_id=…, app=…, entity_type=…, business_key=…, emitter=…)`` (seed 003): the HTTP
+  design of ``job.py``, through a ``SidecarEmitter``. Chosen when no positional argument is given
+  and any of those keywords (or ``sub_key``, ``metadata``) is, or when the second positional
+  argument is an ``AppRef`` (003's own positional order).
+
+The TCP design:
 
     with Monitored("nightly-import", job_id="job-42") as job:
         job.progress(10, "reading")
@@ -24,12 +33,14 @@ import time
 import traceback
 import uuid
 
+from ._options import warn_unknown
+
 try:
     import resource as _resource
 except ImportError:  # Windows
     _resource = None
 
-__all__ = ["Monitored"]
+__all__ = ["Monitored", "TcpMonitored"]
 
 _TRACEBACK_MAX = 4000
 
@@ -48,8 +59,37 @@ def _rss_bytes():
     return (current if current is not None else peak), peak
 
 
+_HTTP_KEYS = frozenset(("site_id", "app", "entity_type", "business_key", "sub_key", "emitter", "metadata"))
+
+
+def _http_design(args, kwargs):
+    if args:
+        if len(args) < 2:
+            return False
+        from .job import AppRef
+        return isinstance(args[1], AppRef)
+    return not _HTTP_KEYS.isdisjoint(kwargs)
+
+
 class Monitored:
-    def __init__(self, name, job_id=None, parent=None, client=None, attrs=None):
+    """A job: ``with Monitored(...) as job:``. Constructing ``Monitored`` gives a
+    ``TcpMonitored`` or a ``job.JobMonitored`` depending on the arguments (module docstring)."""
+
+    def __new__(cls, *args, **kwargs):
+        if cls is Monitored:
+            if _http_design(args, kwargs):
+                from .job import JobMonitored
+                cls = JobMonitored
+            else:
+                cls = TcpMonitored
+        return object.__new__(cls)
+
+
+class TcpMonitored(Monitored):
+    KNOWN_OPTIONS = ("name", "job_id", "parent", "client", "attrs")
+
+    def __init__(self, name, job_id=None, parent=None, client=None, attrs=None, **unknown):
+        warn_unknown("Monitored()", unknown, self.KNOWN_OPTIONS)
         self.name = name
         self.parent = parent
         self._job_id_arg = job_id
@@ -145,14 +185,14 @@ class Monitored:
         """As a decorator: every call of ``fn`` runs as a new job (or sub-job of ``parent``)."""
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
-            with Monitored(self.name, self._job_id_arg, self.parent, self._client_arg, self._attrs_arg):
+            with TcpMonitored(self.name, self._job_id_arg, self.parent, self._client_arg, self._attrs_arg):
                 return fn(*args, **kwargs)
         return wrapper
 
     # -- inside the block ----------------------------------------------------------------------
     def sub(self, name, job_id=None, attrs=None):
         """A sub-job: ``with job.sub("parse") as sub:`` (any thread)."""
-        return Monitored(name, job_id=job_id, parent=self, client=self.client, attrs=attrs)
+        return TcpMonitored(name, job_id=job_id, parent=self, client=self.client, attrs=attrs)
 
     def progress(self, percent, status="running"):
         self.percent = percent
