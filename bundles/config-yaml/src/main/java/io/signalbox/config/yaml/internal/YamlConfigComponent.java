@@ -1,5 +1,8 @@
 package io.signalbox.config.yaml.internal;
 
+import java.io.File;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 
 import org.apache.felix.fileinstall.ArtifactInstaller;
@@ -80,7 +83,7 @@ public final class YamlConfigComponent {
             @Reference ConfigurationAdmin cm) {
         Settings s = ConfigCheck.activate(LOG, PID, properties, () -> Settings.of(config, properties));
         this.settings = s;
-        this.installer = new YamlInstaller(cm, s.maxFileChars());
+        this.installer = new YamlInstaller(cm, s.maxFileChars(), watchedFolders(context));
         if (s.deleteOrphans()) {
             installer.deleteOrphans();
         }
@@ -100,6 +103,20 @@ public final class YamlConfigComponent {
         settings = s;
         installer.maxFileChars(s.maxFileChars());
         LOG.info("YAML configuration installer reconfigured ({})", s);
+    }
+
+    /** fileinstall's folders ({@code felix.fileinstall.dir}, comma-separated), relative to the working directory. */
+    static List<File> watchedFolders(BundleContext context) {
+        List<File> out = new ArrayList<>();
+        String dirs = context == null ? null : context.getProperty("felix.fileinstall.dir");
+        if (dirs != null) {
+            for (String d : dirs.split(",")) {
+                if (!d.isBlank()) {
+                    out.add(new File(d.trim()).getAbsoluteFile());
+                }
+            }
+        }
+        return out;
     }
 
     @Deactivate

@@ -35,8 +35,9 @@ import org.yaml.snakeyaml.reader.UnicodeReader;
  * ones are not touched (their components see no event). An invalid file is rejected as a whole
  * and changes nothing. Uninstall deletes exactly the configurations that carry the marker.
  *
- * <p>A singleton section ({@code tcp}, {@code buffers}) is skipped with a WARN when a
- * {@code <pid>.cfg} / {@code <pid>.config} for that PID is in the same folder, or when the
+ * <p>A singleton section ({@code tcp}, {@code buffers}, {@code health}) is skipped with a WARN when a
+ * {@code <pid>.cfg} / {@code <pid>.config} for that PID is in the same folder or in one of the
+ * other watched folders, or when the
  * configuration exists and was not created by this file: the other source wins, and it is
  * never deleted by this file. The same holds for a backend or route configuration of the same
  * PID created by another file.
@@ -53,11 +54,23 @@ final class YamlInstaller implements ArtifactInstaller {
     private static final Set<String> CM_KEYS = Set.of("service.pid", "service.factoryPid", "service.bundleLocation");
 
     private final ConfigurationAdmin cm;
+    private final List<File> cfgFolders;
     private volatile int maxFileChars;
 
     YamlInstaller(ConfigurationAdmin cm, int maxFileChars) {
+        this(cm, maxFileChars, List.of());
+    }
+
+    /**
+     * @param cfgFolders the other folders whose {@code <pid>.cfg} files win over a YAML section
+     *                   (fileinstall's folders: a YAML file given with {@code bin/signalbox run
+     *                   --config FILE} is watched in a folder of its own, and {@code etc/}'s .cfg
+     *                   files must win over it every time, not depending on which watcher runs first)
+     */
+    YamlInstaller(ConfigurationAdmin cm, int maxFileChars, List<File> cfgFolders) {
         this.cm = cm;
         this.maxFileChars = maxFileChars;
+        this.cfgFolders = List.copyOf(cfgFolders);
     }
 
     void maxFileChars(int chars) {
@@ -108,8 +121,9 @@ final class YamlInstaller implements ArtifactInstaller {
             return false;
         }
         List<ConfigSpec> specs;
+        List<String> notes = new ArrayList<>();
         try {
-            specs = read(artifact);
+            specs = read(artifact, notes);
         } catch (YamlRejectedException e) {
             LOG.error("YAML configuration {} rejected: {}; {}", path, e.getMessage(), owned.isEmpty()
                     ? "nothing was applied" : "the configurations of its previous version stay in force");
@@ -117,6 +131,10 @@ final class YamlInstaller implements ArtifactInstaller {
         }
         try {
             diff(artifact.getAbsoluteFile().getParentFile(), path, specs, owned);
+            for (String note : notes) {
+                // keys of the design documents that mean nothing here: accepted, said once per apply
+                LOG.info("YAML configuration {}: {}", path, note);
+            }
             return true;
         } catch (IOException | InvalidSyntaxException e) {
             LOG.error("YAML configuration {} only partly applied: Config Admin failed", path, e);
@@ -124,7 +142,7 @@ final class YamlInstaller implements ArtifactInstaller {
         }
     }
 
-    private List<ConfigSpec> read(File artifact) throws YamlRejectedException {
+    private List<ConfigSpec> read(File artifact, List<String> notes) throws YamlRejectedException {
         byte[] bytes;
         try {
             long size = Files.size(artifact.toPath());
@@ -138,7 +156,7 @@ final class YamlInstaller implements ArtifactInstaller {
         }
         String stem = artifact.getName().replaceFirst("\\.(?i:ya?ml)$", "");
         try (Reader r = new UnicodeReader(new ByteArrayInputStream(bytes))) {
-            return YamlMapping.parse(r, stem, maxFileChars);
+            return YamlMapping.parse(r, stem, maxFileChars, notes);
         } catch (IOException e) {
             throw new YamlRejectedException("cannot read the file: " + e, e);
         }
@@ -251,14 +269,18 @@ final class YamlInstaller implements ArtifactInstaller {
         return deleted;
     }
 
-    private static File cfgFile(File folder, String pid) {
-        if (folder == null) {
-            return null;
+    private File cfgFile(File folder, String pid) {
+        List<File> folders = new ArrayList<>();
+        if (folder != null) {
+            folders.add(folder);
         }
-        for (String ext : new String[] { ".cfg", ".config" }) {
-            File f = new File(folder, pid + ext);
-            if (f.isFile()) {
-                return f;
+        folders.addAll(cfgFolders);
+        for (File dir : folders) {
+            for (String ext : new String[] { ".cfg", ".config" }) {
+                File f = new File(dir, pid + ext);
+                if (f.isFile()) {
+                    return f;
+                }
             }
         }
         return null;
