@@ -24,11 +24,11 @@ from ._options import SignalboxOptionWarning
 from .client import Monitoring, State, SDK_NAME, __version__, parse_trace_env, format_trace_env
 from .monitored import Monitored, TcpMonitored
 from .emitter import SidecarEmitter
-from .job import AppRef, JobMonitored
+from .job import AppRef, JobMonitored, current_job
 
 __all__ = ["Monitoring", "Monitored", "State", "init", "get_client", "SDK_NAME", "__version__",
            "parse_trace_env", "format_trace_env", "AppRef", "SidecarEmitter", "TcpMonitored",
-           "JobMonitored", "SignalboxOptionWarning"]
+           "JobMonitored", "SignalboxOptionWarning", "current_job"]
 
 import threading as _threading
 

@@ -35,13 +35,19 @@ try:
 except ImportError:  # Windows
     _resource = None
 
-__all__ = ["AppRef", "JobMonitored", "default_emitter"]
+__all__ = ["AppRef", "JobMonitored", "default_emitter", "current_job"]
 
 _TRACEBACK_MAX = 4000
 _current = contextvars.ContextVar("signalbox_http_job", default=None)
 
 _default_emitter = [None]
 _default_lock = threading.Lock()
+
+
+def current_job():
+    """The innermost ``Monitored(site_id=…)`` job open in this thread (or asyncio task), or None:
+    code called inside the block can report progress without being handed the job."""
+    return _current.get()
 
 
 def default_emitter():

@@ -49,8 +49,12 @@ class Sidecar:
                         and os.path.dirname(d) == str(DIST) else [])
         self.port = _free_port()
         self._set_port("etc/io.signalbox.transport.tcp.cfg", self.port)
+        self.http_port = None
         for cfg in glob.glob(os.path.join(self.home, "etc", "io.signalbox.http*.cfg")):
-            self._set_port(os.path.relpath(cfg, self.home), _free_port())
+            port = _free_port()
+            self._set_port(os.path.relpath(cfg, self.home), port)
+            if os.path.basename(cfg) == "io.signalbox.http.cfg":
+                self.http_port = port
 
     def _set_port(self, rel, port):
         path = os.path.join(self.home, rel)
