@@ -189,6 +189,9 @@ class _FileSpool:
         if self._count == 0:
             os.ftruncate(self._fd, 0)
             self._size = self._pos = 0
+        elif self._pos > self.max_bytes:  # a long replay while new messages keep coming: the file stays < 2x the bound
+            self._compact()
+            return
         self._write_pos()
 
     def _write_pos(self):
