@@ -147,6 +147,8 @@ record Installation(Path home, Path workDir, int port, int httpPort) {
         // turns it on (SIGNALBOX_CDS=auto) and waits for it
         pb.environment().put("SIGNALBOX_CDS", "off");
         pb.environment().remove("SIGNALBOX_STOP_TIMEOUT");
+        // a class-data archive job at nice 19 can take minutes on a busy CI machine: stop waits for it
+        pb.environment().put("SIGNALBOX_CDS_DUMP_WAIT", "300");
         pb.environment().remove("SIGNALBOX_HTTP");
         pb.environment().putAll(env);
         Process p = pb.start();
