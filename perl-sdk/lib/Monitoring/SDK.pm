@@ -246,13 +246,12 @@ sub continue_trace {
 sub _sync_env {
     my ($self) = @_;
     return if $self->{closed};
-    my $e = $self->child_env;
-    my @v = @$e{qw(SIGNALBOX_TRACE TRACEPARENT)};
-    for my $i (0, 1) {
-        my $k = $i ? 'TRACEPARENT' : 'SIGNALBOX_TRACE';
-        if (defined $v[$i]) { $ENV{$k} = $v[$i] } else { delete $ENV{$k} }
-    }
-    $self->{env_set} = \@v;
+    my ($tid, $sid) = ($self->_tid, $self->_sid);   # child_env, without its hash (this runs per span)
+    my $t = !defined $tid ? undef : defined $sid ? "$tid:$sid" : "$tid";
+    my $w3c = defined $sid && $tid =~ /^[0-9a-f]{32}$/ && $sid =~ /^[0-9a-f]{16}$/ ? "00-$tid-$sid-01" : undef;
+    if (defined $t) { $ENV{SIGNALBOX_TRACE} = $t if ($ENV{SIGNALBOX_TRACE} // '') ne $t } else { delete $ENV{SIGNALBOX_TRACE} }
+    if (defined $w3c) { $ENV{TRACEPARENT} = $w3c } elsif (exists $ENV{TRACEPARENT}) { delete $ENV{TRACEPARENT} }
+    $self->{env_set} = [$t, $w3c];
 }
 
 sub _restore_env {
