@@ -48,8 +48,12 @@ subtest 'the programs are 001\'s code' => sub {
     }
 };
 
-plan skip_all => 'the distribution is not built (' . Distribution::built_at() . '; build it with '
-    . '"mvn -B -q package -DskipTests") or no java on the PATH' unless Distribution->available;
+unless (Distribution->available) {   # the check above still ran
+    SKIP: { skip 'running them: the distribution is not built (' . Distribution::built_at() . '; build it with '
+        . '"mvn -B -q package -DskipTests") or no java on the PATH', 1 }
+    done_testing;
+    exit 0;
+}
 
 my $dir = tempdir(CLEANUP => !$ENV{SEED001_DEBUG});
 my $dist = Distribution->copy_into($dir);
