@@ -170,6 +170,17 @@ class _FileSpool:
                 break
             out.append(data[off:nl].decode("utf-8", "replace"))
             off = nl + 1
+        if not out and self._count:  # a head line longer than the window (not written by this version): hand it over whole
+            end = self._pos
+            while True:
+                chunk = os.pread(self._fd, 1 << 20, end)
+                nl = chunk.find(b"\n")
+                if nl >= 0 or not chunk:
+                    end += nl + 1 if nl >= 0 else len(chunk)
+                    break
+                end += len(chunk)
+            out.append(os.pread(self._fd, end - self._pos, self._pos).rstrip(b"\n").decode("utf-8", "replace"))
+            off = end - self._pos
         self._peeked = off if len(out) else 0
         self._peeked_lines = len(out)
         return out
@@ -369,6 +380,11 @@ class SidecarEmitter:
             line = _json(message)
         except Exception as e:  # _json does not raise; a broken dict subclass might
             LOG.warning("signalbox: message not encodable, dropped: %r", e)
+            return False
+        if len(line) > _MAX_LINE:  # ASCII-only JSON: characters are bytes
+            with self._lock:
+                self._rejected += 1  # the sidecar would reject it as too_long: never queued
+            LOG.warning("signalbox: message of %d bytes over the protocol's %d-byte limit, not sent", len(line), _MAX_LINE)
             return False
         return self._enqueue(line)
 

@@ -233,6 +233,16 @@ class EmitterTest(unittest.TestCase):
         self.assertTrue(e.flush(10))
         self.assertEqual(["n=%d" % i for i in range(6)], self.msgs())
 
+    def test_a_message_over_the_line_limit_is_rejected_at_once_and_the_rest_flows(self):
+        e = self.emitter()
+        big = event(1)
+        big["data"]["msg"] = "x" * 70000
+        self.assertFalse(e.emit(big))
+        self.assertTrue(e.emit(event(2)))
+        self.assertTrue(e.flush(10))
+        self.assertEqual(["n=2"], self.msgs())
+        self.assertEqual((1, 1), (e.stats()["rejected"], e.stats()["sent"]))
+
     def test_nothing_reaches_the_application_when_the_sidecar_is_absent(self):
         e = self.emitter(base_url="http://127.0.0.1:9", spool_path=False)
         with self.assertRaises(KeyError):  # the application's own exception, nothing else
@@ -276,6 +286,16 @@ class FileSpoolTest(unittest.TestCase):
         self.assertEqual(['{"a":3}', '{"a":4}', '{"a":7}', '{"a":8}', '{"a":9}'], s.peek(10, 1000))
         self.assertEqual(40, os.path.getsize(self.path))
         s.close()
+
+    def test_a_head_line_longer_than_the_read_window_is_handed_over_whole(self):
+        with open(self.path, "wb") as f:
+            f.write(b'{"big":"' + b"x" * 300000 + b'"}\n{"a":1}\n')
+        s = _FileSpool(self.path, 10 ** 7)
+        self.addCleanup(s.close)
+        head = s.peek(10, 1000)
+        self.assertEqual([300010], [len(l) for l in head])
+        s.consume(1)
+        self.assertEqual(['{"a":1}'], s.peek(10, 1000))
 
     def test_a_second_process_cannot_take_a_spool_in_use(self):
         s = _FileSpool(self.path, 1000)
