@@ -13,7 +13,7 @@ use Scalar::Util qw(looks_like_number weaken);
 use Time::HiRes ();
 use Carp ();
 
-our $VERSION = '1.0.0';
+our $VERSION = '1.1.0';   # 1.1: tcp_host/tcp_port, MONITORING_TCP_*, init() as a function, propagate
 my $NOSIGNAL = eval { Socket::MSG_NOSIGNAL() } || 0;   # a closed connection gives EPIPE, not SIGPIPE
 my $CHUNK    = 65536;                                   # bytes handed to one send() at most
 # coalesce => 1 (Linux TCP_CORK): the kernel sends full segments, and what is left at most 200 ms
