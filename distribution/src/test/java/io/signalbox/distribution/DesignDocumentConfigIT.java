@@ -19,7 +19,6 @@ import java.util.Map;
 import java.util.Objects;
 
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 import io.signalbox.backend.postgres.internal.PostgresCluster;
@@ -235,12 +234,7 @@ class DesignDocumentConfigIT extends InstallationTest {
 
     }
 
-    /**
-     * NOT YET WORKING (seen on 2026-12-07): after the start the file given with CONFIG_FILE is applied,
-     * but an edit of it (in place or by an atomic move) was not re-applied within 60 s; fileinstall
-     * watches the link in data/config-file/, and why it does not report the change is not found yet.
-     */
-    @Disabled("an edit of the --config / CONFIG_FILE file is not re-applied yet; see the comment")
+    /** The file given with CONFIG_FILE is watched: an edit in place moves the HTTP server again. */
     @Test
     void anEditOfTheConfigFileIsAppliedLive() throws Exception {
         Files.delete(signalbox.home().resolve("etc/io.signalbox.http.cfg"));
