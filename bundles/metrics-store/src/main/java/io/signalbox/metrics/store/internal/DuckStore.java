@@ -1,0 +1,493 @@
+package io.signalbox.metrics.store.internal;
+
+import java.io.IOException;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
+
+import org.duckdb.DuckDBAppender;
+import org.duckdb.DuckDBConnection;
+import org.duckdb.DuckDBDriver;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+
+import io.signalbox.metrics.store.internal.promql.Matcher;
+import io.signalbox.metrics.store.internal.promql.PromQLException;
+import io.signalbox.metrics.store.internal.promql.Storage;
+import io.signalbox.metrics.store.internal.promql.Values.Sample;
+import io.signalbox.metrics.store.internal.promql.Values.SeriesData;
+
+/**
+ * The DuckDB database under {@code <path>/metrics.duckdb}: table {@code series} (id, name, source,
+ * tags as JSON, unit) and table {@code points} (series_id, ts epoch ms, value). Points go in through
+ * DuckDB's Appender on one writer connection (guarded by this object); {@link #flush} commits them
+ * to DuckDB's write-ahead log, which DuckDB replays when the file is opened after a crash. Queries
+ * run on their own connections ({@link DuckDBConnection#duplicate}) beside the writer.
+ *
+ * <p>The label index (every series and its labels) is kept in memory: selectors are matched there
+ * and only the matching series ids go into the SQL that scans points.
+ */
+final class DuckStore implements Storage, AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(DuckStore.class);
+    private static final JsonFactory JSON = new JsonFactory();
+    static final String FILE = "metrics.duckdb";
+
+    /** The engine settings (from {@link StoreConfig}). */
+    record Settings(Path dir, int retentionDays, long maxBytes, int memoryLimitMb, int threads, long maxSamples) {
+    }
+
+    private final Settings settings;
+    private final DuckDBConnection writer;
+    private final DuckDBAppender appender;
+    private final PreparedStatement insertSeries;
+    private final Map<String, Series> byKey = new ConcurrentHashMap<>();
+    private volatile Map<Integer, Series> byId = Map.of();
+    private int nextId;
+    private long unflushed;
+    private boolean closed;
+    final LongAdder appended = new LongAdder();
+    final LongAdder flushes = new LongAdder();
+    final LongAdder retentionDeleted = new LongAdder();
+    private volatile long usedBytes;
+    private volatile long fileBytes;
+
+    DuckStore(Settings settings) throws SQLException, IOException {
+        this.settings = settings;
+        Files.createDirectories(settings.dir());
+        Properties p = new Properties();
+        p.setProperty("memory_limit", settings.memoryLimitMb() + "MB");
+        p.setProperty("threads", String.valueOf(settings.threads()));
+        p.setProperty("temp_directory", settings.dir().resolve("tmp").toString());
+        // the driver is used directly: java.sql.DriverManager does not see drivers inside bundles
+        writer = (DuckDBConnection) new DuckDBDriver().connect("jdbc:duckdb:" + settings.dir().resolve(FILE), p);
+        try (Statement st = writer.createStatement()) {
+            st.execute("CREATE TABLE IF NOT EXISTS series (id INTEGER PRIMARY KEY, name VARCHAR NOT NULL, "
+                    + "source VARCHAR NOT NULL, tags VARCHAR NOT NULL, unit VARCHAR)");
+            st.execute("CREATE TABLE IF NOT EXISTS points (series_id INTEGER NOT NULL, ts BIGINT NOT NULL, value DOUBLE NOT NULL)");
+        }
+        loadSeries();
+        insertSeries = writer.prepareStatement("INSERT INTO series VALUES (?, ?, ?, ?, ?)");
+        appender = writer.createAppender(DuckDBConnection.DEFAULT_SCHEMA, "points");
+        refreshSize();
+    }
+
+    private void loadSeries() throws SQLException {
+        Map<Integer, Series> ids = new HashMap<>();
+        int max = 0;
+        try (Statement st = writer.createStatement();
+                ResultSet rs = st.executeQuery("SELECT id, name, source, tags, unit FROM series")) {
+            while (rs.next()) {
+                Series s = Series.of(rs.getInt(1), rs.getString(2), rs.getString(3), tagsOf(rs.getString(4)), rs.getString(5));
+                ids.put(s.id(), s);
+                byKey.put(Series.key(s.name(), s.source(), s.tags()), s);
+                max = Math.max(max, s.id());
+            }
+        }
+        byId = Map.copyOf(ids);
+        nextId = max + 1;
+    }
+
+    /** Appends one point (not yet committed: see {@link #flush}). */
+    synchronized void append(String source, long ts, MetricLine m) throws SQLException {
+        if (closed) {
+            throw new SQLException("metrics store is closed");
+        }
+        String key = Series.key(m.name(), source, m.tags());
+        Series s = byKey.get(key);
+        if (s == null) {
+            s = Series.of(nextId, m.name(), source, m.tags(), m.unit());
+            insertSeries.setInt(1, s.id());
+            insertSeries.setString(2, s.name());
+            insertSeries.setString(3, s.source());
+            insertSeries.setString(4, json(s.tags()));
+            insertSeries.setString(5, s.unit());
+            insertSeries.executeUpdate(); // committed before any of its points
+            nextId++;
+            byKey.put(key, s);
+            Map<Integer, Series> ids = new HashMap<>(byId);
+            ids.put(s.id(), s);
+            byId = Map.copyOf(ids);
+        }
+        appender.beginRow().append(s.id()).append(ts).append(m.value()).endRow();
+        unflushed++;
+        appended.increment();
+    }
+
+    /** Commits every appended point. */
+    synchronized void flush() throws SQLException {
+        if (closed || unflushed == 0) {
+            return;
+        }
+        appender.flush();
+        unflushed = 0;
+        flushes.increment();
+    }
+
+    /**
+     * Deletes points older than the retention, then the oldest points while the used size is above
+     * the cap, drops series without points and checkpoints (folds the WAL into the file).
+     */
+    void enforceRetention(long nowMs) throws SQLException {
+        long cutoff = nowMs - settings.retentionDays() * 86_400_000L;
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            flush();
+            try (PreparedStatement st = writer.prepareStatement("DELETE FROM points WHERE ts < ?")) {
+                st.setLong(1, cutoff);
+                long n = st.executeUpdate();
+                retentionDeleted.add(n);
+                if (n > 0) {
+                    LOG.info("metrics store: retention ({} days) deleted {} points", settings.retentionDays(), n);
+                }
+            }
+            refreshSize();
+            for (int round = 0; round < 10 && settings.maxBytes() > 0 && usedBytes > settings.maxBytes(); round++) {
+                // the fraction of the oldest points to drop so that what stays fits in 90 % of the cap
+                double keep = Math.max(0.0, Math.min(0.95, 0.9 * settings.maxBytes() / (double) usedBytes));
+                long cut;
+                try (PreparedStatement st = writer.prepareStatement("SELECT quantile_disc(ts, ?) FROM points")) {
+                    st.setDouble(1, 1 - keep);
+                    try (ResultSet rs = st.executeQuery()) {
+                        rs.next();
+                        cut = rs.getLong(1);
+                        if (rs.wasNull()) {
+                            break;
+                        }
+                    }
+                }
+                try (PreparedStatement st = writer.prepareStatement("DELETE FROM points WHERE ts <= ?")) {
+                    st.setLong(1, cut);
+                    long n = st.executeUpdate();
+                    retentionDeleted.add(n);
+                    LOG.warn("metrics store: {} bytes used, cap {}: deleted the {} oldest points (up to ts {})",
+                            usedBytes, settings.maxBytes(), n, cut);
+                }
+                checkpoint();
+                refreshSize();
+            }
+            try (Statement st = writer.createStatement()) {
+                int gone = st.executeUpdate("DELETE FROM series WHERE id NOT IN (SELECT DISTINCT series_id FROM points)");
+                if (gone > 0) {
+                    loadSeriesIndexOnly();
+                }
+            }
+            checkpoint();
+            refreshSize();
+        }
+    }
+
+    /** Re-reads the series table after retention dropped some (under the write lock). */
+    private void loadSeriesIndexOnly() throws SQLException {
+        byKey.clear();
+        int keepNext = nextId;
+        loadSeries();
+        nextId = Math.max(keepNext, nextId);
+    }
+
+    private void checkpoint() throws SQLException {
+        try (Statement st = writer.createStatement()) {
+            st.execute("CHECKPOINT");
+        }
+    }
+
+    private void refreshSize() throws SQLException {
+        try (Statement st = writer.createStatement();
+                ResultSet rs = st.executeQuery("SELECT used_blocks * block_size FROM pragma_database_size()")) {
+            if (rs.next()) {
+                usedBytes = rs.getLong(1);
+            }
+        }
+        Path f = settings.dir().resolve(FILE);
+        Path wal = settings.dir().resolve(FILE + ".wal");
+        try {
+            fileBytes = Files.size(f) + (Files.exists(wal) ? Files.size(wal) : 0);
+        } catch (IOException e) {
+            LOG.debug("metrics store: size of {} unknown", f, e);
+        }
+    }
+
+    long usedBytes() {
+        return usedBytes;
+    }
+
+    long fileBytes() {
+        return fileBytes;
+    }
+
+    int seriesCount() {
+        return byId.size();
+    }
+
+    /** Every series, for label listings. */
+    List<Series> allSeries() {
+        return new ArrayList<>(byId.values());
+    }
+
+    List<Series> matching(List<Matcher> matchers) {
+        List<Series> out = new ArrayList<>();
+        for (Series s : byId.values()) {
+            boolean ok = true;
+            for (Matcher m : matchers) {
+                if (!m.matches(s.labels())) {
+                    ok = false;
+                    break;
+                }
+            }
+            if (ok) {
+                out.add(s);
+            }
+        }
+        return out;
+    }
+
+    /** The ids among {@code series} that have points in [from, to]. */
+    List<Series> withPoints(List<Series> series, long from, long to) {
+        if (series.isEmpty()) {
+            return List.of();
+        }
+        List<Series> out = new ArrayList<>();
+        query("SELECT DISTINCT series_id FROM points WHERE ts >= ? AND ts <= ? AND series_id IN (" + ids(series) + ")",
+                st -> {
+                    st.setLong(1, from);
+                    st.setLong(2, to);
+                }, rs -> {
+                    Series s = byId.get(rs.getInt(1));
+                    if (s != null) {
+                        out.add(s);
+                    }
+                });
+        return out;
+    }
+
+    /** A raw point of {@link #raw}. */
+    record RawPoint(Series series, long ts, double value) {
+    }
+
+    /** The points of every series named {@code name} with from ≤ ts ≤ to, in time order. */
+    List<RawPoint> raw(String name, long from, long to, long limit) {
+        List<Series> series = matching(List.of(Matcher.of("__name__", "=", name)));
+        if (series.isEmpty()) {
+            return List.of();
+        }
+        List<RawPoint> out = new ArrayList<>();
+        query("SELECT series_id, ts, value FROM points WHERE ts >= ? AND ts <= ? AND series_id IN (" + ids(series)
+                + ") ORDER BY ts, series_id LIMIT ?", st -> {
+                    st.setLong(1, from);
+                    st.setLong(2, to);
+                    st.setLong(3, limit + 1);
+                }, rs -> out.add(new RawPoint(byId.get(rs.getInt(1)), rs.getLong(2), rs.getDouble(3))));
+        if (out.size() > limit) {
+            throw new PromQLException("execution", "more than " + limit + " points in the range; narrow it");
+        }
+        return out;
+    }
+
+    @Override
+    public List<SeriesData> select(List<Matcher> matchers, long fromExclusive, long toInclusive) {
+        List<Series> series = matching(matchers);
+        if (series.isEmpty()) {
+            return List.of();
+        }
+        List<SeriesData> out = new ArrayList<>();
+        long[] count = {0};
+        int[] current = {-1};
+        long[][] ts = {new long[16]};
+        double[][] vs = {new double[16]};
+        int[] n = {0};
+        Runnable emit = () -> {
+            if (current[0] >= 0 && n[0] > 0) {
+                out.add(new SeriesData(byId.get(current[0]).labels(), java.util.Arrays.copyOf(ts[0], n[0]),
+                        java.util.Arrays.copyOf(vs[0], n[0])));
+            }
+        };
+        query("SELECT series_id, ts, value FROM points WHERE ts > ? AND ts <= ? AND series_id IN (" + ids(series)
+                + ") ORDER BY series_id, ts", st -> {
+                    st.setLong(1, fromExclusive);
+                    st.setLong(2, toInclusive);
+                }, rs -> {
+                    int id = rs.getInt(1);
+                    if (id != current[0]) {
+                        emit.run();
+                        current[0] = id;
+                        n[0] = 0;
+                    }
+                    long t = rs.getLong(2);
+                    double v = rs.getDouble(3);
+                    if (n[0] > 0 && ts[0][n[0] - 1] == t) {
+                        vs[0][n[0] - 1] = v; // the same sample delivered twice (a retried batch): keep one
+                        return;
+                    }
+                    if (++count[0] > settings.maxSamples()) {
+                        throw new PromQLException("execution",
+                                "query processing would load too many samples into memory (query.max.samples="
+                                        + settings.maxSamples() + ")");
+                    }
+                    if (n[0] == ts[0].length) {
+                        ts[0] = java.util.Arrays.copyOf(ts[0], n[0] * 2);
+                        vs[0] = java.util.Arrays.copyOf(vs[0], n[0] * 2);
+                    }
+                    ts[0][n[0]] = t;
+                    vs[0][n[0]] = v;
+                    n[0]++;
+                });
+        emit.run();
+        return out;
+    }
+
+    @Override
+    public List<Sample> latest(List<Matcher> matchers, long fromExclusive, long toInclusive) {
+        return perSeries("arg_max(value, ts)", null, matchers, fromExclusive, toInclusive);
+    }
+
+    @Override
+    public List<Sample> overTime(String fn, double param, List<Matcher> matchers, long fromExclusive, long toInclusive) {
+        String agg = switch (fn) {
+            case "avg" -> "avg(value)";
+            case "min" -> "min(value)";
+            case "max" -> "max(value)";
+            case "sum" -> "sum(value)";
+            case "count" -> "count(*)";
+            case "last" -> "arg_max(value, ts)";
+            case "quantile" -> (param < 0 || param > 1 || Double.isNaN(param)) ? null : "quantile_cont(value, ?)";
+            default -> null;
+        };
+        return agg == null ? null : perSeries(agg, fn.equals("quantile") ? param : null, matchers, fromExclusive, toInclusive);
+    }
+
+    /** One aggregate per matching series in (from, to], computed by DuckDB. */
+    private List<Sample> perSeries(String agg, Double param, List<Matcher> matchers, long from, long to) {
+        List<Series> series = matching(matchers);
+        if (series.isEmpty()) {
+            return List.of();
+        }
+        List<Sample> out = new ArrayList<>();
+        query("SELECT series_id, " + agg + " FROM points WHERE ts > ? AND ts <= ? AND series_id IN (" + ids(series)
+                + ") GROUP BY series_id", st -> {
+                    int k = 1;
+                    if (param != null) {
+                        st.setDouble(k++, param);
+                    }
+                    st.setLong(k++, from);
+                    st.setLong(k, to);
+                }, rs -> {
+                    Series s = byId.get(rs.getInt(1));
+                    if (s != null) {
+                        out.add(new Sample(s.labels(), rs.getDouble(2)));
+                    }
+                });
+        return out;
+    }
+
+    private static String ids(List<Series> series) {
+        StringBuilder sb = new StringBuilder(series.size() * 6);
+        for (Series s : series) {
+            if (sb.length() > 0) {
+                sb.append(',');
+            }
+            sb.append(s.id());
+        }
+        return sb.toString();
+    }
+
+    private interface Binder {
+        void bind(PreparedStatement st) throws SQLException;
+    }
+
+    private interface RowHandler {
+        void row(ResultSet rs) throws SQLException;
+    }
+
+    private void query(String sql, Binder binder, RowHandler handler) {
+        try (Connection c = reader(); PreparedStatement st = c.prepareStatement(sql)) {
+            binder.bind(st);
+            try (ResultSet rs = st.executeQuery()) {
+                while (rs.next()) {
+                    handler.row(rs);
+                }
+            }
+        } catch (SQLException e) {
+            throw new PromQLException("execution", "store query failed: " + e.getMessage());
+        }
+    }
+
+    private Connection reader() throws SQLException {
+        synchronized (this) {
+            if (closed) {
+                throw new SQLException("metrics store is closed");
+            }
+            return writer.duplicate();
+        }
+    }
+
+    /** Commits what is appended and closes the database (a checkpoint folds the WAL in). */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        try {
+            appender.close(); // flushes
+            checkpoint();
+        } catch (SQLException e) {
+            LOG.warn("metrics store: final flush/checkpoint failed; DuckDB replays its WAL at the next start", e);
+        }
+        closed = true;
+        try {
+            insertSeries.close();
+            writer.close();
+        } catch (SQLException e) {
+            LOG.warn("metrics store: close failed", e);
+        }
+    }
+
+    static String json(SortedMap<String, String> tags) {
+        StringWriter w = new StringWriter();
+        try (JsonGenerator g = JSON.createGenerator(w)) {
+            g.writeStartObject();
+            for (Map.Entry<String, String> e : tags.entrySet()) {
+                g.writeStringField(e.getKey(), e.getValue());
+            }
+            g.writeEndObject();
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+        return w.toString();
+    }
+
+    static SortedMap<String, String> tagsOf(String json) {
+        SortedMap<String, String> out = new TreeMap<>();
+        try (JsonParser p = JSON.createParser(json)) {
+            if (p.nextToken() == JsonToken.START_OBJECT) {
+                while (p.nextToken() == JsonToken.FIELD_NAME) {
+                    String k = p.currentName();
+                    p.nextToken();
+                    out.put(k, p.getText());
+                }
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException("series tags are not JSON: " + json, e);
+        }
+        return out;
+    }
+}
