@@ -218,8 +218,8 @@ public final class Engine {
         if (v instanceof Scalar s) {
             return new Scalar(-s.value());
         }
-        return new Vector(vector(v, "unary minus").samples().stream()
-                .map(s -> new Sample(dropName(s.labels()), -s.value())).toList());
+        return new Vector(sorted(vector(v, "unary minus").samples().stream()
+                .map(s -> new Sample(dropName(s.labels()), -s.value())).toList()));
     }
 
     private Value call(Expr.Call c, long t, Data data) {
@@ -442,7 +442,7 @@ public final class Engine {
                 out.add(new Sample(dropName(s.labels()), res));
             }
         }
-        return new Vector(out);
+        return new Vector(sorted(out));
     }
 
     private static double apply(String op, double x, double y, boolean comparison) {

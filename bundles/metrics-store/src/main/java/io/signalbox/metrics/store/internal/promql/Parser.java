@@ -154,7 +154,7 @@ public final class Parser {
                 throw error(d, "expected a duration like 5m in [..], got " + describe(d));
             }
             long ms = d.type == T.DUR ? duration(d.text) : Long.parseLong(d.text) * 1000;
-            if (peek().type == T.OP && peek().text.equals(":")) {
+            if ((peek().type == T.OP && peek().text.equals(":")) || (peek().type == T.ID && peek().text.startsWith(":"))) {
                 throw error("subqueries are not supported");
             }
             expect(T.RBRACK, "]");
