@@ -58,6 +58,8 @@ final class DuckStore implements Storage, AutoCloseable {
     private final Settings settings;
     private final DuckDBConnection writer;
     private final DuckDBAppender appender;
+    /** The appender is confined to its creating thread unless released; routing calls write() from its channel pool. */
+    private final java.util.concurrent.locks.Lock appenderLock;
     private final PreparedStatement insertSeries;
     private final Map<String, Series> byKey = new ConcurrentHashMap<>();
     private volatile Map<Integer, Series> byId = Map.of();
@@ -87,6 +89,7 @@ final class DuckStore implements Storage, AutoCloseable {
         loadSeries();
         insertSeries = writer.prepareStatement("INSERT INTO series VALUES (?, ?, ?, ?, ?)");
         appender = writer.createAppender(DuckDBConnection.DEFAULT_SCHEMA, "points");
+        appenderLock = appender.unsafeBreakThreadConfinement();
         refreshSize();
     }
 
@@ -127,7 +130,12 @@ final class DuckStore implements Storage, AutoCloseable {
             ids.put(s.id(), s);
             byId = Map.copyOf(ids);
         }
-        appender.beginRow().append(s.id()).append(ts).append(m.value()).endRow();
+        appenderLock.lock();
+        try {
+            appender.beginRow().append(s.id()).append(ts).append(m.value()).endRow();
+        } finally {
+            appenderLock.unlock();
+        }
         unflushed++;
         appended.increment();
     }
@@ -137,7 +145,12 @@ final class DuckStore implements Storage, AutoCloseable {
         if (closed || unflushed == 0) {
             return;
         }
-        appender.flush();
+        appenderLock.lock();
+        try {
+            appender.flush();
+        } finally {
+            appenderLock.unlock();
+        }
         unflushed = 0;
         flushes.increment();
     }
@@ -447,7 +460,12 @@ final class DuckStore implements Storage, AutoCloseable {
             return;
         }
         try {
-            appender.close(); // flushes
+            appenderLock.lock();
+            try {
+                appender.close(); // flushes
+            } finally {
+                appenderLock.unlock();
+            }
             checkpoint();
         } catch (SQLException e) {
             LOG.warn("metrics store: final flush/checkpoint failed; DuckDB replays its WAL at the next start", e);

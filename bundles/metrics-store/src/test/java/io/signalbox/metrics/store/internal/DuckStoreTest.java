@@ -123,4 +123,31 @@ class DuckStoreTest {
             assertThat(d.get(0).timestamps()).containsExactly(1000, 2000);
         }
     }
+
+    @Test
+    void writesAndCommitsFromOtherThreadsThanTheOpeningOne() throws Exception {
+        try (DuckStore s = open(15)) {
+            Thread[] threads = new Thread[3];
+            Exception[] failed = new Exception[1];
+            for (int k = 0; k < threads.length; k++) {
+                int base = k * 1000;
+                threads[k] = new Thread(() -> {
+                    try {
+                        for (int i = 0; i < 500; i++) {
+                            s.append("t", base + i, m("c", i));
+                        }
+                        s.flush();
+                    } catch (Exception e) {
+                        failed[0] = e;
+                    }
+                });
+                threads[k].start();
+            }
+            for (Thread t : threads) {
+                t.join();
+            }
+            assertThat(failed[0]).isNull();
+            assertThat(s.raw("c", 0, 10_000, 10_000)).hasSize(1500);
+        }
+    }
 }
