@@ -1,0 +1,207 @@
+package io.signalbox.distribution;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.HttpURLConnection;
+import java.net.InetAddress;
+import java.net.Socket;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Issue 15 end to end on the assembled distribution: metric messages in over TCP and over seed
+ * 004's {@code POST /metrics}; {@code GET /query} returns them; Prometheus' own {@code promtool
+ * query instant|range} against the Prometheus API gives the hand-computed numbers; after
+ * {@code kill -9} and a restart the data is still there and retention has deleted what is older than
+ * {@code retention.days}.
+ */
+class MetricsStoreIT extends InstallationTest {
+    private static final Duration VISIBLE = Duration.ofSeconds(60);
+    private static final Pattern INSTANT = Pattern.compile("(?m)^(\\{.*\\}) => (\\S+) @\\[");
+
+    /** Two minutes' worth of minutes back from now, aligned: every timestamp below is exact. */
+    long base;
+
+    @BeforeEach
+    void quickPipeline() throws IOException {
+        signalbox.configure("etc/io.signalbox.correlation.cfg", "flush.interval.ms=200\n");
+        // retention is checked at start and then hourly: the 20-day-old point survives until the restart
+        signalbox.configure("etc/io.signalbox.metrics.store.cfg",
+                "path=data/metrics\nretention.days=15\nflush.interval.ms=200\nretention.check.interval.ms=3600000\n");
+        base = (System.currentTimeMillis() / 60_000) * 60_000 - 30 * 60_000;
+    }
+
+    @Test
+    void seedCallsAndPromtoolGiveTheRightNumbersAndSurviveKillMinus9() throws Exception {
+        signalbox.start();
+        String http = "http://127.0.0.1:" + signalbox.httpPort();
+
+        // TCP: counter requests_total every 10 s, 10 per step, reset to 0 at k = 30
+        try (Socket s = new Socket(InetAddress.getLoopbackAddress(), signalbox.port())) {
+            OutputStream out = s.getOutputStream();
+            StringBuilder sb = new StringBuilder();
+            for (int k = 0; k <= 60; k++) {
+                long v = k < 30 ? 10L * k : 10L * (k - 30);
+                sb.append("{\"v\":1,\"src\":\"tcp-app\",\"ts\":").append(base + k * 10_000L)
+                        .append(",\"type\":\"metric\",\"data\":{\"name\":\"requests_total\",\"value\":").append(v)
+                        .append("}}\n");
+            }
+            out.write(sb.toString().getBytes(StandardCharsets.UTF_8));
+            out.flush();
+        }
+        // POST /metrics: cpu_usage of web (50 + k, tag host) and db (20) every minute; one point 20 days old
+        StringBuilder arr = new StringBuilder("[");
+        for (int k = 0; k < 10; k++) {
+            arr.append(k == 0 ? "" : ",").append("{\"name\":\"cpu_usage\",\"value\":").append(50 + k)
+                    .append(",\"timestamp\":").append(base + k * 60_000L)
+                    .append(",\"source\":\"web\",\"tags\":{\"host\":\"h1\"}}")
+                    .append(",{\"name\":\"cpu_usage\",\"value\":20,\"timestamp\":").append(base + k * 60_000L)
+                    .append(",\"source\":\"db\"}");
+        }
+        arr.append(",{\"name\":\"old_metric\",\"value\":1,\"timestamp\":")
+                .append(System.currentTimeMillis() - 20L * 86_400_000L).append("}]");
+        assertThat(post(http + "/metrics", arr.toString())).startsWith("202 ").contains("\"accepted\":21");
+        // 004's own example: no timestamp (now), no source (post.default.source = http)
+        assertThat(post(http + "/metrics", "{\"name\":\"cpu_usage\",\"value\":85}")).startsWith("202 ");
+        // bad input: 400 with the reason, nothing else lost
+        String bad = post(http + "/metrics", "[{\"name\":\"cpu_usage\"},{\"value\":3},{\"name\":\"x\",\"value\":\"high\"}]");
+        assertThat(bad).startsWith("400 ").contains("\\\"value\\\" is required").contains("\\\"name\\\" is required")
+                .contains("must be a number");
+        assertThat(post(http + "/metrics", "{\"name\":\"big\",\"value\":1,\"tags\":{\"pad\":\"" + "x".repeat(1_100_000) + "\"}}"))
+                .startsWith("413 ");
+        // GET /metrics is still the sidecar's own exposition
+        assertThat(Installation.get(http + "/metrics").ok()).contains("signalbox_metrics_store_points_total");
+
+        String query = http + "/query?name=cpu_usage&start=" + base + "&end=" + (base + 540_000);
+        assertThat(Installation.poll(VISIBLE, () -> count(Installation.get(query).ok(), "\"timestamp\"") == 20))
+                .as("20 cpu_usage points visible in GET /query").isTrue();
+        String raw = Installation.get(query).ok();
+        assertThat(raw).startsWith("[{\"name\":\"cpu_usage\",\"timestamp\":" + base + ",");
+        assertThat(raw).contains("{\"name\":\"cpu_usage\",\"timestamp\":" + (base + 540_000)
+                + ",\"value\":59.0,\"source\":\"web\",\"tags\":{\"host\":\"h1\"}}");
+        assertThat(timestamps(raw)).isSorted();
+        assertThat(Installation.poll(VISIBLE, () -> count(Installation.get(http + "/query?name=requests_total&start=" + base
+                + "&end=" + (base + 600_000)).ok(), "\"timestamp\"") == 61)).isTrue();
+        assertThat(Installation.poll(VISIBLE, () -> Installation.get(http + "/query?name=old_metric&start=0").ok()
+                .contains("\"value\":1.0"))).as("the 20-day-old point is stored until retention runs").isTrue();
+
+        checkPromtool(http);
+
+        long pid = signalbox.pid().orElseThrow();
+        Installation.signal(pid, "KILL");
+        assertThat(Installation.poll(Duration.ofSeconds(30), () -> !Installation.isRunning(pid))).isTrue();
+        signalbox.start("after kill -9");
+
+        assertThat(Installation.poll(VISIBLE, () -> count(Installation.get(query).ok(), "\"timestamp\"") == 20))
+                .as("the points are still there after kill -9").isTrue();
+        assertThat(Installation.get(query).ok()).isEqualTo(raw);
+        assertThat(Installation.get(http + "/query?name=old_metric&start=0").ok())
+                .as("retention (15 days) ran at the start").isEqualTo("[]");
+        checkPromtool(http);
+        assertThat(signalbox.logFile()).content().doesNotContain("ERROR");
+    }
+
+    private void checkPromtool(String http) throws Exception {
+        // sum by (source) at base + 9 min: web 59, db 20
+        Map<String, Double> sum = instant(http, "sum by (source) (cpu_usage)", base + 540_000);
+        assertThat(sum).containsEntry("{source=\"web\"}", 59.0).containsEntry("{source=\"db\"}", 20.0).hasSize(2);
+        // avg over the ten web points 50..59
+        assertThat(instant(http, "avg_over_time(cpu_usage{source=\"web\"}[10m])", base + 540_000))
+                .containsEntry("{host=\"h1\", source=\"web\"}", 54.5);
+        // (270 s, 330 s]: 280, 290, 0, 10, 20, 30 -> 30 - 280 + 290 = 40 over 50 s, extrapolated to 60 s = 48
+        Map<String, Double> inc = instant(http, "increase(requests_total[1m])", base + 330_000);
+        assertThat(inc.get("{source=\"tcp-app\"}")).isCloseTo(48.0, within(1e-9));
+        Map<String, Double> rate = instant(http, "rate(requests_total{source=~\"tcp-.*\"}[1m])", base + 330_000);
+        assertThat(rate.get("{source=\"tcp-app\"}")).isCloseTo(0.8, within(1e-9));
+        assertThat(instant(http, "max_over_time(cpu_usage[10m]) > 50", base + 540_000))
+                .containsOnlyKeys("{host=\"h1\", source=\"web\"}");
+
+        String range = promtool("query", "range", "--start=" + seconds(base), "--end=" + seconds(base + 540_000),
+                "--step=60s", http, "sum by (source) (cpu_usage) * 2");
+        List<Double> web = new ArrayList<>();
+        Matcher m = Pattern.compile("(?m)^(\\S+) @\\[").matcher(range.substring(range.indexOf("{source=\"web\"}")));
+        while (m.find() && web.size() < 10) {
+            web.add(Double.parseDouble(m.group(1)));
+        }
+        assertThat(web).containsExactly(100.0, 102.0, 104.0, 106.0, 108.0, 110.0, 112.0, 114.0, 116.0, 118.0);
+
+        String error = promtool("query", "instant", http, "abs(cpu_usage)");
+        assertThat(error).contains("bad_data").contains("function 'abs' is not supported");
+    }
+
+    private Map<String, Double> instant(String http, String expr, long atMs) throws Exception {
+        String out = promtool("query", "instant", "--time=" + seconds(atMs), http, expr);
+        Map<String, Double> r = new LinkedHashMap<>();
+        Matcher m = INSTANT.matcher(out);
+        while (m.find()) {
+            r.put(m.group(1), Double.parseDouble(m.group(2)));
+        }
+        assertThat(r).as("promtool query instant %s:%n%s", expr, out).isNotEmpty();
+        return r;
+    }
+
+    private static String seconds(long ms) {
+        return String.valueOf(ms / 1000);
+    }
+
+    static String promtool(String... args) throws IOException, InterruptedException {
+        List<String> argv = new ArrayList<>();
+        argv.add("promtool");
+        argv.addAll(List.of(args));
+        Process p = new ProcessBuilder(argv).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        return out;
+    }
+
+    /** POSTs JSON; "<status> <body>". */
+    static String post(String uri, String body) throws IOException {
+        HttpURLConnection c = (HttpURLConnection) URI.create(uri).toURL().openConnection();
+        c.setRequestMethod("POST");
+        c.setDoOutput(true);
+        c.setRequestProperty("Content-Type", "application/json");
+        try {
+            try (OutputStream o = c.getOutputStream()) {
+                o.write(body.getBytes(StandardCharsets.UTF_8));
+            } catch (IOException e) {
+                // the server may answer 413 and close before the whole body is sent
+            }
+            int status = c.getResponseCode();
+            var in = status < 400 ? c.getInputStream() : c.getErrorStream();
+            return status + " " + (in == null ? "" : new String(in.readAllBytes(), StandardCharsets.UTF_8));
+        } finally {
+            c.disconnect();
+        }
+    }
+
+    private static int count(String s, String what) {
+        int n = 0;
+        for (int i = s.indexOf(what); i >= 0; i = s.indexOf(what, i + 1)) {
+            n++;
+        }
+        return n;
+    }
+
+    private static List<Long> timestamps(String raw) {
+        List<Long> out = new ArrayList<>();
+        Matcher m = Pattern.compile("\"timestamp\":(\\d+)").matcher(raw);
+        while (m.find()) {
+            out.add(Long.parseLong(m.group(1)));
+        }
+        return out;
+    }
+}
