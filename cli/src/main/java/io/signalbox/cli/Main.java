@@ -37,6 +37,7 @@ public final class Main {
             "       signalbox traces [--source S] [--since T] [--limit N] [--json]   recent traces",
             "       signalbox routes [--json]               the routing table in force",
             "       signalbox tail [--source S] [--type T]  messages as they are routed (Ctrl-C stops)",
+            "       signalbox query 'EXPR' [--time T | --range 1h [--step 1m]] [--json]   PromQL on the metrics store",
             "The HTTP API is read from etc/io.signalbox.http.cfg (default 127.0.0.1:17001);",
             "SIGNALBOX_HTTP=host:port overrides it.");
 
@@ -118,6 +119,8 @@ public final class Main {
                     return o.expect(0, "json") ? routes(o) : usage(command, o);
                 case "tail":
                     return o.expect(0, "source", "type") ? tail(o) : usage(command, o);
+                case "query":
+                    return o.expect(1, "json", "time", "range", "step") ? promQuery(o) : usage(command, o);
                 case "help":
                 case "-h":
                 case "--help":
@@ -179,6 +182,73 @@ public final class Main {
         }
         print(StatusView.render(Json.map(Json.parse(health.body())), http.base().toString(), rates, sources));
         return OK;
+    }
+
+    /**
+     * PromQL against the metrics store's Prometheus API: instant at {@code --time} (Unix seconds or
+     * RFC 3339; default now), or over the last {@code --range} (e.g. {@code 1h}) every {@code --step}
+     * (default: the range / 60, at least 1 s).
+     */
+    private int promQuery(Options o) throws IOException {
+        String expr = URLEncoder.encode(o.positional.get(0), StandardCharsets.UTF_8);
+        String path;
+        String range = o.flags.get("range");
+        if (range != null) {
+            long rangeS = durationSeconds(range, "--range");
+            String stepFlag = o.flags.get("step");
+            long stepS = stepFlag == null ? Math.max(1, rangeS / 60) : durationSeconds(stepFlag, "--step");
+            long end = System.currentTimeMillis() / 1000;
+            path = "/api/v1/query_range?query=" + expr + "&start=" + (end - rangeS) + "&end=" + end + "&step=" + stepS;
+        } else {
+            if (o.flags.containsKey("step")) {
+                err.println("signalbox query: --step needs --range");
+                return USAGE;
+            }
+            String t = o.flags.get("time");
+            path = "/api/v1/query?query=" + expr + (t == null ? "" : "&time=" + URLEncoder.encode(t, StandardCharsets.UTF_8));
+        }
+        Http.Response r = http.get(path);
+        if (r.status() != 200) {
+            String msg = text(r);
+            try {
+                Map<String, Object> e = Json.map(Json.parse(r.body()));
+                if (e.get("error") != null) {
+                    msg = Json.string(e, "errorType") + ": " + Json.string(e, "error");
+                }
+            } catch (IOException | RuntimeException notJson) {
+                // keep the raw text
+            }
+            err.println("signalbox query: " + r.status() + " " + msg);
+            return FAILED;
+        }
+        if (o.flags.containsKey("json")) {
+            out.println(text(r));
+            return OK;
+        }
+        print(QueryView.render(Json.map(Json.parse(r.body())), zone));
+        return OK;
+    }
+
+    /** {@code 90}, {@code 90s}, {@code 5m}, {@code 1h30m}, {@code 2d} → seconds. */
+    static long durationSeconds(String text, String what) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d+)([smhdw]?)").matcher(text);
+        long total = 0;
+        int at = 0;
+        while (at < text.length() && m.find(at) && m.start() == at) {
+            long n = Long.parseLong(m.group(1));
+            total += n * switch (m.group(2)) {
+                case "m" -> 60L;
+                case "h" -> 3600L;
+                case "d" -> 86_400L;
+                case "w" -> 604_800L;
+                default -> 1L;
+            };
+            at = m.end();
+        }
+        if (at != text.length() || total <= 0) {
+            throw new IllegalArgumentException(what + " " + text + " is not a duration like 90s, 5m, 1h30m, 2d");
+        }
+        return total;
     }
 
     private int trace(Options o) throws IOException {
@@ -342,7 +412,7 @@ public final class Main {
 
     /** {@code --name value} options, {@code --flag} flags and positional arguments. */
     static final class Options {
-        private static final List<String> VALUED = List.of("source", "type", "since", "limit");
+        private static final List<String> VALUED = List.of("source", "type", "since", "limit", "time", "range", "step");
         final Map<String, String> flags = new LinkedHashMap<>();
         final List<String> positional = new ArrayList<>();
         String problem;

@@ -115,6 +115,24 @@ class MetricsStoreIT extends InstallationTest {
         assertThat(signalbox.logFile()).content().doesNotContain("ERROR");
     }
 
+    /** examples/metrics-demo.sh (seed 004's demo.sh) against the assembled distribution. */
+    @Test
+    void metricsDemoScriptRuns() throws Exception {
+        signalbox.start();
+        java.nio.file.Path script = java.nio.file.Path.of(System.getProperty("user.dir")).resolve("../examples/metrics-demo.sh")
+                .normalize();
+        ProcessBuilder pb = new ProcessBuilder("bash", script.toString()).redirectErrorStream(true);
+        pb.environment().put("SIGNALBOX_HTTP", "127.0.0.1:" + signalbox.httpPort());
+        pb.environment().put("DEMO_SOURCE", "demo-it");
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).as(out).isZero();
+        assertThat(out).contains("\"value\":88.0,\"source\":\"demo-it\"")
+                .contains("ALERT cpu_usage avg(5m) > 80 (current: 88) would fire for demo-it")
+                .contains("ALERT error_rate > 5 (current: 7.5) would fire for demo-it endpoint=/checkout");
+    }
+
     private void checkPromtool(String http) throws Exception {
         // sum by (source) at base + 9 min: web 59, db 20
         Map<String, Double> sum = instant(http, "sum by (source) (cpu_usage)", base + 540_000);
