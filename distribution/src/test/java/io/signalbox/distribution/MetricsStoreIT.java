@@ -49,6 +49,7 @@ class MetricsStoreIT extends InstallationTest {
     void seedCallsAndPromtoolGiveTheRightNumbersAndSurviveKillMinus9() throws Exception {
         signalbox.start();
         String http = "http://127.0.0.1:" + signalbox.httpPort();
+        awaitHttp();
 
         // TCP: counter requests_total every 10 s, 10 per step, reset to 0 at k = 30
         try (Socket s = new Socket(InetAddress.getLoopbackAddress(), signalbox.port())) {
@@ -105,6 +106,7 @@ class MetricsStoreIT extends InstallationTest {
         Installation.signal(pid, "KILL");
         assertThat(Installation.poll(Duration.ofSeconds(30), () -> !Installation.isRunning(pid))).isTrue();
         signalbox.start("after kill -9");
+        awaitHttp();
 
         assertThat(Installation.poll(VISIBLE, () -> count(Installation.get(query).ok(), "\"timestamp\"") == 20))
                 .as("the points are still there after kill -9").isTrue();
@@ -119,6 +121,7 @@ class MetricsStoreIT extends InstallationTest {
     @Test
     void metricsDemoScriptRuns() throws Exception {
         signalbox.start();
+        awaitHttp();
         java.nio.file.Path script = java.nio.file.Path.of(System.getProperty("user.dir")).resolve("../examples/metrics-demo.sh")
                 .normalize();
         ProcessBuilder pb = new ProcessBuilder("bash", script.toString()).redirectErrorStream(true);
@@ -131,6 +134,12 @@ class MetricsStoreIT extends InstallationTest {
         assertThat(out).contains("\"value\":88.0,\"source\":\"demo-it\"")
                 .contains("ALERT cpu_usage avg(5m) > 80 (current: 88) would fire for demo-it")
                 .contains("ALERT error_rate > 5 (current: 7.5) would fire for demo-it endpoint=/checkout");
+    }
+
+    /** start() waits for the TCP port; Jetty opens the HTTP port a moment later. */
+    private void awaitHttp() {
+        assertThat(Installation.poll(VISIBLE, () -> Installation.get("http://127.0.0.1:" + signalbox.httpPort() + "/health")
+                .status() == 200)).as("HTTP answers /health").isTrue();
     }
 
     private void checkPromtool(String http) throws Exception {
