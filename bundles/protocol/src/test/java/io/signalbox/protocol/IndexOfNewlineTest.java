@@ -1,4 +1,4 @@
-package io.signalbox.transport.tcp.internal;
+package io.signalbox.protocol;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -27,7 +27,7 @@ class IndexOfNewlineTest {
                     if (nl >= 0) {
                         buf[nl] = '\n';
                     }
-                    assertThat(LineHandler.indexOfNewline(buf, from, len)).as("len %s nl %s from %s", len, nl, from)
+                    assertThat(LineFramer.indexOfNewline(buf, from, len)).as("len %s nl %s from %s", len, nl, from)
                             .isEqualTo(naive(buf, from, len));
                 }
             }
@@ -45,7 +45,7 @@ class IndexOfNewlineTest {
             }
             int from = buf.length == 0 ? 0 : random.nextInt(buf.length + 1);
             int to = from + (buf.length - from == 0 ? 0 : random.nextInt(buf.length - from + 1));
-            assertThat(LineHandler.indexOfNewline(buf, from, to)).isEqualTo(naive(buf, from, to));
+            assertThat(LineFramer.indexOfNewline(buf, from, to)).isEqualTo(naive(buf, from, to));
         }
     }
 }

@@ -1,29 +1,24 @@
 package io.signalbox.transport.tcp.internal;
 
-import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import org.apache.mina.core.service.IoProcessor;
 import org.apache.mina.core.session.AbstractIoSession;
 import org.apache.mina.core.session.IoSession;
 
+import io.signalbox.protocol.LineSession;
+
 /**
- * Per-connection framing state. The carry-over buffer and the discard flag are only touched by
+ * Per-connection state. The {@link LineSession} (framing, authentication) is only touched by
  * the session's I/O thread; {@link #suspended} and {@link #resumedAt} are shared with the
  * pipeline thread that runs the {@code whenWritable} callback and with the shutdown drain.
  */
 final class Connection {
-    private static final int INITIAL_CARRY = 512;
-
     final IoSession session;
     /** {@code host:port} of the client, for log lines. */
     final String remote;
-
-    /** The start of a line whose {@code '\n'} has not arrived yet: {@code carry[0 .. carryLength)}. */
-    byte[] carry = new byte[0];
-    int carryLength;
-    /** The current line is too long: skip bytes up to the next {@code '\n'}. */
-    boolean discarding;
+    /** Framing, authentication and ingest of this connection's lines. */
+    final LineSession lines;
 
     /** Reading is suspended and one {@code whenWritable} callback is registered. */
     final AtomicBoolean suspended = new AtomicBoolean();
@@ -38,20 +33,11 @@ final class Connection {
     /** Line length and connection limits in force when this connection opened. */
     final LineHandler.Limits limits;
 
-    Connection(IoSession session, String remote, LineHandler.Limits limits) {
+    Connection(IoSession session, String remote, LineHandler.Limits limits, LineSession lines) {
         this.session = session;
         this.remote = remote;
         this.limits = limits;
-    }
-
-    /** Appends to the carry-over buffer, growing it geometrically (bounded by the caller). */
-    void append(byte[] src, int off, int len) {
-        int need = carryLength + len;
-        if (need > carry.length) {
-            carry = Arrays.copyOf(carry, Math.max(need, Math.max(INITIAL_CARRY, carry.length * 2)));
-        }
-        System.arraycopy(src, off, carry, carryLength, len);
-        carryLength = need;
+        this.lines = lines;
     }
 
     /** Runs on a pipeline thread when the pipeline has room again. */

@@ -2,7 +2,11 @@ package io.signalbox.transport.tcp.internal;
 
 import java.util.Map;
 
+import java.nio.file.Path;
+
 import io.signalbox.api.ConfigValues;
+import io.signalbox.protocol.SharedSecrets;
+import io.signalbox.protocol.SourceGlob;
 
 /**
  * The TCP transport's configuration, checked once ({@link #of}) and then used as it is.
@@ -14,9 +18,10 @@ import io.signalbox.api.ConfigValues;
  * @param idleTimeoutSeconds close a connection silent this long (0 = never)
  * @param ioThreads          I/O threads as configured (0 = one per core, see {@link #threads()})
  * @param shutdownDrainMs    on shutdown, at most this long to read what clients already sent
+ * @param secrets            what a connection must present in its hello ({@link SharedSecrets#NONE}: nothing)
  */
 record TcpSettings(String host, int port, int maxLineLength, int maxConnections, int idleTimeoutSeconds,
-        int ioThreads, long shutdownDrainMs) {
+        int ioThreads, long shutdownDrainMs, SharedSecrets secrets) {
 
     /**
      * The settings of {@code c}.
@@ -32,9 +37,36 @@ record TcpSettings(String host, int port, int maxLineLength, int maxConnections,
                 v.atLeast("max.connections", c.max_connections(), 1),
                 v.atLeast("idle.timeout.seconds", c.idle_timeout_seconds(), 0),
                 v.atLeast("io.threads", c.io_threads(), 0),
-                v.atLeast("shutdown.drain.ms", c.shutdown_drain_ms(), 0));
+                v.atLeast("shutdown.drain.ms", c.shutdown_drain_ms(), 0),
+                secrets(v, c.auth_secret(), c.auth_secret_file(), c.auth_sources()));
         v.done();
         return s;
+    }
+
+    /**
+     * The secrets of {@code auth.secret} (its sources restricted by {@code auth.sources}) and of the
+     * lines of {@code auth.secret.file}; problems are added to {@code v}, never with a secret in them.
+     * Shared with the Unix domain socket transport's settings (same keys).
+     */
+    static SharedSecrets secrets(ConfigValues v, String secret, String file, String sources) {
+        String value = v.secret("auth.secret", secret);
+        String path = ConfigValues.unquote(file).trim();
+        SourceGlob glob = v.parse(() -> SourceGlob.of(ConfigValues.unquote(sources).trim()));
+        SharedSecrets.Builder b = SharedSecrets.builder();
+        if (!value.isEmpty() && glob != null) {
+            v.parse(() -> b.add("auth.secret", value, glob));
+        }
+        if (!path.isEmpty()) {
+            v.parse(() -> b.addFile(Path.of(path)));
+        }
+        return b.build();
+    }
+
+    /** Whether the address is reachable from other hosts: anything but a loopback name or address. */
+    boolean loopback() {
+        String h = host.trim();
+        return h.equals("localhost") || h.startsWith("127.") || h.equals("::1") || h.equals("[::1]")
+                || h.equals("0:0:0:0:0:0:0:1");
     }
 
     /** I/O threads to start: {@code io.threads}, or one per available core. */
@@ -51,7 +83,7 @@ record TcpSettings(String host, int port, int maxLineLength, int maxConnections,
     String limits(int threads) {
         return "max.line.length=" + maxLineLength + ", max.connections=" + maxConnections
                 + ", idle.timeout.seconds=" + idleTimeoutSeconds + ", io.threads=" + threads
-                + ", shutdown.drain.ms=" + shutdownDrainMs;
+                + ", shutdown.drain.ms=" + shutdownDrainMs + ", auth: " + secrets;
     }
 
     @Override

@@ -6,14 +6,17 @@ import java.util.concurrent.atomic.LongAdder;
 import io.signalbox.api.MetricsSink;
 import io.signalbox.api.StatsSource;
 
-/** The transport's counters. Updated per connection event or per read buffer, never per line. */
+/** The transport's connection counters. Updated per connection event or per read buffer, never per line. */
 final class TcpStats implements StatsSource {
     static final String ACTIVE = "signalbox_active_connections";
     static final String ACCEPTED = "signalbox_tcp_connections_accepted_total";
     static final String REFUSED = "signalbox_tcp_connections_refused_total";
     static final String BYTES = "signalbox_tcp_bytes_received_total";
     static final String SUSPENSIONS = "signalbox_tcp_read_suspensions_total";
-    /** Per transport (label {@code transport="tcp"}); correlation publishes {@code signalbox_messages_received_total{source}}. */
+    /**
+     * Per transport (label {@code transport="tcp"}), reported by {@link io.signalbox.protocol.LineIngest};
+     * correlation publishes {@code signalbox_messages_received_total{source}}.
+     */
     static final String RECEIVED = "signalbox_transport_messages_received_total";
 
     final AtomicInteger active = new AtomicInteger();
@@ -21,7 +24,6 @@ final class TcpStats implements StatsSource {
     final LongAdder refused = new LongAdder();
     final LongAdder bytes = new LongAdder();
     final LongAdder suspensions = new LongAdder();
-    final LongAdder received = new LongAdder();
 
     @Override
     public void collect(MetricsSink sink) {
@@ -30,6 +32,5 @@ final class TcpStats implements StatsSource {
         sink.counter(REFUSED, refused.sum());
         sink.counter(BYTES, bytes.sum());
         sink.counter(SUSPENSIONS, suspensions.sum());
-        sink.counter(RECEIVED, received.sum(), "transport", "tcp");
     }
 }

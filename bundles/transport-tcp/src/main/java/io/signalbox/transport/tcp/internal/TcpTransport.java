@@ -22,6 +22,7 @@ import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Modified;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.metatype.annotations.AttributeDefinition;
+import org.osgi.service.metatype.annotations.AttributeType;
 import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 import org.slf4j.Logger;
@@ -32,6 +33,7 @@ import io.signalbox.api.Ingest;
 import io.signalbox.api.MetricsSink;
 import io.signalbox.api.StatsSource;
 import io.signalbox.protocol.LineDecoder;
+import io.signalbox.protocol.LineIngest;
 import io.signalbox.protocol.RejectCounters;
 
 /**
@@ -67,10 +69,15 @@ public final class TcpTransport implements StatsSource {
         @AttributeDefinition(description = "Close a connection that sent nothing for this many seconds (0 = never).", min = "0") int idle_timeout_seconds() default 300;
         @AttributeDefinition(description = "I/O threads (0 = one per available core).", min = "0") int io_threads() default 0;
         @AttributeDefinition(description = "On shutdown, at most this many ms to read what clients already sent.", min = "0") long shutdown_drain_ms() default 2000;
+        @AttributeDefinition(description = "Shared secret every connection must present in its hello line (docs/protocol.md); "
+                + "use ${env:NAME}. Empty: no authentication.", type = AttributeType.PASSWORD) String auth_secret() default "";
+        @AttributeDefinition(description = "File with more secrets, one per line: '<secret> [<source glob>]'.") String auth_secret_file() default "";
+        @AttributeDefinition(description = "Sources the auth.secret may send as (glob, e.g. billing-*).") String auth_sources() default "*";
     }
 
     private final RejectCounters rejects = new RejectCounters();
     private final TcpStats stats = new TcpStats();
+    private final LineIngest lines;
     private final LineHandler handler;
     /** The listener that accepts new connections. Replaced (never mutated) by a move. */
     private volatile Listener current;
@@ -97,16 +104,29 @@ public final class TcpTransport implements StatsSource {
     public TcpTransport(Config config, Map<String, Object> properties, @Reference(name = "ingest") Ingest ingest)
             throws IOException {
         TcpSettings s = ConfigCheck.activate(LOG, PID, properties, () -> TcpSettings.of(config, properties));
-        this.handler = new LineHandler(ingest, new LineDecoder(), rejects, stats, s.maxLineLength(),
-                s.maxConnections());
+        this.lines = new LineIngest("tcp", ingest, new LineDecoder(), rejects);
+        lines.secrets(s.secrets());
+        this.handler = new LineHandler(lines, stats, s.maxLineLength(), s.maxConnections());
         this.settings = s;
         this.current = listen(s);
         LOG.info("TCP transport listening on {} ({})", current, s.limits(current.threads()));
+        warnIfExposed(s);
     }
 
     /** Without the raw properties (tests, benchmarks): values are checked, keys are not. */
     public TcpTransport(Config config, Ingest ingest) throws IOException {
         this(config, Map.of(), ingest);
+    }
+
+    /**
+     * Said at every start and move: an address other hosts can reach, without a secret, lets
+     * anyone on the network write as any source.
+     */
+    private static void warnIfExposed(TcpSettings s) {
+        if (!s.loopback() && !s.secrets().enabled()) {
+            LOG.warn("TCP transport listens on {}:{}, reachable beyond this host, without TLS and without auth.secret:"
+                    + " anyone who can reach it can send as any source (see README, Security)", s.host(), s.port());
+        }
     }
 
     /** A new acceptor bound to the configured address, sharing this transport's handler and counters. */
@@ -164,11 +184,14 @@ public final class TcpTransport implements StatsSource {
                 return false;
             }
             handler.limits(s.maxLineLength(), s.maxConnections());
+            lines.secrets(s.secrets());
             current = next;
             retire(old);
             LOG.info("TCP transport moved from {} to {} ({})", old, next, s.limits(next.threads()));
+            warnIfExposed(s);
         } else {
             handler.limits(s.maxLineLength(), s.maxConnections());
+            lines.secrets(s.secrets());
             old.acceptor().getSessionConfig().setIdleTime(IdleStatus.READER_IDLE, s.idleTimeoutSeconds());
             if (s.threads() != old.threads()) {
                 LOG.warn("io.threads={} takes effect when the transport next moves to another address or restarts;"
@@ -241,6 +264,11 @@ public final class TcpTransport implements StatsSource {
     /** The port actually bound (differs from the configured one when that is 0). */
     int port() {
         return current.bound().getPort();
+    }
+
+    /** The shared line processing, for tests. */
+    LineIngest lines() {
+        return lines;
     }
 
     /** The sessions currently open on every listener, for tests. */
@@ -319,12 +347,13 @@ public final class TcpTransport implements StatsSource {
             Thread.currentThread().interrupt();
         }
         LOG.info("TCP transport on {} stopped: {} messages received, {} dropped, {} connections accepted",
-                current, stats.received.sum(), rejects.total(), stats.accepted.sum());
+                current, lines.received(), rejects.total(), stats.accepted.sum());
     }
 
     @Override
     public void collect(MetricsSink sink) {
         stats.collect(sink);
         rejects.collect(sink);
+        lines.collect(sink);
     }
 }

@@ -14,6 +14,7 @@ import io.signalbox.api.DropReason;
 import io.signalbox.api.FakeIngest;
 import io.signalbox.api.MetricSamples;
 import io.signalbox.protocol.LineDecoder;
+import io.signalbox.protocol.LineIngest;
 import io.signalbox.protocol.RejectCounters;
 
 /** Framing without sockets: MINA's {@link DummySession} and hand-made read buffers. */
@@ -23,7 +24,12 @@ class LineHandlerTest {
     private final FakeIngest ingest = new FakeIngest();
     private final RejectCounters rejects = new RejectCounters();
     private final TcpStats stats = new TcpStats();
-    private final LineHandler handler = new LineHandler(ingest, new LineDecoder(), rejects, stats, MAX, 10);
+    private final LineIngest handlerLines = lines(ingest);
+    private final LineHandler handler = new LineHandler(handlerLines, stats, MAX, 10);
+
+    private LineIngest lines(FakeIngest target) {
+        return new LineIngest("tcp", target, new LineDecoder(), rejects);
+    }
 
     private static final String OK1 = Lines.eventOfLength(MAX);
     private static final String OK2 = Lines.eventOfLength(80);
@@ -45,7 +51,7 @@ class LineHandlerTest {
             FakeIngest perCut = new FakeIngest();
             long tooLong = rejects.get(DropReason.TOO_LONG);
             long malformed = rejects.get(DropReason.MALFORMED);
-            LineHandler h = new LineHandler(perCut, decoder, rejects, new TcpStats(), MAX, 10);
+            LineHandler h = new LineHandler(new LineIngest("tcp", perCut, decoder, rejects), new TcpStats(), MAX, 10);
             DummySession session = new DummySession();
             h.sessionOpened(session);
 
@@ -66,13 +72,13 @@ class LineHandlerTest {
         int largestCarry = 0;
         for (int i = 0; i < bytes.length; i++) {
             handler.messageReceived(session, IoBuffer.wrap(bytes, i, 1));
-            largestCarry = Math.max(largestCarry, LineHandler.connection(session).carryLength);
+            largestCarry = Math.max(largestCarry, LineHandler.connection(session).lines.carryLength());
         }
         handler.sessionClosed(session);
 
         assertThat(ingest.lines()).containsExactly(OK1, OK2, OK1, OK2);
         assertThat(largestCarry).isLessThanOrEqualTo(MAX + 1);
-        assertThat(stats.received.sum()).isEqualTo(4);
+        assertThat(handlerLines.received()).isEqualTo(4);
         assertThat(stats.bytes.sum()).isEqualTo(bytes.length);
     }
 
@@ -122,7 +128,7 @@ class LineHandlerTest {
 
     @Test
     void refusedSessionsBeyondTheLimitAreNotRead() {
-        LineHandler limited = new LineHandler(ingest, new LineDecoder(), rejects, stats, MAX, 1);
+        LineHandler limited = new LineHandler(lines(ingest), stats, MAX, 1);
         DummySession first = new DummySession();
         DummySession second = new DummySession();
         limited.sessionOpened(first);
@@ -141,7 +147,7 @@ class LineHandlerTest {
     @Test
     void anIngestThatThrowsLosesOnlyThatMessage() {
         List<String> seen = new ArrayList<>();
-        LineHandler h = new LineHandler(new FakeIngest() {
+        LineHandler h = new LineHandler(lines(new FakeIngest() {
             @Override
             public boolean offer(io.signalbox.api.Message message) {
                 String line = new String(message.line(), StandardCharsets.UTF_8);
@@ -151,7 +157,7 @@ class LineHandlerTest {
                 seen.add(line);
                 return true;
             }
-        }, new LineDecoder(), rejects, stats, MAX, 10);
+        }), stats, MAX, 10);
         DummySession session = new DummySession();
         h.sessionOpened(session);
 

@@ -33,6 +33,7 @@ import io.signalbox.api.ConfigCheck;
 import io.signalbox.api.DropReason;
 import io.signalbox.api.FakeIngest;
 import io.signalbox.api.MetricSamples;
+import io.signalbox.protocol.AuthStats;
 import io.signalbox.protocol.RejectCounters;
 
 /** The real MINA acceptor on 127.0.0.1, a free port, and a {@link FakeIngest}. */
@@ -166,7 +167,7 @@ class TcpTransportTest {
         assertThat(ingest.lines()).containsExactly(a, b, c);
         waitUntil("2 too_long", () -> dropped(DropReason.TOO_LONG) == 2);
         Connection conn = LineHandler.connection(transport.sessions().iterator().next());
-        assertThat(conn.carry.length).as("the huge line was never buffered").isLessThanOrEqualTo(1024);
+        assertThat(conn.lines.carryCapacity()).as("the huge line was never buffered").isLessThanOrEqualTo(1024);
         assertThat(stat(TcpStats.ACTIVE)).isEqualTo(1);
     }
 
@@ -211,7 +212,10 @@ class TcpTransportTest {
         waitUntil("2 active", () -> stat(TcpStats.ACTIVE) == 2);
 
         Socket refused = connect();
-        assertThat(refused.getInputStream().read()).as("closed by the server").isEqualTo(-1);
+        String told = new String(refused.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(told).as("one error line, then closed by the server")
+                .isEqualTo("{\"error\":\"refused\",\"reason\":\"max_connections\","
+                        + "\"detail\":\"max.connections=2 reached, try again later\"}\n");
         assertThat(stat(TcpStats.REFUSED)).isEqualTo(1);
         assertThat(stat(TcpStats.ACCEPTED)).isEqualTo(2);
 
@@ -357,10 +361,13 @@ class TcpTransportTest {
                 "COUNTER signalbox_tcp_connections_accepted_total{}",
                 "COUNTER signalbox_tcp_connections_refused_total{}",
                 "COUNTER signalbox_tcp_bytes_received_total{}",
-                "COUNTER signalbox_tcp_read_suspensions_total{}",
-                "COUNTER signalbox_transport_messages_received_total{transport=tcp}"));
+                "COUNTER signalbox_tcp_read_suspensions_total{}"));
         for (DropReason r : DropReason.values()) {
             expected.add("COUNTER signalbox_messages_dropped_total{reason=" + r.label() + "}");
+        }
+        expected.add("COUNTER signalbox_transport_messages_received_total{transport=tcp}");
+        for (AuthStats.Reason r : AuthStats.Reason.values()) {
+            expected.add("COUNTER signalbox_auth_failures_total{transport=tcp, reason=" + r.label() + "}");
         }
         assertThat(series).containsExactlyElementsOf(expected);
         assertThat(MetricSamples.of(transport).sum(RejectCounters.SERIES)).isZero();
@@ -493,5 +500,130 @@ class TcpTransportTest {
         assertThat(c.idle_timeout_seconds()).isEqualTo(300);
         assertThat(c.io_threads()).isZero();
         assertThat(c.shutdown_drain_ms()).isEqualTo(2000);
+    }
+
+    // ---- shared-secret authentication (docs/protocol.md, "Authentication") ----
+
+    private static final String SECRET = "s3cret-for-tests-0123456789";
+
+    private static String hello(String src, String token) {
+        return "{\"v\":1,\"src\":\"" + src + "\",\"ts\":1,\"type\":\"hello\",\"data\":{\"sdk\":\"test\",\"version\":\"1\""
+                + (token != null ? ",\"auth\":1,\"token\":\"" + token + "\"" : "") + "}}";
+    }
+
+    private long authFailures(AuthStats.Reason reason) {
+        return stat(AuthStats.SERIES, "transport", "tcp", "reason", reason.label());
+    }
+
+    /** Everything the server wrote until it closed the connection. */
+    private static String answer(Socket s) throws IOException {
+        return new String(s.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void helloWithTheSecretAuthenticatesAndIsNotDelivered() throws Exception {
+        start(Map.of("auth.secret", SECRET));
+        Socket s = connect();
+        List<String> lines = events("app", 0, 50);
+
+        write(s, hello("app", SECRET) + "\n" + joined(lines));
+
+        waitUntil("50 messages", () -> ingest.count() == 50);
+        assertThat(ingest.lines()).containsExactlyElementsOf(lines);
+        assertThat(ingest.lines()).noneMatch(l -> l.contains(SECRET));
+        assertThat(MetricSamples.of(transport).sum(AuthStats.SERIES)).isZero();
+    }
+
+    @Test
+    void wrongSecretGetsOneErrorLineThenCloseAndIsCounted() throws Exception {
+        start(Map.of("auth.secret", SECRET));
+        Socket bad = connect();
+        Socket good = connect();
+
+        write(bad, hello("app", "not-the-secret-0123456789") + "\n" + joined(events("bad", 0, 10)));
+        write(good, hello("app", SECRET) + "\n" + joined(events("good", 0, 10)));
+
+        assertThat(answer(bad)).isEqualTo("{\"error\":\"unauthorized\",\"reason\":\"bad_secret\","
+                + "\"detail\":\"secret not accepted\"}\n");
+        waitUntil("the authorised connection's 10 messages", () -> ingest.count() == 10);
+        assertThat(ingest.lines()).containsExactlyElementsOf(events("good", 0, 10));
+        assertThat(authFailures(AuthStats.Reason.BAD_SECRET)).isEqualTo(1);
+        waitUntil("1 active", () -> stat(TcpStats.ACTIVE) == 1);
+    }
+
+    @Test
+    void aConnectionThatDoesNotStartWithHelloIsRefused() throws Exception {
+        start(Map.of("auth.secret", SECRET));
+        Socket noHello = connect();
+        Socket noToken = connect();
+
+        write(noHello, "\n" + Lines.event("app", 1) + "\n");
+        write(noToken, hello("app", null) + "\n" + Lines.event("app", 2) + "\n");
+
+        assertThat(answer(noHello)).contains("\"reason\":\"no_hello\"");
+        assertThat(answer(noToken)).contains("\"reason\":\"no_secret\"");
+        assertThat(ingest.count()).isZero();
+        assertThat(authFailures(AuthStats.Reason.NO_HELLO)).isEqualTo(1);
+        assertThat(authFailures(AuthStats.Reason.NO_SECRET)).isEqualTo(1);
+    }
+
+    @Test
+    void anUnknownHandshakeVersionIsRefused() throws Exception {
+        start(Map.of("auth.secret", SECRET));
+        Socket s = connect();
+
+        write(s, hello("app", SECRET).replace("\"auth\":1", "\"auth\":2") + "\n");
+
+        assertThat(answer(s)).contains("\"reason\":\"unsupported_version\"");
+        assertThat(authFailures(AuthStats.Reason.UNSUPPORTED_VERSION)).isEqualTo(1);
+    }
+
+    @Test
+    void aSecretRestrictedToBillingSourcesCannotSendAsAnotherSource() throws Exception {
+        start(Map.of("auth.secret", SECRET, "auth.sources", "billing-*"));
+        Socket other = connect();
+        write(other, hello("shipping", SECRET) + "\n");
+        assertThat(answer(other)).contains("\"reason\":\"source_not_allowed\"");
+
+        Socket billing = connect();
+        write(billing, hello("billing-api", SECRET) + "\n" + Lines.event("billing-api", 1) + "\n"
+                + Lines.event("shipping", 2) + "\n" + Lines.event("billing-jobs", 3) + "\n");
+
+        waitUntil("2 billing messages", () -> ingest.count() == 2);
+        waitUntil("the foreign one counted", () -> authFailures(AuthStats.Reason.SOURCE_NOT_ALLOWED) == 2);
+        assertThat(ingest.lines()).containsExactly(Lines.event("billing-api", 1), Lines.event("billing-jobs", 3));
+    }
+
+    @Test
+    void secretsFromAFileEachWithTheirSources(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        java.nio.file.Path file = dir.resolve("secrets");
+        java.nio.file.Files.writeString(file, "# one per line\nbilling-secret-0123456789 billing-*\n\nops-secret-0123456789abc\n");
+        start(Map.of("auth.secret.file", file.toString()));
+
+        Socket billing = connect();
+        Socket ops = connect();
+        write(billing, hello("billing-api", "billing-secret-0123456789") + "\n" + Lines.event("billing-api", 1) + "\n");
+        write(ops, hello("anything", "ops-secret-0123456789abc") + "\n" + Lines.event("cron", 2) + "\n");
+
+        waitUntil("2 messages", () -> ingest.count() == 2);
+        assertThat(ingest.lines()).containsExactlyInAnyOrder(Lines.event("billing-api", 1), Lines.event("cron", 2));
+    }
+
+    @Test
+    void aShortSecretIsRejectedWithoutShowingIt() {
+        assertThatThrownBy(() -> start(Map.of("auth.secret", "short-secret")))
+                .hasMessageContaining("auth.secret: a secret needs at least 16 characters")
+                .hasMessageNotContaining("short-secret");
+    }
+
+    @Test
+    void withoutAuthAHelloCarryingATokenIsNotStored() throws Exception {
+        start(Map.of());
+        Socket s = connect();
+
+        write(s, hello("app", SECRET) + "\n" + hello("app", null) + "\n" + Lines.event("app", 1) + "\n");
+
+        waitUntil("the plain hello and the event", () -> ingest.count() == 2);
+        assertThat(ingest.lines()).containsExactly(hello("app", null), Lines.event("app", 1));
     }
 }

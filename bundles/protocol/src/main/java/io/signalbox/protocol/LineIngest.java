@@ -1,0 +1,110 @@
+package io.signalbox.protocol;
+
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.atomic.LongAdder;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.signalbox.api.Ingest;
+import io.signalbox.api.LogLimiter;
+import io.signalbox.api.MetricsSink;
+import io.signalbox.api.StatsSource;
+
+/**
+ * What every stream transport (TCP, Unix domain sockets) does with the bytes of a connection:
+ * framing ({@link LineFramer}), the {@code hello} authentication when secrets are configured,
+ * decoding ({@link LineDecoder}), counting rejects ({@link RejectCounters}) and offering messages
+ * to {@link Ingest}. One per transport; {@link #open} makes the per-connection {@link LineSession}.
+ * Thread-safe; the sessions are not (one reader each).
+ */
+public final class LineIngest implements StatsSource {
+    private static final Logger LOG = LoggerFactory.getLogger(LineIngest.class);
+
+    final String transport;
+    final Ingest ingest;
+    final LineDecoder decoder;
+    final RejectCounters rejects;
+    final AuthStats auth;
+    final LongAdder received = new LongAdder();
+    private final LogLimiter errorLog = new LogLimiter();
+    private volatile SharedSecrets secrets = SharedSecrets.NONE;
+
+    public LineIngest(String transport, Ingest ingest, LineDecoder decoder, RejectCounters rejects) {
+        this.transport = transport;
+        this.ingest = ingest;
+        this.decoder = decoder;
+        this.rejects = rejects;
+        this.auth = new AuthStats(transport);
+    }
+
+    /** The secrets connections opened from now on must present ({@link SharedSecrets#NONE}: none). */
+    public void secrets(SharedSecrets s) {
+        this.secrets = s;
+    }
+
+    public SharedSecrets secrets() {
+        return secrets;
+    }
+
+    /** A connection from {@code peer} (shown in logs), framed with {@code maxLineLength}. */
+    public LineSession open(Object peer, int maxLineLength) {
+        return new LineSession(this, peer, new LineFramer(maxLineLength), secrets);
+    }
+
+    public Ingest ingest() {
+        return ingest;
+    }
+
+    public RejectCounters rejects() {
+        return rejects;
+    }
+
+    public AuthStats auth() {
+        return auth;
+    }
+
+    /** Messages delivered to {@link Ingest} so far. */
+    public long received() {
+        return received.sum();
+    }
+
+    void ingestFailed(Object peer, RuntimeException e) {
+        long suppressed = errorLog.acquire();
+        if (suppressed >= 0) {
+            LOG.error("Ingest failed on a message from {} ({} more suppressed)", peer, suppressed, e);
+        }
+    }
+
+    /**
+     * The one line a connection gets before it is closed (docs/protocol.md, "Errors"):
+     * {@code {"error":"<error>","reason":"<reason>","detail":"<detail>"}} and {@code '\n'}.
+     */
+    public static byte[] errorLine(String error, String reason, String detail) {
+        return ("{\"error\":" + quote(error) + ",\"reason\":" + quote(reason) + ",\"detail\":"
+                + quote(detail) + "}\n").getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** {@code s} as a JSON string; control characters escaped. */
+    static String quote(String s) {
+        StringBuilder b = new StringBuilder(s.length() + 2).append('"');
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c == '"' || c == '\\') {
+                b.append('\\').append(c);
+            } else if (c < 0x20 || c == 0x7f) {
+                b.append(String.format("\\u%04x", (int) c));
+            } else {
+                b.append(c);
+            }
+        }
+        return b.append('"').toString();
+    }
+
+    /** {@code signalbox_transport_messages_received_total{transport}} and the authentication failures. */
+    @Override
+    public void collect(MetricsSink sink) {
+        sink.counter("signalbox_transport_messages_received_total", received.sum(), "transport", transport);
+        auth.collect(sink);
+    }
+}
