@@ -4,7 +4,6 @@ Every call builds one JSON line on the caller's thread and appends it to a bound
 background thread owns the socket: it connects (with exponential backoff), writes ``hello``,
 replays the buffer in order, sends heartbeats, and on ``close()`` flushes and writes ``goodbye``.
 """
-import atexit
 import contextvars
 import encodings.idna  # noqa: F401  imported now: a lazy import in the sender can fail after fork
 import json
@@ -22,6 +21,7 @@ import weakref
 from collections import deque
 from json.encoder import encode_basestring_ascii as _jstr
 
+from ._lifecycle import Instances
 from ._options import warn_unknown
 
 __all__ = ["Monitoring", "State", "SDK_NAME", "__version__"]
@@ -209,24 +209,8 @@ class _SpanScope:
 # ---------------------------------------------------------------------------------------------
 # process-wide: signal handlers, atexit, fork
 
-_clients = weakref.WeakSet()
+_clients = Instances()
 _signal_clients = weakref.WeakSet()
-_global_lock = threading.Lock()
-_atexit_done = [False]
-
-
-def _close_all_at_exit():
-    for c in list(_clients):
-        c.close()
-
-
-def _after_fork_in_child():
-    for c in list(_clients):
-        c._reset_after_fork()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def _default_handler(sig, handler):
@@ -314,10 +298,6 @@ class Monitoring:
         self._closed = False
         self._init_runtime()
         _clients.add(self)
-        with _global_lock:
-            if not _atexit_done[0]:
-                atexit.register(_close_all_at_exit)
-                _atexit_done[0] = True
         self.signal_handlers = False
         if signal_handlers is not False:
             try:

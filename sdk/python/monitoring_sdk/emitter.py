@@ -7,7 +7,6 @@ reached, the thread appends everything, in order, to a bounded local spool file 
 from the start once a post succeeds again; new messages go behind the spool, so order holds.
 Nothing here blocks or raises into the application; whatever does not fit is counted.
 """
-import atexit
 import errno
 import hashlib
 import json
@@ -19,9 +18,9 @@ import threading
 import time
 import urllib.error
 import urllib.request
-import weakref
 from collections import deque
 
+from ._lifecycle import Instances
 from ._options import warn_unknown
 from .client import _json, _script_name
 
@@ -276,23 +275,7 @@ def _open_spool(path, max_bytes, base_url):
 # -------------------------------------------------------------------------------------------------
 # process-wide: close at exit, forget the parent's state in a forked child
 
-_emitters = weakref.WeakSet()
-_atexit_lock = threading.Lock()
-_atexit_done = [False]
-
-
-def _close_all_at_exit():
-    for e in list(_emitters):
-        e.close()
-
-
-def _after_fork_in_child():
-    for e in list(_emitters):
-        e._reset_after_fork()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_after_fork_in_child)
+_emitters = Instances()
 
 _SENT, _REJECTED, _UNAVAILABLE = "sent", "rejected", "unavailable"
 
@@ -328,10 +311,6 @@ class SidecarEmitter:
         self._closed = False
         self._init_runtime()
         _emitters.add(self)
-        with _atexit_lock:
-            if not _atexit_done[0]:
-                atexit.register(_close_all_at_exit)
-                _atexit_done[0] = True
         if self._spool.pending():
             self._start()  # a spool left by an earlier run: deliver it even if nothing new comes
 
