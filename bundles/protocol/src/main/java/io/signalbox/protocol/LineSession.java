@@ -33,6 +33,7 @@ public final class LineSession implements LineFramer.Sink {
     private String grant;
     private byte[] error;
     private int delivered;
+    private String lastSource;
 
     LineSession(LineIngest owner, Object peer, LineFramer framer, SharedSecrets secrets) {
         this.owner = owner;
@@ -102,6 +103,11 @@ public final class LineSession implements LineFramer.Sink {
         return framer.carryCapacity();
     }
 
+    /** The {@code src} of the last message delivered, {@code null} before the first. */
+    public String lastSource() {
+        return lastSource;
+    }
+
     public Object peer() {
         return peer;
     }
@@ -140,6 +146,7 @@ public final class LineSession implements LineFramer.Sink {
                     "message dropped: " + grant + " may not send as " + LineIngest.quote(m.source()));
             return 0;
         }
+        lastSource = m.source();
         try {
             delivered++;
             return owner.ingest.offer(m) ? DELIVERED : DELIVERED | FULL;

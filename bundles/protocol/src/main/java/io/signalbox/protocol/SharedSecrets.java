@@ -9,6 +9,8 @@ import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.List;
 
+import io.signalbox.api.ConfigValues;
+
 /**
  * The secrets a transport accepts, each with the sources it may send as. Immutable.
  *
@@ -125,6 +127,26 @@ public final class SharedSecrets {
         public SharedSecrets build() {
             return entries.isEmpty() ? NONE : new SharedSecrets(entries);
         }
+    }
+
+    /**
+     * The secrets of a transport's configuration, the same keys everywhere: {@code auth.secret}
+     * (usually {@code ${env:NAME}}) restricted to the sources of the glob {@code auth.sources}, and
+     * the lines of the file {@code auth.secret.file}. Problems are added to {@code v}, never with a
+     * secret in them.
+     */
+    public static SharedSecrets configured(ConfigValues v, String secret, String file, String sources) {
+        String value = v.secret("auth.secret", secret);
+        String path = ConfigValues.unquote(file).trim();
+        SourceGlob glob = v.parse(() -> SourceGlob.of(ConfigValues.unquote(sources).trim()));
+        Builder b = builder();
+        if (!value.isEmpty() && glob != null) {
+            v.parse(() -> b.add("auth.secret", value, glob));
+        }
+        if (!path.isEmpty()) {
+            v.parse(() -> b.addFile(Path.of(path)));
+        }
+        return b.build();
     }
 
     public static Builder builder() {

@@ -11,13 +11,17 @@ import java.util.Map;
 import org.osgi.service.cm.Configuration;
 import org.osgi.service.cm.ConfigurationAdmin;
 import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
 import org.osgi.service.component.annotations.Modified;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.ServiceRegistration;
 import org.osgi.service.metatype.annotations.AttributeDefinition;
+import org.osgi.service.metatype.annotations.AttributeType;
 import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 import org.osgi.service.servlet.runtime.HttpServiceRuntime;
@@ -65,6 +69,10 @@ public final class HttpServerComponent {
         @AttributeDefinition(description = "Address to listen on; 0.0.0.0 for every interface.") String host() default "127.0.0.1";
         @AttributeDefinition(description = "TCP port of the HTTP server.", min = "1", max = "65535") int port() default 17001;
         @AttributeDefinition(description = "Largest request body HTTP ingest accepts, in bytes; a longer one is answered 413.", min = "1") long ingest_max_bytes() default DEFAULT_INGEST_MAX_BYTES;
+        @AttributeDefinition(description = "Bearer secret for reading (GET: API, traces, tail, metrics; not /health); use ${env:NAME}. Empty: open.", type = AttributeType.PASSWORD) String auth_read_secret() default "";
+        @AttributeDefinition(description = "Bearer secret for writing (POST: HTTP ingest); use ${env:NAME}. Empty: open.", type = AttributeType.PASSWORD) String auth_write_secret() default "";
+        @AttributeDefinition(description = "Web origins (scheme://host[:port]) allowed to call from a browser (CORS); empty: none.") String[] cors_origins() default {};
+        @AttributeDefinition(description = "Host header values accepted besides the configured host and localhost forms.") String[] allowed_hosts() default {};
     }
 
     /**
@@ -73,8 +81,9 @@ public final class HttpServerComponent {
      * @param host           the address to listen on
      * @param port           its port
      * @param ingestMaxBytes the largest HTTP ingest body
+     * @param guard          who may read and write ({@link GuardFilter})
      */
-    record Settings(String host, int port, long ingestMaxBytes) {
+    record Settings(String host, int port, long ingestMaxBytes, GuardSettings guard) {
         /** @throws ConfigCheck.Rejected naming every problem of the configuration */
         static Settings of(Config c, Map<String, ?> properties) {
             ConfigValues v = ConfigValues.of(Config.class, c, properties);
@@ -84,8 +93,10 @@ public final class HttpServerComponent {
             }
             int port = v.range("port", c.port(), 1, 65535);
             long ingestMaxBytes = v.range("ingest.max.bytes", c.ingest_max_bytes(), 1, MAX_INGEST_MAX_BYTES);
+            GuardSettings guard = GuardSettings.of(v, host, c.auth_read_secret(), c.auth_write_secret(),
+                    c.cors_origins(), c.allowed_hosts());
             v.done();
-            return new Settings(host, port, ingestMaxBytes);
+            return new Settings(host, port, ingestMaxBytes, guard);
         }
 
         private static InetAddress resolve(String host) {
@@ -98,11 +109,13 @@ public final class HttpServerComponent {
 
         @Override
         public String toString() {
-            return "host=" + host + ", port=" + port + ", ingest.max.bytes=" + ingestMaxBytes;
+            return "host=" + host + ", port=" + port + ", ingest.max.bytes=" + ingestMaxBytes + ", " + guard;
         }
     }
 
     private final ConfigurationAdmin configAdmin;
+    private final GuardFilter guard;
+    private final ServiceRegistration<?> guardRegistration;
     private volatile Settings settings;
     private volatile String endpoint;
 
@@ -113,10 +126,45 @@ public final class HttpServerComponent {
      */
     @Activate
     public HttpServerComponent(Config config, Map<String, Object> properties,
-            @Reference(name = "configAdmin") ConfigurationAdmin configAdmin) throws IOException {
+            @Reference(name = "configAdmin") ConfigurationAdmin configAdmin, BundleContext context) throws IOException {
         this.configAdmin = configAdmin;
         this.settings = ConfigCheck.activate(LOG, PID, properties, () -> Settings.of(config, properties));
+        this.guard = new GuardFilter(settings.guard());
+        // the guard is in place before Felix HTTP is given the address (Felix HTTP starts disabled)
+        this.guardRegistration = context == null ? null : context.registerService(
+                new String[] { jakarta.servlet.Filter.class.getName(), io.signalbox.api.StatsSource.class.getName() },
+                guard, guardProperties());
         apply(settings);
+    }
+
+    /** Without the framework (tests): no filter is registered. */
+    HttpServerComponent(Config config, Map<String, Object> properties, ConfigurationAdmin configAdmin) throws IOException {
+        this(config, properties, configAdmin, null);
+    }
+
+    /** Whiteboard properties of the guard: every path of the default context, ahead of the servlets. */
+    private static Dictionary<String, Object> guardProperties() {
+        Hashtable<String, Object> d = new Hashtable<>();
+        d.put("osgi.http.whiteboard.filter.pattern", "/*");
+        d.put("osgi.http.whiteboard.filter.name", "signalbox-guard");
+        d.put(org.osgi.framework.Constants.SERVICE_RANKING, Integer.MAX_VALUE);
+        d.put("component.name", "io.signalbox.http.guard");
+        return d;
+    }
+
+    @Deactivate
+    void deactivate() {
+        if (guardRegistration != null) {
+            try {
+                guardRegistration.unregister();
+            } catch (IllegalStateException e) {
+                LOG.debug("guard filter already unregistered: {}", e.toString());
+            }
+        }
+    }
+
+    GuardFilter guard() {
+        return guard;
     }
 
     /** A changed configuration: applied live if it is valid, else logged at ERROR, counted and ignored. */
@@ -125,6 +173,7 @@ public final class HttpServerComponent {
         Settings s = ConfigCheck.modify(LOG, PID, properties, () -> Settings.of(config, properties), settings);
         if (s != null) {
             settings = s;
+            guard.settings(s.guard());
             apply(s);
         }
     }
@@ -133,8 +182,19 @@ public final class HttpServerComponent {
     private void apply(Settings s) throws IOException {
         Configuration felix = configAdmin.getConfiguration(FELIX_HTTP_PID, "?");
         boolean changed = felix.updateIfDifferent(felixProperties(s));
-        LOG.info("HTTP server address {}:{} {} (ingest.max.bytes={})", s.host(), s.port(),
-                changed ? "handed to Felix HTTP" : "unchanged", s.ingestMaxBytes());
+        LOG.info("HTTP server address {}:{} {} (ingest.max.bytes={}, {})", s.host(), s.port(),
+                changed ? "handed to Felix HTTP" : "unchanged", s.ingestMaxBytes(), s.guard());
+        if (!loopback(s.host()) && !(s.guard().readSecrets().enabled() && s.guard().writeSecrets().enabled())) {
+            LOG.warn("HTTP server listens on {}:{}, reachable beyond this host, without TLS and without both"
+                    + " auth.read.secret and auth.write.secret: anyone who can reach it can {} (see README, Security)",
+                    s.host(), s.port(), s.guard().writeSecrets().enabled() ? "read traces and messages"
+                            : "write events and read traces and messages");
+        }
+    }
+
+    static boolean loopback(String host) {
+        String h = host.trim();
+        return h.equals("localhost") || h.startsWith("127.") || h.equals("::1") || h.equals("[::1]");
     }
 
     /** What Felix HTTP is given: plain HTTP on the configured address, no HTTPS, no Server header. */

@@ -36,6 +36,11 @@ final class ApiTestServer implements AutoCloseable {
 
     /** @param servlets servlet → its URL patterns */
     ApiTestServer(Map<HttpServlet, String[]> servlets) throws Exception {
+        this(servlets, null);
+    }
+
+    /** The same, with {@code filter} in front of every path (the whiteboard's {@code /*} filter). */
+    ApiTestServer(Map<HttpServlet, String[]> servlets, jakarta.servlet.Filter filter) throws Exception {
         connector.setHost("127.0.0.1");
         connector.setPort(0);
         server.addConnector(connector);
@@ -46,6 +51,10 @@ final class ApiTestServer implements AutoCloseable {
             for (String pattern : e.getValue()) {
                 context.addServlet(holder, pattern);
             }
+        }
+        if (filter != null) {
+            context.addFilter(new org.eclipse.jetty.ee10.servlet.FilterHolder(filter), "/*",
+                    java.util.EnumSet.of(jakarta.servlet.DispatcherType.REQUEST));
         }
         server.setHandler(context);
         server.start();

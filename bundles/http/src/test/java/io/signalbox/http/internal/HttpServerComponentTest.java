@@ -11,6 +11,7 @@ import java.util.HashMap;
 import java.util.Hashtable;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 import org.junit.jupiter.api.Test;
 import org.osgi.service.cm.Configuration;
@@ -134,7 +135,8 @@ class HttpServerComponentTest {
     void theSettingsAreTheValidatedValues() {
         Map<String, Object> props = Map.of("host", "\" 0.0.0.0 \"", "port", "18001", "ingest.max.bytes", "4096");
         assertThat(HttpServerComponent.Settings.of(config(props), props))
-                .isEqualTo(new HttpServerComponent.Settings("0.0.0.0", 18001, 4096));
+                .isEqualTo(new HttpServerComponent.Settings("0.0.0.0", 18001, 4096, new GuardSettings("0.0.0.0",
+                        io.signalbox.protocol.SharedSecrets.NONE, io.signalbox.protocol.SharedSecrets.NONE, Set.of(), Set.of())));
     }
 
     /** The rejection's reason, or {@code null} if the configuration is valid. */

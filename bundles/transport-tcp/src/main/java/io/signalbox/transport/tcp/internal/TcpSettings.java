@@ -2,11 +2,8 @@ package io.signalbox.transport.tcp.internal;
 
 import java.util.Map;
 
-import java.nio.file.Path;
-
 import io.signalbox.api.ConfigValues;
 import io.signalbox.protocol.SharedSecrets;
-import io.signalbox.protocol.SourceGlob;
 
 /**
  * The TCP transport's configuration, checked once ({@link #of}) and then used as it is.
@@ -38,28 +35,9 @@ record TcpSettings(String host, int port, int maxLineLength, int maxConnections,
                 v.atLeast("idle.timeout.seconds", c.idle_timeout_seconds(), 0),
                 v.atLeast("io.threads", c.io_threads(), 0),
                 v.atLeast("shutdown.drain.ms", c.shutdown_drain_ms(), 0),
-                secrets(v, c.auth_secret(), c.auth_secret_file(), c.auth_sources()));
+                SharedSecrets.configured(v, c.auth_secret(), c.auth_secret_file(), c.auth_sources()));
         v.done();
         return s;
-    }
-
-    /**
-     * The secrets of {@code auth.secret} (its sources restricted by {@code auth.sources}) and of the
-     * lines of {@code auth.secret.file}; problems are added to {@code v}, never with a secret in them.
-     * Shared with the Unix domain socket transport's settings (same keys).
-     */
-    static SharedSecrets secrets(ConfigValues v, String secret, String file, String sources) {
-        String value = v.secret("auth.secret", secret);
-        String path = ConfigValues.unquote(file).trim();
-        SourceGlob glob = v.parse(() -> SourceGlob.of(ConfigValues.unquote(sources).trim()));
-        SharedSecrets.Builder b = SharedSecrets.builder();
-        if (!value.isEmpty() && glob != null) {
-            v.parse(() -> b.add("auth.secret", value, glob));
-        }
-        if (!path.isEmpty()) {
-            v.parse(() -> b.addFile(Path.of(path)));
-        }
-        return b.build();
     }
 
     /** Whether the address is reachable from other hosts: anything but a loopback name or address. */

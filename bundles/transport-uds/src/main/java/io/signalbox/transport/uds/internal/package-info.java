@@ -1,0 +1,2 @@
+/** Unix domain socket transport: internal, nothing exported. */
+package io.signalbox.transport.uds.internal;
