@@ -32,6 +32,8 @@ import io.signalbox.protocol.LineSession;
 final class LineHandler extends IoHandlerAdapter {
     private static final Logger LOG = LoggerFactory.getLogger(LineHandler.class);
     private static final AttributeKey CONNECTION = new AttributeKey(LineHandler.class, "connection");
+    /** Set on a session that is being told why it is closed: its error line must be written first. */
+    private static final AttributeKey REFUSED = new AttributeKey(LineHandler.class, "refused");
     private static final int SCRATCH = 8192;
 
     private final LineIngest lines;
@@ -94,6 +96,7 @@ final class LineHandler extends IoHandlerAdapter {
 
     /** Writes {@code errorLine} and closes the session once it is written; nothing more is read. */
     static void refuse(IoSession session, byte[] errorLine) {
+        session.setAttribute(REFUSED, Boolean.TRUE);
         session.suspendRead();
         session.write(IoBuffer.wrap(errorLine));
         session.closeOnFlush();
@@ -172,6 +175,17 @@ final class LineHandler extends IoHandlerAdapter {
         finish(c);
         int active = stats.active.decrementAndGet();
         LOG.debug("Connection from {} closed ({} active)", c, active);
+    }
+
+    /**
+     * The client half-closed (it sent everything). A refused session is closed by
+     * {@code closeOnFlush} once its error line is out: closing it now would drop that line.
+     */
+    @Override
+    public void inputClosed(IoSession session) {
+        if (session.getAttribute(REFUSED) == null) {
+            session.closeNow();
+        }
     }
 
     @Override

@@ -552,6 +552,17 @@ class TcpTransportTest {
     }
 
     @Test
+    void aClientThatHalfClosesAfterItsLinesStillGetsTheErrorLine() throws Exception {
+        start(Map.of("auth.secret", SECRET));
+        for (int i = 0; i < 20; i++) {
+            Socket s = connect();
+            write(s, Lines.event("app", i) + "\n");
+            s.shutdownOutput();
+            assertThat(answer(s)).as("attempt %d", i).startsWith("{\"error\":\"unauthorized\",\"reason\":\"no_hello\"");
+        }
+    }
+
+    @Test
     void aConnectionThatDoesNotStartWithHelloIsRefused() throws Exception {
         start(Map.of("auth.secret", SECRET));
         Socket noHello = connect();
