@@ -17,7 +17,8 @@
 # Environment: SIGNALBOX_JAVA_OPTS (default: none, i.e. the shipped heap bound and collector), FLUSH_MS (correlation
 # flush.interval.ms for the run, default 250: with the shipped 5 s the last partial batches
 # would add up to 5 s of pure waiting to a few-second run), KEEP=1 keeps the temp directory,
-# THREADS=1 also prints the CPU seconds of every sidecar thread group, SIGNALBOX_DIST=<folder> measures
+# THREADS=1 also prints the CPU seconds of every sidecar thread group, METRICS_STORE=off runs without
+# the metrics store (its route, configuration and bundle removed), SIGNALBOX_DIST=<folder> measures
 # another assembled tree (default distribution/target/signalbox).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -46,6 +47,11 @@ printf 'flush.interval.ms=%s\n' "${FLUSH_MS:-250}" > "$home/etc/io.signalbox.cor
 # correlation's and the file backend's configuration (e.g. "queue.capacity=50000", "max.open.files=12000")
 [[ -n "${CORRELATION_EXTRA:-}" ]] && printf '%s\n' "$CORRELATION_EXTRA" >> "$home/etc/io.signalbox.correlation.cfg"
 [[ -n "${FILES_EXTRA:-}" ]] && printf '%s\n' "$FILES_EXTRA" >> "$home/etc/io.signalbox.backend.file-files.cfg"
+# METRICS_STORE=off: the A/B of the metrics store (issue 15): its route file and bundle are removed
+if [[ "${METRICS_STORE:-on}" == off ]]; then
+  rm -f "$home/etc/io.signalbox.route-metrics.cfg" "$home/etc/io.signalbox.metrics.store.cfg"
+  sed -i 's#reference:file:system/io.signalbox.metrics.store.jar##' "$home/conf/config.properties"
+fi
 
 export SIGNALBOX_JAVA_OPTS="${SIGNALBOX_JAVA_OPTS:-}"
 "$home/bin/signalbox" start >/dev/null

@@ -244,7 +244,9 @@ public final class LoadGenerator {
                 b.put(METRIC_B);
                 number(b, conn);
                 b.put((byte) '-');
-                number(b, i);
+                // 16 queues per connection: a bounded set of series, as real metrics have (a value
+                // per message made one series per point in the metrics store)
+                number(b, i % 16);
                 b.put(METRIC_C);
             } else {
                 b.put(SPAN_A);

@@ -52,7 +52,11 @@ final class DuckStore implements Storage, AutoCloseable {
     static final String FILE = "metrics.duckdb";
 
     /** The engine settings (from {@link StoreConfig}). */
-    record Settings(Path dir, int retentionDays, long maxBytes, int memoryLimitMb, int threads, long maxSamples) {
+    record Settings(Path dir, int retentionDays, long maxBytes, int memoryLimitMb, int threads, long maxSamples, int maxSeries) {
+        /** Without a series limit (tests, benchmarks). */
+        Settings(Path dir, int retentionDays, long maxBytes, int memoryLimitMb, int threads, long maxSamples) {
+            this(dir, retentionDays, maxBytes, memoryLimitMb, threads, maxSamples, Integer.MAX_VALUE);
+        }
     }
 
     private final Settings settings;
@@ -109,14 +113,20 @@ final class DuckStore implements Storage, AutoCloseable {
         nextId = max + 1;
     }
 
-    /** Appends one point (not yet committed: see {@link #flush}). */
-    synchronized void append(String source, long ts, MetricLine m) throws SQLException {
+    /**
+     * Appends one point (not yet committed: see {@link #flush}); {@code false} when it is the first
+     * point of a new series and the store already holds {@code maxSeries} series (not stored).
+     */
+    synchronized boolean append(String source, long ts, MetricLine m) throws SQLException {
         if (closed) {
             throw new SQLException("metrics store is closed");
         }
         String key = Series.key(m.name(), source, m.tags());
         Series s = byKey.get(key);
         if (s == null) {
+            if (byKey.size() >= settings.maxSeries()) {
+                return false;
+            }
             s = Series.of(nextId, m.name(), source, m.tags(), m.unit());
             insertSeries.setInt(1, s.id());
             insertSeries.setString(2, s.name());
@@ -138,6 +148,7 @@ final class DuckStore implements Storage, AutoCloseable {
         }
         unflushed++;
         appended.increment();
+        return true;
     }
 
     /** Commits every appended point. */

@@ -57,6 +57,7 @@ public final class MetricStoreComponent implements Backend, StatsSource {
     private final LongAdder filtered = new LongAdder();
     private final LongAdder invalid = new LongAdder();
     private final LongAdder disabledDropped = new LongAdder();
+    private final LongAdder seriesLimited = new LongAdder();
 
     @Activate
     public MetricStoreComponent(StoreConfig config) throws Exception {
@@ -77,7 +78,7 @@ public final class MetricStoreComponent implements Backend, StatsSource {
         }
         Path dir = Path.of(config.path()).toAbsolutePath();
         store = new DuckStore(new DuckStore.Settings(dir, config.retention_days(), config.max_size_mb() * 1024 * 1024,
-                config.memory_limit_mb(), config.threads(), config.query_max_samples()));
+                config.memory_limit_mb(), config.threads(), config.query_max_samples(), config.max_series()));
         LOG.info("metrics store started: {} ({} series), retention {} days, cap {} MiB, flush every {} ms, "
                 + "memory limit {} MiB, sources {}, names {}", dir.resolve(DuckStore.FILE), store.seriesCount(),
                 config.retention_days(), config.max_size_mb(), config.flush_interval_ms(), config.memory_limit_mb(),
@@ -161,7 +162,11 @@ public final class MetricStoreComponent implements Backend, StatsSource {
                 filtered.increment();
                 continue;
             }
-            store.append(m.source(), m.timestamp(), line);
+            if (!store.append(m.source(), m.timestamp(), line)) {
+                seriesLimited.increment();
+                invalidLog.warn("series limit", "metrics store: {} series stored, max.series reached: a point of a new "
+                        + "series ({} from {}) is not stored", store.seriesCount(), line.name(), m.source());
+            }
         }
     }
 
@@ -185,6 +190,7 @@ public final class MetricStoreComponent implements Backend, StatsSource {
     public void collect(MetricsSink sink) {
         sink.counter("signalbox_metrics_store_skipped_total", skipped.sum() + filtered.sum() + disabledDropped.sum());
         sink.counter("signalbox_metrics_store_invalid_total", invalid.sum());
+        sink.counter("signalbox_metrics_store_series_limited_total", seriesLimited.sum());
         if (store != null) {
             sink.counter("signalbox_metrics_store_points_total", store.appended.sum());
             sink.counter("signalbox_metrics_store_retention_deleted_total", store.retentionDeleted.sum());

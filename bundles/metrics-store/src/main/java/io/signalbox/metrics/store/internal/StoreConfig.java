@@ -34,6 +34,9 @@ public @interface StoreConfig {
     @AttributeDefinition(description = "DuckDB memory_limit in MiB (bounds the store's native memory).", required = false)
     int memory_limit_mb() default 256;
 
+    @AttributeDefinition(description = "At most this many series (name + source + tags): a point of a new series beyond it is not stored, counted in signalbox_metrics_store_series_limited_total and logged (a tag with a value per message, such as a request id, would otherwise make a series per point).", required = false)
+    int max_series() default 100000;
+
     @AttributeDefinition(description = "DuckDB worker threads for queries.", required = false)
     int threads() default 2;
 

@@ -66,6 +66,19 @@ class DuckStoreTest {
     }
 
     @Test
+    void aNewSeriesBeyondMaxSeriesIsNotStoredWhileKnownSeriesGoOn() throws Exception {
+        try (DuckStore s = new DuckStore(new DuckStore.Settings(dir, 15, 0, 64, 1, 1_000_000, 2))) {
+            assertThat(s.append("web", 1000, m("requests", 1, "id", "a"))).isTrue();
+            assertThat(s.append("web", 1000, m("requests", 1, "id", "b"))).isTrue();
+            assertThat(s.append("web", 2000, m("requests", 1, "id", "c"))).as("a third series").isFalse();
+            assertThat(s.append("web", 2000, m("requests", 2, "id", "a"))).as("a known series").isTrue();
+            s.flush();
+            assertThat(s.seriesCount()).isEqualTo(2);
+            assertThat(s.raw("requests", 0, 5000, 100)).extracting(DuckStore.RawPoint::value).containsExactly(1.0, 1.0, 2.0);
+        }
+    }
+
+    @Test
     void theStoreAnswersLikeTheReferenceEngineIncludingPushedDownAggregates() throws Exception {
         try (DuckStore s = open(100_000)) {
             fill(s);
