@@ -77,6 +77,10 @@ public final class FileBackend implements Backend, StatsSource {
     /** A backend writing with the system clock to real files; its background tasks run until {@link #close()}. */
     public FileBackend(String name, FileSettings settings) {
         this(name, settings, Clock.systemUTC(), FileSink.CHANNELS);
+        if (settings.outsideHome()) {
+            LOG.warn("File backend \"{}\" writes outside the distribution folder, under {} (allow.absolute.path=true)",
+                    name, settings.root());
+        }
         start();
     }
 

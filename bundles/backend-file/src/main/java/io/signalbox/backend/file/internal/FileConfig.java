@@ -20,6 +20,9 @@ public @interface FileConfig {
     @AttributeDefinition(description = "Write buffer in KiB, shared by the files of one batch.") int buffer_kb() default 64;
     @AttributeDefinition(description = "Close files nobody wrote to for this many seconds; 0 = never.") long idle_close_seconds() default 300;
     @AttributeDefinition(description = "At most this many files open at once; the least recently written is closed first.") int max_open_files() default 1000;
+    @AttributeDefinition(description = "Permission bits (octal) of the files this backend creates.") String file_mode() default "0640";
+    @AttributeDefinition(description = "Permission bits (octal) of the folders this backend creates.") String dir_mode() default "0750";
+    @AttributeDefinition(description = "Allow a 'path' outside the distribution folder (signalbox.home).") boolean allow_absolute_path() default false;
 
     /** Factory PID: {@code etc/io.signalbox.backend.file-<name>.cfg}. */
     String PID = "io.signalbox.backend.file";

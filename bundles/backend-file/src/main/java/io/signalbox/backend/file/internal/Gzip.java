@@ -32,6 +32,14 @@ final class Gzip {
         Path gz = target(file);
         Path tmp = file.resolveSibling(file.getFileName() + ".gz.tmp");
         try {
+            Files.deleteIfExists(tmp);
+            try {
+                // the compressed copy is as private as the file it replaces
+                Files.createFile(tmp, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                        Files.getPosixFilePermissions(file)));
+            } catch (UnsupportedOperationException e) {
+                Files.createFile(tmp);
+            }
             try (InputStream in = Files.newInputStream(file);
                     FileChannel channel = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                             StandardOpenOption.TRUNCATE_EXISTING)) {

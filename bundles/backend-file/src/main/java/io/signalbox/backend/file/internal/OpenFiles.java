@@ -6,6 +6,7 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -80,6 +81,20 @@ final class OpenFiles {
         return slot;
     }
 
+    /**
+     * Creates {@code path} with {@code file.mode} (the umask can only take bits away). An existing
+     * file keeps the mode it has: an operator may have changed it.
+     */
+    private void createFile(Path path) throws IOException {
+        try {
+            Files.createFile(path, PosixFilePermissions.asFileAttribute(settings.fileMode()));
+        } catch (java.nio.file.FileAlreadyExistsException e) {
+            // created in between (a probe, a test): it keeps its mode
+        } catch (UnsupportedOperationException e) {
+            Files.createFile(path); // not a POSIX file system: the platform's default
+        }
+    }
+
     /** Opens the current file of {@code slot} for batch {@code txn}, first closing one if too many are open. */
     OpenFile open(Slot slot, long txn) throws IOException {
         if (slot.index < 0) {
@@ -89,9 +104,12 @@ final class OpenFiles {
         makeRoom(txn);
         Path dir = path.getParent();
         if (!Files.isDirectory(dir)) { // (createDirectories on an existing folder costs a failed mkdir and an exception)
-            Files.createDirectories(dir);
+            Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(settings.dirMode()));
         }
         boolean existed = Files.exists(path);
+        if (!existed) {
+            createFile(path);
+        }
         OpenFile f = new OpenFile(slot, path, sinks.open(path), !existed);
         try {
             Long cut = truncateOnOpen.get(path);

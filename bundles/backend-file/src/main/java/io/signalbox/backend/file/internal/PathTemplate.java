@@ -155,28 +155,79 @@ final class PathTemplate {
     }
 
     /**
-     * A source name made safe as one path segment: characters outside {@code [A-Za-z0-9._-]}
-     * become {@code _}, a leading dot and the second dot of {@code ..} become {@code _} (no
-     * hidden files, no {@code .}/{@code ..}), at most {@value #MAX_SOURCE_LENGTH} characters.
+     * A source name made safe as one path segment, injectively: distinct sources never share a
+     * folder. {@code [A-Za-z0-9._-]} stay as they are; every other character is percent-escaped as
+     * its UTF-8 bytes ({@code a/b} → {@code a%2Fb}, {@code a b} → {@code a%20b}, {@code %} →
+     * {@code %25}), and so is a leading dot and the second dot of {@code ..} (no hidden files, no
+     * {@code .}/{@code ..}). The empty name is {@code %}. A result longer than
+     * {@value #MAX_SOURCE_LENGTH} characters is cut and ends in {@code ~} and the SHA-256 of the
+     * source ({@code ~} is escaped everywhere else, so a cut name never equals an uncut one).
+     * Names of only the safe characters map to themselves, as before this scheme: their existing
+     * folders are still used.
      */
     static String sanitise(String source) {
         if (source == null || source.isEmpty()) {
-            return "_";
+            return "%";
         }
-        int n = Math.min(source.length(), MAX_SOURCE_LENGTH);
-        char[] out = new char[n];
-        boolean changed = n != source.length();
-        for (int i = 0; i < n; i++) {
+        if (source.length() <= MAX_SOURCE_LENGTH && plain(source)) {
+            return source;
+        }
+        StringBuilder out = new StringBuilder(source.length() + 16);
+        for (int i = 0; i < source.length(); i++) {
             char c = source.charAt(i);
-            boolean ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-                    || c == '_' || c == '-' || c == '.';
-            if (c == '.' && (i == 0 || out[i - 1] == '.')) {
-                ok = false;
+            if (safe(c) && !(c == '.' && (i == 0 || source.charAt(i - 1) == '.'))) {
+                out.append(c);
+            } else if (Character.isHighSurrogate(c) && i + 1 < source.length()
+                    && Character.isLowSurrogate(source.charAt(i + 1))) {
+                escape(out, new String(new char[] { c, source.charAt(i + 1) }));
+                i++;
+            } else if (Character.isSurrogate(c)) {
+                out.append("%u").append(String.format("%04X", (int) c)); // not UTF-8-encodable on its own
+            } else {
+                escape(out, String.valueOf(c));
             }
-            out[i] = ok ? c : '_';
-            changed |= !ok;
         }
-        return changed ? new String(out) : source;
+        if (out.length() <= MAX_SOURCE_LENGTH) {
+            return out.toString();
+        }
+        return out.substring(0, MAX_SOURCE_LENGTH - 65) + "~" + sha256(source);
+    }
+
+    private static boolean plain(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (!safe(c) || (c == '.' && (i == 0 || s.charAt(i - 1) == '.'))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static boolean safe(char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-'
+                || c == '.';
+    }
+
+    private static final char[] HEX = "0123456789ABCDEF".toCharArray();
+
+    private static void escape(StringBuilder out, String chars) {
+        for (byte b : chars.getBytes(java.nio.charset.StandardCharsets.UTF_8)) {
+            out.append('%').append(HEX[(b >> 4) & 0xF]).append(HEX[b & 0xF]);
+        }
+    }
+
+    private static String sha256(String s) {
+        try {
+            byte[] d = java.security.MessageDigest.getInstance("SHA-256")
+                    .digest(s.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            StringBuilder b = new StringBuilder(64);
+            for (byte x : d) {
+                b.append(HEX[(x >> 4) & 0xF]).append(HEX[x & 0xF]);
+            }
+            return b.toString();
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every Java runtime has SHA-256", e);
+        }
     }
 
     @Override

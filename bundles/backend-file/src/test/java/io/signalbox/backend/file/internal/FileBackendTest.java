@@ -77,7 +77,31 @@ class FileBackendTest {
         b.write(new Batch("../../etc", List.of(message("../../etc", MessageType.EVENT, "x"))));
         try (Stream<Path> all = Files.walk(dir)) {
             assertThat(all.filter(Files::isRegularFile).collect(Collectors.toList()))
-                    .containsExactly(dir.resolve("_._.__etc/2024-05-01.jsonl"));
+                    .containsExactly(dir.resolve("%2E%2E%2F.%2E%2Fetc/2024-05-01.jsonl"));
+        }
+    }
+
+    @Test
+    void dataFilesAreCreated0640AndTheirFolders0750() throws Exception {
+        FileBackend b = backend("fsync", "never");
+        b.write(new Batch("private", List.of(message("private", MessageType.EVENT, "x"))));
+        Path file = dir.resolve("private/2024-05-01.jsonl");
+        assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(file)))
+                .isEqualTo("rw-r-----");
+        assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(file.getParent())))
+                .isEqualTo("rwxr-x---");
+    }
+
+    @Test
+    void sourcesThatUsedToCollapseIntoOneFolderGetOneEach() throws Exception {
+        FileBackend b = backend("fsync", "never");
+        for (String source : List.of("a/b", "a b", "a\nb", "a_b")) {
+            b.write(new Batch(source, List.of(message(source, MessageType.EVENT, source.replace("\n", "\\n")))));
+        }
+        try (Stream<Path> all = Files.walk(dir)) {
+            assertThat(all.filter(Files::isRegularFile).map(p -> dir.relativize(p).toString()).collect(Collectors.toList()))
+                    .containsExactlyInAnyOrder("a%2Fb/2024-05-01.jsonl", "a%20b/2024-05-01.jsonl",
+                            "a%0Ab/2024-05-01.jsonl", "a_b/2024-05-01.jsonl");
         }
     }
 

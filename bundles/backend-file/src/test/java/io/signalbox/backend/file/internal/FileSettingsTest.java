@@ -2,6 +2,7 @@ package io.signalbox.backend.file.internal;
 
 import static io.signalbox.backend.file.internal.TestSupport.settings;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
 import java.nio.file.Path;
@@ -68,5 +69,38 @@ class FileSettingsTest {
     @Test
     void aPathTheFileSystemCannotNameIsRejected() {
         assertThat(rejection("path", "data/\0files")).contains("'path' must be a valid path");
+    }
+
+    @Test
+    void aPathOutsideTheDistributionFolderNeedsAllowAbsolutePath(@org.junit.jupiter.api.io.TempDir java.nio.file.Path home)
+            throws Exception {
+        java.util.Map<String, Object> etc = TestSupport.properties(java.nio.file.Path.of("/etc"));
+        assertThatThrownBy(() -> FileSettings.of(TestSupport.config(etc), etc, home))
+                .hasMessageContaining("'path' /etc is outside the distribution folder " + home)
+                .hasMessageContaining("allow.absolute.path=true");
+        java.util.Map<String, Object> root = TestSupport.properties(java.nio.file.Path.of("/"));
+        assertThatThrownBy(() -> FileSettings.of(TestSupport.config(root), root, home)).hasMessageContaining("outside");
+        java.util.Map<String, Object> itself = TestSupport.properties(home);
+        assertThatThrownBy(() -> FileSettings.of(TestSupport.config(itself), itself, home)).hasMessageContaining("outside");
+
+        java.util.Map<String, Object> allowed = TestSupport.properties(java.nio.file.Path.of("/var/lib/signalbox"),
+                "allow.absolute.path", true);
+        FileSettings s = FileSettings.of(TestSupport.config(allowed), allowed, home);
+        assertThat(s.outsideHome()).isTrue();
+        assertThat(s.describe()).contains("outside the distribution folder");
+        java.util.Map<String, Object> inside = TestSupport.properties(home.resolve("data/files"));
+        assertThat(FileSettings.of(TestSupport.config(inside), inside, home).outsideHome()).isFalse();
+    }
+
+    @Test
+    void filesAre0640AndFoldersAre0750UnlessConfigured() throws Exception {
+        FileSettings s = settings(dir);
+        assertThat(java.nio.file.attribute.PosixFilePermissions.toString(s.fileMode())).isEqualTo("rw-r-----");
+        assertThat(java.nio.file.attribute.PosixFilePermissions.toString(s.dirMode())).isEqualTo("rwxr-x---");
+        FileSettings open = settings(dir, "file.mode", "0644", "dir.mode", "0755");
+        assertThat(java.nio.file.attribute.PosixFilePermissions.toString(open.fileMode())).isEqualTo("rw-r--r--");
+        assertThat(rejection("file.mode", "rw-r-----")).contains("'file.mode' must be octal");
+        assertThat(rejection("file.mode", "0440")).contains("'file.mode' must let the owner read and write");
+        assertThat(rejection("dir.mode", "0640")).contains("'dir.mode' must let the owner read, write and enter");
     }
 }
