@@ -5,7 +5,6 @@ import java.io.OutputStream;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Instant;
@@ -62,9 +61,9 @@ final class DeadLetters {
         LocalDate today = LocalDate.now(ZoneOffset.UTC);
         if (file == null || !today.equals(day)) {
             close();
-            Files.createDirectories(dir);
+            PrivateFiles.createDirectories(dir);
             Path p = dir.resolve(today + ".jsonl");
-            file = FileChannel.open(p, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
+            file = PrivateFiles.open(p, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
             day = today;
         }
         byte[] prefix = ("{\"ts\":" + Instant.now().toEpochMilli() + ",\"backend\":" + quote(name) + ",\"reason\":"

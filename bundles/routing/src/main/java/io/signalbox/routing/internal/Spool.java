@@ -223,12 +223,12 @@ final class Spool implements AutoCloseable {
     private SpoolSegment roll() throws IOException {
         forceBeforeClosing();
         closeTail();
-        Files.createDirectories(dir);
+        PrivateFiles.createDirectories(dir);
         SpoolSegment prev = segments.peekLast();
         long seq = Math.max(prev == null ? 0 : prev.seq, highestSeq) + 1;
         highestSeq = seq;
         SpoolSegment s = new SpoolSegment(seq, dir.resolve(SpoolFiles.segmentName(seq)));
-        tail = FileChannel.open(s.path, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+        tail = PrivateFiles.open(s.path, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                 StandardOpenOption.TRUNCATE_EXISTING);
         segments.addLast(s);
         return s;

@@ -91,7 +91,7 @@ final class SpoolCursor {
         b.putInt(SpoolCodec.crcOf(b.array(), 16));
         b.flip();
         if (file == null) {
-            file = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            file = PrivateFiles.open(path, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
         }
         while (b.hasRemaining()) {
             file.write(b, b.position());

@@ -91,6 +91,25 @@ class SpoolTest {
     }
 
     @Test
+    void segmentsAreCreated0640InAFolder0750() throws IOException {
+        Path spoolDir = dir.resolve("new-spool");
+        try (Spool spool = Spool.open("b", spoolDir, ROOMY)) {
+            spool.append(TestSupport.events("web", 0, 3));
+            List<Path> segs;
+            try (var s = java.nio.file.Files.list(spoolDir)) {
+                segs = s.filter(p -> p.toString().endsWith(".seg")).toList();
+            }
+            assertThat(segs).isNotEmpty();
+            for (Path seg : segs) {
+                assertThat(java.nio.file.attribute.PosixFilePermissions.toString(java.nio.file.Files.getPosixFilePermissions(seg)))
+                        .isEqualTo("rw-r-----");
+            }
+            assertThat(java.nio.file.attribute.PosixFilePermissions.toString(java.nio.file.Files.getPosixFilePermissions(spoolDir)))
+                    .isEqualTo("rwxr-x---");
+        }
+    }
+
+    @Test
     void segmentsRollAtTheirSizeAndAreDeletedOnceDelivered() throws IOException {
         try (Spool spool = Spool.open("b", dir, limits(1 << 30, 2_000))) {
             for (int i = 0; i < 50; i++) {
