@@ -34,6 +34,8 @@ public final class LineSession implements LineFramer.Sink {
     private byte[] error;
     private int delivered;
     private String lastSource;
+    /** {@link System#currentTimeMillis()} of the last read that delivered a message, or of the open. */
+    private volatile long lastProgress = System.currentTimeMillis();
 
     LineSession(LineIngest owner, Object peer, LineFramer framer, SharedSecrets secrets) {
         this.owner = owner;
@@ -69,6 +71,7 @@ public final class LineSession implements LineFramer.Sink {
     private int done(int r) {
         if (delivered > 0) {
             owner.received.add(delivered);
+            lastProgress = System.currentTimeMillis();
         }
         return (r & FULL) | (error != null ? CLOSE : 0);
     }
@@ -101,6 +104,15 @@ public final class LineSession implements LineFramer.Sink {
     /** The size the carry-over buffer has grown to. */
     public int carryCapacity() {
         return framer.carryCapacity();
+    }
+
+    /**
+     * When this connection last delivered a message ({@link System#currentTimeMillis()}), or when it
+     * opened: an idle or slow connection (one byte per second never completes a line) is the one
+     * with the oldest value, and the first to be closed when the connection limit is reached.
+     */
+    public long lastProgress() {
+        return lastProgress;
     }
 
     /** The {@code src} of the last message delivered, {@code null} before the first. */

@@ -44,25 +44,31 @@ final class LineHandler extends IoHandlerAdapter {
     private final LogLimiter errorLog = new LogLimiter();
 
     LineHandler(LineIngest lines, TcpStats stats, int maxLineLength, int maxConnections) {
+        this(lines, stats, maxLineLength, maxConnections, 10);
+    }
+
+    LineHandler(LineIngest lines, TcpStats stats, int maxLineLength, int maxConnections, int evictAfterSeconds) {
         this.lines = lines;
         this.stats = stats;
-        this.limits = new Limits(maxLineLength, maxConnections);
+        this.limits = new Limits(maxLineLength, maxConnections, evictAfterSeconds);
     }
 
     /** The limits of one connection, fixed when it opens (a reconfiguration applies to new connections). */
     static final class Limits {
         final int maxLineLength;
         final int maxConnections;
+        final long evictAfterMs;
 
-        Limits(int maxLineLength, int maxConnections) {
+        Limits(int maxLineLength, int maxConnections, int evictAfterSeconds) {
             this.maxLineLength = maxLineLength;
             this.maxConnections = maxConnections;
+            this.evictAfterMs = evictAfterSeconds * 1000L;
         }
     }
 
     /** New limits for the connections opened from now on. */
-    void limits(int maxLineLength, int maxConnections) {
-        this.limits = new Limits(maxLineLength, maxConnections);
+    void limits(int maxLineLength, int maxConnections, int evictAfterSeconds) {
+        this.limits = new Limits(maxLineLength, maxConnections, evictAfterSeconds);
     }
 
     /** The state of an accepted session, {@code null} for a refused or closed one. */
@@ -76,7 +82,9 @@ final class LineHandler extends IoHandlerAdapter {
         Limits l = limits;
         int maxConnections = l.maxConnections;
         int active = stats.active.incrementAndGet();
-        if (active > maxConnections) {
+        if (active > maxConnections && evictStalest(session, l)) {
+            active = stats.active.get();
+        } else if (active > maxConnections) {
             stats.active.decrementAndGet();
             stats.refused.increment();
             long suppressed = refusedLog.acquire();
@@ -92,6 +100,44 @@ final class LineHandler extends IoHandlerAdapter {
         stats.accepted.increment();
         session.setAttribute(CONNECTION, new Connection(session, remote, l, lines.open(remote, l.maxLineLength)));
         LOG.debug("Connection from {} opened ({} active)", remote, active);
+    }
+
+    /**
+     * Makes room for {@code incoming} at max.connections: closes the open connection that delivered
+     * nothing for the longest time, if that is at least {@code evict.after.seconds}, with an error
+     * line. Idle and slow connections (one byte a second never completes a line) go first; a sender
+     * that keeps delivering is never the stalest for long.
+     *
+     * @return whether a connection was closed and its slot taken over (the count stays as it is)
+     */
+    private boolean evictStalest(IoSession incoming, Limits l) {
+        for (int attempt = 0; attempt < 3; attempt++) {
+            Connection stalest = null;
+            for (IoSession s : incoming.getService().getManagedSessions().values()) {
+                Connection c = connection(s);
+                if (s != incoming && c != null && (stalest == null || c.lines.lastProgress() < stalest.lines.lastProgress())) {
+                    stalest = c;
+                }
+            }
+            if (stalest == null || System.currentTimeMillis() - stalest.lines.lastProgress() < l.evictAfterMs) {
+                return false;
+            }
+            if (stalest.session.removeAttribute(CONNECTION) == stalest) { // another opener may have taken it
+                stats.active.decrementAndGet(); // its slot is the newcomer's: incremented already
+                stats.evicted.increment();
+                long suppressed = refusedLog.acquire();
+                if (suppressed >= 0) {
+                    LOG.warn("max.connections={} reached: closed {}, which delivered nothing for {} ms, to accept {} ({} more"
+                            + " suppressed)", l.maxConnections, stalest,
+                            System.currentTimeMillis() - stalest.lines.lastProgress(), describe(incoming.getRemoteAddress()),
+                            suppressed);
+                }
+                refuse(stalest.session, LineIngest.errorLine("refused", "evicted", "max.connections=" + l.maxConnections
+                        + " reached: this connection delivered nothing for the longest time and was closed"));
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Writes {@code errorLine} and closes the session once it is written; nothing more is read. */

@@ -16,9 +16,11 @@ import io.signalbox.protocol.SharedSecrets;
  * @param ioThreads          I/O threads as configured (0 = one per core, see {@link #threads()})
  * @param shutdownDrainMs    on shutdown, at most this long to read what clients already sent
  * @param secrets            what a connection must present in its hello ({@link SharedSecrets#NONE}: nothing)
+ * @param evictAfterSeconds  at max.connections, a connection that delivered nothing for this long is closed
+ *                           to make room for a new one
  */
 record TcpSettings(String host, int port, int maxLineLength, int maxConnections, int idleTimeoutSeconds,
-        int ioThreads, long shutdownDrainMs, SharedSecrets secrets) {
+        int ioThreads, long shutdownDrainMs, SharedSecrets secrets, int evictAfterSeconds) {
 
     /**
      * The settings of {@code c}.
@@ -35,7 +37,8 @@ record TcpSettings(String host, int port, int maxLineLength, int maxConnections,
                 v.atLeast("idle.timeout.seconds", c.idle_timeout_seconds(), 0),
                 v.atLeast("io.threads", c.io_threads(), 0),
                 v.atLeast("shutdown.drain.ms", c.shutdown_drain_ms(), 0),
-                SharedSecrets.configured(v, c.auth_secret(), c.auth_secret_file(), c.auth_sources()));
+                SharedSecrets.configured(v, c.auth_secret(), c.auth_secret_file(), c.auth_sources()),
+                v.atLeast("evict.after.seconds", c.evict_after_seconds(), 0));
         v.done();
         return s;
     }
@@ -60,6 +63,7 @@ record TcpSettings(String host, int port, int maxLineLength, int maxConnections,
     /** The settings that apply to connections, for the log (the address is logged as bound). */
     String limits(int threads) {
         return "max.line.length=" + maxLineLength + ", max.connections=" + maxConnections
+                + ", evict.after.seconds=" + evictAfterSeconds
                 + ", idle.timeout.seconds=" + idleTimeoutSeconds + ", io.threads=" + threads
                 + ", shutdown.drain.ms=" + shutdownDrainMs + ", auth: " + secrets;
     }

@@ -11,6 +11,7 @@ final class TcpStats implements StatsSource {
     static final String ACTIVE = "signalbox_active_connections";
     static final String ACCEPTED = "signalbox_tcp_connections_accepted_total";
     static final String REFUSED = "signalbox_tcp_connections_refused_total";
+    static final String EVICTED = "signalbox_tcp_connections_evicted_total";
     static final String BYTES = "signalbox_tcp_bytes_received_total";
     static final String SUSPENSIONS = "signalbox_tcp_read_suspensions_total";
     /**
@@ -22,6 +23,7 @@ final class TcpStats implements StatsSource {
     final AtomicInteger active = new AtomicInteger();
     final LongAdder accepted = new LongAdder();
     final LongAdder refused = new LongAdder();
+    final LongAdder evicted = new LongAdder();
     final LongAdder bytes = new LongAdder();
     final LongAdder suspensions = new LongAdder();
 
@@ -30,6 +32,7 @@ final class TcpStats implements StatsSource {
         sink.gauge(ACTIVE, active.get());
         sink.counter(ACCEPTED, accepted.sum());
         sink.counter(REFUSED, refused.sum());
+        sink.counter(EVICTED, evicted.sum());
         sink.counter(BYTES, bytes.sum());
         sink.counter(SUSPENSIONS, suspensions.sum());
     }

@@ -73,6 +73,8 @@ public final class TcpTransport implements StatsSource {
                 + "use ${env:NAME}. Empty: no authentication.", type = AttributeType.PASSWORD) String auth_secret() default "";
         @AttributeDefinition(description = "File with more secrets, one per line: '<secret> [<source glob>]'.") String auth_secret_file() default "";
         @AttributeDefinition(description = "Sources the auth.secret may send as (glob, e.g. billing-*).") String auth_sources() default "*";
+        @AttributeDefinition(description = "At max.connections, the open connection that delivered nothing for the longest time, "
+                + "at least this many seconds, is closed to make room; else the new one is refused.", min = "0") int evict_after_seconds() default 10;
     }
 
     private final RejectCounters rejects = new RejectCounters();
@@ -106,7 +108,7 @@ public final class TcpTransport implements StatsSource {
         TcpSettings s = ConfigCheck.activate(LOG, PID, properties, () -> TcpSettings.of(config, properties));
         this.lines = new LineIngest("tcp", ingest, new LineDecoder(), rejects);
         lines.secrets(s.secrets());
-        this.handler = new LineHandler(lines, stats, s.maxLineLength(), s.maxConnections());
+        this.handler = new LineHandler(lines, stats, s.maxLineLength(), s.maxConnections(), s.evictAfterSeconds());
         this.settings = s;
         this.current = listen(s);
         LOG.info("TCP transport listening on {} ({})", current, s.limits(current.threads()));
@@ -183,14 +185,14 @@ public final class TcpTransport implements StatsSource {
                         ConfigCheck.rejection(PID, properties, e.getMessage()), old);
                 return false;
             }
-            handler.limits(s.maxLineLength(), s.maxConnections());
+            handler.limits(s.maxLineLength(), s.maxConnections(), s.evictAfterSeconds());
             lines.secrets(s.secrets());
             current = next;
             retire(old);
             LOG.info("TCP transport moved from {} to {} ({})", old, next, s.limits(next.threads()));
             warnIfExposed(s);
         } else {
-            handler.limits(s.maxLineLength(), s.maxConnections());
+            handler.limits(s.maxLineLength(), s.maxConnections(), s.evictAfterSeconds());
             lines.secrets(s.secrets());
             old.acceptor().getSessionConfig().setIdleTime(IdleStatus.READER_IDLE, s.idleTimeoutSeconds());
             if (s.threads() != old.threads()) {

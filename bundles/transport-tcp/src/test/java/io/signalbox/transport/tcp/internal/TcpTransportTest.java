@@ -360,6 +360,7 @@ class TcpTransportTest {
                 "GAUGE signalbox_active_connections{}",
                 "COUNTER signalbox_tcp_connections_accepted_total{}",
                 "COUNTER signalbox_tcp_connections_refused_total{}",
+                "COUNTER signalbox_tcp_connections_evicted_total{}",
                 "COUNTER signalbox_tcp_bytes_received_total{}",
                 "COUNTER signalbox_tcp_read_suspensions_total{}"));
         for (DropReason r : DropReason.values()) {
@@ -636,5 +637,75 @@ class TcpTransportTest {
 
         waitUntil("the plain hello and the event", () -> ingest.count() == 2);
         assertThat(ingest.lines()).containsExactly(hello("app", null), Lines.event("app", 1));
+    }
+
+    // ---- fair connection limits ----
+
+    @Test
+    void idleAndOneBytePerSecondConnectionsCannotLockOutARealSender() throws Exception {
+        start(Map.of("max.connections", 100, "evict.after.seconds", 0, "io.threads", 2));
+        List<Socket> idle = new ArrayList<>();
+        for (int i = 0; i < 100; i++) {
+            idle.add(connect());
+        }
+        waitUntil("100 idle connections", () -> stat(TcpStats.ACTIVE) == 100);
+        List<Socket> slow = new ArrayList<>();
+        for (int i = 0; i < 100; i++) {
+            Socket s = connect();
+            slow.add(s);
+            // each newcomer takes the slot of the connection that delivered nothing for the longest time
+            waitUntil("slow connection " + i + " accepted", () -> stat(TcpStats.EVICTED) == slow.size());
+        }
+        java.util.concurrent.atomic.AtomicBoolean dripping = new java.util.concurrent.atomic.AtomicBoolean(true);
+        Thread drip = new Thread(() -> {
+            byte[] line = Lines.event("slow", 0).getBytes(StandardCharsets.UTF_8);
+            int pos = 0;
+            while (dripping.get()) {
+                for (Socket s : slow) {
+                    try {
+                        s.getOutputStream().write(line[pos % line.length]);
+                    } catch (IOException e) {
+                        // an evicted one: it was told and closed
+                    }
+                }
+                pos++;
+                java.util.concurrent.locks.LockSupport.parkNanos(1_000_000_000L); // one byte per second each
+            }
+        });
+        drip.start();
+        try {
+            Socket real = connect();
+            List<String> lines = events("real", 0, 10_000);
+            write(real, joined(lines));
+            real.shutdownOutput();
+            assertThat(answer(real)).as("the real sender is never refused or evicted").isEmpty();
+            waitUntil("every line of the real sender", () -> ingest.count() == 10_000);
+            assertThat(ingest.lines()).containsExactlyElementsOf(lines);
+        } finally {
+            dripping.set(false);
+            drip.join();
+        }
+        assertThat(stat(TcpStats.REFUSED)).isZero();
+        assertThat(stat(TcpStats.EVICTED)).isEqualTo(101);
+        for (Socket s : idle) {
+            assertThat(answer(s)).as("an idle connection is told why it is closed")
+                    .startsWith("{\"error\":\"refused\",\"reason\":\"evicted\"");
+        }
+        assertThat(answer(slow.get(0))).startsWith("{\"error\":\"refused\",\"reason\":\"evicted\"");
+    }
+
+    @Test
+    void aConnectionThatDeliveredRecentlyIsNotEvictedTheNewcomerIsRefusedInstead() throws Exception {
+        start(Map.of("max.connections", 1, "evict.after.seconds", 3600));
+        Socket busy = connect();
+        write(busy, Lines.event("busy", 1) + "\n");
+        waitUntil("the message", () -> ingest.count() == 1);
+
+        Socket newcomer = connect();
+
+        assertThat(answer(newcomer)).startsWith("{\"error\":\"refused\",\"reason\":\"max_connections\"");
+        write(busy, Lines.event("busy", 2) + "\n");
+        waitUntil("the busy connection still works", () -> ingest.count() == 2);
+        assertThat(stat(TcpStats.EVICTED)).isZero();
     }
 }

@@ -32,6 +32,8 @@ final class UdsConnection implements Runnable {
     volatile boolean reading;
     /** Waiting for the pipeline to have room. */
     volatile boolean suspended;
+    /** Closed to make room for another connection: its partial line is not delivered. */
+    volatile boolean evicted;
 
     UdsConnection(SocketChannel channel, PeerCredentials peer, String name, LineSession lines, UdsTransport owner) {
         this.channel = channel;
@@ -79,7 +81,7 @@ final class UdsConnection implements Runnable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {
-            if (!refused) {
+            if (!refused && !evicted) {
                 lines.finish();
                 owner.sawSource(lines.lastSource(), peer);
             }
@@ -108,6 +110,16 @@ final class UdsConnection implements Runnable {
     /** Quiet for {@code quietMs}: not reading, not waiting for room, nothing read for that long. */
     boolean quietFor(long quietMs, long now) {
         return !reading && !suspended && now - lastActivity >= quietMs;
+    }
+
+    LineSession lines() {
+        return lines;
+    }
+
+    /** Closed to make room: told why, then closed; its reader thread ends on the closed channel. */
+    void evict(byte[] errorLine) {
+        evicted = true;
+        owner.writeAndClose(channel, errorLine);
     }
 
     void close() {

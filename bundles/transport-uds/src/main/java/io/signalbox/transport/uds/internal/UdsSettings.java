@@ -19,9 +19,10 @@ import io.signalbox.protocol.SharedSecrets;
  * @param idleTimeoutSeconds close a connection silent this long (0 = never)
  * @param shutdownDrainMs    on shutdown, at most this long to read what clients already sent
  * @param secrets            what a connection must present in its hello
+ * @param evictAfterSeconds  at max.connections, a connection that delivered nothing for this long makes room
  */
 record UdsSettings(Path path, int mode, String group, int maxLineLength, int maxConnections, int idleTimeoutSeconds,
-        long shutdownDrainMs, SharedSecrets secrets) {
+        long shutdownDrainMs, SharedSecrets secrets, int evictAfterSeconds) {
     private static final Pattern OCTAL = Pattern.compile("0?[0-7]{3}");
 
     static UdsSettings of(UdsTransport.Config c, Map<String, ?> properties) {
@@ -41,7 +42,8 @@ record UdsSettings(Path path, int mode, String group, int maxLineLength, int max
                 v.atLeast("max.connections", c.max_connections(), 1),
                 v.atLeast("idle.timeout.seconds", c.idle_timeout_seconds(), 0),
                 v.atLeast("shutdown.drain.ms", c.shutdown_drain_ms(), 0),
-                SharedSecrets.configured(v, c.auth_secret(), c.auth_secret_file(), c.auth_sources()));
+                SharedSecrets.configured(v, c.auth_secret(), c.auth_secret_file(), c.auth_sources()),
+                v.atLeast("evict.after.seconds", c.evict_after_seconds(), 0));
         v.done();
         return s;
     }
@@ -55,6 +57,7 @@ record UdsSettings(Path path, int mode, String group, int maxLineLength, int max
     public String toString() {
         return "path=" + path + ", mode=" + octalMode() + (group.isEmpty() ? "" : ", group=" + group)
                 + ", max.line.length=" + maxLineLength + ", max.connections=" + maxConnections
+                + ", evict.after.seconds=" + evictAfterSeconds
                 + ", idle.timeout.seconds=" + idleTimeoutSeconds + ", shutdown.drain.ms=" + shutdownDrainMs
                 + ", auth: " + secrets;
     }

@@ -77,6 +77,8 @@ public final class UdsTransport implements StatsSource {
         @AttributeDefinition(description = "Shared secret every connection must present in its hello line; use ${env:NAME}.", type = AttributeType.PASSWORD) String auth_secret() default "";
         @AttributeDefinition(description = "File with more secrets, one per line: '<secret> [<source glob>]'.") String auth_secret_file() default "";
         @AttributeDefinition(description = "Sources the auth.secret may send as (glob).") String auth_sources() default "*";
+        @AttributeDefinition(description = "At max.connections, the open connection that delivered nothing for the longest time, "
+                + "at least this many seconds, is closed to make room; else the new one is refused.", min = "0") int evict_after_seconds() default 10;
     }
 
     final UdsStats stats = new UdsStats();
@@ -152,7 +154,9 @@ public final class UdsTransport implements StatsSource {
         PeerCredentials peer = PeerCredentials.of(ch);
         String name = "uds#" + ids.incrementAndGet() + " " + peer;
         int active = stats.active.incrementAndGet();
-        if (active > s.maxConnections()) {
+        if (active > s.maxConnections() && evictStalest(s, name)) {
+            active = stats.active.get();
+        } else if (active > s.maxConnections()) {
             stats.active.decrementAndGet();
             stats.refused.increment();
             long suppressed = refusedLog.acquire();
@@ -171,6 +175,38 @@ public final class UdsTransport implements StatsSource {
         t.setDaemon(true);
         t.start();
         LOG.debug("Connection {} opened ({} active)", name, active);
+    }
+
+    /**
+     * At max.connections: closes the connection that delivered nothing for the longest time, if that
+     * is at least {@code evict.after.seconds}, telling it why; its slot goes to the newcomer.
+     */
+    private boolean evictStalest(UdsSettings s, String incoming) {
+        for (int attempt = 0; attempt < 3; attempt++) {
+            UdsConnection stalest = null;
+            for (UdsConnection c : connections) {
+                if (stalest == null || c.lines().lastProgress() < stalest.lines().lastProgress()) {
+                    stalest = c;
+                }
+            }
+            long quiet = stalest == null ? 0 : System.currentTimeMillis() - stalest.lines().lastProgress();
+            if (stalest == null || quiet < s.evictAfterSeconds() * 1000L) {
+                return false;
+            }
+            if (connections.remove(stalest)) {
+                stats.active.decrementAndGet(); // its slot is the newcomer's
+                stats.evicted.increment();
+                long suppressed = refusedLog.acquire();
+                if (suppressed >= 0) {
+                    LOG.warn("max.connections={} reached: closed {}, which delivered nothing for {} ms, to accept {}"
+                            + " ({} more suppressed)", s.maxConnections(), stalest, quiet, incoming, suppressed);
+                }
+                stalest.evict(LineIngest.errorLine("refused", "evicted", "max.connections=" + s.maxConnections()
+                        + " reached: this connection delivered nothing for the longest time and was closed"));
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Writes {@code line} (best effort: the peer may be gone) and closes {@code ch}. */

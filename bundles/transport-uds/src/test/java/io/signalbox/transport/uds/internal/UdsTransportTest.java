@@ -261,4 +261,28 @@ class UdsTransportTest {
         write(connect(), event("moved", 1) + "\n");
         waitUntil("the message on the new path", () -> ingest.count() == 1);
     }
+
+    @Test
+    void atTheLimitTheConnectionThatDeliveredNothingLongestMakesRoom() throws Exception {
+        start(Map.of("max.connections", 20, "evict.after.seconds", 0));
+        List<SocketChannel> idle = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            idle.add(connect());
+        }
+        waitUntil("20 open", () -> transport.open() == 20);
+
+        SocketChannel real = connect();
+        StringBuilder lines = new StringBuilder();
+        for (int i = 0; i < 1000; i++) {
+            lines.append(event("real", i)).append('\n');
+        }
+        write(real, lines.toString());
+        real.shutdownOutput();
+
+        assertThat(answer(real)).isEmpty();
+        waitUntil("every line", () -> ingest.count() == 1000);
+        assertThat(answer(idle.get(0))).startsWith("{\"error\":\"refused\",\"reason\":\"evicted\"");
+        assertThat(stat(UdsStats.EVICTED)).isEqualTo(1);
+        assertThat(stat(UdsStats.REFUSED)).isZero();
+    }
 }
