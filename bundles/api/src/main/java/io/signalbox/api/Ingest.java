@@ -23,6 +23,25 @@ public interface Ingest {
      */
     boolean offer(Message message);
 
+    /**
+     * Accepts one message like {@link #offer(Message)} and runs {@code delivered} once the batch
+     * that carries it has been written or spooled by every channel routing queued it on (the
+     * {@link Router#route} callback), or dropped and counted (no route takes it, routing is
+     * stopping, the router failed). For transports that acknowledge their input upstream only
+     * once losing the sidecar cannot lose it: a Kafka consumer commits an offset only after every
+     * message up to it was delivered this way.
+     *
+     * <p>{@code delivered} runs exactly once, on a pipeline thread (or the caller's); it must not
+     * block. The same instance may be passed with many messages (it then runs once per message).
+     *
+     * @return as {@link #offer(Message)}
+     * @throws UnsupportedOperationException if this pipeline cannot report delivery
+     * @since 2.2
+     */
+    default boolean offer(Message message, Runnable delivered) {
+        throw new UnsupportedOperationException("this Ingest does not report delivery");
+    }
+
     /** Whether the pipeline currently has room ({@link #offer} would return {@code true}). */
     boolean isWritable();
 

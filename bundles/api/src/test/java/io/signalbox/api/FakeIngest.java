@@ -12,6 +12,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * switched by hand ({@link #setWritable}; the {@link #whenWritable} callbacks then wait until room
  * returns) or, in flapping mode ({@link #flap}), reported on every n-th offer and released
  * asynchronously on a "pipeline" thread. {@link #failWith} makes every offer throw.
+ * {@link #offer(Message, Runnable)} runs the delivered callback at once, or keeps it while
+ * {@link #holdDeliveries} is on, until {@link #deliverHeld} runs them.
  */
 public class FakeIngest implements Ingest {
     private final List<Message> offered = new ArrayList<>();
@@ -22,6 +24,8 @@ public class FakeIngest implements Ingest {
     private volatile RuntimeException failure;
     private volatile int flapEvery;
     private volatile ExecutorService pipeline;
+    private final List<Runnable> held = new ArrayList<>();
+    private boolean holding;
 
     @Override
     public boolean offer(Message message) {
@@ -38,6 +42,49 @@ public class FakeIngest implements Ingest {
             return n % every != 0;
         }
         return writable;
+    }
+
+    @Override
+    public boolean offer(Message message, Runnable delivered) {
+        boolean room = offer(message);
+        synchronized (held) {
+            if (holding) {
+                held.add(delivered);
+                return room;
+            }
+        }
+        delivered.run();
+        return room;
+    }
+
+    /** While on, delivered callbacks are kept instead of run. */
+    public void holdDeliveries(boolean value) {
+        synchronized (held) {
+            holding = value;
+        }
+    }
+
+    /**
+     * Runs the first {@code n} kept delivered callbacks (in offer order), or all if fewer are kept.
+     *
+     * @return how many ran
+     */
+    public int deliverHeld(int n) {
+        List<Runnable> run;
+        synchronized (held) {
+            int k = Math.min(n, held.size());
+            run = new ArrayList<>(held.subList(0, k));
+            held.subList(0, k).clear();
+        }
+        run.forEach(Runnable::run);
+        return run.size();
+    }
+
+    /** Delivered callbacks kept so far and not run. */
+    public int heldDeliveries() {
+        synchronized (held) {
+            return held.size();
+        }
     }
 
     @Override

@@ -183,6 +183,17 @@ public final class CorrelationEngine implements Ingest, TraceStore, StatsSource 
 
     @Override
     public boolean offer(Message message) {
+        return offer(message, null);
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>The callback goes with the message into its source's buffer and from there with the
+     * batch it is cut into; it runs after the batch's own delivery accounting.
+     */
+    @Override
+    public boolean offer(Message message, Runnable delivered) {
         long now = inFlight.incrementAndGet();
         ingested.increment();
         CorrelationSettings s = settings;
@@ -196,7 +207,7 @@ public final class CorrelationEngine implements Ingest, TraceStore, StatsSource 
                 buffer = buffers.computeIfAbsent(source,
                         src -> new SourceBuffer(src, nanoClock.getAsLong(), flushCounters, isStopping, received.of(src)));
             }
-            Batch batch = buffer.append(message, s.batchSize(), nanoClock);
+            Batch batch = buffer.append(message, delivered, s.batchSize(), nanoClock);
             if (batch == SourceBuffer.RETIRED) {
                 buffers.remove(source, buffer);
                 continue;
@@ -292,12 +303,12 @@ public final class CorrelationEngine implements Ingest, TraceStore, StatsSource 
     /** Routes {@code first}, then every batch other threads parked for this source meanwhile. */
     private void routeInOrder(SourceBuffer buffer, Batch first) {
         for (Batch b = first; b != null; b = buffer.next()) {
-            route(b);
+            route(b, buffer.takeAcks(b));
         }
     }
 
-    private void route(Batch batch) {
-        Runnable delivery = inFlight.delivery(batch.size());
+    private void route(Batch batch, Runnable[] acks) {
+        Runnable delivery = acks == null ? inFlight.delivery(batch.size()) : inFlight.delivery(batch.size(), acks);
         try {
             router.route(batch, delivery);
         } catch (RuntimeException e) {

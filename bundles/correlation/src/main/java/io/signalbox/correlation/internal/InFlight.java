@@ -72,6 +72,28 @@ final class InFlight extends AtomicLong {
         return new Delivery(size);
     }
 
+    /**
+     * The {@code delivered} callback of a batch whose messages came with callbacks of their own
+     * ({@code Ingest.offer(Message, Runnable)}): releases the batch, then runs each of them once.
+     */
+    Runnable delivery(int size, Runnable[] acks) {
+        Delivery d = new Delivery(size);
+        return () -> {
+            if (d.compareAndSet(false, true)) {
+                release(d.size);
+                for (Runnable a : acks) {
+                    try {
+                        a.run();
+                    } catch (RuntimeException e) {
+                        problems.error("delivered-callback", "A message's delivered callback failed", e);
+                    }
+                }
+            } else {
+                problems.warn("delivered-twice", "A batch's delivered callback ran more than once; ignored");
+            }
+        };
+    }
+
     private void release(int count) {
         long left = addAndGet(-count);
         if (left <= resumeThreshold && !waiting.isEmpty()) {

@@ -2,6 +2,7 @@ package io.signalbox.correlation.internal;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
@@ -34,6 +35,12 @@ final class SourceBuffer {
     private final BooleanSupplier stopping;
     private final ArrayList<Message> pending = new ArrayList<>();
     private ArrayDeque<Batch> outbox;
+    /** Delivered callbacks of pending messages offered with one ({@code Ingest.offer(Message, Runnable)}); lazily made. */
+    private ArrayList<Runnable> pendingAcks;
+    /** Callbacks of batches cut and not yet taken by their router thread ({@link #takeAcks}). */
+    private IdentityHashMap<Batch, Runnable[]> cutAcks;
+    /** Whether any message of this source ever came with a callback: spares the TCP path the monitor in {@link #takeAcks}. */
+    private volatile boolean anyAcks;
     /** When the oldest pending message arrived (nanos); meaningful while {@code pending} is not empty. */
     private long oldestNanos;
     /**
@@ -62,6 +69,14 @@ final class SourceBuffer {
      *         hand to the router and then {@link #next()} until {@code null}; or {@code null}
      */
     synchronized Batch append(Message message, int batchSize, LongSupplier nanoClock) {
+        return append(message, null, batchSize, nanoClock);
+    }
+
+    /**
+     * {@link #append(Message, int, LongSupplier)} of a message whose {@code delivered} callback
+     * (may be {@code null}) goes with the batch it is cut into: {@link #takeAcks}.
+     */
+    synchronized Batch append(Message message, Runnable delivered, int batchSize, LongSupplier nanoClock) {
         if (retired) {
             return RETIRED;
         }
@@ -69,6 +84,13 @@ final class SourceBuffer {
             oldestNanos = nanoClock.getAsLong();
         }
         pending.add(message);
+        if (delivered != null) {
+            if (pendingAcks == null) {
+                pendingAcks = new ArrayList<>();
+                anyAcks = true;
+            }
+            pendingAcks.add(delivered);
+        }
         received.incrementAndGet();
         if (message.isCritical()) {
             return cut(FlushReason.CRITICAL);
@@ -129,9 +151,29 @@ final class SourceBuffer {
         return pending.size();
     }
 
+    /**
+     * The delivered callbacks of the messages of {@code batch} (a batch this buffer cut), once;
+     * {@code null} if none of them came with one.
+     */
+    Runnable[] takeAcks(Batch batch) {
+        if (!anyAcks) {
+            return null;
+        }
+        synchronized (this) {
+            return cutAcks == null ? null : cutAcks.remove(batch);
+        }
+    }
+
     private Batch cut(FlushReason reason) {
         Batch batch = new Batch(source, pending, oldestNanos);
         pending.clear();
+        if (pendingAcks != null && !pendingAcks.isEmpty()) {
+            if (cutAcks == null) {
+                cutAcks = new IdentityHashMap<>();
+            }
+            cutAcks.put(batch, pendingAcks.toArray(new Runnable[0]));
+            pendingAcks.clear();
+        }
         lastActiveNanos = oldestNanos;
         counters.increment(reason);
         if (routing) {
