@@ -1,0 +1,187 @@
+package io.signalbox.backend.kafka.internal;
+
+import static io.signalbox.backend.kafka.internal.Fixtures.event;
+import static io.signalbox.backend.kafka.internal.Fixtures.metric;
+import static io.signalbox.backend.kafka.internal.Fixtures.props;
+import static io.signalbox.backend.kafka.internal.Fixtures.settings;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import io.signalbox.api.Batch;
+import io.signalbox.api.BatchRejectedException;
+import io.signalbox.api.Message;
+import io.signalbox.api.MetricSamples;
+
+/** The backend against a real single-node KRaft broker ({@link KafkaBroker}). */
+class KafkaBackendTest {
+    @TempDir
+    static Path dir;
+    static KafkaBroker broker;
+
+    @BeforeAll
+    static void startBroker() throws Exception {
+        broker = KafkaBroker.start(dir);
+    }
+
+    @AfterAll
+    static void stopBroker() throws Exception {
+        if (broker != null) {
+            broker.close();
+        }
+    }
+
+    private static String topic() throws Exception {
+        String t = "t" + UUID.randomUUID().toString().replace("-", "");
+        broker.createTopic(t, 4);
+        return t;
+    }
+
+    private static KafkaBackend backend(String topic, Object... more) {
+        Map<String, Object> p = new HashMap<>(props("bootstrap.servers", broker.bootstrapServers(), "topic", topic));
+        p.putAll(props(more));
+        return new KafkaBackend("k", settings(p));
+    }
+
+    static List<ConsumerRecord<byte[], byte[]>> consume(String topic, int expected) {
+        Map<String, Object> c = Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers(),
+                ConsumerConfig.GROUP_ID_CONFIG, "check-" + UUID.randomUUID(), ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
+                ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class,
+                ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
+        List<ConsumerRecord<byte[], byte[]>> out = new ArrayList<>();
+        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(c)) {
+            consumer.subscribe(List.of(topic));
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            // read until the expected count, then once more to see that nothing else follows
+            boolean extra = false;
+            while (System.nanoTime() < deadline) {
+                consumer.poll(Duration.ofMillis(500)).forEach(out::add);
+                if (out.size() >= expected) {
+                    if (extra) {
+                        break;
+                    }
+                    extra = true;
+                }
+            }
+        }
+        return out;
+    }
+
+    private static String text(byte[] b) {
+        return b == null ? null : new String(b, StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void everyMessageIsOneRecordWithTheLineAsValueSrcAndTypeHeadersAndTheTraceIdAsKey() throws Exception {
+        String topic = topic();
+        KafkaBackend b = backend(topic);
+        try {
+            List<Message> messages = new ArrayList<>();
+            for (int i = 0; i < 40; i++) {
+                messages.add(event("edge-a", i % 2 == 0 ? "job-" + (i % 4) : null, i));
+            }
+            b.write(new Batch("edge-a", messages));
+
+            List<ConsumerRecord<byte[], byte[]>> records = consume(topic, 40);
+            assertThat(records).hasSize(40);
+            Map<String, Integer> partitionOfKey = new HashMap<>();
+            for (ConsumerRecord<byte[], byte[]> r : records) {
+                assertThat(text(r.headers().lastHeader("src").value())).isEqualTo("edge-a");
+                assertThat(text(r.headers().lastHeader("type").value())).isEqualTo("event");
+                Integer before = partitionOfKey.putIfAbsent(text(r.key()), r.partition());
+                assertThat(before == null || before == r.partition()).as("one key, one partition").isTrue();
+            }
+            assertThat(records.stream().map(r -> text(r.value())).toList())
+                    .containsExactlyInAnyOrderElementsOf(messages.stream().map(Message::toString).toList());
+            // keyed by trace id, else by source
+            assertThat(partitionOfKey.keySet()).containsExactlyInAnyOrder("job-0", "job-2", "edge-a");
+            // within a key (one partition) the order is the batch's
+            List<String> job0 = records.stream().filter(r -> "job-0".equals(text(r.key()))).map(r -> text(r.value())).toList();
+            assertThat(job0).containsExactlyElementsOf(messages.stream().filter(m -> "job-0".equals(m.traceId()))
+                    .map(Message::toString).toList());
+            MetricSamples m = MetricSamples.of(b);
+            assertThat(m.value("signalbox_kafka_records_total", "backend", "k")).isEqualTo(40);
+        } finally {
+            b.close();
+        }
+    }
+
+    @Test
+    void keySrcTypeTopicsAndNoHeadersAreHonoured() throws Exception {
+        String base = "tt" + UUID.randomUUID().toString().replace("-", "");
+        broker.createTopic(base + ".event", 4);
+        broker.createTopic(base + ".metric", 4);
+        KafkaBackend b = backend(base + ".{type}", "key", "src", "headers", "false", "compression", "zstd");
+        try {
+            b.write(new Batch("svc", List.of(event("svc", "trace-1", 1), metric("svc", 2), event("svc", null, 3))));
+            List<ConsumerRecord<byte[], byte[]>> events = consume(base + ".event", 2);
+            List<ConsumerRecord<byte[], byte[]>> metrics = consume(base + ".metric", 1);
+            assertThat(events).hasSize(2).allSatisfy(r -> {
+                assertThat(text(r.key())).isEqualTo("svc");
+                assertThat(r.headers().toArray()).isEmpty();
+            });
+            assertThat(metrics).hasSize(1);
+            assertThat(text(metrics.get(0).value())).contains("\"type\":\"metric\"");
+        } finally {
+            b.close();
+        }
+    }
+
+    @Test
+    void aBrokerOutageFailsTheWriteAndTheRetryAfterItDeliversEveryRecordOnce() throws Exception {
+        String topic = topic();
+        KafkaBackend b = backend(topic, "max.block.ms", "2000", "request.timeout.ms", "2000", "delivery.timeout.ms", "4000",
+                "linger.ms", "0");
+        try {
+            b.write(new Batch("svc", List.of(event("svc", "t", 0)))); // producer connected, metadata known
+            broker.stop();
+            List<Message> messages = new ArrayList<>();
+            for (int i = 1; i <= 20; i++) {
+                messages.add(event("svc", "t" + i, i));
+            }
+            Batch batch = new Batch("svc", messages);
+            assertThatThrownBy(() -> b.write(batch)).isInstanceOf(KafkaBackend.KafkaWriteException.class)
+                    .hasMessageContaining("not acknowledged");
+            assertThat(MetricSamples.of(b).value("signalbox_kafka_records_total", "backend", "k")).isEqualTo(1);
+
+            broker.start();
+            b.write(batch); // what the routing channel does: the same batch again
+            List<ConsumerRecord<byte[], byte[]>> records = consume(topic, 21);
+            assertThat(records.stream().map(r -> text(r.value())).toList()).hasSize(21).doesNotHaveDuplicates();
+        } finally {
+            b.close();
+        }
+    }
+
+    @Test
+    void aRecordLargerThanTheProducerAllowsRejectsTheBatchForTheDeadLetterFile() throws Exception {
+        String topic = topic();
+        KafkaBackend b = backend(topic, "kafka.max.request.size", "1024");
+        try {
+            byte[] big = ("{\"v\":1,\"src\":\"svc\",\"ts\":1,\"type\":\"event\",\"data\":{\"level\":\"info\",\"msg\":\""
+                    + "x".repeat(4000) + "\"}}").getBytes(StandardCharsets.UTF_8);
+            Message m = new Message("svc", 1, io.signalbox.api.MessageType.EVENT, null, null, null, "info", null, big);
+            assertThatThrownBy(() -> b.write(new Batch("svc", List.of(m)))).isInstanceOf(BatchRejectedException.class)
+                    .hasMessageContaining("Kafka refused a record of source svc");
+        } finally {
+            b.close();
+        }
+    }
+}
