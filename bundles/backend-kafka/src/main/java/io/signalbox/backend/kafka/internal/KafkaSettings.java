@@ -57,6 +57,18 @@ public record KafkaSettings(String bootstrapServers, TopicTemplate topic, String
      * @throws ConfigCheck.Rejected naming every problem
      */
     public static KafkaSettings of(KafkaConfig c, Map<String, ?> properties, Function<String, String> env) {
+        // Kafka's config classes resolve class names through the thread's context class loader, even in
+        // their static initialisers (sasl.oauthbearer.* defaults): under OSGi that must be this bundle's
+        ClassLoader previous = Thread.currentThread().getContextClassLoader();
+        Thread.currentThread().setContextClassLoader(KafkaSettings.class.getClassLoader());
+        try {
+            return check(c, properties, env);
+        } finally {
+            Thread.currentThread().setContextClassLoader(previous);
+        }
+    }
+
+    private static KafkaSettings check(KafkaConfig c, Map<String, ?> properties, Function<String, String> env) {
         Map<String, Object> own = new HashMap<>();
         Map<String, Object> passThrough = new TreeMap<>();
         properties.forEach((k, val) -> {

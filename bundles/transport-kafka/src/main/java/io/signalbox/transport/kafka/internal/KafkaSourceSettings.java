@@ -49,6 +49,18 @@ public record KafkaSourceSettings(List<String> topics, String groupId, int maxUn
 
     /** @throws ConfigCheck.Rejected naming every problem */
     public static KafkaSourceSettings of(KafkaSourceConfig c, Map<String, ?> properties, Function<String, String> env) {
+        // Kafka's config classes resolve class names through the thread's context class loader, even in
+        // their static initialisers (sasl.oauthbearer.* defaults): under OSGi that must be this bundle's
+        ClassLoader previous = Thread.currentThread().getContextClassLoader();
+        Thread.currentThread().setContextClassLoader(KafkaSourceSettings.class.getClassLoader());
+        try {
+            return check(c, properties, env);
+        } finally {
+            Thread.currentThread().setContextClassLoader(previous);
+        }
+    }
+
+    private static KafkaSourceSettings check(KafkaSourceConfig c, Map<String, ?> properties, Function<String, String> env) {
         Map<String, Object> own = new HashMap<>();
         Map<String, Object> passThrough = new TreeMap<>();
         properties.forEach((k, val) -> (k.startsWith(KafkaSourceConfig.PASS_THROUGH) ? passThrough : own).put(k, val));
@@ -57,9 +69,22 @@ public record KafkaSourceSettings(List<String> topics, String groupId, int maxUn
         List<String> topics = new java.util.ArrayList<>();
         for (String t : c.topics()) {
             String u = ConfigValues.unquote(t);
-            if (!u.isEmpty()) {
+            // fileinstall hands a list over as its literal text ["a","b"] when another value of the
+            // file is not in its typed syntax
+            if (u.startsWith("[") && u.endsWith("]")) {
+                for (String part : u.substring(1, u.length() - 1).split(",")) {
+                    String q = ConfigValues.unquote(part);
+                    if (!q.isEmpty()) {
+                        topics.add(q);
+                    }
+                }
+            } else if (!u.isEmpty()) {
                 topics.add(u);
             }
+        }
+        for (String t : topics) {
+            v.check(t.matches("[a-zA-Z0-9._-]{1,249}") && !t.equals(".") && !t.equals(".."),
+                    "'topics' entry \"" + t + "\" is not a valid Kafka topic name (a-z A-Z 0-9 . _ -, at most 249)");
         }
         v.check(!topics.isEmpty(), "'topics' is required, e.g. topics=[\"signalbox\"]");
         String group = v.required("group.id", c.group_id(), "signalbox-aggregators");

@@ -280,6 +280,9 @@ class KafkaSourceTest {
                 .hasMessageContaining("'kafka.group.id' is set by 'group.id'")
                 .hasMessageContaining("'kafka.fetch.min.bites' is not a Kafka consumer property")
                 .hasMessageContaining("'max.uncommitted' must be 1..10000000, is 0");
+        KafkaSourceSettings listText = settings("t", "g", "topics", "[\"a\", \"b.c\"]");
+        assertThat(listText.topics()).containsExactly("a", "b.c");
+        assertThatThrownBy(() -> settings("t", "g", "topics", "a/b")).hasMessageContaining("'topics' entry \"a/b\" is not a valid Kafka topic name");
         KafkaSourceSettings s = settings("t", "g", "kafka.fetch.min.bytes", "1024");
         assertThat(s.consumer()).containsEntry("fetch.min.bytes", "1024").containsEntry("enable.auto.commit", false);
         assertThat(s.describe()).contains("kafka.fetch.min.bytes");
