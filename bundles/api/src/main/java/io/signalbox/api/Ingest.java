@@ -42,6 +42,18 @@ public interface Ingest {
         throw new UnsupportedOperationException("this Ingest does not report delivery");
     }
 
+    /**
+     * Accepts one message like {@link #offer(Message)} and hands its source's buffer (everything buffered
+     * before it, then it) to routing at once, as for an {@code error} event, instead of after
+     * {@code flush.interval.ms}: for messages whose timeliness matters more than batching, such as
+     * alert state changes. The default (for providers without batching) is {@link #offer(Message)}.
+     *
+     * @return as {@link #offer(Message)}
+     */
+    default boolean offerAndFlush(Message message) {
+        return offer(message);
+    }
+
     /** Whether the pipeline currently has room ({@link #offer} would return {@code true}). */
     boolean isWritable();
 

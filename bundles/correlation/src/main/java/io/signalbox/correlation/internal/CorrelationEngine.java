@@ -17,6 +17,9 @@ import org.osgi.service.component.annotations.ConfigurationPolicy;
 import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Modified;
 import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.component.annotations.ReferencePolicyOption;
 import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
@@ -26,6 +29,7 @@ import org.slf4j.LoggerFactory;
 import io.signalbox.api.Batch;
 import io.signalbox.api.ConfigCheck;
 import io.signalbox.api.Ingest;
+import io.signalbox.api.IngestListener;
 import io.signalbox.api.Message;
 import io.signalbox.api.MetricsSink;
 import io.signalbox.api.RateLimitedLog;
@@ -95,6 +99,10 @@ public final class CorrelationEngine implements Ingest, TraceStore, StatsSource 
     /** {@code null} when the owner (a unit test) ticks by hand. */
     private final Ticker ticker;
     private volatile CorrelationSettings settings;
+    /** Told of every accepted message before it is buffered (alerting); empty in unit tests. */
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    volatile List<IngestListener> listeners = List.of();
     /** Tick thread only. */
     private long lastSweepNanos;
 
@@ -183,7 +191,7 @@ public final class CorrelationEngine implements Ingest, TraceStore, StatsSource 
 
     @Override
     public boolean offer(Message message) {
-        return offer(message, null);
+        return offer(message, null, false);
     }
 
     /**
@@ -194,6 +202,23 @@ public final class CorrelationEngine implements Ingest, TraceStore, StatsSource 
      */
     @Override
     public boolean offer(Message message, Runnable delivered) {
+        return offer(message, delivered, false);
+    }
+
+    /** Like {@link #offer(Message)}, then the source's buffer is cut at once (reason {@code critical}). */
+    @Override
+    public boolean offerAndFlush(Message message) {
+        return offer(message, null, true);
+    }
+
+    private boolean offer(Message message, Runnable delivered, boolean flushNow) {
+        for (IngestListener l : listeners) {
+            try {
+                l.offered(message);
+            } catch (RuntimeException e) {
+                problems.warn("listener", "an ingest listener failed: {}", e.toString());
+            }
+        }
         long now = inFlight.incrementAndGet();
         ingested.increment();
         CorrelationSettings s = settings;
@@ -207,7 +232,7 @@ public final class CorrelationEngine implements Ingest, TraceStore, StatsSource 
                 buffer = buffers.computeIfAbsent(source,
                         src -> new SourceBuffer(src, nanoClock.getAsLong(), flushCounters, isStopping, received.of(src)));
             }
-            Batch batch = buffer.append(message, delivered, s.batchSize(), nanoClock);
+            Batch batch = buffer.append(message, delivered, s.batchSize(), nanoClock, flushNow);
             if (batch == SourceBuffer.RETIRED) {
                 buffers.remove(source, buffer);
                 continue;

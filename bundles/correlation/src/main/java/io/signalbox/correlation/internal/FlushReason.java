@@ -8,7 +8,7 @@ enum FlushReason {
     SIZE,
     /** The oldest buffered message waited {@code flush.interval.ms}. */
     AGE,
-    /** An {@code error} or {@code fatal} event arrived. */
+    /** An {@code error} or {@code fatal} event arrived, or a message offered with {@code offerAndFlush}. */
     CRITICAL,
     /** The component is stopping (or reconfiguring its lifecycle). */
     SHUTDOWN;

@@ -68,15 +68,23 @@ final class SourceBuffer {
      * @return {@link #RETIRED} if this buffer is no longer in use; a batch the calling thread must
      *         hand to the router and then {@link #next()} until {@code null}; or {@code null}
      */
-    synchronized Batch append(Message message, int batchSize, LongSupplier nanoClock) {
-        return append(message, null, batchSize, nanoClock);
+    Batch append(Message message, int batchSize, LongSupplier nanoClock) {
+        return append(message, null, batchSize, nanoClock, false);
     }
 
     /**
      * {@link #append(Message, int, LongSupplier)} of a message whose {@code delivered} callback
      * (may be {@code null}) goes with the batch it is cut into: {@link #takeAcks}.
      */
-    synchronized Batch append(Message message, Runnable delivered, int batchSize, LongSupplier nanoClock) {
+    Batch append(Message message, Runnable delivered, int batchSize, LongSupplier nanoClock) {
+        return append(message, delivered, batchSize, nanoClock, false);
+    }
+
+    /**
+     * {@link #append(Message, Runnable, int, LongSupplier)}; {@code flushNow}: cut a batch at once, as
+     * for a critical message ({@code Ingest.offerAndFlush})
+     */
+    synchronized Batch append(Message message, Runnable delivered, int batchSize, LongSupplier nanoClock, boolean flushNow) {
         if (retired) {
             return RETIRED;
         }
@@ -92,7 +100,7 @@ final class SourceBuffer {
             pendingAcks.add(delivered);
         }
         received.incrementAndGet();
-        if (message.isCritical()) {
+        if (flushNow || message.isCritical()) {
             return cut(FlushReason.CRITICAL);
         }
         if (pending.size() >= batchSize) {

@@ -116,6 +116,35 @@ class CorrelationEngineTest {
     }
 
     @Test
+    void offerAndFlushCutsTheSourcesBatchAtOnceInOrder() {
+        CorrelationEngine engine = engine(Map.of());
+
+        engine.offer(info("a", "a1"));
+        engine.offer(info("b", "b1"));
+        engine.offerAndFlush(event("a", "warn", "a2"));
+
+        assertThat(router.batches()).extracting(Batch::size).containsExactly(2);
+        assertThat(router.linesOf("a")).containsExactly("a1", "a2");
+        assertThat(router.linesOf("b")).isEmpty();
+    }
+
+    @Test
+    void ingestListenersSeeEveryMessageBeforeItIsBatchedAndAThrowingOneCostsNothing() {
+        CorrelationEngine engine = engine(Map.of());
+        List<String> seen = new ArrayList<>();
+        engine.listeners = List.of(m -> {
+            throw new IllegalStateException("boom");
+        }, m -> seen.add(m.toString()));
+
+        engine.offer(info("a", "a1"));
+        engine.offerAndFlush(info("a", "a2"));
+
+        assertThat(seen).hasSize(2);
+        assertThat(seen.get(0)).contains("a1");
+        assertThat(router.linesOf("a")).containsExactly("a1", "a2");
+    }
+
+    @Test
     void warnEventIsNotCritical() {
         CorrelationEngine engine = engine(Map.of());
 
