@@ -30,11 +30,11 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 
-import io.signalbox.metrics.store.internal.promql.Matcher;
-import io.signalbox.metrics.store.internal.promql.PromQLException;
-import io.signalbox.metrics.store.internal.promql.Storage;
-import io.signalbox.metrics.store.internal.promql.Values.Sample;
-import io.signalbox.metrics.store.internal.promql.Values.SeriesData;
+import io.signalbox.metrics.promql.Matcher;
+import io.signalbox.metrics.promql.PromQLException;
+import io.signalbox.metrics.promql.Storage;
+import io.signalbox.metrics.promql.Values.Sample;
+import io.signalbox.metrics.promql.Values.SeriesData;
 
 /**
  * The DuckDB database under {@code <path>/metrics.duckdb}: table {@code series} (id, name, source,

@@ -2,6 +2,7 @@ package io.signalbox.metrics.store.internal;
 
 import java.nio.file.Path;
 import java.sql.SQLException;
+import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -22,7 +23,12 @@ import io.signalbox.api.MessageType;
 import io.signalbox.api.MetricsSink;
 import io.signalbox.api.RateLimitedLog;
 import io.signalbox.api.StatsSource;
-import io.signalbox.metrics.store.internal.promql.Engine;
+import io.signalbox.metrics.promql.Engine;
+import io.signalbox.metrics.promql.Matcher;
+import io.signalbox.metrics.promql.PromQLException;
+import io.signalbox.metrics.promql.Values.Sample;
+import io.signalbox.metrics.promql.Values.SeriesData;
+import io.signalbox.metrics.store.MetricStore;
 
 /**
  * The metrics store: registered as the backend named {@value #BACKEND_NAME}, to which the shipped
@@ -36,10 +42,10 @@ import io.signalbox.metrics.store.internal.promql.Engine;
  */
 @Component(name = MetricStoreComponent.PID, configurationPid = MetricStoreComponent.PID,
         configurationPolicy = ConfigurationPolicy.OPTIONAL, immediate = true,
-        service = { Backend.class, StatsSource.class, MetricStoreComponent.class },
+        service = { Backend.class, StatsSource.class, MetricStore.class, MetricStoreComponent.class },
         property = { Backend.NAME + "=" + MetricStoreComponent.BACKEND_NAME, Backend.KIND + "=metrics" })
 @Designate(ocd = StoreConfig.class)
-public final class MetricStoreComponent implements Backend, StatsSource {
+public final class MetricStoreComponent implements Backend, StatsSource, MetricStore {
     /** Configuration PID. */
     public static final String PID = "io.signalbox.metrics.store";
     /** The backend name routes use. */
@@ -217,6 +223,57 @@ public final class MetricStoreComponent implements Backend, StatsSource {
             store.close();
             LOG.info("metrics store stopped");
         }
+    }
+
+    // ---- MetricStore (alerting reads through this) -----------------------------------------------
+
+    @Override
+    public boolean enabled() {
+        return store != null;
+    }
+
+    @Override
+    public long lookbackDeltaMs() {
+        return config.lookback_delta_ms();
+    }
+
+    @Override
+    public LabeledSample sampleOf(Message m) {
+        if (m.type() != MessageType.METRIC || !sources.matches(m.source())) {
+            return null;
+        }
+        MetricLine line;
+        try {
+            line = MetricLine.parse(m.line());
+        } catch (MetricLine.Invalid e) {
+            return null; // the store counts and logs it when the message reaches it
+        }
+        if (!names.matches(line.name())) {
+            return null;
+        }
+        return new LabeledSample(Series.labelsOf(line.name(), m.source(), line.tags()), m.timestamp(), line.value());
+    }
+
+    @Override
+    public List<SeriesData> select(List<Matcher> matchers, long fromExclusive, long toInclusive) {
+        return open().select(matchers, fromExclusive, toInclusive);
+    }
+
+    @Override
+    public List<Sample> latest(List<Matcher> matchers, long fromExclusive, long toInclusive) {
+        return open().latest(matchers, fromExclusive, toInclusive);
+    }
+
+    @Override
+    public List<Sample> overTime(String fn, double param, List<Matcher> matchers, long fromExclusive, long toInclusive) {
+        return open().overTime(fn, param, matchers, fromExclusive, toInclusive);
+    }
+
+    private DuckStore open() {
+        if (store == null) {
+            throw new PromQLException("execution", "the metrics store is disabled (enabled=false in etc/" + PID + ".cfg)");
+        }
+        return store;
     }
 
     /** The store, or {@code null} when disabled. */

@@ -18,12 +18,12 @@ import org.osgi.service.servlet.whiteboard.propertytypes.HttpWhiteboardServletPa
 
 import com.fasterxml.jackson.core.JsonGenerator;
 
-import io.signalbox.metrics.store.internal.promql.Engine;
-import io.signalbox.metrics.store.internal.promql.Expr;
-import io.signalbox.metrics.store.internal.promql.Matcher;
-import io.signalbox.metrics.store.internal.promql.Parser;
-import io.signalbox.metrics.store.internal.promql.PromQLException;
-import io.signalbox.metrics.store.internal.promql.Values;
+import io.signalbox.metrics.promql.Engine;
+import io.signalbox.metrics.promql.Expr;
+import io.signalbox.metrics.promql.Matcher;
+import io.signalbox.metrics.promql.Parser;
+import io.signalbox.metrics.promql.PromQLException;
+import io.signalbox.metrics.promql.Values;
 import jakarta.servlet.Servlet;
 import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;

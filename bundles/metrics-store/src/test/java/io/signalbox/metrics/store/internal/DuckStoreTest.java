@@ -11,13 +11,13 @@ import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import io.signalbox.metrics.store.internal.promql.Engine;
-import io.signalbox.metrics.store.internal.promql.ListStorage;
-import io.signalbox.metrics.store.internal.promql.Matcher;
-import io.signalbox.metrics.store.internal.promql.Parser;
-import io.signalbox.metrics.store.internal.promql.Values.Sample;
-import io.signalbox.metrics.store.internal.promql.Values.SeriesData;
-import io.signalbox.metrics.store.internal.promql.Values.Vector;
+import io.signalbox.metrics.promql.Engine;
+import io.signalbox.metrics.promql.ListStorage;
+import io.signalbox.metrics.promql.Matcher;
+import io.signalbox.metrics.promql.Parser;
+import io.signalbox.metrics.promql.Values.Sample;
+import io.signalbox.metrics.promql.Values.SeriesData;
+import io.signalbox.metrics.promql.Values.Vector;
 
 /** The DuckDB store on a real database in a temporary folder. */
 class DuckStoreTest {
@@ -38,7 +38,7 @@ class DuckStoreTest {
 
     /** The same data as {@code EngineTest}'s, written through the store. */
     static void fill(DuckStore s) throws Exception {
-        for (SeriesData d : io.signalbox.metrics.store.internal.promql.EngineTest.data().all()) {
+        for (SeriesData d : io.signalbox.metrics.promql.EngineTest.data().all()) {
             Map<String, String> l = new TreeMap<>(d.labels());
             String name = l.remove("__name__");
             String source = l.remove("source");
@@ -82,7 +82,7 @@ class DuckStoreTest {
     void theStoreAnswersLikeTheReferenceEngineIncludingPushedDownAggregates() throws Exception {
         try (DuckStore s = open(100_000)) {
             fill(s);
-            ListStorage ref = io.signalbox.metrics.store.internal.promql.EngineTest.data();
+            ListStorage ref = io.signalbox.metrics.promql.EngineTest.data();
             for (String q : List.of("rate(reqs[1m])", "increase(fresh[1m])", "avg_over_time(temp[1m])",
                     "avg_over_time(temp[45s])", "min_over_time(temp[1m])", "max_over_time(temp[1m])",
                     "sum_over_time(temp[1m])", "count_over_time(temp[1m])", "last_over_time(temp[1m])",

@@ -12,9 +12,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 import org.junit.jupiter.api.io.TempDir;
 
-import io.signalbox.metrics.store.internal.promql.Engine;
-import io.signalbox.metrics.store.internal.promql.Parser;
-import io.signalbox.metrics.store.internal.promql.Values.Vector;
+import io.signalbox.metrics.promql.Engine;
+import io.signalbox.metrics.promql.Parser;
+import io.signalbox.metrics.promql.Values.Vector;
 
 /**
  * The store's benchmark (load/bench-metrics-store.sh runs it; skipped in normal builds): ingest
@@ -85,7 +85,7 @@ class StoreBenchmark {
         for (int run = 0; run < 3; run++) {
             long qs = System.nanoTime();
             // GET /query's work: one series (name bench has all of them; one instance via select) over an hour
-            var one = store.select(List.of(io.signalbox.metrics.store.internal.promql.Matcher.of("instance", "=", "i7")),
+            var one = store.select(List.of(io.signalbox.metrics.promql.Matcher.of("instance", "=", "i7")),
                     end - 3_600_000, end);
             double ms = (System.nanoTime() - qs) / 1e6;
             assertThat(one.get(0).size()).isEqualTo((int) Math.min(360, perSeries));

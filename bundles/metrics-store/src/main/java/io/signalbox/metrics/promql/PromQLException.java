@@ -1,4 +1,4 @@
-package io.signalbox.metrics.store.internal.promql;
+package io.signalbox.metrics.promql;
 
 /** A query outside the supported subset or malformed: answered 400 in Prometheus' error format. */
 public final class PromQLException extends RuntimeException {

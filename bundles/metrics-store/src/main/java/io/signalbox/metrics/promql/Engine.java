@@ -1,4 +1,4 @@
-package io.signalbox.metrics.store.internal.promql;
+package io.signalbox.metrics.promql;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -10,12 +10,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
-import io.signalbox.metrics.store.internal.promql.Values.Matrix;
-import io.signalbox.metrics.store.internal.promql.Values.Sample;
-import io.signalbox.metrics.store.internal.promql.Values.Scalar;
-import io.signalbox.metrics.store.internal.promql.Values.SeriesData;
-import io.signalbox.metrics.store.internal.promql.Values.Value;
-import io.signalbox.metrics.store.internal.promql.Values.Vector;
+import io.signalbox.metrics.promql.Values.Matrix;
+import io.signalbox.metrics.promql.Values.Sample;
+import io.signalbox.metrics.promql.Values.Scalar;
+import io.signalbox.metrics.promql.Values.SeriesData;
+import io.signalbox.metrics.promql.Values.Value;
+import io.signalbox.metrics.promql.Values.Vector;
 
 /**
  * Evaluates the PromQL subset with Prometheus' semantics: instant selectors take the latest sample

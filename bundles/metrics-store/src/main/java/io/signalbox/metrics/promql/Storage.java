@@ -1,10 +1,10 @@
-package io.signalbox.metrics.store.internal.promql;
+package io.signalbox.metrics.promql;
 
 import java.util.ArrayList;
 import java.util.List;
 
-import io.signalbox.metrics.store.internal.promql.Values.Sample;
-import io.signalbox.metrics.store.internal.promql.Values.SeriesData;
+import io.signalbox.metrics.promql.Values.Sample;
+import io.signalbox.metrics.promql.Values.SeriesData;
 
 /** Where the engine reads samples from: the DuckDB store, or test data. Windows are (from, to], epoch ms. */
 public interface Storage {

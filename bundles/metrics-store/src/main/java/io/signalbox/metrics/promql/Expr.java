@@ -1,4 +1,4 @@
-package io.signalbox.metrics.store.internal.promql;
+package io.signalbox.metrics.promql;
 
 import java.util.List;
 

@@ -1,4 +1,4 @@
-package io.signalbox.metrics.store.internal.promql;
+package io.signalbox.metrics.promql;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -6,7 +6,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
-import io.signalbox.metrics.store.internal.promql.Values.SeriesData;
+import io.signalbox.metrics.promql.Values.SeriesData;
 
 /** Series held in memory: what the engine is tested against (and the store compared with). */
 public final class ListStorage implements Storage {

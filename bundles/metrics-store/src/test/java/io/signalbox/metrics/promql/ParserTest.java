@@ -1,4 +1,4 @@
-package io.signalbox.metrics.store.internal.promql;
+package io.signalbox.metrics.promql;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

@@ -1,4 +1,4 @@
-package io.signalbox.metrics.store.internal.promql;
+package io.signalbox.metrics.promql;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -9,9 +9,9 @@ import java.util.Map;
 
 import org.junit.jupiter.api.Test;
 
-import io.signalbox.metrics.store.internal.promql.Values.Sample;
-import io.signalbox.metrics.store.internal.promql.Values.Scalar;
-import io.signalbox.metrics.store.internal.promql.Values.Vector;
+import io.signalbox.metrics.promql.Values.Sample;
+import io.signalbox.metrics.promql.Values.Scalar;
+import io.signalbox.metrics.promql.Values.Vector;
 
 /** The engine against hand-computed values (Prometheus' semantics, worked out in the comments). */
 public class EngineTest {
