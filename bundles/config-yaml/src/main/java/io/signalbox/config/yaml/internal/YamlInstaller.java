@@ -80,7 +80,9 @@ final class YamlInstaller implements ArtifactInstaller {
     @Override
     public boolean canHandle(File artifact) {
         String name = artifact.getName().toLowerCase(Locale.ROOT);
-        return !name.startsWith(".") && (name.endsWith(".yaml") || name.endsWith(".yml"));
+        // <name>.rules.yml / .rules.yaml are Prometheus alerting-rule files: the alerting bundle's, not ours
+        return !name.startsWith(".") && (name.endsWith(".yaml") || name.endsWith(".yml"))
+                && !name.endsWith(".rules.yml") && !name.endsWith(".rules.yaml");
     }
 
     @Override

@@ -210,6 +210,8 @@ class YamlInstallerTest {
         assertThat(installer.canHandle(new File("etc/io.signalbox.route-a.cfg"))).isFalse();
         assertThat(installer.canHandle(new File("deploy/backend.jar"))).isFalse();
         assertThat(installer.canHandle(new File("etc/.sidecar-config.yaml"))).as("hidden editor file").isFalse();
+        assertThat(installer.canHandle(new File("etc/seed004.rules.yml"))).as("alerting rules: the alerting bundle's").isFalse();
+        assertThat(installer.canHandle(new File("etc/disk.Rules.YAML"))).isFalse();
     }
 
     @Test
