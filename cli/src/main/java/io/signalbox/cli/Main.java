@@ -38,6 +38,7 @@ public final class Main {
             "       signalbox routes [--json]               the routing table in force",
             "       signalbox tail [--source S] [--type T]  messages as they are routed (Ctrl-C stops)",
             "       signalbox query 'EXPR' [--time T | --range 1h [--step 1m]] [--json]   PromQL on the metrics store",
+            "       signalbox alerts [--json]                 alerting rules, pending/firing alerts, errors",
             "The HTTP API is read from etc/io.signalbox.http.cfg (default 127.0.0.1:17001);",
             "SIGNALBOX_HTTP=host:port overrides it.");
 
@@ -121,6 +122,8 @@ public final class Main {
                     return o.expect(0, "source", "type") ? tail(o) : usage(command, o);
                 case "query":
                     return o.expect(1, "json", "time", "range", "step") ? promQuery(o) : usage(command, o);
+                case "alerts":
+                    return o.expect(0, "json") ? alerts(o) : usage(command, o);
                 case "help":
                 case "-h":
                 case "--help":
@@ -226,6 +229,22 @@ public final class Main {
             return OK;
         }
         print(QueryView.render(Json.map(Json.parse(r.body())), zone));
+        return OK;
+    }
+
+    /** The alerting rules and their alerts ({@code GET /api/v1/rules}); {@code --json}: that answer as is. */
+    private int alerts(Options o) throws IOException {
+        Http.Response r = http.get("/api/v1/rules");
+        if (r.status() != 200) {
+            err.println("signalbox alerts: " + r.status() + " " + text(r)
+                    + (r.status() == 404 ? " (is the alerting bundle running?)" : ""));
+            return FAILED;
+        }
+        if (o.flags.containsKey("json")) {
+            out.println(text(r));
+            return OK;
+        }
+        print(AlertsView.render(Json.map(Json.parse(r.body()))));
         return OK;
     }
 
