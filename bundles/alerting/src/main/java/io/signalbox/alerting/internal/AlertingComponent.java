@@ -33,10 +33,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import io.signalbox.api.Ingest;
-import io.signalbox.api.IngestListener;
 import io.signalbox.api.LatencyHistogram;
-import io.signalbox.api.Message;
-import io.signalbox.api.MessageType;
 import io.signalbox.api.MetricsSink;
 import io.signalbox.api.RateLimitedLog;
 import io.signalbox.api.StatsSource;
@@ -49,7 +46,7 @@ import io.signalbox.protocol.LineDecoder;
 /**
  * Alerting: the rule files fileinstall finds ({@code *.rules.yml}, {@code *.rules.yaml} in {@code etc/}), each
  * rule evaluated with the store's PromQL engine over the store plus the samples not committed yet
- * ({@link MergedStorage}) — when a sample of a metric it reads arrives ({@link #offered}), on its group's timer,
+ * ({@link MergedStorage}) — when a sample of a metric it reads arrives ({@link SampleTap} → {@link #sample}), on its group's timer,
  * and when a pending alert's {@code for} is over. Each state change is an event from source {@value #SOURCE}
  * offered to the pipeline with {@link Ingest#offerAndFlush} (routed at once, by the route files) and firing /
  * resolved alerts go to Alertmanager.
@@ -60,9 +57,9 @@ import io.signalbox.protocol.LineDecoder;
  */
 @Component(name = AlertingComponent.PID, configurationPid = AlertingComponent.PID,
         configurationPolicy = ConfigurationPolicy.OPTIONAL, immediate = true,
-        service = { IngestListener.class, ArtifactInstaller.class, StatsSource.class, AlertingComponent.class })
+        service = { ArtifactInstaller.class, StatsSource.class, AlertingComponent.class })
 @Designate(ocd = AlertingConfig.class)
-public final class AlertingComponent implements IngestListener, ArtifactInstaller, StatsSource {
+public final class AlertingComponent implements SampleTap.Sink, ArtifactInstaller, StatsSource {
     public static final String PID = "io.signalbox.alerting";
     /** The source of every alert event. */
     public static final String SOURCE = "signalbox-alerts";
@@ -96,6 +93,7 @@ public final class AlertingComponent implements IngestListener, ArtifactInstalle
     volatile Ingest ingest;
 
     private final AlertingConfig config;
+    private final SampleTap tap;
     private final StateFile stateFile;
     private final RecentSamples recent;
     private final AlertmanagerClient alertmanager;
@@ -124,8 +122,9 @@ public final class AlertingComponent implements IngestListener, ArtifactInstalle
     final LatencyHistogram detection = new LatencyHistogram();
 
     @Activate
-    public AlertingComponent(AlertingConfig config) throws IOException {
+    public AlertingComponent(AlertingConfig config, @Reference SampleTap tap) throws IOException {
         this.config = config;
+        this.tap = tap;
         validate(config);
         this.stateFile = new StateFile(Path.of(config.state_path()).toAbsolutePath());
         this.restored = loadState();
@@ -135,6 +134,7 @@ public final class AlertingComponent implements IngestListener, ArtifactInstalle
         this.evaluator = Executors.newSingleThreadScheduledExecutor(r -> thread(r, "signalbox-alerting"));
         this.notifier = Executors.newSingleThreadExecutor(r -> thread(r, "signalbox-alertmanager"));
         evaluator.scheduleWithFixedDelay(this::tick, TICK_MS, TICK_MS, TimeUnit.MILLISECONDS);
+        tap.attach(this);
         LOG.info("alerting started: evaluation interval {} ms, state {}, alertmanager {}, {} alert states to restore",
                 config.evaluation_interval_ms(), stateFile.path(), alertmanager == null ? "none" : alertmanager.uri(),
                 restored.values().stream().mapToInt(List::size).sum());
@@ -190,24 +190,17 @@ public final class AlertingComponent implements IngestListener, ArtifactInstalle
     // ---- samples arrive (transport threads) -------------------------------------------------------
 
     @Override
-    public void offered(Message m) {
-        if (m.type() != MessageType.METRIC) {
-            return;
-        }
+    public boolean wantsSamples() {
+        return !index.isEmpty();
+    }
+
+    @Override
+    public void sample(LabeledSample sample, long now) {
         Index idx = index;
-        MetricStore s = store;
-        if (idx.isEmpty() || s == null) {
-            return;
-        }
-        LabeledSample sample = s.sampleOf(m);
-        if (sample == null) {
-            return;
-        }
         List<RuleState> named = idx.byName().get(sample.labels().get("__name__"));
         if (named == null && idx.anyName().isEmpty()) {
             return;
         }
-        long now = System.nanoTime();
         recent.add(sample);
         if (named != null) {
             mark(named, now);
@@ -560,6 +553,7 @@ public final class AlertingComponent implements IngestListener, ArtifactInstalle
 
     @Deactivate
     void deactivate() {
+        tap.attach(null);
         evaluator.shutdown();
         try {
             if (!evaluator.awaitTermination(10, TimeUnit.SECONDS)) {
