@@ -47,11 +47,6 @@ printf 'flush.interval.ms=%s\n' "${FLUSH_MS:-250}" > "$home/etc/io.signalbox.cor
 # correlation's and the file backend's configuration (e.g. "queue.capacity=50000", "max.open.files=12000")
 [[ -n "${CORRELATION_EXTRA:-}" ]] && printf '%s\n' "$CORRELATION_EXTRA" >> "$home/etc/io.signalbox.correlation.cfg"
 [[ -n "${FILES_EXTRA:-}" ]] && printf '%s\n' "$FILES_EXTRA" >> "$home/etc/io.signalbox.backend.file-files.cfg"
-# METRICS_STORE=off: the A/B of the metrics store (issue 15): its route file and bundle are removed
-if [[ "${METRICS_STORE:-on}" == off ]]; then
-  rm -f "$home/etc/io.signalbox.route-metrics.cfg" "$home/etc/io.signalbox.metrics.store.cfg"
-  sed -i 's#reference:file:system/io.signalbox.metrics.store.jar##' "$home/conf/config.properties"
-fi
 
 export SIGNALBOX_JAVA_OPTS="${SIGNALBOX_JAVA_OPTS:-}"
 "$home/bin/signalbox" start >/dev/null

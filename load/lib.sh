@@ -32,4 +32,10 @@ fresh_copy() {
   cp -a "$dist" "$work/signalbox"
   home="$work/signalbox"
   rm -rf "$home/data" "$home/log"; mkdir -p "$home/data" "$home/log"
+  # METRICS_STORE=off: the A/B of the metrics store (issue 15): its route, configuration and bundle
+  # (and alerting, which needs it) are removed from the copy
+  if [[ "${METRICS_STORE:-on}" == off ]]; then
+    rm -f "$home/etc/io.signalbox.route-metrics.cfg" "$home/etc/io.signalbox.metrics.store.cfg" "$home/etc/io.signalbox.alerting.cfg"
+    sed -i -e 's#reference:file:system/io.signalbox.metrics.store.jar##' -e 's#reference:file:system/io.signalbox.alerting.jar##' "$home/conf/config.properties"
+  fi
 }
