@@ -7,7 +7,9 @@ use FindBin;
 use lib "$FindBin::Bin/../lib", "$FindBin::Bin/lib";
 use Test::More;
 use IO::Socket::INET;
+use IO::Socket::UNIX;
 use IO::Select;
+use File::Temp qw(tempdir);
 use JSON::PP;
 use B ();
 use SignalboxTest qw(repo_root);
@@ -28,16 +30,21 @@ done_testing;
 
 sub run_case {
     my ($case) = @_;
-    my $listener = IO::Socket::INET->new(Listen => 5, LocalAddr => '127.0.0.1', LocalPort => 0, ReuseAddr => 1)
-        or die "listen: $!";
+    my $uds = ($case->{transport} // 'tcp') eq 'uds';
+    my $path = $uds && tempdir(CLEANUP => 1) . '/conformance.sock';
+    my $listener = $uds ? IO::Socket::UNIX->new(Listen => 5, Local => $path, Type => SOCK_STREAM)
+        : IO::Socket::INET->new(Listen => 5, LocalAddr => '127.0.0.1', LocalPort => 0, ReuseAddr => 1);
+    $listener or die "listen: $!";
     local %ENV = %ENV;
-    delete @ENV{qw(SIGNALBOX_TRACE TRACEPARENT SIGNALBOX_SOURCE SIGNALBOX_HOST SIGNALBOX_PORT)};
+    delete @ENV{qw(SIGNALBOX_TRACE TRACEPARENT SIGNALBOX_SOURCE SIGNALBOX_HOST SIGNALBOX_PORT SIGNALBOX_SOCKET
+                   SIGNALBOX_SECRET SIGNALBOX_TLS SIGNALBOX_TLS_CA_FILE SIGNALBOX_TLS_SERVER_NAME)};
     while (my ($k, $v) = each %{$case->{env} // {}}) {
-        if (defined $v) { $ENV{$k} = $v } else { delete $ENV{$k} }
+        if (defined $v) { utf8::encode($v); $ENV{$k} = $v } else { delete $ENV{$k} }   # the environment holds bytes
     }
-    my %args = (signals => 0, heartbeat_interval => 3600);
+    my %args = (signals => 0, heartbeat_interval => 3600, %{$case->{options} // {}});
     $args{source} = $case->{source} if defined $case->{source};
-    if ($case->{connect_by_env}) { @ENV{qw(SIGNALBOX_HOST SIGNALBOX_PORT)} = ('127.0.0.1', $listener->sockport) }
+    if ($uds) { if ($case->{connect_by_env}) { $ENV{SIGNALBOX_SOCKET} = $path } else { $args{socket_path} = $path } }
+    elsif ($case->{connect_by_env}) { @ENV{qw(SIGNALBOX_HOST SIGNALBOX_PORT)} = ('127.0.0.1', $listener->sockport) }
     else { @args{qw(host port)} = ('127.0.0.1', $listener->sockport) }
     my $sdk = Monitoring::SDK->new(%args);
 

@@ -1,25 +1,28 @@
 package Monitoring::SDK;
 # Signalbox SDK for Perl: wire protocol v1 (one JSON object per line) over one persistent TCP
-# connection to the sidecar. Send-only; never blocks or dies in the caller because of the network.
+# (optionally TLS) or Unix domain socket connection to the sidecar. Send-only; never blocks or dies in the caller because of the network.
 # Perl has no background thread here: reconnects, heartbeats and writes happen inside the calls
 # (and in poll() for programs that go quiet). See README.md.
 use 5.010;
 use strict;
 use warnings;
 use IO::Socket::INET ();
-use Socket qw(SOL_SOCKET SO_ERROR inet_aton pack_sockaddr_in);
+use IO::Socket::UNIX ();
+use Socket qw(SOL_SOCKET SO_ERROR SOCK_STREAM inet_aton pack_sockaddr_in pack_sockaddr_un);
 use Errno qw(EAGAIN EWOULDBLOCK EINPROGRESS EINTR);
 use Scalar::Util qw(looks_like_number weaken);
 use Time::HiRes ();
 use Carp ();
 
-our $VERSION = '1.1.0';   # 1.1: tcp_host/tcp_port, MONITORING_TCP_*, init() as a function, propagate
+our $VERSION = '1.2.0';   # 1.2: socket_path, secret, tls (issue 14); 1.1: tcp_host/tcp_port, init(), propagate
 my $NOSIGNAL = eval { Socket::MSG_NOSIGNAL() } || 0;   # a closed connection gives EPIPE, not SIGPIPE
 my $CHUNK    = 65536;                                   # bytes handed to one send() at most
 # coalesce => 1 (Linux TCP_CORK): the kernel sends full segments, and what is left at most 200 ms
 # later by itself; a send() then rarely wakes the sidecar: calls get cheaper, but up to 200 ms of
 # messages wait in the kernel, lost if the connection breaks meanwhile. Off by default.
 my $CORK = eval { Socket::TCP_CORK() };
+my $VERDICT_MS = 500;   # with a secret: how long a new connection waits for a refusal before writing messages
+my $REPORT_EVERY = 60;  # s: the same complaint (refusal, TLS failure) is logged at most this often
 my %ESC = (map({ (chr($_) => sprintf('\u%04x', $_)) } 0 .. 31),
            '"' => '\"', '\\' => '\\\\', "\n" => '\n', "\r" => '\r', "\t" => '\t');
 my %LIVE;                                               # open clients, closed by the signal handlers
@@ -28,8 +31,8 @@ my ($prefix, $prefix_pid, $counter) = (0, -1, 0);       # span ids: per-process 
 
 # ---- construction ----------------------------------------------------------------------------
 # Every option new() understands. tcp_host / tcp_port are the design documents' names for host / port.
-our @OPTIONS = qw(source host port tcp_host tcp_port buffer_size heartbeat_interval reconnect_min
-                  reconnect_max close_timeout max_line coalesce signals propagate);
+our @OPTIONS = qw(source host port tcp_host tcp_port socket_path secret tls ca_file server_name buffer_size
+                  heartbeat_interval reconnect_min reconnect_max close_timeout max_line coalesce signals propagate);
 my %OPTION = map { $_ => 1 } @OPTIONS;
 my $DEFAULT;                                            # the client of init() and the module-level calls
 
@@ -82,18 +85,32 @@ sub new {
         [_env('MONITORING_TCP_HOST'), 'MONITORING_TCP_HOST'], ['127.0.0.1', 'the default']);
     my $port = _pick('port', [$o{port}, 'port'], [$o{tcp_port}, 'tcp_port'], [_env('SIGNALBOX_PORT'), 'SIGNALBOX_PORT'],
         [_env('MONITORING_TCP_PORT'), 'MONITORING_TCP_PORT'], [17000, 'the default']);
+    # socket_path, else host/port arguments (TCP), else SIGNALBOX_SOCKET, else SIGNALBOX_HOST/PORT
+    my $tcp_args = grep { defined $o{$_} } qw(host port tcp_host tcp_port);
+    my $socket = $o{socket_path} // ($tcp_args ? undef : _env('SIGNALBOX_SOCKET'));
+    $socket = undef if defined $socket && !length $socket;
+    my $ca = $o{ca_file} // _env('SIGNALBOX_TLS_CA_FILE');
+    my $tls = _bool($o{tls} // _env('SIGNALBOX_TLS') // (defined $ca ? 1 : 0));
+    if ($tls && defined $socket) {
+        Carp::carp("$class->new: TLS is for TCP; the Unix domain socket $socket is used without it");
+        $tls = 0;
+    }
     my $self = bless {
-        source => $source, host => $host, port => $port,
+        source => $source, host => $host, port => $port, socket_path => $socket,
+        secret => $o{secret} // _env('SIGNALBOX_SECRET'), tls => $tls,
+        where => defined $socket ? "unix:$socket" : "$host:$port", auth_failures => 0, last_error => undef,
+        verdict => 0, hold_until => 0, rbuf => '', said => {},
         bound => $o{buffer_size} // 1000, heartbeat => $o{heartbeat_interval} // 10,
         min_backoff => $o{reconnect_min} // 0.1, max_backoff => $o{reconnect_max} // 30,
         close_timeout => $o{close_timeout} // 2, max_line => $o{max_line} // 65536,
         sock => undef, connecting => 0, q => [], ctl => [], off => 0, sent => 0, dropped => 0,
         reported => 0, backoff => 0, next_try => 0, last_hb => _now(), owner => $$, closed => 0,
         ctx => {}, ctxjson => '', stack => [], spans => {}, signals => $o{signals} // 1,
-        coalesce => $o{coalesce} && $CORK, propagate => $o{propagate} // 1,
+        coalesce => $o{coalesce} && $CORK && !defined $socket, propagate => $o{propagate} // 1,
         env0 => [@ENV{qw(SIGNALBOX_TRACE TRACEPARENT)}],
     }, $class;
     $self->{head} = '{"v":1,"src":' . _str($source) . ',"ts":';
+    $self->{ssl} = _ssl_options($class, $ca, $o{server_name} // _env('SIGNALBOX_TLS_SERVER_NAME') // $host) if $tls;
     $self->continue_trace($ENV{SIGNALBOX_TRACE}) or $self->continue_trace($ENV{TRACEPARENT}, 1);
     $self->{env_set} = [@ENV{qw(SIGNALBOX_TRACE TRACEPARENT)}];   # what we found is what we "wrote"
     weaken($LIVE{"$self"} = $self);
@@ -103,6 +120,28 @@ sub new {
 }
 
 sub _env { my $v = $ENV{$_[0]}; defined $v && length $v ? $v : undef }   # set but empty = not set
+sub _bool { my $v = shift; defined $v && $v !~ /^\s*(?:0|false|no|off|)\s*$/i }
+
+# IO::Socket::SSL is loaded here, only when TLS is asked for: plain TCP and Unix domain sockets
+# need nothing beyond core Perl. Without it TLS cannot be had, and sending in clear text instead
+# would be worse than stopping: new() dies saying so.
+sub _ssl_options {
+    my ($class, $ca, $name) = @_;
+    unless (eval { require IO::Socket::SSL; IO::Socket::SSL->VERSION(1.969); 1 }) {
+        (my $why = $@) =~ s/\n.*//s;
+        Carp::croak("$class->new: TLS was asked for (tls, ca_file or SIGNALBOX_TLS*) but IO::Socket::SSL "
+            . "(1.969 or newer) cannot be loaded: install it (Debian: libio-socket-ssl-perl; CPAN: "
+            . "IO::Socket::SSL) or turn TLS off. ($why)");
+    }
+    Carp::croak("$class->new: ca_file '$ca' is not a readable file") if defined $ca && !-r $ca;
+    my $ip = $name =~ /^[\d.]+$/ || $name =~ /:/;
+    return {
+        SSL_verify_mode => IO::Socket::SSL::SSL_VERIFY_PEER(), SSL_verifycn_scheme => 'http',
+        SSL_verifycn_name => $name, ($ip ? () : (SSL_hostname => $name)),
+        SSL_version => 'SSLv23:!SSLv2:!SSLv3:!TLSv1:!TLSv1_1',   # TLS 1.2 or newer
+        (defined $ca ? (SSL_ca_file => $ca) : ()),
+    };
+}
 
 # The first given value of host or port, in order of precedence; a port that is not one is
 # refused with a warning naming where it came from, and the next one is used.
@@ -306,6 +345,10 @@ sub state {
 sub buffered { scalar @{$_[0]{q}} }
 sub host     { $_[0]{host} }   # where it sends, after arguments, environment and defaults
 sub port     { $_[0]{port} }
+sub socket_path { $_[0]{socket_path} }   # undef: TCP
+sub tls      { $_[0]{tls} ? 1 : 0 }
+sub auth_failures { $_[0]{auth_failures} }   # connections the sidecar refused as unauthorized
+sub last_error { $_[0]{last_error} }         # the reason of the last refusal (e.g. bad_secret), or undef
 sub dropped  { $_[0]{dropped} }
 sub sent     { $_[0]{sent} }
 sub unsent   { $_[0]{unsent} // 0 }   # left in the buffer when close() gave up
@@ -340,7 +383,9 @@ sub _flush {
     my $deadline = _now() + 1000 * ($timeout // $self->{close_timeout});
     $self->_connect unless $self->{sock};
     while ($self->{connecting} && _now() < $deadline) {
-        $self->_ready(1, ($deadline - _now()) / 1000);
+        # a TLS handshake may wait for the peer to answer: not for writability, which is at once
+        $self->{handshake} ? $self->_ready(0, _min(0.01, ($deadline - _now()) / 1000))
+                           : $self->_ready(1, ($deadline - _now()) / 1000);
         $self->_check_connect;
     }
     my $done = $self->_wait_written(($deadline - _now()) / 1000);
@@ -387,8 +432,10 @@ sub _emit_line {
 sub _control {   # hello, heartbeat, goodbye: no trace, no context, outside the bound
     my ($self, $type, @v) = @_;
     my @k = $type eq 'hello' ? qw(sdk version) : $type eq 'goodbye' ? qw(sent dropped) : qw(buffered dropped);
+    # with a secret the hello is the handshake of docs/protocol.md (version 1): data.auth and data.token
+    my $auth = $type eq 'hello' && defined $self->{secret} ? ',"auth":1,"token":' . _str($self->{secret}) : '';
     return $self->{head} . int(_now()) . ',"type":"' . $type . '","data":{' . join(',',
-        map { qq("$k[$_]":) . ($type eq 'hello' ? _str($v[$_]) : $v[$_]) } 0 .. 1) . "}}\n";
+        map { qq("$k[$_]":) . ($type eq 'hello' ? _str($v[$_]) : $v[$_]) } 0 .. 1) . $auth . "}}\n";
 }
 
 sub _forked {   # in a forked child: leave the parent's connection and buffer alone, open our own
@@ -428,6 +475,7 @@ sub _resolve { my $h = shift; lc $h eq 'localhost' ? inet_aton('127.0.0.1') : in
 
 sub _connect {   # non-blocking: loopback answers at once, anything else finishes in later calls
     my ($self) = @_;
+    return $self->_connect_unix if defined $self->{socket_path};
     my $addr = $self->{addr} //= _resolve($self->{host});
     if (!$addr && !$self->{unresolved}++) {   # said once; retried with the backoff like a refused connection
         Carp::carp("Monitoring::SDK: cannot resolve host '$self->{host}'; messages are buffered and the name retried");
@@ -442,27 +490,99 @@ sub _connect {   # non-blocking: loopback answers at once, anything else finishe
     $self->_check_connect;
 }
 
+sub _connect_unix {   # a missing socket file or a full backlog fails at once, like a refused TCP connection
+    my ($self) = @_;
+    my $sock = IO::Socket::UNIX->new(Type => SOCK_STREAM) or return $self->_failed;
+    $sock->blocking(0);
+    $self->{sock} = $sock;
+    $self->{fds} = ''; vec($self->{fds}, fileno $sock, 1) = 1;
+    return connect($sock, pack_sockaddr_un($self->{socket_path})) ? $self->_connected : $self->_lost;
+}
+
 sub _check_connect {
     my ($self) = @_;
+    return $self->_handshake if $self->{handshake};
     if ($self->_ready(1, 0)) {
         my $err = getsockopt($self->{sock}, SOL_SOCKET, SO_ERROR);
-        return $err && unpack('i', $err) == 0 ? $self->_connected : $self->_lost;
+        return $self->_lost unless $err && unpack('i', $err) == 0;
+        return $self->{tls} ? $self->_start_tls : $self->_connected;
     }
     $self->_lost if _now() - $self->{connecting} > 5000;   # a silent peer: give up this attempt
 }
 
+sub _start_tls {   # the TCP connection is there: the TLS handshake, non-blocking like the connect
+    my ($self) = @_;
+    $self->{connecting} ||= _now();
+    IO::Socket::SSL->start_SSL($self->{sock}, SSL_startHandshake => 0, %{$self->{ssl}})
+        or return $self->_tls_failed(IO::Socket::SSL::errstr());
+    $self->{handshake} = 1;
+    $self->_handshake;
+}
+
+sub _handshake {
+    my ($self) = @_;
+    my $sock = $self->{sock};
+    if ($sock->connect_SSL) { $self->{handshake} = 0; return $self->_connected }
+    my $e = $IO::Socket::SSL::SSL_ERROR;
+    if ($e == IO::Socket::SSL::SSL_WANT_READ() || $e == IO::Socket::SSL::SSL_WANT_WRITE()) {
+        return _now() - $self->{connecting} > 5000 ? $self->_tls_failed('handshake timed out') : undef;
+    }
+    $self->_tls_failed("$e");
+}
+
+sub _tls_failed {   # a certificate that is not trusted or does not name server_name, no TLS on the port ...
+    my ($self, $why) = @_;
+    $self->_report("tls:$why", "Monitoring::SDK: TLS with $self->{where} failed: $why; "
+        . scalar(@{$self->{q}}) . ' messages buffered, retrying');
+    $self->_lost;
+}
+
 sub _connected {
     my ($self) = @_;
-    @$self{qw(connecting backoff off)} = (0, 0, 0);
+    @$self{qw(connecting backoff off handshake)} = (0, 0, 0, 0);
+    $self->{rbuf} = '';
     $self->_cork(1);
     @{$self->{ctl}} = ($self->_control('hello', 'perl', $VERSION));
+    # with a secret (or after a refusal) messages wait for the sidecar's verdict on the hello
+    $self->{hold_until} = defined $self->{secret} || $self->{verdict} ? _now() + $VERDICT_MS : 0;
     $self->_heartbeat if $self->{dropped} > $self->{reported};   # overflow while away: say so first
+}
+
+# Said once, again when it changes, else at most every $REPORT_EVERY s. Never carries the secret.
+sub _report {
+    my ($self, $key, $msg) = @_;
+    my $now = time;
+    return if ($self->{said}{key} // '') eq $key && $now - ($self->{said}{at} // 0) < $REPORT_EVERY;
+    @{$self->{said}}{qw(key at)} = ($key, $now);
+    warn "$msg\n";
+}
+
+# The sidecar wrote to us: only ever one error line before it closes (docs/protocol.md, "Errors").
+sub _answer {
+    my ($self, $line) = @_;
+    my ($error) = $line =~ /"error"\s*:\s*"([^"\\]*)"/ or return;
+    my ($reason) = $line =~ /"reason"\s*:\s*"([^"\\]*)"/;
+    $reason //= 'unknown';
+    if ($error eq 'unauthorized') {
+        $self->{auth_failures}++;
+        $self->{last_error} = $reason;
+        $self->{verdict} = $self->{refused_auth} = 1;
+        $self->_report("auth:$reason", "Monitoring::SDK: the sidecar at $self->{where} refused the connection: "
+            . "unauthorized ($reason)" . (defined $self->{secret} ? '' : '; no secret is set (secret, SIGNALBOX_SECRET)')
+            . '; ' . scalar(@{$self->{q}}) . " messages kept in the buffer, retrying in $self->{max_backoff} s");
+    } else {
+        $self->{last_error} = $reason;
+        $self->{verdict} = 1;
+        $self->_report("refused:$reason", "Monitoring::SDK: the sidecar at $self->{where} closed the connection: "
+            . "$error ($reason); retrying");
+    }
 }
 
 sub _failed {
     my ($self) = @_;
-    my $b = $self->{backoff} = $self->{backoff} ? _min(2 * $self->{backoff}, $self->{max_backoff})
-                                                : $self->{min_backoff};
+    # refused as unauthorized: retrying soon would not help, the secret or the sidecar must change
+    my $b = $self->{backoff} = delete $self->{refused_auth} ? $self->{max_backoff}
+        : $self->{backoff} ? _min(2 * $self->{backoff}, $self->{max_backoff}) : $self->{min_backoff};
     $self->{next_try} = _now() + 1000 * $b * (0.8 + rand 0.4);
     return;
 }
@@ -471,7 +591,7 @@ sub _lost {   # the connection is gone: lines not completely written stay buffer
     my ($self) = @_;
     $self->_drop_socket;
     @{$self->{ctl}} = ();
-    @$self{qw(off connecting)} = (0, 0);
+    @$self{qw(off connecting handshake hold_until)} = (0, 0, 0, 0);
     return $self->_failed;
 }
 
@@ -488,10 +608,22 @@ sub _ready {   # select on our socket: writable ($w) or readable, within $t seco
 
 sub _check_closed {   # before each write: has the sidecar closed the connection? false if so
     my ($self) = @_;
-    my $n = sysread($self->{sock}, my $buf, 4096);   # non-blocking: EAGAIN while the connection is open
-    return 1 if defined $n ? $n > 0 : ($! == EAGAIN || $! == EWOULDBLOCK || $! == EINTR);
-    $self->_lost;
-    return 0;
+    while (1) {   # non-blocking: EAGAIN while the connection is open (a method: TLS reads decrypt)
+        my $n = $self->{sock}->sysread(my $buf, 4096);
+        if (!defined $n) {
+            last if $! == EAGAIN || $! == EWOULDBLOCK || $! == EINTR;
+            last if $self->{tls} && $IO::Socket::SSL::SSL_ERROR == IO::Socket::SSL::SSL_WANT_READ();
+        }
+        if (!$n) {   # closed: an error line it sent before may lack its newline
+            $self->_answer(delete $self->{rbuf}) if length($self->{rbuf} // '');
+            $self->_lost;
+            return 0;
+        }
+        $self->{rbuf} .= $buf;
+        $self->_answer($1) while $self->{rbuf} =~ s/^([^\n]*)\n//;
+        $self->{rbuf} = substr($self->{rbuf}, -4096) if length $self->{rbuf} > 8192;   # bounded
+    }
+    return 1;
 }
 
 sub _write {   # hands as much as the socket takes to the kernel; never waits
@@ -499,15 +631,19 @@ sub _write {   # hands as much as the socket takes to the kernel; never waits
     my ($ctl, $q) = @$self{qw(ctl q)};
     return if $self->{full} && !$self->_ready(1, 0);   # the last send() found the socket full
     $self->{full} = 0;
+    $q = [] if $self->{hold_until} && _now() < $self->{hold_until};   # waiting for the verdict on the hello
+    local $SIG{PIPE} = 'IGNORE' if $self->{tls};   # TLS writes cannot ask for MSG_NOSIGNAL
     while (@$ctl || @$q) {
         my $chunk = substr((@$ctl ? $ctl->[0] : $q->[0]), $self->{off});
         for my $i (1 .. $#$ctl + @$q) {
             last if length($chunk) >= $CHUNK;
             $chunk .= $i <= $#$ctl ? $ctl->[$i] : $q->[$i - @$ctl];
         }
-        my $n = send($self->{sock}, $chunk, $NOSIGNAL);
+        # a TLS write that must be repeated is repeated with the same bytes first: the chunk only grows
+        my $n = $self->{tls} ? $self->{sock}->syswrite($chunk) : send($self->{sock}, $chunk, $NOSIGNAL);
         if (!defined $n) {
             return $self->{full} = 1 if $! == EAGAIN || $! == EWOULDBLOCK;
+            return $self->{full} = 1 if $self->{tls} && $IO::Socket::SSL::SSL_ERROR == IO::Socket::SSL::SSL_WANT_WRITE();
             return $! == EINTR ? undef : $self->_lost;
         }
         $n += $self->{off};
@@ -530,7 +666,9 @@ sub _wait_written {
         $self->_check_closed && $self->_write;
         my $left = ($deadline - _now()) / 1000;
         last if !$self->{sock} || !(@{$self->{ctl}} || @{$self->{q}}) || $left <= 0;
-        $self->_ready(1, _min($left, 0.05));
+        if (!@{$self->{ctl}} && _now() < $self->{hold_until}) {   # waiting for a refusal: readable
+            $self->_ready(0, _min($left, ($self->{hold_until} - _now()) / 1000));
+        } else { $self->_ready(1, _min($left, 0.05)) }
     }
     return !@{$self->{q}};
 }
