@@ -67,7 +67,8 @@ sub start {
     my $pf = "$o{dir}/port." . (++$FakeSidecar::n);
     unlink $pf;
     my @cmd = ('python3', script(), '--port', $o{port} // 0, '--out', $o{out}, '--port-file', $pf,
-               '--drop-after', $o{drop_after} // 0);
+               '--drop-after', $o{drop_after} // 0,
+               map { defined $o{$_} ? ('--' . ($_ =~ tr/_/-/r), $o{$_}) : () } qw(unix tls_cert tls_key secret));
     my $pid = fork // die "fork: $!";
     if (!$pid) {
         open STDOUT, '>', '/dev/null';
@@ -137,6 +138,14 @@ sub _set_port {
 
 sub home { $_[0]{home} }
 sub port { $_[0]{port} }
+
+# Appends lines to a file of etc/ (e.g. auth.secret=... to a transport's .cfg) before start().
+sub append_cfg {
+    my ($self, $rel, @lines) = @_;
+    open my $out, '>>', "$self->{home}/$rel" or die "$rel: $!";
+    print $out "\n", map { "$_\n" } @lines;
+    close $out;
+}
 
 # bin/signalbox <command>; returns (exit code, output).
 sub command {
