@@ -31,8 +31,9 @@ my ($prefix, $prefix_pid, $counter) = (0, -1, 0);       # span ids: per-process 
 
 # ---- construction ----------------------------------------------------------------------------
 # Every option new() understands. tcp_host / tcp_port are the design documents' names for host / port.
-our @OPTIONS = qw(source host port tcp_host tcp_port socket_path secret tls ca_file server_name buffer_size
-                  heartbeat_interval reconnect_min reconnect_max close_timeout max_line coalesce signals propagate);
+our @OPTIONS = qw(source host port tcp_host tcp_port buffer_size heartbeat_interval reconnect_min
+                  reconnect_max close_timeout max_line coalesce signals propagate
+                  socket_path secret tls ca_file server_name);
 my %OPTION = map { $_ => 1 } @OPTIONS;
 my $DEFAULT;                                            # the client of init() and the module-level calls
 
