@@ -14,19 +14,21 @@ import re
 import select
 import signal
 import socket
+import ssl
 import sys
 import threading
 import time
+import warnings
 import weakref
 from collections import deque
 from json.encoder import encode_basestring_ascii as _jstr
 
 from ._lifecycle import Instances
-from ._options import warn_unknown
+from ._options import warn_unknown, SignalboxOptionWarning
 
 __all__ = ["Monitoring", "State", "SDK_NAME", "__version__"]
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"  # 0.2: socket_path, secret, tls (issue 14)
 SDK_NAME = "python"
 
 LOG = logging.getLogger("monitoring_sdk")
@@ -38,6 +40,9 @@ DEFAULT_BUFFER = 1000
 _BATCH_LINES = 512
 _BATCH_BYTES = 64 * 1024
 _MAX_OPEN_SPANS = 10000
+_VERDICT_WAIT = 0.5   # with a secret: how long a new connection waits for a refusal before writing messages
+_REPORT_EVERY = 60.0  # the same complaint (refusal, TLS failure) is logged at most this often
+_FALSE = ("", "0", "false", "no", "off")
 
 _HEX16 = re.compile(r"[0-9a-f]{16}\Z")
 _HEX32 = re.compile(r"[0-9a-f]{32}\Z")
@@ -259,27 +264,53 @@ class Monitoring:
 
     ``Monitoring(source=None, host=None, port=None)``: missing values come from
     ``SIGNALBOX_SOURCE`` / ``SIGNALBOX_HOST`` / ``SIGNALBOX_PORT``, then defaults (the script's
-    name, 127.0.0.1, 17000). ``host`` may be ``unix:/path`` for a Unix domain socket.
+    name, 127.0.0.1, 17000). ``socket_path`` (else ``SIGNALBOX_SOCKET`` when neither host nor
+    port is given) sends over a Unix domain socket instead; ``host`` may also be ``unix:/path``.
+    ``secret`` (else ``SIGNALBOX_SECRET``) is sent in the hello (``auth`` 1, ``token``);
+    ``tls`` / ``ca_file`` / ``server_name`` (else ``SIGNALBOX_TLS*``) turn on verified TLS.
     """
 
     KNOWN_OPTIONS = ("source", "host", "port", "buffer_size", "heartbeat_interval", "backoff_initial",
-                     "backoff_max", "connect_timeout", "close_timeout", "signal_handlers", "token", "env")
+                     "backoff_max", "connect_timeout", "close_timeout", "signal_handlers", "token", "env",
+                     "socket_path", "secret", "tls", "ca_file", "server_name")
 
     def __init__(self, source=None, host=None, port=None, *, buffer_size=DEFAULT_BUFFER,
                  heartbeat_interval=10.0, backoff_initial=0.1, backoff_max=10.0,
                  connect_timeout=1.0, close_timeout=2.0, signal_handlers=None, token=None,
-                 env=None, **unknown):
+                 env=None, socket_path=None, secret=None, tls=None, ca_file=None, server_name=None,
+                 **unknown):
         warn_unknown("Monitoring()", unknown, self.KNOWN_OPTIONS)
         env = os.environ if env is None else env
         self.source = source or env.get("SIGNALBOX_SOURCE") or _script_name()
+        # socket_path, else host/port arguments (TCP), else SIGNALBOX_SOCKET, else SIGNALBOX_HOST/PORT
+        if not socket_path and host is None and port is None:
+            socket_path = env.get("SIGNALBOX_SOCKET") or None
+        if socket_path:
+            host = "unix:" + str(socket_path)
         self.host = host or env.get("SIGNALBOX_HOST") or DEFAULT_HOST
+        self.socket_path = self.host[5:] if self.host.startswith("unix:") else (
+            self.host if self.host.startswith("/") else None)
         try:
             self.port = int(port or env.get("SIGNALBOX_PORT") or DEFAULT_PORT)
         except ValueError:
             LOG.warning("signalbox: SIGNALBOX_PORT=%r is not a port; using %d",
                         env.get("SIGNALBOX_PORT"), DEFAULT_PORT)
             self.port = DEFAULT_PORT
-        self.token = token if token is not None else env.get("SIGNALBOX_TOKEN")
+        # token / SIGNALBOX_TOKEN: the names of SDK 0.1 for the secret
+        self._secret = next((v for v in (secret, token, env.get("SIGNALBOX_SECRET"), env.get("SIGNALBOX_TOKEN"))
+                             if v is not None and v != ""), None)
+        ca_file = ca_file or env.get("SIGNALBOX_TLS_CA_FILE") or None
+        if tls is None:
+            tls = env.get("SIGNALBOX_TLS")
+            tls = (tls.strip().lower() not in _FALSE) if tls is not None else bool(ca_file)
+        self.tls = bool(tls)
+        if self.tls and self.socket_path:
+            warnings.warn("monitoring_sdk: TLS is for TCP; the Unix domain socket %s is used without it"
+                          % self.socket_path, SignalboxOptionWarning, stacklevel=2)
+            self.tls = False
+        self.server_name = server_name or env.get("SIGNALBOX_TLS_SERVER_NAME") or self.host
+        self._tls_context = _tls_context(ca_file) if self.tls else None
+        self.where = "unix:" + self.socket_path if self.socket_path else "%s:%s" % (self.host, self.port)
         self.capacity = max(1, int(buffer_size))
         self.heartbeat_interval = float(heartbeat_interval or 0)
         self.backoff_initial = float(backoff_initial)
@@ -312,6 +343,12 @@ class Monitoring:
         self._overflow_lock = threading.Lock()
         self._dropped = 0
         self._sent = 0
+        self._auth_failures = 0
+        self._last_error = None
+        self._verdict = False      # a connection was refused: later ones wait for the verdict too
+        self._refused_auth = False  # the last connection was refused as unauthorized: longest backoff
+        self._said = (None, 0.0)    # (what, when) was last logged by _report
+        self._rbuf = b""
         self._unsent_at_close = 0
         self._connects = 0
         self._sock = None
@@ -347,10 +384,26 @@ class Monitoring:
         return State.CONNECTED if self._sock is not None else State.DISCONNECTED
 
     def stats(self):
-        """Counters: sent, dropped (buffer full), buffered, connects, unsent_at_close, state."""
+        """Counters: sent, dropped (buffer full), buffered, connects, unsent_at_close, state,
+        auth_failures (connections the sidecar refused as unauthorized), last_error."""
         return {"sent": self._sent, "dropped": self._dropped, "buffered": len(self._buf),
                 "connects": self._connects, "unsent_at_close": self._unsent_at_close,
-                "state": self.state}
+                "state": self.state, "auth_failures": self._auth_failures, "last_error": self._last_error}
+
+    @property
+    def auth_failures(self):
+        """How many connections the sidecar refused as ``unauthorized`` (wrong or missing secret)."""
+        return self._auth_failures
+
+    @property
+    def last_error(self):
+        """The sidecar's reason of the last refusal (``bad_secret``, ``no_secret``, …) or None."""
+        return self._last_error
+
+    @property
+    def token(self):
+        """True when a secret is configured (the secret itself is not readable here)."""
+        return self._secret is not None
 
     # -- the hot path --------------------------------------------------------------------------
     def _append(self, line):
@@ -587,8 +640,11 @@ class Monitoring:
                 env.pop(k, None)
             else:
                 env[k] = v
-        env.setdefault("SIGNALBOX_HOST", self.host)
-        env.setdefault("SIGNALBOX_PORT", str(self.port))
+        if self.socket_path:
+            env.setdefault("SIGNALBOX_SOCKET", self.socket_path)
+        else:
+            env.setdefault("SIGNALBOX_HOST", self.host)
+            env.setdefault("SIGNALBOX_PORT", str(self.port))
         return env
 
     # -- lifecycle ---------------------------------------------------------------------------------
@@ -654,6 +710,10 @@ class Monitoring:
                         continue
                     if self._connect():
                         backoff = self.backoff_initial
+                    elif self._refused_auth:  # retrying soon would not help: the secret must change
+                        self._refused_auth = False
+                        next_attempt = _monotonic() + self.backoff_max
+                        backoff = self.backoff_max
                     else:
                         next_attempt = _monotonic() + backoff * (0.8 + 0.4 * self._rng.random())
                         backoff = min(backoff * 2, self.backoff_max)
@@ -699,29 +759,95 @@ class Monitoring:
 
     def _connect(self):
         try:
-            if self.host.startswith("unix:") or self.host.startswith("/"):
+            if self.socket_path:
                 sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
                 sock.settimeout(self.connect_timeout)
-                sock.connect(self.host[5:] if self.host.startswith("unix:") else self.host)
+                try:
+                    sock.connect(self.socket_path)
+                except OSError:
+                    sock.close()
+                    raise
             else:
                 sock = socket.create_connection((self.host, self.port), timeout=self.connect_timeout)
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                if self._tls_context is not None:
+                    try:
+                        sock = self._tls_context.wrap_socket(sock, server_hostname=self.server_name)
+                    except (OSError, ValueError) as e:
+                        sock.close()
+                        self._report("tls:%s" % type(e).__name__,
+                                     "signalbox: TLS with %s failed: %s; %d messages buffered, retrying",
+                                     self.where, e, len(self._buf))
+                        return False
             sock.settimeout(1.0)
         except OSError as e:
-            LOG.debug("signalbox: connect to %s:%s failed: %s", self.host, self.port, e)
+            LOG.debug("signalbox: connect to %s failed: %s", self.where, e)
             return False
         self._sock = sock
+        self._rbuf = b""
         if hasattr(select, "poll"):
             p = select.poll()
             p.register(sock, select.POLLIN | select.POLLERR | select.POLLHUP)
             self._poll = p
         hello = '{"sdk":"%s","version":"%s"' % (SDK_NAME, __version__)
-        if self.token:
-            hello += ',"token":' + _str(self.token)
+        if self._secret is not None:  # docs/protocol.md, "Authentication", handshake version 1
+            hello += ',"auth":1,"token":' + _str(self._secret)
         if not self._send_control(self._line("hello", hello + "}")):
+            return False
+        if (self._secret is not None or self._verdict) and not self._await_verdict():
             return False
         self._connects += 1
         return True
+
+    def _await_verdict(self):
+        """The sidecar never acknowledges a hello, it only refuses one (an error line, then EOF):
+        no message is written until _VERDICT_WAIT passed without a refusal."""
+        deadline = _monotonic() + _VERDICT_WAIT
+        while True:
+            left = deadline - _monotonic()
+            if left <= 0:
+                return True
+            if self._closing and _monotonic() >= self._close_deadline:
+                return True  # close() must not wait longer than it said; _run gives up anyway
+            try:
+                r, _, _ = select.select([self._sock], [], [], min(left, 0.05))
+            except (OSError, ValueError):
+                self._disconnect()
+                return False
+            if r and not self._alive():
+                self._disconnect()
+                return False
+
+    def _report(self, what, msg, *args):
+        """WARN once per kind of trouble, again when it changes, else at most once a minute."""
+        now = _monotonic()
+        if self._said[0] == what and now - self._said[1] < _REPORT_EVERY:
+            LOG.debug(msg, *args)
+            return
+        self._said = (what, now)
+        LOG.warning(msg, *args)
+
+    def _answer(self, line):
+        """The one line a sidecar writes, before it closes the connection (docs/protocol.md)."""
+        try:
+            msg = json.loads(line.decode("utf-8", "replace"))
+        except ValueError:
+            return
+        if not isinstance(msg, dict) or not isinstance(msg.get("error"), str):
+            return
+        reason = msg.get("reason") if isinstance(msg.get("reason"), str) else "unknown"
+        self._last_error = reason
+        self._verdict = True
+        if msg["error"] == "unauthorized":
+            self._auth_failures += 1
+            self._refused_auth = True
+            self._report("auth:" + reason, "signalbox: the sidecar at %s refused the connection: unauthorized (%s)%s; "
+                         "%d messages kept in the buffer, retrying in %s s", self.where, reason,
+                         "" if self._secret is not None else "; no secret is set (secret=, SIGNALBOX_SECRET)",
+                         len(self._buf), self.backoff_max)
+        else:
+            self._report("refused:" + reason, "signalbox: the sidecar at %s closed the connection: %s (%s); retrying",
+                         self.where, msg["error"], reason)
 
     def _disconnect(self, graceful=False):
         sock, self._sock, self._poll = self._sock, None, None
@@ -754,9 +880,34 @@ class Monitoring:
                 r, _, _ = select.select([sock], [], [], 0)
                 if not r:
                     return True
-            return bool(sock.recv(4096))  # the sidecar sends nothing: data is discarded
+            data = self._read_now(sock)
+            if data is None:
+                return True
+            if not data:  # closed: an error line sent before may lack its newline
+                if self._rbuf:
+                    self._answer(self._rbuf)
+                    self._rbuf = b""
+                return False
+            self._rbuf += data
+            while b"\n" in self._rbuf:
+                line, self._rbuf = self._rbuf.split(b"\n", 1)
+                self._answer(line)
+            self._rbuf = self._rbuf[-8192:]
+            return True
         except OSError:
             return False
+
+    @staticmethod
+    def _read_now(sock):
+        """What the sidecar sent, without waiting: None (nothing), b"" (closed) or bytes. A TLS
+        socket may be readable for records that carry no data (session tickets)."""
+        sock.settimeout(0)
+        try:
+            return sock.recv(4096)
+        except (ssl.SSLWantReadError, ssl.SSLWantWriteError, BlockingIOError):
+            return None
+        finally:
+            sock.settimeout(1.0)
 
     def _send_control(self, line):
         """hello / heartbeat / goodbye: not buffered, not counted."""
@@ -820,6 +971,14 @@ class Monitoring:
             popleft()
             k += 1
         self._sent += k
+
+
+def _tls_context(ca_file):
+    """Verified TLS 1.2+: the server certificate against ``ca_file`` (PEM) or the system's
+    trust store, and its name against server_name."""
+    ctx = ssl.create_default_context(cafile=ca_file)
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    return ctx
 
 
 def _script_name():

@@ -13,7 +13,9 @@ sys.path.insert(0, str(CONFORMANCE))
 
 from fake_sidecar import FakeSidecar  # noqa: E402  (path set up above)
 
-ENV_KEYS = ("SIGNALBOX_TRACE", "TRACEPARENT", "SIGNALBOX_SOURCE", "SIGNALBOX_HOST", "SIGNALBOX_PORT")
+ENV_KEYS = ("SIGNALBOX_TRACE", "TRACEPARENT", "SIGNALBOX_SOURCE", "SIGNALBOX_HOST", "SIGNALBOX_PORT",
+            "SIGNALBOX_SOCKET", "SIGNALBOX_SECRET", "SIGNALBOX_TOKEN", "SIGNALBOX_TLS", "SIGNALBOX_TLS_CA_FILE",
+            "SIGNALBOX_TLS_SERVER_NAME")
 TIMING_KEYS = ("ts", "start", "end", "dur_ms")
 CONTROL_TYPES = ("hello", "heartbeat", "goodbye")
 _REF = re.compile(r"\$[a-z]+[0-9]+\Z")

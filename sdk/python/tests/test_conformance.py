@@ -1,5 +1,6 @@
 """Runs every case of sdk/conformance/vectors.json against the SDK (README there has the rules)."""
 import os
+import tempfile
 import unittest
 from unittest import mock
 
@@ -9,7 +10,14 @@ from monitoring_sdk import Monitoring
 
 def run_case(case, server):
     env = clean_env(case.get("env"))
-    if case.get("connect_by_env"):
+    options = dict(case.get("options") or {})
+    if server.unix:
+        host = port = None
+        if case.get("connect_by_env"):
+            env["SIGNALBOX_SOCKET"] = server.unix
+        else:
+            options["socket_path"] = server.unix
+    elif case.get("connect_by_env"):
         env["SIGNALBOX_HOST"] = "127.0.0.1"
         env["SIGNALBOX_PORT"] = str(server.port)
         host = port = None
@@ -17,7 +25,7 @@ def run_case(case, server):
         host, port = "127.0.0.1", server.port
     before = len(server.lines())
     with mock.patch.dict(os.environ, env, clear=True):
-        client = Monitoring(case.get("source"), host, port, signal_handlers=False, heartbeat_interval=0)
+        client = Monitoring(case.get("source"), host, port, signal_handlers=False, heartbeat_interval=0, **options)
     spans = []
     env_results = []
     bindings = {}
@@ -47,7 +55,8 @@ class ConformanceVectorsTest(unittest.TestCase):
         self.assertGreaterEqual(len(vectors["cases"]), 15)
         for case in vectors["cases"]:
             with self.subTest(case=case["name"]):
-                with FakeSidecar() as server:
+                with tempfile.TemporaryDirectory() as tmp, FakeSidecar(
+                        unix=os.path.join(tmp, "c.sock") if case.get("transport") == "uds" else None) as server:
                     try:
                         run_case(case, server)
                     except Mismatch as e:
