@@ -872,27 +872,31 @@ class Monitoring:
                 if not events:
                     return True
                 ev = events[0][1]
-                if ev & (select.POLLERR | select.POLLNVAL):
-                    return False
-                if not ev & select.POLLIN:
-                    return not ev & select.POLLHUP
+                broken = bool(ev & (select.POLLERR | select.POLLNVAL | select.POLLHUP))
+                if not ev & select.POLLIN and not broken:
+                    return True
             else:
                 r, _, _ = select.select([sock], [], [], 0)
                 if not r:
                     return True
-            data = self._read_now(sock)
-            if data is None:
-                return True
-            if not data:  # closed: an error line sent before may lack its newline
+                broken = False
+            # also on an error: a refusal line can wait in the socket ahead of the reset that a
+            # message written after the hello caused
+            try:
+                data = self._read_now(sock)
+            except OSError:
+                data, broken = b"", True
+            if data:
+                self._rbuf += data
+                while b"\n" in self._rbuf:
+                    line, self._rbuf = self._rbuf.split(b"\n", 1)
+                    self._answer(line)
+                self._rbuf = self._rbuf[-8192:]
+            if data == b"" or broken:  # closed: an error line sent before may lack its newline
                 if self._rbuf:
                     self._answer(self._rbuf)
                     self._rbuf = b""
                 return False
-            self._rbuf += data
-            while b"\n" in self._rbuf:
-                line, self._rbuf = self._rbuf.split(b"\n", 1)
-                self._answer(line)
-            self._rbuf = self._rbuf[-8192:]
             return True
         except OSError:
             return False
@@ -903,8 +907,12 @@ class Monitoring:
         socket may be readable for records that carry no data (session tickets)."""
         sock.settimeout(0)
         try:
-            return sock.recv(4096)
-        except (ssl.SSLWantReadError, ssl.SSLWantWriteError, BlockingIOError):
+            for _ in range(16):  # a TLS read may consume only a non-data record: read on while readable
+                try:
+                    return sock.recv(4096)
+                except (ssl.SSLWantReadError, ssl.SSLWantWriteError, BlockingIOError):
+                    if not select.select([sock], [], [], 0)[0]:
+                        return None
             return None
         finally:
             sock.settimeout(1.0)
