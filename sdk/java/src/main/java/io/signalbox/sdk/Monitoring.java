@@ -1,7 +1,15 @@
 package io.signalbox.sdk;
 
+import java.io.IOException;
+import java.io.InputStream;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.cert.Certificate;
+import java.security.cert.CertificateFactory;
 import java.time.Duration;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -10,6 +18,10 @@ import java.util.Objects;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocketFactory;
+import javax.net.ssl.TrustManagerFactory;
 
 import io.signalbox.sdk.internal.Json;
 import io.signalbox.sdk.internal.Ring;
@@ -44,15 +56,18 @@ import io.signalbox.sdk.internal.TraceEnv;
  * that trace; {@link #childEnvironment()} gives those variables for a child process.
  *
  * <p><b>Configuration</b> by builder, else environment ({@code SIGNALBOX_SOURCE},
- * {@code SIGNALBOX_HOST}, {@code SIGNALBOX_PORT}, {@code SIGNALBOX_TOKEN}), else defaults
- * ({@code 127.0.0.1:17000}). Thread-safe. Diagnostics go to {@link System.Logger}
+ * {@code SIGNALBOX_HOST}, {@code SIGNALBOX_PORT}, {@code SIGNALBOX_SOCKET}, {@code SIGNALBOX_SECRET},
+ * {@code SIGNALBOX_TLS}, {@code SIGNALBOX_TLS_CA_FILE}, {@code SIGNALBOX_TLS_SERVER_NAME}), else
+ * defaults ({@code 127.0.0.1:17000}, no secret, no TLS). A secret is sent in the {@code hello}
+ * of every connection ({@code auth} 1, {@code token}); a refusal by the sidecar is logged,
+ * counted ({@link #authFailures()}, {@link #lastError()}) and the messages are kept. Thread-safe. Diagnostics go to {@link System.Logger}
  * {@code io.signalbox.sdk}, never per message.
  */
 public final class Monitoring implements AutoCloseable {
     private static final Logger LOG = System.getLogger("io.signalbox.sdk");
 
     public static final String SDK_NAME = "java";
-    public static final String SDK_VERSION = "0.1.0";
+    public static final String SDK_VERSION = "0.2.0"; // 0.2: socketPath, secret, TLS (issue 14)
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_PORT = 17000;
     public static final int DEFAULT_BUFFER_SIZE = 1000;
@@ -78,7 +93,9 @@ public final class Monitoring implements AutoCloseable {
     private final String source;
     /** {@code {"v":1,"src":"<source>","ts":} */
     private final String prefix;
-    private final String token;
+    private final String secret;
+    private final Path socketPath;
+    private final boolean tls;
     private final String inheritedTraceId;
     private final String inheritedSpanId;
     private final Ring ring;
@@ -95,7 +112,23 @@ public final class Monitoring implements AutoCloseable {
         this.source = firstNonEmpty(b.source, env.get("SIGNALBOX_SOURCE"), defaultSource());
         String host = firstNonEmpty(b.host, env.get("SIGNALBOX_HOST"), DEFAULT_HOST);
         int port = b.port > 0 ? b.port : portFrom(env.get("SIGNALBOX_PORT"));
-        this.token = firstNonEmpty(b.token, env.get("SIGNALBOX_TOKEN"), null);
+        // socketPath, else host/port of the builder (TCP), else SIGNALBOX_SOCKET, else SIGNALBOX_HOST/PORT
+        String socket = b.socketPath != null ? b.socketPath.toString()
+                : b.host != null || b.port > 0 ? null : firstNonEmpty(env.get("SIGNALBOX_SOCKET"), null, null);
+        this.socketPath = socket == null ? null : Path.of(socket);
+        // token / SIGNALBOX_TOKEN: SDK 0.1's names for the secret
+        this.secret = firstSet(b.secret, b.token, env.get("SIGNALBOX_SECRET"), env.get("SIGNALBOX_TOKEN"));
+        String caFile = b.caFile != null ? b.caFile.toString() : firstNonEmpty(env.get("SIGNALBOX_TLS_CA_FILE"), null, null);
+        String tlsEnv = env.get("SIGNALBOX_TLS");
+        boolean tls = b.tls != null ? b.tls
+                : tlsEnv != null ? !tlsEnv.strip().toLowerCase(java.util.Locale.ROOT).matches("|0|false|no|off")
+                : caFile != null;
+        if (tls && socketPath != null) {
+            LOG.log(Level.WARNING, "Signalbox SDK: TLS is for TCP; the Unix domain socket {0} is used without it", socketPath);
+            tls = false;
+        }
+        this.tls = tls;
+        String serverName = firstNonEmpty(b.serverName, env.get("SIGNALBOX_TLS_SERVER_NAME"), host);
         TraceEnv.Inherited inherited = TraceEnv.read(env);
         this.inheritedTraceId = inherited.traceId();
         this.inheritedSpanId = inherited.spanId();
@@ -105,7 +138,8 @@ public final class Monitoring implements AutoCloseable {
         this.ring = new Ring(b.bufferSize);
         Sender.Settings settings = new Sender.Settings(host, port, b.maxLineBytes, b.heartbeat.toNanos(),
                 b.backoffMin.toNanos(), Math.max(b.backoffMin.toNanos(), b.backoffMax.toNanos()),
-                b.connectTimeout.toMillis(), b.closeTimeout.toNanos());
+                b.connectTimeout.toMillis(), b.closeTimeout.toNanos(), socketPath,
+                tls ? tlsFactory(caFile) : null, serverName, secret != null);
         this.sender = new Sender(ring, settings, new ControlLines(), dropped);
         this.sender.start("signalbox-sdk-writer-" + source);
         if (b.closeOnShutdown) {
@@ -116,9 +150,57 @@ public final class Monitoring implements AutoCloseable {
         }
     }
 
+    /**
+     * Verified TLS: the server certificate must chain to a certificate of {@code caFile} (PEM,
+     * one or more) or, without one, to the JVM's default trust store.
+     */
+    private static SSLSocketFactory tlsFactory(String caFile) {
+        if (caFile == null) {
+            return (SSLSocketFactory) SSLSocketFactory.getDefault();
+        }
+        try (InputStream in = Files.newInputStream(Path.of(caFile))) {
+            KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());
+            trust.load(null, null);
+            int i = 0;
+            for (Certificate c : CertificateFactory.getInstance("X.509").generateCertificates(in)) {
+                trust.setCertificateEntry("ca-" + i++, c);
+            }
+            if (i == 0) {
+                throw new IllegalArgumentException("caFile " + caFile + " holds no PEM certificate");
+            }
+            TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+            tmf.init(trust);
+            SSLContext ctx = SSLContext.getInstance("TLS");
+            ctx.init(null, tmf.getTrustManagers(), null);
+            return ctx.getSocketFactory();
+        } catch (IOException | GeneralSecurityException e) {
+            throw new IllegalArgumentException("caFile " + caFile + " cannot be used: " + e, e);
+        }
+    }
+
     /** A builder; every setting is optional. */
     public static Builder builder() {
         return new Builder();
+    }
+
+    /** The Unix domain socket this instance sends to, or null for TCP. */
+    public Path socketPath() {
+        return socketPath;
+    }
+
+    /** Whether TCP runs TLS. */
+    public boolean tls() {
+        return tls;
+    }
+
+    /** Connections the sidecar refused as {@code unauthorized} (a wrong or missing secret). */
+    public long authFailures() {
+        return sender.authFailures();
+    }
+
+    /** The sidecar's reason for the last refusal ({@code bad_secret}, {@code no_secret}, …), or null. */
+    public String lastError() {
+        return sender.lastError();
     }
 
     /** The source ({@code src}) this instance writes as. */
@@ -487,6 +569,16 @@ public final class Monitoring implements AutoCloseable {
         return new String(c);
     }
 
+    /** The first non-empty value as it is (a secret is not trimmed: the sidecar compares it exactly). */
+    private static String firstSet(String... values) {
+        for (String v : values) {
+            if (v != null && !v.isEmpty()) {
+                return v;
+            }
+        }
+        return null;
+    }
+
     private static String firstNonEmpty(String a, String b, String c) {
         if (a != null && !a.isBlank()) {
             return a.strip();
@@ -531,8 +623,8 @@ public final class Monitoring implements AutoCloseable {
         @Override
         public String hello() {
             StringBuilder sb = control("hello").append("\"sdk\":\"" + SDK_NAME + "\",\"version\":\"" + SDK_VERSION + "\"");
-            if (token != null) {
-                Json.string(sb.append(",\"token\":"), token);
+            if (secret != null) { // docs/protocol.md, "Authentication", handshake version 1
+                Json.string(sb.append(",\"auth\":1,\"token\":"), secret);
             }
             return sb.append("}}").toString();
         }
@@ -561,6 +653,11 @@ public final class Monitoring implements AutoCloseable {
         private String host;
         private int port;
         private String token;
+        private String secret;
+        private Path socketPath;
+        private Boolean tls;
+        private Path caFile;
+        private String serverName;
         private int bufferSize = DEFAULT_BUFFER_SIZE;
         private int maxLineBytes = DEFAULT_MAX_LINE_BYTES;
         private Duration heartbeat = Duration.ofSeconds(10);
@@ -592,9 +689,42 @@ public final class Monitoring implements AutoCloseable {
             return this;
         }
 
-        /** Sent in {@code hello} when the sidecar asks for one; default {@code SIGNALBOX_TOKEN}, else none. */
+        /** SDK 0.1's name of {@link #secret} ({@code SIGNALBOX_TOKEN} is read too); {@link #secret} wins. */
         public Builder token(String token) {
             this.token = token;
+            return this;
+        }
+
+        /**
+         * The shared secret sent in the {@code hello} of every connection ({@code "auth":1,"token":…});
+         * default {@code SIGNALBOX_SECRET}, else none. Never logged.
+         */
+        public Builder secret(String secret) {
+            this.secret = secret;
+            return this;
+        }
+
+        /** Send over this Unix domain socket instead of TCP; default {@code SIGNALBOX_SOCKET} when neither host nor port is set. */
+        public Builder socketPath(Path path) {
+            this.socketPath = path;
+            return this;
+        }
+
+        /** TLS on TCP (certificate and name verified); default {@code SIGNALBOX_TLS}, else on when a CA file is given. */
+        public Builder tls(boolean on) {
+            this.tls = on;
+            return this;
+        }
+
+        /** PEM file of the CA(s) the sidecar's certificate must chain to (turns TLS on); default {@code SIGNALBOX_TLS_CA_FILE}, else the JVM's trust store. */
+        public Builder caFile(Path pem) {
+            this.caFile = pem;
+            return this;
+        }
+
+        /** The name the sidecar's certificate must carry (and SNI); default {@code SIGNALBOX_TLS_SERVER_NAME}, else the host. */
+        public Builder serverName(String name) {
+            this.serverName = name;
             return this;
         }
 

@@ -33,7 +33,7 @@ import org.junit.jupiter.api.TestFactory;
 class ConformanceTest {
     private static final Set<String> CONTROL = Set.of("hello", "heartbeat", "goodbye");
     private static final Set<String> UNCOMPARED = Set.of("ts", "start", "end", "dur_ms");
-    private static final Pattern REF = Pattern.compile("\\$[st]\\d+");
+    private static final Pattern REF = Pattern.compile("\\$[a-z]+\\d+");
     private static final Duration TIMEOUT = Duration.ofSeconds(10);
 
     static Path conformanceDir() {
@@ -56,7 +56,15 @@ class ConformanceTest {
 
     @SuppressWarnings("unchecked")
     private static void run(Map<String, Object> kase) throws IOException {
-        try (LineServer server = new LineServer(0).start()) {
+        boolean uds = "uds".equals(kase.get("transport"));
+        Path script = conformanceDir().resolve("fake_sidecar.py");
+        Path dir = uds ? Files.createTempDirectory("signalbox-conformance-") : null;
+        if (uds) {
+            org.junit.jupiter.api.Assumptions.assumeTrue(PythonFakeSidecar.available(script),
+                    "python3 runs the Unix domain socket listener (fake_sidecar.py --unix)");
+        }
+        try (FakeSidecar server = uds ? new PythonFakeSidecar(script, dir, 0).with("--unix", dir.resolve("c.sock").toString()).start()
+                : new LineServer(0).start()) {
             Map<String, String> env = new HashMap<>();
             ((Map<String, Object>) kase.getOrDefault("env", Map.of())).forEach((k, v) -> {
                 if (v != null) {
@@ -66,7 +74,15 @@ class ConformanceTest {
             // no shutdown hook, no heartbeats (the rules of the runner)
             Monitoring.Builder b = Monitoring.builder().closeOnShutdown(false).heartbeatInterval(Duration.ofHours(1))
                     .closeTimeout(Duration.ofSeconds(5));
-            if (Boolean.TRUE.equals(kase.get("connect_by_env"))) {
+            Map<String, Object> options = (Map<String, Object>) kase.getOrDefault("options", Map.of());
+            if (options.get("secret") != null) {
+                b.secret((String) options.get("secret"));
+            }
+            if (uds && Boolean.TRUE.equals(kase.get("connect_by_env"))) {
+                env.put("SIGNALBOX_SOCKET", dir.resolve("c.sock").toString());
+            } else if (uds) {
+                b.socketPath(dir.resolve("c.sock"));
+            } else if (Boolean.TRUE.equals(kase.get("connect_by_env"))) {
                 env.put("SIGNALBOX_HOST", "127.0.0.1");
                 env.put("SIGNALBOX_PORT", Integer.toString(server.port()));
             } else {
@@ -90,15 +106,11 @@ class ConformanceTest {
                     .as("goodbye received; lines: %s", server.lines()).isTrue();
 
             List<Map<String, Object>> expect = (List<Map<String, Object>>) kase.get("expect");
-            boolean controlExpected = expect.stream().anyMatch(e -> CONTROL.contains(e.get("type")));
             List<Map<String, Object>> actual = new ArrayList<>();
             for (String line : server.lines()) {
                 Map<String, Object> msg = MiniJson.object(line);
-                if (!controlExpected && CONTROL.contains(msg.get("type"))) {
-                    continue;
-                }
-                if (controlExpected && ("hello".equals(msg.get("type")) || "heartbeat".equals(msg.get("type")))
-                        && expect.stream().noneMatch(e -> msg.get("type").equals(e.get("type")))) {
+                // a control line (hello, heartbeat, goodbye) counts only when expect has its type
+                if (CONTROL.contains(msg.get("type")) && expect.stream().noneMatch(e -> msg.get("type").equals(e.get("type")))) {
                     continue;
                 }
                 actual.add(msg);
@@ -268,7 +280,8 @@ class ConformanceTest {
                 regex.append("\\").append(fresh.indexOf(ref) + 1);
             } else {
                 fresh.add(ref);
-                regex.append("([0-9a-f]+)");
+                // $sN / $tN are generated ids (hex); other references ($n1, $v1) bind to any text
+                regex.append(ref.startsWith("$s") || ref.startsWith("$t") ? "([0-9a-f]+)" : "(.+?)");
             }
             last = m.end();
         }
@@ -277,8 +290,10 @@ class ConformanceTest {
         assertThat(am.matches()).as("%s: %s matches %s (bound %s)", where, actual, expected, bound).isTrue();
         for (int i = 0; i < fresh.size(); i++) {
             String value = am.group(i + 1);
-            assertThat(value).as("%s: %s is %s lowercase hex", where, fresh.get(i), fresh.get(i).startsWith("$s") ? 16 : 32)
-                    .matches(fresh.get(i).startsWith("$s") ? "[0-9a-f]{16}" : "[0-9a-f]{32}");
+            if (fresh.get(i).startsWith("$s") || fresh.get(i).startsWith("$t")) {
+                assertThat(value).as("%s: %s is %s lowercase hex", where, fresh.get(i), fresh.get(i).startsWith("$s") ? 16 : 32)
+                        .matches(fresh.get(i).startsWith("$s") ? "[0-9a-f]{16}" : "[0-9a-f]{32}");
+            }
             assertThat(bound.containsValue(value)).as("%s: %s is a new id, not one bound before", where, value).isFalse();
             bound.put(fresh.get(i), value);
         }

@@ -24,6 +24,14 @@ final class PythonFakeSidecar implements FakeSidecar {
     private Process process;
     private int starts;
 
+    private final List<String> extra = new ArrayList<>();
+
+    /** More arguments of fake_sidecar.py ({@code --unix PATH}, {@code --tls-cert F}, {@code --secret S}, …); returns this. */
+    PythonFakeSidecar with(String... args) {
+        extra.addAll(List.of(args));
+        return this;
+    }
+
     PythonFakeSidecar(Path script, Path dir, int dropAfter) {
         this.script = script;
         this.dir = dir;
@@ -62,6 +70,7 @@ final class PythonFakeSidecar implements FakeSidecar {
             cmd.add("--drop-after");
             cmd.add(Integer.toString(dropAfter));
         }
+        cmd.addAll(extra);
         process = new ProcessBuilder(cmd).redirectErrorStream(true)
                 .redirectOutput(dir.resolve("fake-sidecar-" + starts + ".out").toFile()).start();
         if (!Poll.until(Duration.ofSeconds(30), () -> Files.exists(portFile) || !process.isAlive())

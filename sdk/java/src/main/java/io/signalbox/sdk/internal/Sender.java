@@ -3,14 +3,30 @@ package io.signalbox.sdk.internal;
 import java.io.IOException;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedSelectorException;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import javax.net.ssl.SNIHostName;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSocket;
+import javax.net.ssl.SSLSocketFactory;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
@@ -47,10 +63,33 @@ public final class Sender implements Runnable {
         String goodbye(long sent, long dropped);
     }
 
-    /** Everything the writer is configured with. */
+    /**
+     * Everything the writer is configured with. {@code socketPath} non-null: a Unix domain socket
+     * instead of host:port; {@code tls} non-null: TLS on TCP, verifying the server certificate
+     * and its name against {@code serverName}; {@code awaitVerdict}: a secret is sent, so every
+     * connection waits {@link #VERDICT_MILLIS} for a refusal before it writes messages.
+     */
     public record Settings(String host, int port, int maxLineBytes, long heartbeatNanos, long backoffMinNanos,
-            long backoffMaxNanos, long connectTimeoutMillis, long closeTimeoutNanos) {
+            long backoffMaxNanos, long connectTimeoutMillis, long closeTimeoutNanos, Path socketPath,
+            SSLSocketFactory tls, String serverName, boolean awaitVerdict) {
+        public Settings(String host, int port, int maxLineBytes, long heartbeatNanos, long backoffMinNanos,
+                long backoffMaxNanos, long connectTimeoutMillis, long closeTimeoutNanos) {
+            this(host, port, maxLineBytes, heartbeatNanos, backoffMinNanos, backoffMaxNanos, connectTimeoutMillis,
+                    closeTimeoutNanos, null, null, null, false);
+        }
+
+        /** Where the writer connects, for messages: {@code unix:/path} or {@code host:port}. */
+        public String where() {
+            return socketPath != null ? "unix:" + socketPath : host + ":" + port;
+        }
     }
+
+    /** With a secret: how long a new connection waits for a refusal of its hello before writing messages. */
+    static final long VERDICT_MILLIS = 500;
+    /** The same complaint (a refusal, a TLS failure) is logged at WARNING at most this often. */
+    private static final long REPORT_EVERY_NANOS = 60_000_000_000L;
+    private static final Pattern ERROR = Pattern.compile("\"error\"\\s*:\\s*\"([^\"\\\\]*)\"");
+    private static final Pattern REASON = Pattern.compile("\"reason\"\\s*:\\s*\"([^\"\\\\]*)\"");
 
     private final Ring ring;
     private final Settings settings;
@@ -72,6 +111,18 @@ public final class Sender implements Runnable {
 
     private SocketChannel channel;
     private Selector selector;
+    /** The TLS connection instead of {@link #channel} (blocking writes), and the plain socket under it. */
+    private SSLSocket tls;
+    private Socket tlsRaw;
+    private final StringBuilder answer = new StringBuilder();
+    private final java.util.concurrent.atomic.AtomicLong authFailures = new java.util.concurrent.atomic.AtomicLong();
+    private volatile String lastError;
+    /** A connection was refused: every later one waits for the verdict on its hello too. */
+    private boolean awaitVerdict;
+    /** The last connection was refused as unauthorized: the next attempt after the longest backoff. */
+    private boolean refusedAuth;
+    private String saidWhat;
+    private long saidAt;
     private long backoffNanos;
     private long nextConnectAt;
     private long nextHeartbeatAt;
@@ -126,6 +177,16 @@ public final class Sender implements Runnable {
 
     public long sent() {
         return sent.get();
+    }
+
+    /** Connections the sidecar refused as {@code unauthorized}. */
+    public long authFailures() {
+        return authFailures.get();
+    }
+
+    /** The reason of the sidecar's last refusal ({@code bad_secret}, …), or null. */
+    public String lastError() {
+        return lastError;
     }
 
     /**
@@ -186,7 +247,7 @@ public final class Sender implements Runnable {
                 }
                 return;
             }
-            if (channel == null) {
+            if (!open()) {
                 if (stop && !closeAttempted) {
                     // closing: one attempt at once, whatever the backoff says
                     closeAttempted = true;
@@ -194,7 +255,7 @@ public final class Sender implements Runnable {
                 } else if (System.nanoTime() - nextConnectAt >= 0) {
                     connect();
                 }
-                if (channel == null) {
+                if (!open()) {
                     if (stop && ring.isEmpty()) {
                         return; // nothing left to deliver, and goodbye needs a connection
                     }
@@ -324,6 +385,10 @@ public final class Sender implements Runnable {
         return writeBatch();
     }
 
+    private boolean open() {
+        return channel != null || tls != null;
+    }
+
     /** Writes {@link #batch} fully, after checking the peer did not close; false (and disconnected) on failure. */
     private boolean writeBatch() {
         if (!batch.hasRemaining()) {
@@ -333,6 +398,15 @@ public final class Sender implements Runnable {
             if (peerClosed()) {
                 disconnect("the sidecar closed the connection", null);
                 return false;
+            }
+            if (tls != null) {
+                // blocking: a sidecar that stops reading holds this write until shutdown() closes the socket
+                OutputStream out = tls.getOutputStream();
+                byte[] chunk = new byte[batch.remaining()];
+                batch.get(chunk);
+                out.write(chunk);
+                out.flush();
+                return true;
             }
             while (batch.hasRemaining()) {
                 if (channel.write(batch) == 0 && !awaitWritable()) {
@@ -347,16 +421,126 @@ public final class Sender implements Runnable {
         }
     }
 
-    /** A non-blocking read: end of stream means the sidecar closed its side. Data it sent is ignored. */
+    /**
+     * A read that does not wait: end of stream means the sidecar closed its side. The only thing
+     * a sidecar writes is one error line before it closes (docs/protocol.md, "Errors"): read,
+     * counted and reported by {@link #answer(String)}.
+     */
     private boolean peerClosed() throws IOException {
         while (true) {
-            scratch.clear();
-            int r = channel.read(scratch);
+            int r;
+            byte[] got;
+            if (tls != null) {
+                if (tlsRaw.getInputStream().available() == 0) {
+                    return false; // nothing arrived: a TLS read would wait
+                }
+                tls.setSoTimeout(1);
+                byte[] buf = new byte[4096];
+                try {
+                    r = tls.getInputStream().read(buf);
+                } catch (SocketTimeoutException e) {
+                    return false; // a record without data (a session ticket)
+                }
+                got = buf;
+            } else {
+                scratch.clear();
+                r = channel.read(scratch);
+                got = null;
+            }
             if (r < 0) {
+                if (answer.length() > 0) {
+                    answer(answer.toString()); // an error line without its newline
+                    answer.setLength(0);
+                }
                 return true;
             }
             if (r == 0) {
                 return false;
+            }
+            String text;
+            if (got != null) {
+                text = new String(got, 0, r, StandardCharsets.UTF_8);
+            } else {
+                scratch.flip();
+                text = StandardCharsets.UTF_8.decode(scratch).toString();
+            }
+            answer.append(text);
+            int nl;
+            while ((nl = answer.indexOf("\n")) >= 0) {
+                answer(answer.substring(0, nl));
+                answer.delete(0, nl + 1);
+            }
+            if (answer.length() > 8192) {
+                answer.delete(0, answer.length() - 4096); // bounded: a sidecar writes one short line
+            }
+        }
+    }
+
+    /** One line the sidecar wrote: a refusal ({@code unauthorized}) or that it is full ({@code refused}). */
+    private void answer(String line) {
+        Matcher error = ERROR.matcher(line);
+        if (!error.find()) {
+            return;
+        }
+        Matcher r = REASON.matcher(line);
+        String reason = r.find() ? r.group(1) : "unknown";
+        lastError = reason;
+        awaitVerdict = true;
+        if ("unauthorized".equals(error.group(1))) {
+            authFailures.incrementAndGet();
+            refusedAuth = true;
+            report("auth:" + reason, "Signalbox SDK: the sidecar at {0} refused the connection: unauthorized ({1}){2}; "
+                    + "{3} messages kept in the buffer, retrying in {4} ms", settings.where(), reason,
+                    settings.awaitVerdict() ? "" : "; no secret is set (secret, SIGNALBOX_SECRET)",
+                    String.valueOf(ring.size()), String.valueOf(settings.backoffMaxNanos() / 1_000_000));
+        } else {
+            report("refused:" + reason, "Signalbox SDK: the sidecar at {0} closed the connection: {1} ({2}); retrying",
+                    settings.where(), error.group(1), reason);
+        }
+    }
+
+    /** WARNING once per kind of trouble, again when it changes, else at most once a minute. */
+    private void report(String what, String format, Object... args) {
+        long now = System.nanoTime();
+        if (what.equals(saidWhat) && now - saidAt < REPORT_EVERY_NANOS) {
+            LOG.log(Level.DEBUG, format, args);
+            return;
+        }
+        saidWhat = what;
+        saidAt = now;
+        LOG.log(Level.WARNING, format, args);
+    }
+
+    /**
+     * The sidecar never acknowledges a hello, it only refuses one (an error line, then end of
+     * stream): no message is written before {@link #VERDICT_MILLIS} passed without a refusal.
+     * False (and disconnected) when refused.
+     */
+    private boolean verdict() throws IOException {
+        long deadline = System.nanoTime() + VERDICT_MILLIS * 1_000_000;
+        while (true) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0 || stopping && System.nanoTime() - stopDeadline > 0) {
+                return true;
+            }
+            if (peerClosed()) {
+                disconnect("the sidecar refused the connection", null);
+                return false;
+            }
+            if (tls != null) {
+                LockSupport.parkNanos(this, Math.min(left, 10_000_000));
+            } else {
+                SelectionKey key = channel.keyFor(selector);
+                key.interestOps(SelectionKey.OP_READ);
+                try {
+                    if (selector.select(Math.max(1, Math.min(left / 1_000_000, SELECT_SLICE_MS))) > 0) {
+                        selector.selectedKeys().clear();
+                    }
+                } finally {
+                    if (key.isValid()) {
+                        key.interestOps(0);
+                    }
+                }
             }
         }
     }
@@ -385,12 +569,21 @@ public final class Sender implements Runnable {
     }
 
     private void connect() {
+        if (settings.tls() != null) {
+            connectTls();
+            return;
+        }
         SocketChannel ch = null;
         try {
-            ch = SocketChannel.open();
-            ch.socket().setTcpNoDelay(true);
-            ch.socket().connect(new InetSocketAddress(settings.host(), settings.port()),
-                    (int) settings.connectTimeoutMillis());
+            if (settings.socketPath() != null) {
+                ch = SocketChannel.open(StandardProtocolFamily.UNIX);
+                ch.connect(UnixDomainSocketAddress.of(settings.socketPath()));
+            } else {
+                ch = SocketChannel.open();
+                ch.socket().setTcpNoDelay(true);
+                ch.socket().connect(new InetSocketAddress(settings.host(), settings.port()),
+                        (int) settings.connectTimeoutMillis());
+            }
             ch.configureBlocking(false);
             if (selector == null) {
                 selector = Selector.open();
@@ -398,6 +591,9 @@ public final class Sender implements Runnable {
             ch.register(selector, 0);
             channel = ch;
             if (!writeLine(lines.hello())) {
+                return;
+            }
+            if ((settings.awaitVerdict() || awaitVerdict) && !verdict()) {
                 return;
             }
             connected = true;
@@ -418,6 +614,58 @@ public final class Sender implements Runnable {
             }
             failed(e);
         }
+    }
+
+    /** TCP with TLS: a blocking {@link SSLSocket} over a plain socket (whose buffer tells whether anything arrived). */
+    private void connectTls() {
+        Socket raw = new Socket();
+        try {
+            raw.setTcpNoDelay(true);
+            raw.connect(new InetSocketAddress(settings.host(), settings.port()), (int) settings.connectTimeoutMillis());
+            raw.setSoTimeout((int) settings.connectTimeoutMillis());
+            SSLSocket s = (SSLSocket) settings.tls().createSocket(raw, settings.serverName(), settings.port(), true);
+            SSLParameters p = s.getSSLParameters();
+            p.setEndpointIdentificationAlgorithm("HTTPS"); // the certificate must name serverName
+            p.setProtocols(Arrays.stream(s.getSupportedProtocols())
+                    .filter(x -> x.equals("TLSv1.2") || x.equals("TLSv1.3")).toArray(String[]::new));
+            if (!isAddress(settings.serverName())) {
+                p.setServerNames(List.of(new SNIHostName(settings.serverName())));
+            }
+            s.setSSLParameters(p);
+            try {
+                s.startHandshake();
+            } catch (IOException e) {
+                report("tls:" + e.getClass().getSimpleName() + e.getMessage(),
+                        "Signalbox SDK: TLS with {0} failed: {1}; {2} messages buffered, retrying",
+                        settings.where(), String.valueOf(e), String.valueOf(ring.size()));
+                throw e;
+            }
+            tls = s;
+            tlsRaw = raw;
+            if (!writeLine(lines.hello())) {
+                return;
+            }
+            if ((settings.awaitVerdict() || awaitVerdict) && !verdict()) {
+                return;
+            }
+            connected = true;
+            failedAttempts = 0;
+            progress = false;
+            nextHeartbeatAt = System.nanoTime() + settings.heartbeatNanos();
+        } catch (IOException | RuntimeException e) {
+            if (tls == null) {
+                try {
+                    raw.close();
+                } catch (IOException closing) {
+                    e.addSuppressed(closing);
+                }
+            }
+            failed(e);
+        }
+    }
+
+    private static boolean isAddress(String name) {
+        return name.indexOf(':') >= 0 || name.matches("[0-9.]+");
     }
 
     private void failed(Exception e) {
@@ -448,6 +696,10 @@ public final class Sender implements Runnable {
     }
 
     private void scheduleRetry() {
+        if (refusedAuth) { // retrying soon would not help: the secret or the sidecar must change first
+            refusedAuth = false;
+            backoffNanos = settings.backoffMaxNanos();
+        }
         long jitter = (long) (backoffNanos * 0.2 * ThreadLocalRandom.current().nextDouble());
         nextConnectAt = System.nanoTime() + backoffNanos - jitter;
         backoffNanos = Math.min(settings.backoffMaxNanos(), backoffNanos * 2);
@@ -455,6 +707,17 @@ public final class Sender implements Runnable {
 
     private void closeChannel() {
         connected = false;
+        answer.setLength(0);
+        SSLSocket s = tls;
+        tls = null;
+        tlsRaw = null;
+        if (s != null) {
+            try {
+                s.close();
+            } catch (IOException e) {
+                LOG.log(Level.DEBUG, "closing the TLS connection", e);
+            }
+        }
         SocketChannel ch = channel;
         channel = null;
         if (ch != null) {
