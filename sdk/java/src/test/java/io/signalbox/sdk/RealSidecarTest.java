@@ -65,13 +65,13 @@ class RealSidecarTest {
         }
     }
 
-    private static int freePort() throws IOException {
+    static int freePort() throws IOException {
         try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             return s.getLocalPort();
         }
     }
 
-    private static void setPort(Path cfg, int port) throws IOException {
+    static void setPort(Path cfg, int port) throws IOException {
         String text = Files.readString(cfg, StandardCharsets.UTF_8);
         assertThat(text).as(cfg.toString()).containsPattern("(?m)^port=\\d+$");
         Files.writeString(cfg, text.replaceFirst("(?m)^port=\\d+$", "port=" + port), StandardCharsets.UTF_8);
@@ -219,7 +219,7 @@ class RealSidecarTest {
     }
 
     /** Copies keeping file modes; data/ and log/ stay behind (the assembled folder may have been run in place). */
-    private static void copyTree(Path from, Path to) throws IOException {
+    static void copyTree(Path from, Path to) throws IOException {
         Files.walkFileTree(from, new SimpleFileVisitor<>() {
             @Override
             public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) throws IOException {

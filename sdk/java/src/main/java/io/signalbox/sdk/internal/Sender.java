@@ -416,8 +416,35 @@ public final class Sender implements Runnable {
             }
             return true;
         } catch (IOException e) {
+            drain();
             disconnect("write failed: " + e.getMessage(), e);
             return false;
+        }
+    }
+
+    /**
+     * After a failed TLS write: the refusal line may wait in the socket ahead of the reset our
+     * write caused (the plain socket's available() no longer tells); read what is left, briefly.
+     */
+    private void drain() {
+        if (tls == null) {
+            return;
+        }
+        try {
+            tls.setSoTimeout(50);
+            byte[] buf = new byte[4096];
+            int r;
+            while ((r = tls.getInputStream().read(buf)) > 0) {
+                answer.append(new String(buf, 0, r, StandardCharsets.UTF_8));
+            }
+        } catch (IOException e) {
+            LOG.log(Level.DEBUG, "reading what the sidecar sent before the connection broke", e);
+        }
+        if (answer.length() > 0) {
+            for (String line : answer.toString().split("\n")) {
+                answer(line);
+            }
+            answer.setLength(0);
         }
     }
 
@@ -432,7 +459,7 @@ public final class Sender implements Runnable {
             byte[] got;
             if (tls != null) {
                 if (tlsRaw.getInputStream().available() == 0) {
-                    return false; // nothing arrived: a TLS read would wait
+                    return false; // nothing arrived: a TLS read would wait (a failed write reads what is left: drain)
                 }
                 tls.setSoTimeout(1);
                 byte[] buf = new byte[4096];
@@ -528,7 +555,29 @@ public final class Sender implements Runnable {
                 return false;
             }
             if (tls != null) {
-                LockSupport.parkNanos(this, Math.min(left, 10_000_000));
+                // a TLS read that waits for the rest of the window: a refusal, the end, or silence
+                tls.setSoTimeout((int) Math.max(1, left / 1_000_000));
+                byte[] buf = new byte[4096];
+                int r;
+                try {
+                    r = tls.getInputStream().read(buf);
+                } catch (java.net.SocketTimeoutException silence) {
+                    continue;
+                }
+                if (r > 0) {
+                    answer.append(new String(buf, 0, r, StandardCharsets.UTF_8));
+                    int nl;
+                    while ((nl = answer.indexOf("\n")) >= 0) {
+                        answer(answer.substring(0, nl));
+                        answer.delete(0, nl + 1);
+                    }
+                } else if (r < 0) {
+                    if (answer.length() > 0) {
+                        answer(answer.toString());
+                    }
+                    disconnect("the sidecar refused the connection", null);
+                    return false;
+                }
             } else {
                 SelectionKey key = channel.keyFor(selector);
                 key.interestOps(SelectionKey.OP_READ);
