@@ -121,6 +121,12 @@ public final class KafkaBackend implements BackendLifecycle.Instance<KafkaSettin
                 if (acked.get(i)) {
                     continue;
                 }
+                if (outcome.failure.get() != null) {
+                    // a send that failed at once (no metadata within max.block.ms: send() does not throw
+                    // then, it completes the callback with the error) fails the batch: the rest waits for
+                    // the retry rather than each record blocking max.block.ms against a broker that is away
+                    break;
+                }
                 Message m = messages.get(i);
                 String topic = fixedTopic != null ? fixedTopic : s.topic().topic(source, m.type());
                 byte[] line = m.line();
@@ -132,8 +138,8 @@ public final class KafkaBackend implements BackendLifecycle.Instance<KafkaSettin
                 sent++;
             }
         } catch (RuntimeException e) {
-            // send itself failed (metadata not available within max.block.ms, producer in a fatal state):
-            // the records sent so far complete or fail below
+            // send itself threw (producer closed or in a fatal state, serialisation): the records sent so
+            // far complete or fail below
             outcome.fail(e);
         }
         if (sent > 0) {

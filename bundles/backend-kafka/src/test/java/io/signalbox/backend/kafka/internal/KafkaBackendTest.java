@@ -170,6 +170,85 @@ class KafkaBackendTest {
         }
     }
 
+    /**
+     * Found by the distribution's KafkaFleetIT: the broker goes away under a steady stream of writes
+     * (as on an edge). The producer then has no metadata for the topic, and {@code send()} does not
+     * throw after waiting {@code max.block.ms} for it: it fails that record's callback and returns, so
+     * the write went on to the next record and waited again, once per record of the batch (50 s for
+     * 50 records here, 1,000 s for 100 with the defaults), and the routing channel's breaker never
+     * opened. Every write during the outage must fail after one such wait (a hang is the bug; the
+     * bound of the waits below only catches it), and once the broker is back the retried batches
+     * deliver every record, at most the one batch in flight when the broker went twice.
+     */
+    @Test
+    void writesKeepFailingWhileTheBrokerStaysDownAndAfterItsReturnEveryRecordArrives() throws Exception {
+        String topic = topic();
+        KafkaBackend b = backend(topic, "max.block.ms", "1000", "request.timeout.ms", "1000", "delivery.timeout.ms", "2000");
+        java.util.concurrent.atomic.AtomicInteger failures = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicInteger written = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicBoolean halt = new java.util.concurrent.atomic.AtomicBoolean();
+        int perBatch = 50;
+        java.util.concurrent.ExecutorService writer = java.util.concurrent.Executors.newSingleThreadExecutor();
+        try {
+            // what a routing channel does: one batch at a time, a failed one again until it is written
+            java.util.concurrent.Future<Integer> batches = writer.submit(() -> {
+                int n = 0;
+                while (!halt.get()) {
+                    List<Message> messages = new ArrayList<>();
+                    for (int i = 0; i < perBatch; i++) {
+                        messages.add(event("svc", "t" + (n * perBatch + i), n * perBatch + i));
+                    }
+                    Batch batch = new Batch("svc", messages);
+                    while (true) {
+                        try {
+                            b.write(batch);
+                            written.incrementAndGet();
+                            break;
+                        } catch (KafkaBackend.KafkaWriteException e) {
+                            failures.incrementAndGet();
+                            Thread.sleep(50);
+                        }
+                    }
+                    n++;
+                }
+                return n;
+            });
+            java.util.function.BooleanSupplier writing = () -> written.get() > 0;
+            awaitTrue(writing, "the first writes");
+            int before = written.get();
+            awaitTrue(() -> written.get() >= before + 20, "20 more writes");
+            broker.stop();
+            // a hang shows as no further failures: every write while the broker is down must fail
+            awaitTrue(() -> failures.get() >= 3, "three failed writes while the broker is down");
+            broker.start();
+            int failed = failures.get();
+            int atRestart = written.get();
+            awaitTrue(() -> written.get() >= atRestart + 5, "writes after the broker is back");
+            halt.set(true);
+            int total = batches.get(60, java.util.concurrent.TimeUnit.SECONDS) * perBatch;
+            List<ConsumerRecord<byte[], byte[]>> records = consume(topic, total);
+            Map<String, Integer> counts = new HashMap<>();
+            records.forEach(r -> counts.merge(text(r.value()), 1, Integer::sum));
+            long duplicates = records.size() - counts.size();
+            assertThat(failed).as("failed writes during the outage").isGreaterThanOrEqualTo(3);
+            assertThat(counts).as("every record written").hasSize(total);
+            assertThat(duplicates).as("records written twice: at most the batch in flight when the broker went")
+                    .isLessThanOrEqualTo(perBatch);
+        } finally {
+            halt.set(true);
+            writer.shutdownNow();
+            b.close();
+        }
+    }
+
+    private static void awaitTrue(java.util.function.BooleanSupplier condition, String what) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (!condition.getAsBoolean()) {
+            assertThat(System.nanoTime() < deadline).as("%s within 60 s", what).isTrue();
+            Thread.sleep(20);
+        }
+    }
+
     @Test
     void aRecordLargerThanTheProducerAllowsRejectsTheBatchForTheDeadLetterFile() throws Exception {
         String topic = topic();
