@@ -3,6 +3,7 @@ package io.signalbox.transport.tcp.internal;
 import java.util.Map;
 
 import io.signalbox.api.ConfigValues;
+import io.signalbox.protocol.PemTls;
 import io.signalbox.protocol.SharedSecrets;
 
 /**
@@ -18,9 +19,12 @@ import io.signalbox.protocol.SharedSecrets;
  * @param secrets            what a connection must present in its hello ({@link SharedSecrets#NONE}: nothing)
  * @param evictAfterSeconds  at max.connections, a connection that delivered nothing for this long is closed
  *                           to make room for a new one
+ * @param tls                the PEM files of TLS, {@code null} for plain TCP
+ * @param tlsReloadSeconds   how often the PEM files are checked for a change
  */
 record TcpSettings(String host, int port, int maxLineLength, int maxConnections, int idleTimeoutSeconds,
-        int ioThreads, long shutdownDrainMs, SharedSecrets secrets, int evictAfterSeconds) {
+        int ioThreads, long shutdownDrainMs, SharedSecrets secrets, int evictAfterSeconds, PemTls tls,
+        int tlsReloadSeconds) {
 
     /**
      * The settings of {@code c}.
@@ -38,9 +42,42 @@ record TcpSettings(String host, int port, int maxLineLength, int maxConnections,
                 v.atLeast("io.threads", c.io_threads(), 0),
                 v.atLeast("shutdown.drain.ms", c.shutdown_drain_ms(), 0),
                 SharedSecrets.configured(v, c.auth_secret(), c.auth_secret_file(), c.auth_sources()),
-                v.atLeast("evict.after.seconds", c.evict_after_seconds(), 0));
+                v.atLeast("evict.after.seconds", c.evict_after_seconds(), 0),
+                tls(v, c),
+                v.atLeast("tls.reload.seconds", c.tls_reload_seconds(), 1));
         v.done();
         return s;
+    }
+
+    /**
+     * The PEM files when {@code tls.enabled=true}: {@code tls.cert} and {@code tls.key} are required,
+     * {@code tls.ca} turns on client-certificate verification; the files are loaded once here so that
+     * a configuration naming a missing or wrong file is rejected with the reason.
+     */
+    static PemTls tls(ConfigValues v, TcpTransport.Config c) {
+        String cert = ConfigValues.unquote(c.tls_cert()).trim();
+        String key = ConfigValues.unquote(c.tls_key()).trim();
+        String ca = ConfigValues.unquote(c.tls_ca()).trim();
+        if (!c.tls_enabled()) {
+            v.check(cert.isEmpty() && key.isEmpty() && ca.isEmpty(),
+                    "'tls.cert', 'tls.key' and 'tls.ca' need tls.enabled=true (TLS is off, nothing would be encrypted)");
+            return null;
+        }
+        v.check(!cert.isEmpty(), "'tls.cert' is required with tls.enabled=true, e.g. tls.cert=/etc/signalbox/cert.pem");
+        v.check(!key.isEmpty(), "'tls.key' is required with tls.enabled=true, e.g. tls.key=/etc/signalbox/key.pem");
+        if (cert.isEmpty() || key.isEmpty()) {
+            return null;
+        }
+        PemTls t = new PemTls(java.nio.file.Path.of(cert), java.nio.file.Path.of(key),
+                ca.isEmpty() ? null : java.nio.file.Path.of(ca));
+        return v.parse(() -> {
+            try {
+                t.context();
+                return t;
+            } catch (java.io.IOException | java.security.GeneralSecurityException e) {
+                throw new IllegalArgumentException("TLS: " + e.getMessage(), e);
+            }
+        });
     }
 
     /** Whether the address is reachable from other hosts: anything but a loopback name or address. */
@@ -65,7 +102,10 @@ record TcpSettings(String host, int port, int maxLineLength, int maxConnections,
         return "max.line.length=" + maxLineLength + ", max.connections=" + maxConnections
                 + ", evict.after.seconds=" + evictAfterSeconds
                 + ", idle.timeout.seconds=" + idleTimeoutSeconds + ", io.threads=" + threads
-                + ", shutdown.drain.ms=" + shutdownDrainMs + ", auth: " + secrets;
+                + ", shutdown.drain.ms=" + shutdownDrainMs + ", auth: " + secrets
+                + (tls == null ? ", tls: off" : ", tls: cert=" + tls.cert() + " key=" + tls.key()
+                        + (tls.mutual() ? " client certificates required, ca=" + tls.ca() : "")
+                        + " reload.seconds=" + tlsReloadSeconds);
     }
 
     @Override
