@@ -165,6 +165,10 @@ final class JacksonLineDecoder {
                 line = LongForm.rewrite(factory, buf, start, end, s);
             } catch (IOException e) {
                 return DecodeResult.rejected(DropReason.MALFORMED, shorten(String.valueOf(e.getMessage())));
+            } catch (NumberFormatException e) {
+                // copying a number exactly parses it: Jackson refuses exponents like E036854775808
+                return DecodeResult.rejected(DropReason.MALFORMED, "number out of range: "
+                        + shorten(String.valueOf(e.getMessage())));
             }
         } else {
             line = Arrays.copyOfRange(buf, start, end);

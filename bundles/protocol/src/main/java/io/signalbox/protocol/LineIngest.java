@@ -27,6 +27,7 @@ public final class LineIngest implements StatsSource {
     final RejectCounters rejects;
     final AuthStats auth;
     final LongAdder received = new LongAdder();
+    private final LongAdder decoderFailures = new LongAdder();
     private final LogLimiter errorLog = new LogLimiter();
     private volatile SharedSecrets secrets = SharedSecrets.NONE;
 
@@ -67,6 +68,21 @@ public final class LineIngest implements StatsSource {
     /** Messages delivered to {@link Ingest} so far. */
     public long received() {
         return received.sum();
+    }
+
+    /** A line the decoder threw on: dropped as malformed and logged (ERROR, rate-limited) with the exception. */
+    void decoderFailed(Object peer, RuntimeException e) {
+        decoderFailures.increment();
+        rejects.record(io.signalbox.api.DropReason.MALFORMED, "the decoder failed on the line (" + e + ")", peer);
+        long suppressed = errorLog.acquire();
+        if (suppressed >= 0) {
+            LOG.error("Decoding a line from {} failed; the line is dropped ({} more suppressed)", peer, suppressed, e);
+        }
+    }
+
+    /** Lines the decoder threw on (a bug; the fuzz tests require 0). */
+    public long decoderFailures() {
+        return decoderFailures.sum();
     }
 
     void ingestFailed(Object peer, RuntimeException e) {

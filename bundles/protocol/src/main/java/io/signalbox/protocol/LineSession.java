@@ -139,7 +139,14 @@ public final class LineSession implements LineFramer.Sink {
         if (error != null) {
             return LineFramer.STOP;
         }
-        DecodeResult r = owner.decoder.decode(buf, off, len);
+        DecodeResult r;
+        try {
+            r = owner.decoder.decode(buf, off, len);
+        } catch (RuntimeException e) {
+            // a decoder bug must cost one line, never the connection or the I/O thread
+            owner.decoderFailed(peer, e);
+            return 0;
+        }
         Message m = r.message();
         if (allowed == null) {
             return authenticate(r, m, buf, off, len);
