@@ -28,7 +28,8 @@ import jakarta.servlet.http.HttpServletResponse;
  * {@code allowed.hosts} (421: DNS rebinding lets a page reach 127.0.0.1 under its own name);</li>
  * <li>an {@code Origin} that is neither this server nor one of {@code cors.origins} (403: a page's
  * request); CORS headers are only sent for {@code cors.origins}, so CORS is off unless configured;</li>
- * <li>a write (POST, PUT, PATCH, DELETE) whose body is not {@code application/json} or
+ * <li>a write (POST, PUT, PATCH, DELETE; a form POST to the Prometheus API {@code /api/v1/...} is a
+ * read) whose body is not {@code application/json} or
  * {@code application/x-ndjson} (415: forms, multipart and {@code text/plain} are what a browser sends
  * without a preflight);</li>
  * <li>a missing or wrong {@code Authorization: Bearer <secret>} when {@code auth.write.secret} (writes)
@@ -86,7 +87,9 @@ final class GuardFilter implements Filter, StatsSource {
                 return;
             }
         }
-        boolean write = isWrite(req.getMethod());
+        // Prometheus' query API takes its parameters as a form POST too (promtool and Grafana send
+        // them so): a read, answered only to the same origin, and it needs the read secret
+        boolean write = isWrite(req.getMethod()) && !isPrometheusFormRead(req);
         if (write && !jsonBody(req.getContentType())) {
             refuse(req, resp, 2, 415, "a request body must be application/json or application/x-ndjson, is "
                     + printable(req.getContentType()));
@@ -126,6 +129,12 @@ final class GuardFilter implements Filter, StatsSource {
         return !("GET".equals(method) || "HEAD".equals(method) || "OPTIONS".equals(method));
     }
 
+    /** A form POST to the Prometheus HTTP API ({@code /api/v1/...}), which only reads. */
+    static boolean isPrometheusFormRead(HttpServletRequest req) {
+        return "POST".equals(req.getMethod()) && req.getRequestURI().startsWith("/api/v1/")
+                && mediaType(req.getContentType()).equals("application/x-www-form-urlencoded");
+    }
+
     private static boolean isHealth(HttpServletRequest req) {
         String path = req.getRequestURI();
         return "/health".equals(path) || "/v1/health".equals(path);
@@ -133,12 +142,17 @@ final class GuardFilter implements Filter, StatsSource {
 
     /** {@code application/json} or {@code application/x-ndjson}, parameters (charset) allowed. */
     static boolean jsonBody(String contentType) {
+        String type = mediaType(contentType);
+        return type.equals("application/json") || type.equals("application/x-ndjson");
+    }
+
+    /** The media type of a {@code Content-Type} header, lower case, without parameters ("" if none). */
+    private static String mediaType(String contentType) {
         if (contentType == null) {
-            return false;
+            return "";
         }
         int semi = contentType.indexOf(';');
-        String type = (semi < 0 ? contentType : contentType.substring(0, semi)).trim().toLowerCase(Locale.ROOT);
-        return type.equals("application/json") || type.equals("application/x-ndjson");
+        return (semi < 0 ? contentType : contentType.substring(0, semi)).trim().toLowerCase(Locale.ROOT);
     }
 
     /** The host part of a {@code Host} header, lower case, without the port ({@code [::1]} keeps its brackets). */

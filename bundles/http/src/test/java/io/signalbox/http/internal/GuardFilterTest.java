@@ -49,7 +49,7 @@ class GuardFilterTest {
         HttpServerComponent.Settings s = HttpServerComponent.Settings.of(c, props);
         guard = new GuardFilter(s.guard());
         Map<HttpServlet, String[]> servlets = new LinkedHashMap<>();
-        servlets.put(servlet, new String[] { "/v1/event", "/api/traces", "/health" });
+        servlets.put(servlet, new String[] { "/v1/event", "/api/traces", "/api/v1/query", "/health" });
         server = new ApiTestServer(servlets, guard);
     }
 
@@ -166,6 +166,26 @@ class GuardFilterTest {
         assertThat((long) m.value(AuthStats.SERIES, "transport", "http", "reason", "no_secret")).isEqualTo(2);
         assertThat((long) m.value(AuthStats.SERIES, "transport", "http", "reason", "bad_secret")).isEqualTo(2);
         assertThat(reached).containsExactly("POST /v1/event", "GET /api/traces", "GET /health");
+    }
+
+    @Test
+    void aFormPostToThePrometheusApiIsAReadNeedingTheReadSecret() throws Exception {
+        start(Map.of("auth.read.secret", READ, "auth.write.secret", WRITE));
+        HttpRequest.Builder form = HttpRequest.newBuilder(server.uri("/api/v1/query"))
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .POST(HttpRequest.BodyPublishers.ofString("query=up&time=1"));
+        assertThat(server.send(form).statusCode()).as("no secret").isEqualTo(401);
+        assertThat(server.send(form.copy().header("Authorization", "Bearer " + WRITE)).statusCode())
+                .as("the write secret cannot read").isEqualTo(401);
+        assertThat(server.send(form.copy().header("Authorization", "Bearer " + READ)).statusCode()).isEqualTo(202);
+        assertThat(reached).containsExactly("POST /api/v1/query");
+        HttpRequest.Builder ingestForm = HttpRequest.newBuilder(server.uri("/v1/event"))
+                .header("Content-Type", "application/x-www-form-urlencoded").header("Authorization", "Bearer " + WRITE)
+                .POST(HttpRequest.BodyPublishers.ofString("a=b"));
+        assertThat(server.send(ingestForm).statusCode()).as("a form is still no ingest body").isEqualTo(415);
+        HttpRequest.Builder foreign = form.copy().header("Authorization", "Bearer " + READ).header("Origin", "http://evil.example");
+        assertThat(server.send(foreign).statusCode()).as("a foreign page").isEqualTo(403);
+        assertThat(reached).hasSize(1);
     }
 
     @Test
