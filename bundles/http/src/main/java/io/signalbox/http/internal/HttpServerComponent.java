@@ -3,23 +3,34 @@ package io.signalbox.http.internal;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.SecureRandom;
+import java.util.Base64;
 import java.util.Collection;
 import java.util.Dictionary;
 import java.util.Hashtable;
 import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.ServiceRegistration;
 import org.osgi.service.cm.Configuration;
 import org.osgi.service.cm.ConfigurationAdmin;
 import org.osgi.service.component.annotations.Activate;
-import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
+import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Modified;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
-import org.osgi.framework.BundleContext;
-import org.osgi.framework.ServiceRegistration;
 import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.AttributeType;
 import org.osgi.service.metatype.annotations.Designate;
@@ -31,6 +42,7 @@ import org.slf4j.LoggerFactory;
 
 import io.signalbox.api.ConfigCheck;
 import io.signalbox.api.ConfigValues;
+import io.signalbox.protocol.PemTls;
 
 /**
  * Owns the address of the HTTP server. Felix HTTP (Jetty 12) reads its own configuration from
@@ -73,6 +85,11 @@ public final class HttpServerComponent {
         @AttributeDefinition(description = "Bearer secret for writing (POST: HTTP ingest); use ${env:NAME}. Empty: open.", type = AttributeType.PASSWORD) String auth_write_secret() default "";
         @AttributeDefinition(description = "Web origins (scheme://host[:port]) allowed to call from a browser (CORS); empty: none.") String[] cors_origins() default {};
         @AttributeDefinition(description = "Host header values accepted besides the configured host and localhost forms.") String[] allowed_hosts() default {};
+        @AttributeDefinition(description = "HTTPS (TLS 1.2+) instead of HTTP on this port, with tls.cert and tls.key.") boolean tls_enabled() default false;
+        @AttributeDefinition(description = "PEM file: the server certificate, then its intermediates.") String tls_cert() default "";
+        @AttributeDefinition(description = "PEM file: the server's private key (PKCS#8, unencrypted).") String tls_key() default "";
+        @AttributeDefinition(description = "PEM file: CA certificates client certificates must chain to; set = clients must present one.") String tls_ca() default "";
+        @AttributeDefinition(description = "How often the PEM files are checked; a change restarts Jetty with the new certificate.", min = "1") int tls_reload_seconds() default 10;
     }
 
     /**
@@ -82,8 +99,15 @@ public final class HttpServerComponent {
      * @param port           its port
      * @param ingestMaxBytes the largest HTTP ingest body
      * @param guard          who may read and write ({@link GuardFilter})
+     * @param tls            the PEM files of HTTPS, {@code null} for plain HTTP
+     * @param tlsReloadSeconds how often the PEM files are checked for a change
      */
-    record Settings(String host, int port, long ingestMaxBytes, GuardSettings guard) {
+    record Settings(String host, int port, long ingestMaxBytes, GuardSettings guard, PemTls tls, int tlsReloadSeconds) {
+        /** Plain HTTP (tests). */
+        Settings(String host, int port, long ingestMaxBytes, GuardSettings guard) {
+            this(host, port, ingestMaxBytes, guard, null, 10);
+        }
+
         /** @throws ConfigCheck.Rejected naming every problem of the configuration */
         static Settings of(Config c, Map<String, ?> properties) {
             ConfigValues v = ConfigValues.of(Config.class, c, properties);
@@ -95,8 +119,36 @@ public final class HttpServerComponent {
             long ingestMaxBytes = v.range("ingest.max.bytes", c.ingest_max_bytes(), 1, MAX_INGEST_MAX_BYTES);
             GuardSettings guard = GuardSettings.of(v, host, c.auth_read_secret(), c.auth_write_secret(),
                     c.cors_origins(), c.allowed_hosts());
+            PemTls tls = tls(v, c);
+            int reload = v.atLeast("tls.reload.seconds", c.tls_reload_seconds(), 1);
             v.done();
-            return new Settings(host, port, ingestMaxBytes, guard);
+            return new Settings(host, port, ingestMaxBytes, guard, tls, reload);
+        }
+
+        /** The PEM files with {@code tls.enabled=true}, loaded once so that a wrong file is rejected with the reason. */
+        private static PemTls tls(ConfigValues v, Config c) {
+            String cert = ConfigValues.unquote(c.tls_cert()).trim();
+            String key = ConfigValues.unquote(c.tls_key()).trim();
+            String ca = ConfigValues.unquote(c.tls_ca()).trim();
+            if (!c.tls_enabled()) {
+                v.check(cert.isEmpty() && key.isEmpty() && ca.isEmpty(),
+                        "'tls.cert', 'tls.key' and 'tls.ca' need tls.enabled=true (TLS is off, nothing would be encrypted)");
+                return null;
+            }
+            v.check(!cert.isEmpty(), "'tls.cert' is required with tls.enabled=true, e.g. tls.cert=/etc/signalbox/cert.pem");
+            v.check(!key.isEmpty(), "'tls.key' is required with tls.enabled=true, e.g. tls.key=/etc/signalbox/key.pem");
+            if (cert.isEmpty() || key.isEmpty()) {
+                return null;
+            }
+            PemTls t = new PemTls(Path.of(cert), Path.of(key), ca.isEmpty() ? null : Path.of(ca));
+            return v.parse(() -> {
+                try {
+                    t.context();
+                    return t;
+                } catch (IOException | GeneralSecurityException e) {
+                    throw new IllegalArgumentException("TLS: " + e.getMessage(), e);
+                }
+            });
         }
 
         private static InetAddress resolve(String host) {
@@ -109,7 +161,9 @@ public final class HttpServerComponent {
 
         @Override
         public String toString() {
-            return "host=" + host + ", port=" + port + ", ingest.max.bytes=" + ingestMaxBytes + ", " + guard;
+            return "host=" + host + ", port=" + port + ", ingest.max.bytes=" + ingestMaxBytes + ", " + guard
+                    + (tls == null ? ", tls: off" : ", tls: cert=" + tls.cert() + " key=" + tls.key()
+                            + (tls.mutual() ? " client certificates required, ca=" + tls.ca() : ""));
         }
     }
 
@@ -154,6 +208,7 @@ public final class HttpServerComponent {
 
     @Deactivate
     void deactivate() {
+        tlsWatch.shutdownNow();
         if (guardRegistration != null) {
             try {
                 guardRegistration.unregister();
@@ -178,17 +233,132 @@ public final class HttpServerComponent {
         }
     }
 
+    /** Key and trust stores written for Jetty from the PEM files, and the stamp of those files. */
+    record Stores(Path keyStore, Path trustStore, String password, String stamp) {
+    }
+
+    private volatile Stores stores;
+    private final ScheduledExecutorService tlsWatch = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "signalbox-http-tls-reload");
+        t.setDaemon(true);
+        return t;
+    });
+    private volatile ScheduledFuture<?> tlsPoll;
+
+    /** Where the stores for Jetty go: {@code data/http-tls} of the distribution (0700, files 0600). */
+    static Path storeDir() {
+        String home = System.getProperty("signalbox.home");
+        return (home == null || home.isBlank() ? Path.of("data") : Path.of(home, "data")).resolve("http-tls")
+                .toAbsolutePath();
+    }
+
+    /**
+     * Jetty (Felix HTTP) reads key stores, not PEM files: the PEM files are written into a PKCS#12
+     * key store (and trust store for {@code tls.ca}) under a new name with a random password, so that
+     * Felix HTTP sees a changed configuration and restarts Jetty with the new certificate.
+     */
+    private Stores writeStores(PemTls tls) throws IOException, GeneralSecurityException {
+        String stamp = tls.stamp();
+        Path dir = storeDir();
+        Files.createDirectories(dir);
+        try {
+            Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
+        } catch (UnsupportedOperationException e) {
+            LOG.debug("no POSIX permissions for {}", dir);
+        }
+        byte[] random = new byte[18];
+        new SecureRandom().nextBytes(random);
+        String password = Base64.getUrlEncoder().withoutPadding().encodeToString(random);
+        String name = Long.toString(System.currentTimeMillis(), 36) + "-" + password.substring(0, 6);
+        Path ks = write(tls.keyStore(password.toCharArray()), dir.resolve("server-" + name + ".p12"), password);
+        KeyStore trust = tls.trustStore();
+        Path ts = trust == null ? null : write(trust, dir.resolve("trust-" + name + ".p12"), password);
+        return new Stores(ks, ts, password, stamp);
+    }
+
+    private static Path write(KeyStore store, Path file, String password) throws IOException, GeneralSecurityException {
+        Files.deleteIfExists(file);
+        try {
+            Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        } catch (UnsupportedOperationException e) {
+            Files.createFile(file);
+        }
+        try (var out = Files.newOutputStream(file)) {
+            store.store(out, password.toCharArray());
+        }
+        return file;
+    }
+
+    private static void delete(Stores old) {
+        if (old == null) {
+            return;
+        }
+        for (Path p : new Path[] { old.keyStore(), old.trustStore() }) {
+            if (p != null) {
+                try {
+                    Files.deleteIfExists(p);
+                } catch (IOException e) {
+                    LOG.debug("Could not remove {}: {}", p, e.toString());
+                }
+            }
+        }
+    }
+
+    /** Checks the PEM files; a change writes new stores and hands them to Felix HTTP (Jetty restarts). */
+    synchronized boolean reloadTls() {
+        Settings s = settings;
+        Stores old = stores;
+        if (s.tls() == null || old == null || s.tls().stamp().equals(old.stamp())) {
+            return false;
+        }
+        try {
+            stores = writeStores(s.tls());
+            configAdmin.getConfiguration(FELIX_HTTP_PID, "?").updateIfDifferent(felixProperties(s, stores));
+            LOG.info("HTTP server: TLS certificate reloaded from {}; Jetty restarts with it", s.tls().cert());
+            delete(old);
+            return true;
+        } catch (IOException | GeneralSecurityException | RuntimeException e) {
+            LOG.warn("HTTP server: the changed TLS files cannot be loaded ({}); the certificate in force stays, tried"
+                    + " again at the next change", e.getMessage());
+            return false;
+        }
+    }
+
     /** Writes the address into Felix HTTP's configuration if it differs from what is there. */
-    private void apply(Settings s) throws IOException {
+    private synchronized void apply(Settings s) throws IOException {
+        Stores old = stores;
+        if (s.tls() != null) {
+            try {
+                stores = writeStores(s.tls());
+            } catch (GeneralSecurityException e) {
+                throw new IOException("TLS: " + e.getMessage(), e);
+            }
+        } else {
+            stores = null;
+        }
+        ScheduledFuture<?> poll = tlsPoll;
+        if (poll != null) {
+            poll.cancel(false);
+        }
+        if (s.tls() != null) {
+            tlsPoll = tlsWatch.scheduleWithFixedDelay(this::reloadTls, s.tlsReloadSeconds(), s.tlsReloadSeconds(),
+                    TimeUnit.SECONDS);
+        }
         Configuration felix = configAdmin.getConfiguration(FELIX_HTTP_PID, "?");
-        boolean changed = felix.updateIfDifferent(felixProperties(s));
+        boolean changed = felix.updateIfDifferent(felixProperties(s, stores));
+        if (old != null && old != stores) {
+            delete(old);
+        }
         LOG.info("HTTP server address {}:{} {} (ingest.max.bytes={}, {})", s.host(), s.port(),
                 changed ? "handed to Felix HTTP" : "unchanged", s.ingestMaxBytes(), s.guard());
         if (!loopback(s.host()) && !(s.guard().readSecrets().enabled() && s.guard().writeSecrets().enabled())) {
-            LOG.warn("HTTP server listens on {}:{}, reachable beyond this host, without TLS and without both"
-                    + " auth.read.secret and auth.write.secret: anyone who can reach it can {} (see README, Security)",
+            LOG.warn("HTTP server listens on {}:{}, reachable beyond this host, without both auth.read.secret and"
+                    + " auth.write.secret: anyone who can reach it can {} (see README, Security)",
                     s.host(), s.port(), s.guard().writeSecrets().enabled() ? "read traces and messages"
                             : "write events and read traces and messages");
+        } else if (!loopback(s.host()) && s.tls() == null) {
+            LOG.warn("HTTP server listens on {}:{}, reachable beyond this host, without TLS: the Bearer secrets and"
+                    + " every answer cross the network in clear (see README, Security)", s.host(), s.port());
         }
     }
 
@@ -199,12 +369,39 @@ public final class HttpServerComponent {
 
     /** What Felix HTTP is given: plain HTTP on the configured address, no HTTPS, no Server header. */
     static Dictionary<String, Object> felixProperties(Settings c) {
+        return felixProperties(c, null);
+    }
+
+    /**
+     * With {@code stores}: HTTPS only, on the configured port (plain HTTP off), TLS 1.2 and 1.3,
+     * client certificates required when there is a trust store.
+     */
+    static Dictionary<String, Object> felixProperties(Settings c, Stores stores) {
         Hashtable<String, Object> d = new Hashtable<>();
         d.put(FELIX_HOST, c.host());
-        d.put(FELIX_PORT, c.port());
-        d.put(FELIX_HTTP_ENABLE, Boolean.TRUE);
-        d.put(FELIX_HTTPS_ENABLE, Boolean.FALSE);
         d.put(FELIX_SERVER_HEADER, Boolean.FALSE);
+        if (stores == null) {
+            d.put(FELIX_PORT, c.port());
+            d.put(FELIX_HTTP_ENABLE, Boolean.TRUE);
+            d.put(FELIX_HTTPS_ENABLE, Boolean.FALSE);
+            return d;
+        }
+        d.put(FELIX_HTTP_ENABLE, Boolean.FALSE);
+        d.put(FELIX_HTTPS_ENABLE, Boolean.TRUE);
+        d.put("org.osgi.service.http.port.secure", c.port());
+        d.put("org.apache.felix.https.keystore", stores.keyStore().toString());
+        d.put("org.apache.felix.https.keystore.type", "PKCS12");
+        d.put("org.apache.felix.https.keystore.password", stores.password());
+        d.put("org.apache.felix.https.keystore.key.password", stores.password());
+        d.put("org.apache.felix.https.jetty.protocols.included", String.join(",", PemTls.PROTOCOLS));
+        if (stores.trustStore() != null) {
+            d.put("org.apache.felix.https.truststore", stores.trustStore().toString());
+            d.put("org.apache.felix.https.truststore.type", "PKCS12");
+            d.put("org.apache.felix.https.truststore.password", stores.password());
+            d.put("org.apache.felix.https.clientcertificate", "needs");
+        } else {
+            d.put("org.apache.felix.https.clientcertificate", "none");
+        }
         return d;
     }
 

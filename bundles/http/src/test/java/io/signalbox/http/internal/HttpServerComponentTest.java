@@ -148,4 +148,43 @@ class HttpServerComponentTest {
             return e.getMessage();
         }
     }
+
+    @Test
+    void withTlsFelixHttpServesHttpsOnlyFromAPrivateKeyStoreMadeOfThePemFiles(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        io.signalbox.protocol.TestCa ca = io.signalbox.protocol.TestCa.create("http-test-ca");
+        io.signalbox.protocol.TestCa.Identity server = ca.server("sidecar");
+        server.writeCertificate(dir.resolve("cert.pem"));
+        server.writeKey(dir.resolve("key.pem"));
+        ca.writeCertificate(dir.resolve("ca.pem"));
+        String home = System.getProperty("signalbox.home");
+        System.setProperty("signalbox.home", dir.toString());
+        try {
+            Map<String, Object> props = Map.of("port", "18443", "tls.enabled", "true", "tls.cert", dir.resolve("cert.pem").toString(),
+                    "tls.key", dir.resolve("key.pem").toString(), "tls.ca", dir.resolve("ca.pem").toString());
+            start(props);
+            java.util.Dictionary<String, Object> felix = cm.store.get(HttpServerComponent.FELIX_HTTP_PID);
+            assertThat(felix.get(HttpServerComponent.FELIX_HTTP_ENABLE)).isEqualTo(Boolean.FALSE);
+            assertThat(felix.get(HttpServerComponent.FELIX_HTTPS_ENABLE)).isEqualTo(Boolean.TRUE);
+            assertThat(felix.get("org.osgi.service.http.port.secure")).isEqualTo(18443);
+            assertThat(felix.get("org.apache.felix.https.clientcertificate")).isEqualTo("needs");
+            assertThat(felix.get("org.apache.felix.https.jetty.protocols.included")).isEqualTo("TLSv1.3,TLSv1.2");
+            java.nio.file.Path ks = java.nio.file.Path.of((String) felix.get("org.apache.felix.https.keystore"));
+            assertThat(ks).startsWith(dir.resolve("data/http-tls"));
+            assertThat(java.nio.file.attribute.PosixFilePermissions.toString(java.nio.file.Files.getPosixFilePermissions(ks)))
+                    .isEqualTo("rw-------");
+            java.security.KeyStore loaded = java.security.KeyStore.getInstance("PKCS12");
+            try (var in = java.nio.file.Files.newInputStream(ks)) {
+                loaded.load(in, ((String) felix.get("org.apache.felix.https.keystore.password")).toCharArray());
+            }
+            assertThat(((java.security.cert.X509Certificate) loaded.getCertificate("signalbox")).getSubjectX500Principal().getName())
+                    .isEqualTo("CN=sidecar");
+        } finally {
+            if (home == null) {
+                System.clearProperty("signalbox.home");
+            } else {
+                System.setProperty("signalbox.home", home);
+            }
+        }
+    }
 }
