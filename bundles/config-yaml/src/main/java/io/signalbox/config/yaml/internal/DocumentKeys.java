@@ -37,8 +37,29 @@ final class DocumentKeys {
     }
 
     /** {@code tcp} → io.signalbox.transport.tcp. */
+    /** Sections whose value is a map of its own in 002 (flattened to {@code tls.enabled}, {@code auth.secret} …). */
+    static final java.util.Set<String> NESTED = java.util.Set.of("tcp.tls", "tcp.auth");
+
     static Outcome tcp(String key, Object value, Map<String, Object> out) {
         switch (key) {
+            case "tls.enabled":
+            case "tls.cert":
+            case "tls.key":
+            case "tls.ca":
+                out.put(key, value);
+                return Outcome.DONE;
+            case "auth.type": // 002: the only kind there is
+                return "shared_secret".equals(value) ? Outcome.DONE
+                        : Outcome.valueProblem("auth.type must be shared_secret, not '" + value + "'");
+            case "auth.secret": { // 002 writes ${MONITORING_SECRET}: the environment variable, as ${env:…}
+                String v = String.valueOf(value);
+                java.util.regex.Matcher m = java.util.regex.Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)}").matcher(v);
+                out.put("auth.secret", m.matches() ? "${env:" + m.group(1) + "}" : v);
+                return Outcome.DONE;
+            }
+            case "auth.sources":
+            case "auth.secret_file":
+                return passThrough(key, value, out);
             case "read_timeout": // 002: seconds a connection may stay silent
                 return wholeNumber(key, value, "idle.timeout.seconds", 1, out);
             case "keepalive":

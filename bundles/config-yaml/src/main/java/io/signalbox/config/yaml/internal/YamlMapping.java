@@ -526,7 +526,22 @@ final class YamlMapping {
         }
         int before = problems.size();
         Map<String, Node> origin = new HashMap<>();
+        List<Map.Entry<String, NodeTuple>> flat = new ArrayList<>();
         for (Map.Entry<String, NodeTuple> e : entries.entrySet()) {
+            Node valueNode = e.getValue().getValueNode();
+            if (valueNode instanceof MappingNode && DocumentKeys.NESTED.contains(what + "." + e.getKey())) {
+                // 002's tcp.tls: {enabled, cert, key} and tcp.auth: {type, secret}: one key per entry
+                Map<String, NodeTuple> inner = mapping(valueNode, what + "." + e.getKey(), null);
+                if (inner != null) {
+                    for (Map.Entry<String, NodeTuple> i : inner.entrySet()) {
+                        flat.add(Map.entry(e.getKey() + "." + i.getKey(), i.getValue()));
+                    }
+                }
+            } else {
+                flat.add(e);
+            }
+        }
+        for (Map.Entry<String, NodeTuple> e : flat) {
             Node keyNode = e.getValue().getKeyNode();
             Node valueNode = e.getValue().getValueNode();
             Object v = value(valueNode, what + " " + e.getKey());

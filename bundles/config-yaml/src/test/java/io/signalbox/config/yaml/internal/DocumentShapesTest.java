@@ -122,6 +122,41 @@ class DocumentShapesTest {
         assertThat(notes).anySatisfy(n -> assertThat(n).startsWith("line 22: health.health_check_interval ignored: "));
     }
 
+    /** Issue 14's quote of 002 §3 (option 3), verbatim. */
+    @Test
+    void document002TlsAndSharedSecretOfTheIssueMapOntoTheTcpTransport() throws Exception {
+        List<ConfigSpec> specs = parse("""
+                tcp:
+                  host: "0.0.0.0"
+                  port: 17000
+                  tls: {enabled: true, cert: /etc/monitoring/cert.pem, key: /etc/monitoring/key.pem}
+                  auth: {type: shared_secret, secret: "${MONITORING_SECRET}"}
+                """);
+        assertThat(spec(specs, "io.signalbox.transport.tcp").properties()).containsExactly(Map.entry("host", "0.0.0.0"),
+                Map.entry("port", 17000), Map.entry("tls.enabled", true), Map.entry("tls.cert", "/etc/monitoring/cert.pem"),
+                Map.entry("tls.key", "/etc/monitoring/key.pem"), Map.entry("auth.secret", "${env:MONITORING_SECRET}"));
+    }
+
+    /** 002 §3 option 3 as the design document writes it (block style), verbatim. */
+    @Test
+    void document002TlsAndAuthInBlockStyleMapTheSame() throws Exception {
+        List<ConfigSpec> specs = parse("""
+                tcp:
+                  host: "0.0.0.0"
+                  port: 17000
+                  tls:
+                    enabled: true
+                    cert: /etc/monitoring/cert.pem
+                    key: /etc/monitoring/key.pem
+                  auth:
+                    type: shared_secret
+                    secret: "${MONITORING_SECRET}"
+                """);
+        assertThat(spec(specs, "io.signalbox.transport.tcp").properties()).contains(Map.entry("tls.enabled", true),
+                Map.entry("auth.secret", "${env:MONITORING_SECRET}"));
+        assertThat(rejection("tcp:\n  auth: {type: oauth, secret: x}\n")).contains("auth.type must be shared_secret");
+    }
+
     @Test
     void unknownKeysInTheDocumentsSectionsAreStillRejectedWithLineAndColumn() {
         assertThat(rejection("sidecar:\n  performance:\n    worker_thread: 4\n"))
