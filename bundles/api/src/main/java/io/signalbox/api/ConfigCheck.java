@@ -135,11 +135,31 @@ public final class ConfigCheck {
     public static String rejection(String pid, Map<String, ?> properties, String reason) {
         Object servicePid = properties.get("service.pid");
         Object file = properties.get(BackendNames.FILEINSTALL_FILENAME);
-        String message = "configuration " + (servicePid != null ? servicePid : pid)
-                + (file != null ? " (" + file + ")" : "") + " rejected: " + reason;
+        String message = printable("configuration " + (servicePid != null ? servicePid : pid)
+                + (file != null ? " (" + file + ")" : "") + " rejected: " + reason);
         LAST.set(new Rejection(System.currentTimeMillis(), String.valueOf(servicePid != null ? servicePid : pid), message));
         COUNT.increment();
         return message;
+    }
+
+    /**
+     * {@code text} with control characters (a NUL or a BEL in a key of a config file, a newline that
+     * would forge a log line) written as {@code \\uXXXX}: what is logged and shown is one clean line.
+     */
+    static String printable(String text) {
+        StringBuilder b = null;
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (Character.isISOControl(c)) {
+                if (b == null) {
+                    b = new StringBuilder(text.length() + 16).append(text, 0, i);
+                }
+                b.append(String.format("\\u%04x", (int) c));
+            } else if (b != null) {
+                b.append(c);
+            }
+        }
+        return b == null ? text : b.toString();
     }
 
     /**
