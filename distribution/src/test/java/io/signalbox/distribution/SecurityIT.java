@@ -162,6 +162,22 @@ class SecurityIT extends InstallationTest {
         }
         assertThat(post(event("http-app", 99), "text/plain", SECRET)).as("not JSON").isEqualTo(415);
 
+        // an SDK through the socket with the secret: the Python SDK of this repository (SIGNALBOX_SOCKET, SIGNALBOX_SECRET)
+        Path sdk = Path.of(System.getProperty("signalbox.repo", "..")).resolve("sdk/python").toAbsolutePath().normalize();
+        ProcessBuilder pb = new ProcessBuilder("python3", "-c", "from monitoring_sdk import Monitoring\n"
+                + "with Monitoring('python-uds') as mon:\n"
+                + "    for i in range(50):\n"
+                + "        mon.log_event('info', 'over the socket %d' % i)\n")
+                .redirectErrorStream(true);
+        pb.environment().put("PYTHONPATH", sdk.toString());
+        pb.environment().put("SIGNALBOX_SOCKET", socket.toString());
+        pb.environment().put("SIGNALBOX_SECRET", SECRET);
+        pb.environment().remove("SIGNALBOX_HOST");
+        pb.environment().remove("SIGNALBOX_PORT");
+        Process python = pb.start();
+        String pythonOutput = new String(python.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(python.waitFor()).as("python SDK: %s", pythonOutput).isZero();
+
         String sources = get("/api/sources", READ_SECRET);
         assertThat(sources).startsWith("200").contains("\"name\":\"uds-app\"").contains("\"uds_peer_uid\"");
         String metrics = get("/metrics", READ_SECRET);
@@ -175,6 +191,10 @@ class SecurityIT extends InstallationTest {
         List<String> written = Installation.linesUnder(signalbox.filesRoot());
         Set<String> seen = new HashSet<>();
         assertThat(written.stream().filter(l -> !seen.add(l)).toList()).as("duplicates").isEmpty();
+        List<String> fromPython = seen.stream().filter(l -> l.contains("\"src\":\"python-uds\"")).toList();
+        assertThat(fromPython.stream().filter(l -> l.contains("\"type\":\"event\"")).count())
+                .as("the Python SDK's events over the socket").isEqualTo(50);
+        seen.removeAll(fromPython);
         assertThat(seen).containsExactlyInAnyOrderElementsOf(expected);
         assertThat(written).noneMatch(l -> l.contains("intruder")).noneMatch(l -> l.contains(SECRET));
         String log = signalbox.log();
