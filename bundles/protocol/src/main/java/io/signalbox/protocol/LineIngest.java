@@ -8,6 +8,7 @@ import org.slf4j.LoggerFactory;
 
 import io.signalbox.api.Ingest;
 import io.signalbox.api.LogLimiter;
+import io.signalbox.api.Message;
 import io.signalbox.api.MetricsSink;
 import io.signalbox.api.StatsSource;
 
@@ -68,6 +69,18 @@ public final class LineIngest implements StatsSource {
     /** Messages delivered to {@link Ingest} so far. */
     public long received() {
         return received.sum();
+    }
+
+    /**
+     * Whether {@code m} is a {@code hello} carrying a {@code data.token}: a credential, consumed by the
+     * transports and never stored or routed (with or without authentication configured).
+     */
+    public static boolean carriesToken(Message m) {
+        if (m.type() != io.signalbox.api.MessageType.HELLO) {
+            return false;
+        }
+        byte[] line = m.line();
+        return Hello.parse(line, 0, line.length).token() != null;
     }
 
     /** A line the decoder threw on: dropped as malformed and logged (ERROR, rate-limited) with the exception. */

@@ -30,6 +30,7 @@ import io.signalbox.api.RateLimitedLog;
 import io.signalbox.api.StatsSource;
 import io.signalbox.protocol.DecodeResult;
 import io.signalbox.protocol.LineDecoder;
+import io.signalbox.protocol.LineIngest;
 import io.signalbox.protocol.RejectCounters;
 import jakarta.servlet.Servlet;
 import jakarta.servlet.ServletException;
@@ -213,9 +214,19 @@ public final class IngestServlet extends HttpServlet implements StatsSource {
                 out.rejected(i, DropReason.TOO_LONG.label(), detail);
                 continue;
             }
-            DecodeResult r = decoder.decode(body, off, n);
+            DecodeResult r;
+            try {
+                r = decoder.decode(body, off, n);
+            } catch (RuntimeException e) { // a decoder bug costs this message, never the request
+                errorLog.error("decode", "Decoding a message from {} failed", origin, e);
+                rejects.record(DropReason.MALFORMED, "the decoder failed on the message", origin);
+                out.rejected(i, DropReason.MALFORMED.label(), "the decoder failed on the message");
+                continue;
+            }
             Message m = r.message();
-            if (m != null) {
+            if (m != null && LineIngest.carriesToken(m)) {
+                out.accepted++; // a hello with a credential: taken, never stored (docs/protocol.md)
+            } else if (m != null) {
                 try {
                     in.offer(m); // false = above the high-water mark: the rest of this bounded body still goes in
                     out.accepted++;
