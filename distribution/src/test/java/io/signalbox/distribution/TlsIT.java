@@ -25,8 +25,8 @@ import org.junit.jupiter.api.Test;
 import io.signalbox.protocol.TestCa;
 
 /**
- * TLS on the assembled distribution with a CA made in the test: TCP with client certificates
- * (mTLS) and HTTPS, an untrusted client certificate refused, the certificate rotated live.
+ * TLS on the assembled distribution with a CA made in the test: TCP and HTTPS with client
+ * certificates (mTLS), an untrusted client certificate refused on both, the certificate rotated live.
  */
 class TlsIT extends InstallationTest {
     private static String event(String src, int i) {
@@ -113,7 +113,8 @@ class TlsIT extends InstallationTest {
                 + "\ntls.reload.seconds=1\n";
         Files.writeString(signalbox.home().resolve("etc/io.signalbox.transport.tcp.cfg"),
                 "\n" + files + "tls.ca=" + tls.resolve("ca.pem") + "\n", StandardOpenOption.APPEND);
-        Files.writeString(signalbox.home().resolve("etc/io.signalbox.http.cfg"), "\n" + files, StandardOpenOption.APPEND);
+        Files.writeString(signalbox.home().resolve("etc/io.signalbox.http.cfg"),
+                "\n" + files + "tls.ca=" + tls.resolve("ca.pem") + "\n", StandardOpenOption.APPEND);
         signalbox.start("with TLS");
 
         SSLContext trusted = ca.clientContext(ca.client("billing-api"));
@@ -133,6 +134,10 @@ class TlsIT extends InstallationTest {
         expected.add(event("https", 0));
         assertThatThrownBy(() -> https(stranger.clientContext(null), "GET", "/health", null))
                 .as("a client that does not trust the server's CA").isInstanceOf(IOException.class);
+        assertThatThrownBy(() -> https(ca.clientContext(stranger.client("intruder")), "GET", "/health", null))
+                .as("HTTPS with a client certificate of another CA").isInstanceOf(IOException.class);
+        assertThatThrownBy(() -> https(ca.clientContext(null), "GET", "/health", null))
+                .as("HTTPS without a client certificate").isInstanceOf(IOException.class);
 
         // rotation: a certificate of a new CA, written as an operator would (new files, then renames)
         TestCa next = TestCa.create("signalbox-it-ca-2");
