@@ -142,8 +142,16 @@ final class DocumentKeys {
     static String backend(String kind, String key, Object value, boolean override, Map<String, Object> out) {
         if ("file".equals(kind)) {
             switch (key) {
-                case "base_path":
-                    return text(key, value, "path", out);
+                case "base_path": {
+                    // the documents name absolute folders (/var/log/monitoring): a document key is the
+                    // operator's explicit choice, so it allows a path outside the distribution folder
+                    // (the file backend still logs where it writes)
+                    String problem = text(key, value, "path", out);
+                    if (problem == null && ((String) value).startsWith("/")) {
+                        out.put("allow.absolute.path", true);
+                    }
+                    return problem;
+                }
                 case "rotate_daily":
                     if (!(value instanceof Boolean)) {
                         return "rotate_daily must be true or false, not '" + value + "'";
@@ -163,6 +171,9 @@ final class DocumentKeys {
                     int slash = file.lastIndexOf('/');
                     out.put("path", slash < 0 ? "." : slash == 0 ? "/" : file.substring(0, slash));
                     out.put("path.template", file.substring(slash + 1));
+                    if (file.startsWith("/")) {
+                        out.put("allow.absolute.path", true); // as for base_path
+                    }
                     return null;
                 default:
                     break;

@@ -405,6 +405,9 @@ final class YamlMapping {
             return null;
         }
         Map<String, Object> p = new LinkedHashMap<>(base.properties);
+        if (overrides.containsKey("path") && !overrides.containsKey("allow.absolute.path")) {
+            p.remove("allow.absolute.path"); // the template's allowance was for its own (absolute) path
+        }
         p.putAll(overrides);
         String name = backend + "." + suffix;
         return ConfigSpec.factory(BACKEND_FACTORY_PREFIX + base.kind, name, p,

@@ -53,8 +53,9 @@ class DocumentShapesTest {
                 Map.entry("max.connections", 100));
         assertThat(specs.get(1).properties()).containsExactly(Map.entry("flush.interval.ms", 5000L),
                 Map.entry("batch.size", 100));
+        // an absolute base_path is the operator's explicit choice: allowed outside the distribution folder
         assertThat(specs.get(2).properties()).containsExactly(Map.entry("path", "/var/log/monitoring"),
-                Map.entry("path.template", "{source}/{date}.jsonl"));
+                Map.entry("allow.absolute.path", true), Map.entry("path.template", "{source}/{date}.jsonl"));
         assertThat(specs.get(3).properties()).containsExactly(Map.entry("url", "postgresql://..."),
                 Map.entry("events.table", "monitoring_events"));
         ConfigSpec rule = specs.get(4);
@@ -83,8 +84,9 @@ class DocumentShapesTest {
                 Map.entry("url", "postgresql://user:pass@localhost:5432/monitoring"),
                 Map.entry("events.table", "monitoring_events"));
         // the rule's path is the one file: folder and a template without placeholders
-        assertThat(spec(specs, "io.signalbox.backend.file~nfs-file.queue-service.1").properties()).containsExactly(
-                Map.entry("path", "/mnt/nas/logs"), Map.entry("path.template", "queue-service.jsonl"));
+        assertThat(spec(specs, "io.signalbox.backend.file~nfs-file.queue-service.1").properties()).containsOnly(
+                Map.entry("path", "/mnt/nas/logs"), Map.entry("path.template", "queue-service.jsonl"),
+                Map.entry("allow.absolute.path", true));
         assertThat(spec(specs, "io.signalbox.backend.s3~s3.config-service.0").properties()).containsExactly(
                 Map.entry("region", "us-east-1"), Map.entry("bucket", "monitoring-logs"),
                 Map.entry("prefix", "config-service/"));
