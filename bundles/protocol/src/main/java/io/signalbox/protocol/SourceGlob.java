@@ -2,6 +2,8 @@ package io.signalbox.protocol;
 
 import java.util.Objects;
 
+import io.signalbox.api.Glob;
+
 /**
  * A source-name pattern: {@code *} matches any run of characters (none included), {@code ?} one
  * character, everything else itself. {@code billing-*} allows {@code billing-api} and
@@ -35,33 +37,12 @@ public final class SourceGlob {
         return "*".equals(pattern) ? ANY : new SourceGlob(pattern);
     }
 
-    /** Whether {@code source} matches. Iterative with backtracking to the last {@code *}: linear for one star. */
+    /** Whether {@code source} matches ({@link Glob}). */
     public boolean matches(String source) {
         if (this == ANY) {
             return true;
         }
-        int p = 0;
-        int s = 0;
-        int star = -1;
-        int mark = 0;
-        while (s < source.length()) {
-            if (p < pattern.length() && (pattern.charAt(p) == '?' || pattern.charAt(p) == source.charAt(s))) {
-                p++;
-                s++;
-            } else if (p < pattern.length() && pattern.charAt(p) == '*') {
-                star = p++;
-                mark = s;
-            } else if (star >= 0) {
-                p = star + 1;
-                s = ++mark;
-            } else {
-                return false;
-            }
-        }
-        while (p < pattern.length() && pattern.charAt(p) == '*') {
-            p++;
-        }
-        return p == pattern.length();
+        return Glob.matches(pattern, source);
     }
 
     @Override

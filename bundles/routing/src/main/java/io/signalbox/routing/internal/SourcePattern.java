@@ -1,6 +1,7 @@
 package io.signalbox.routing.internal;
 
 import io.signalbox.api.ConfigValues;
+import io.signalbox.api.Glob;
 
 /**
  * The {@code source} of a route: an exact source name, a glob with {@code *} (any run of
@@ -54,7 +55,7 @@ final class SourcePattern {
                         + "'; only the wildcards * and ? are supported");
             }
         }
-        boolean glob = s.indexOf('*') >= 0 || s.indexOf('?') >= 0;
+        boolean glob = Glob.hasWildcard(s);
         return new SourcePattern(s, glob ? Kind.GLOB : Kind.EXACT);
     }
 
@@ -78,28 +79,7 @@ final class SourcePattern {
 
     /** Iterative wildcard match with single-star backtracking: linear for typical patterns. */
     static boolean glob(String pattern, String s) {
-        int p = 0;
-        int i = 0;
-        int star = -1;
-        int mark = 0;
-        while (i < s.length()) {
-            if (p < pattern.length() && (pattern.charAt(p) == '?' || pattern.charAt(p) == s.charAt(i))) {
-                p++;
-                i++;
-            } else if (p < pattern.length() && pattern.charAt(p) == '*') {
-                star = p++;
-                mark = i;
-            } else if (star >= 0) {
-                p = star + 1;
-                i = ++mark;
-            } else {
-                return false;
-            }
-        }
-        while (p < pattern.length() && pattern.charAt(p) == '*') {
-            p++;
-        }
-        return p == pattern.length();
+        return Glob.matches(pattern, s);
     }
 
     @Override

@@ -2,11 +2,12 @@ package io.signalbox.metrics.store.internal;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.regex.Pattern;
+
+import io.signalbox.api.Glob;
 
 /** A list of globs with {@code *} and {@code ?}; {@code *} alone matches everything. */
 final class Globs {
-    private final List<Pattern> patterns = new ArrayList<>();
+    private final List<String> patterns = new ArrayList<>();
     private final boolean all;
 
     Globs(String[] globs) {
@@ -19,11 +20,7 @@ final class Globs {
             if (s.equals("*")) {
                 any = true;
             }
-            StringBuilder re = new StringBuilder();
-            for (char c : s.toCharArray()) {
-                re.append(c == '*' ? ".*" : c == '?' ? "." : Pattern.quote(String.valueOf(c)));
-            }
-            patterns.add(Pattern.compile(re.toString()));
+            patterns.add(s);
         }
         this.all = any;
     }
@@ -32,8 +29,8 @@ final class Globs {
         if (all) {
             return true;
         }
-        for (Pattern p : patterns) {
-            if (p.matcher(s).matches()) {
+        for (String p : patterns) {
+            if (Glob.matches(p, s)) {
                 return true;
             }
         }
