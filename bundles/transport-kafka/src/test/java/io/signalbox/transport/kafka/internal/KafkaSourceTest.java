@@ -67,16 +67,21 @@ class KafkaSourceTest {
                 + i + "\"}}";
     }
 
-    static void produce(String topic, List<String> values) {
+    /** Writes {@code values} to the topic; every record must be acknowledged (else a test would wait for lines never written). */
+    static void produce(String topic, List<String> values) throws Exception {
         Map<String, Object> p = Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers(),
                 ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class,
                 ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
+        List<java.util.concurrent.Future<?>> sent = new ArrayList<>();
         try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p)) {
             int i = 0;
             for (String v : values) {
-                producer.send(new ProducerRecord<>(topic, ("k" + (i++ % 64)).getBytes(StandardCharsets.UTF_8),
-                        v == null ? null : v.getBytes(StandardCharsets.UTF_8)));
+                sent.add(producer.send(new ProducerRecord<>(topic, ("k" + (i++ % 64)).getBytes(StandardCharsets.UTF_8),
+                        v == null ? null : v.getBytes(StandardCharsets.UTF_8))));
             }
+        }
+        for (java.util.concurrent.Future<?> f : sent) {
+            f.get(); // throws if Kafka did not take the record
         }
     }
 
