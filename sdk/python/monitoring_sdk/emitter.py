@@ -571,6 +571,8 @@ class SidecarEmitter:
         try:
             with self._opener.open(req, timeout=self.timeout) as resp:
                 resp.read()
+                final = resp.geturl()
+            self._follow_redirect(final)
             return True
         except urllib.error.HTTPError as e:
             e.close()
@@ -583,6 +585,20 @@ class SidecarEmitter:
                        % self.base_url
             self._unavailable(why)
             return False
+
+    def _follow_redirect(self, final):
+        """The probe was redirected (Signalbox's TCP port answers an HTTP request with a 307 to
+        its HTTP address): post there from now on. A POST is never redirected by urllib, so the
+        probe is where the emitter learns the address."""
+        suffix = "/v1/health"
+        if not final or not final.endswith(suffix):
+            return
+        base = final[:-len(suffix)]
+        if base != self.base_url:
+            LOG.info("signalbox: %s redirected to %s (the sidecar's HTTP address): posting there",
+                     self.base_url, base)
+            self.base_url = base
+            self.url = base + BATCH_PATH
 
     def _post(self, batch):
         if self._reachable is not True and not self._probe():

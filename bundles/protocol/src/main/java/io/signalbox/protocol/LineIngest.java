@@ -31,6 +31,9 @@ public final class LineIngest implements StatsSource {
     private final LongAdder decoderFailures = new LongAdder();
     private final LogLimiter errorLog = new LogLimiter();
     private volatile SharedSecrets secrets = SharedSecrets.NONE;
+    /** The sidecar's HTTP address ({@code http://127.0.0.1:17001/}), {@code null} while unknown. */
+    private volatile String httpEndpoint;
+    private final LongAdder httpRequests = new LongAdder();
 
     public LineIngest(String transport, Ingest ingest, LineDecoder decoder, RejectCounters rejects) {
         this.transport = transport;
@@ -47,6 +50,44 @@ public final class LineIngest implements StatsSource {
 
     public SharedSecrets secrets() {
         return secrets;
+    }
+
+    /**
+     * The sidecar's HTTP address, e.g. {@code http://127.0.0.1:17001/} ({@code null}: unknown): an
+     * HTTP request sent to this transport by mistake is redirected there (design document 003 puts
+     * its HTTP sidecar on 17000, Signalbox's TCP port).
+     */
+    public void httpEndpoint(String endpoint) {
+        this.httpEndpoint = endpoint;
+    }
+
+    /**
+     * The answer to an HTTP request line ({@code GET /v1/health HTTP/1.1}) as the first line of a
+     * connection: 307 to the same path on the HTTP address, or 400 saying what this port is when that
+     * address is unknown. Counted in {@code signalbox_transport_http_requests_total}.
+     */
+    byte[] httpAnswer(String method, String path) {
+        httpRequests.increment();
+        String endpoint = httpEndpoint;
+        String what = "This is Signalbox's " + transport + " ingest: line-delimited JSON, protocol v1 (docs/protocol.md).";
+        StringBuilder head = new StringBuilder();
+        String body;
+        if (endpoint != null) {
+            String base = endpoint.endsWith("/") ? endpoint.substring(0, endpoint.length() - 1) : endpoint;
+            String location = base + path;
+            body = what + " HTTP is served at " + base + "/ - redirecting " + method + " " + path + " there.\n";
+            head.append("HTTP/1.1 307 Temporary Redirect\r\nLocation: ").append(location).append("\r\n");
+        } else {
+            body = what + " Send HTTP to the sidecar's HTTP port (etc/io.signalbox.http.cfg, default 17001).\n";
+            head.append("HTTP/1.1 400 Bad Request\r\n");
+        }
+        byte[] b = body.getBytes(StandardCharsets.UTF_8);
+        head.append("Content-Type: text/plain; charset=utf-8\r\nContent-Length: ").append(b.length)
+                .append("\r\nConnection: close\r\n\r\n");
+        byte[] h = head.toString().getBytes(StandardCharsets.US_ASCII);
+        byte[] out = java.util.Arrays.copyOf(h, h.length + b.length);
+        System.arraycopy(b, 0, out, h.length, b.length);
+        return out;
     }
 
     /** A connection from {@code peer} (shown in logs), framed with {@code maxLineLength}. */
@@ -134,6 +175,7 @@ public final class LineIngest implements StatsSource {
     @Override
     public void collect(MetricsSink sink) {
         sink.counter("signalbox_transport_messages_received_total", received.sum(), "transport", transport);
+        sink.counter("signalbox_transport_http_requests_total", httpRequests.sum(), "transport", transport);
         auth.collect(sink);
     }
 }

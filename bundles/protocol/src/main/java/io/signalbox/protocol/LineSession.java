@@ -1,5 +1,7 @@
 package io.signalbox.protocol;
 
+import java.nio.charset.StandardCharsets;
+
 import io.signalbox.api.Message;
 import io.signalbox.api.MessageType;
 import io.signalbox.protocol.AuthStats.Reason;
@@ -34,6 +36,8 @@ public final class LineSession implements LineFramer.Sink {
     private byte[] error;
     private int delivered;
     private String lastSource;
+    /** Whether a non-blank line has been seen (an HTTP request line is looked for in the first only). */
+    private boolean sawLine;
     /** {@link System#currentTimeMillis()} of the last read that delivered a message, or of the open. */
     private volatile long lastProgress = System.currentTimeMillis();
 
@@ -139,6 +143,16 @@ public final class LineSession implements LineFramer.Sink {
         if (error != null) {
             return LineFramer.STOP;
         }
+        if (!sawLine && len > 0) {
+            sawLine = true;
+            if (buf[off] >= 'A' && buf[off] <= 'Z') {
+                String[] request = httpRequestLine(buf, off, len);
+                if (request != null) {
+                    error = owner.httpAnswer(request[0], request[1]);
+                    return LineFramer.STOP;
+                }
+            }
+        }
         DecodeResult r;
         try {
             r = owner.decoder.decode(buf, off, len);
@@ -200,6 +214,39 @@ public final class LineSession implements LineFramer.Sink {
         allowed = g.sources();
         grant = g.label();
         return 0; // the hello is consumed: it carries the secret
+    }
+
+    /**
+     * {@code [method, path]} of an HTTP/1.x request line ({@code GET /v1/health HTTP/1.1}, an optional
+     * trailing CR), or {@code null}.
+     */
+    static String[] httpRequestLine(byte[] buf, int off, int len) {
+        int end = off + len;
+        if (end > off && buf[end - 1] == '\r') {
+            end--;
+        }
+        if (end - off > 2048) {
+            return null;
+        }
+        String line = new String(buf, off, end - off, StandardCharsets.ISO_8859_1);
+        int sp1 = line.indexOf(' ');
+        int sp2 = line.lastIndexOf(' ');
+        if (sp1 < 3 || sp1 > 7 || sp2 <= sp1 + 1 || !line.startsWith("HTTP/1.", sp2 + 1) || line.length() != sp2 + 9) {
+            return null;
+        }
+        for (int i = 0; i < sp1; i++) {
+            if (line.charAt(i) < 'A' || line.charAt(i) > 'Z') {
+                return null;
+            }
+        }
+        String path = line.substring(sp1 + 1, sp2);
+        for (int i = 0; i < path.length(); i++) {
+            char c = path.charAt(i);
+            if (c <= ' ' || c >= 0x7f) {
+                return null;
+            }
+        }
+        return path.startsWith("/") ? new String[] { line.substring(0, sp1), path } : null;
     }
 
     private int fail(Reason reason, String detail) {

@@ -15,6 +15,7 @@ import org.apache.mina.core.session.IdleStatus;
 import org.apache.mina.core.session.IoSession;
 import org.apache.mina.transport.socket.SocketSessionConfig;
 import org.apache.mina.transport.socket.nio.NioSocketAcceptor;
+import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
@@ -25,6 +26,7 @@ import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.AttributeType;
 import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+import org.osgi.util.tracker.ServiceTracker;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -85,6 +87,8 @@ public final class TcpTransport implements StatsSource {
     private final RejectCounters rejects = new RejectCounters();
     private final TcpStats stats = new TcpStats();
     private final LineIngest lines;
+    /** The HTTP address, for redirecting HTTP requests sent here; {@code null} outside the framework. */
+    private ServiceTracker<Object, Object> httpEndpoint;
     private final LineHandler handler;
     static final String TLS_FILTER = "tls";
     /** The protocols offered when client certificates are required. */
@@ -124,8 +128,14 @@ public final class TcpTransport implements StatsSource {
      * counted, and the component does not start.
      */
     @Activate
-    public TcpTransport(Config config, Map<String, Object> properties, @Reference(name = "ingest") Ingest ingest)
-            throws IOException {
+    public TcpTransport(Config config, Map<String, Object> properties, @Reference(name = "ingest") Ingest ingest,
+            BundleContext context) throws IOException {
+        this(config, properties, ingest);
+        this.httpEndpoint = HttpEndpoint.track(context, lines::httpEndpoint);
+    }
+
+    /** Without the framework (tests): an HTTP request on the port is answered 400, not redirected. */
+    public TcpTransport(Config config, Map<String, Object> properties, Ingest ingest) throws IOException {
         TcpSettings s = ConfigCheck.activate(LOG, PID, properties, () -> TcpSettings.of(config, properties));
         this.lines = new LineIngest("tcp", ingest, new LineDecoder(), rejects);
         lines.secrets(s.secrets());
@@ -410,6 +420,9 @@ public final class TcpTransport implements StatsSource {
     @Deactivate
     synchronized void deactivate() {
         tlsWatch.shutdownNow();
+        if (httpEndpoint != null) {
+            httpEndpoint.close();
+        }
         List<NioSocketAcceptor> acceptors = new ArrayList<>();
         acceptors.add(current.acceptor());
         for (Listener l : retired) {

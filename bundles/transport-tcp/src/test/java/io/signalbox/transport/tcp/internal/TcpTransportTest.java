@@ -115,6 +115,24 @@ class TcpTransportTest {
     }
 
     @Test
+    void anHttpRequestOnThePortIsAnsweredInHttpAndRedirectedOnceTheHttpAddressIsKnown() throws Exception {
+        start(Map.of());
+        for (String endpoint : new String[] { null, "http://127.0.0.1:17001/" }) {
+            transport.lines().httpEndpoint(endpoint);
+            Socket s = connect();
+            s.getOutputStream().write("GET /v1/health HTTP/1.1\r\nHost: localhost\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            String answer = new String(s.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (endpoint == null) {
+                assertThat(answer).startsWith("HTTP/1.1 400 Bad Request\r\n").contains("line-delimited JSON");
+            } else {
+                assertThat(answer).startsWith("HTTP/1.1 307 Temporary Redirect\r\n")
+                        .contains("Location: http://127.0.0.1:17001/v1/health\r\n");
+            }
+        }
+        assertThat(ingest.offered()).isEmpty();
+    }
+
+    @Test
     void lineSplitAcrossTcpPacketsIsReassembled() throws Exception {
         start(Map.of());
         Socket s = connect();
@@ -367,6 +385,7 @@ class TcpTransportTest {
             expected.add("COUNTER signalbox_messages_dropped_total{reason=" + r.label() + "}");
         }
         expected.add("COUNTER signalbox_transport_messages_received_total{transport=tcp}");
+        expected.add("COUNTER signalbox_transport_http_requests_total{transport=tcp}");
         for (AuthStats.Reason r : AuthStats.Reason.values()) {
             expected.add("COUNTER signalbox_auth_failures_total{transport=tcp, reason=" + r.label() + "}");
         }
