@@ -82,6 +82,10 @@ class FleetTraceTest {
         return new CorrelationEngine(c, (batch, delivered) -> delivered.run());
     }
 
+    private static double partitions(KafkaSource t, String name) {
+        return MetricSamples.of(t).value("signalbox_kafka_consumer_partitions", "transport", name);
+    }
+
     @Test
     void everyJobsTraceIsWholeOnOneAggregatorWithBothHostsSpans() throws Exception {
         int jobs = 30;
@@ -108,6 +112,9 @@ class FleetTraceTest {
         try {
             t1.start();
             t2.start();
+            // both members hold partitions before anything is produced (else the first to join may
+            // take all four and read everything before the group rebalances)
+            KafkaSourceTest.await("2 + 2 partitions", () -> partitions(t1, "agg1") == 2 && partitions(t2, "agg2") == 2);
             edgeA.write(new Batch("host-a", a));
             edgeB.write(new Batch("host-b", b));
             int total = a.size() + b.size();
