@@ -39,6 +39,34 @@ public record PemTls(Path cert, Path key, Path ca) {
     /** The protocols offered; older ones are never enabled. */
     public static final String[] PROTOCOLS = { "TLSv1.3", "TLSv1.2" };
 
+    /**
+     * The TLS settings of a listener ({@code tls.enabled}, {@code tls.cert}, {@code tls.key},
+     * {@code tls.ca}, already unquoted and trimmed) checked into {@code v}: the files are loaded once,
+     * so a missing or wrong file is rejected with the reason. {@code null} when TLS is off (or a
+     * problem was recorded).
+     */
+    public static PemTls of(io.signalbox.api.ConfigValues v, boolean enabled, String cert, String key, String ca) {
+        if (!enabled) {
+            v.check(cert.isEmpty() && key.isEmpty() && ca.isEmpty(),
+                    "'tls.cert', 'tls.key' and 'tls.ca' need tls.enabled=true (TLS is off, nothing would be encrypted)");
+            return null;
+        }
+        v.check(!cert.isEmpty(), "'tls.cert' is required with tls.enabled=true, e.g. tls.cert=/etc/signalbox/cert.pem");
+        v.check(!key.isEmpty(), "'tls.key' is required with tls.enabled=true, e.g. tls.key=/etc/signalbox/key.pem");
+        if (cert.isEmpty() || key.isEmpty()) {
+            return null;
+        }
+        PemTls t = new PemTls(Path.of(cert), Path.of(key), ca.isEmpty() ? null : Path.of(ca));
+        return v.parse(() -> {
+            try {
+                t.context();
+                return t;
+            } catch (IOException | GeneralSecurityException e) {
+                throw new IllegalArgumentException("TLS: " + e.getMessage(), e);
+            }
+        });
+    }
+
     private static final Pattern PKCS8 = Pattern.compile(
             "-----BEGIN PRIVATE KEY-----([A-Za-z0-9+/=\\s]+)-----END PRIVATE KEY-----");
 

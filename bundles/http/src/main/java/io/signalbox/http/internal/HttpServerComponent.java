@@ -127,28 +127,8 @@ public final class HttpServerComponent {
 
         /** The PEM files with {@code tls.enabled=true}, loaded once so that a wrong file is rejected with the reason. */
         private static PemTls tls(ConfigValues v, Config c) {
-            String cert = ConfigValues.unquote(c.tls_cert()).trim();
-            String key = ConfigValues.unquote(c.tls_key()).trim();
-            String ca = ConfigValues.unquote(c.tls_ca()).trim();
-            if (!c.tls_enabled()) {
-                v.check(cert.isEmpty() && key.isEmpty() && ca.isEmpty(),
-                        "'tls.cert', 'tls.key' and 'tls.ca' need tls.enabled=true (TLS is off, nothing would be encrypted)");
-                return null;
-            }
-            v.check(!cert.isEmpty(), "'tls.cert' is required with tls.enabled=true, e.g. tls.cert=/etc/signalbox/cert.pem");
-            v.check(!key.isEmpty(), "'tls.key' is required with tls.enabled=true, e.g. tls.key=/etc/signalbox/key.pem");
-            if (cert.isEmpty() || key.isEmpty()) {
-                return null;
-            }
-            PemTls t = new PemTls(Path.of(cert), Path.of(key), ca.isEmpty() ? null : Path.of(ca));
-            return v.parse(() -> {
-                try {
-                    t.context();
-                    return t;
-                } catch (IOException | GeneralSecurityException e) {
-                    throw new IllegalArgumentException("TLS: " + e.getMessage(), e);
-                }
-            });
+            return PemTls.of(v, c.tls_enabled(), ConfigValues.unquote(c.tls_cert()).trim(),
+                    ConfigValues.unquote(c.tls_key()).trim(), ConfigValues.unquote(c.tls_ca()).trim());
         }
 
         private static InetAddress resolve(String host) {

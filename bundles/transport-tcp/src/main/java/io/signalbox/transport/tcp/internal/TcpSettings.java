@@ -55,29 +55,8 @@ record TcpSettings(String host, int port, int maxLineLength, int maxConnections,
      * a configuration naming a missing or wrong file is rejected with the reason.
      */
     static PemTls tls(ConfigValues v, TcpTransport.Config c) {
-        String cert = ConfigValues.unquote(c.tls_cert()).trim();
-        String key = ConfigValues.unquote(c.tls_key()).trim();
-        String ca = ConfigValues.unquote(c.tls_ca()).trim();
-        if (!c.tls_enabled()) {
-            v.check(cert.isEmpty() && key.isEmpty() && ca.isEmpty(),
-                    "'tls.cert', 'tls.key' and 'tls.ca' need tls.enabled=true (TLS is off, nothing would be encrypted)");
-            return null;
-        }
-        v.check(!cert.isEmpty(), "'tls.cert' is required with tls.enabled=true, e.g. tls.cert=/etc/signalbox/cert.pem");
-        v.check(!key.isEmpty(), "'tls.key' is required with tls.enabled=true, e.g. tls.key=/etc/signalbox/key.pem");
-        if (cert.isEmpty() || key.isEmpty()) {
-            return null;
-        }
-        PemTls t = new PemTls(java.nio.file.Path.of(cert), java.nio.file.Path.of(key),
-                ca.isEmpty() ? null : java.nio.file.Path.of(ca));
-        return v.parse(() -> {
-            try {
-                t.context();
-                return t;
-            } catch (java.io.IOException | java.security.GeneralSecurityException e) {
-                throw new IllegalArgumentException("TLS: " + e.getMessage(), e);
-            }
-        });
+        return PemTls.of(v, c.tls_enabled(), ConfigValues.unquote(c.tls_cert()).trim(),
+                ConfigValues.unquote(c.tls_key()).trim(), ConfigValues.unquote(c.tls_ca()).trim());
     }
 
     /** Whether the address is reachable from other hosts: anything but a loopback name or address. */
