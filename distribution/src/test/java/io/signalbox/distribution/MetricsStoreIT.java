@@ -10,6 +10,8 @@ import java.net.InetAddress;
 import java.net.Socket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -134,6 +136,80 @@ class MetricsStoreIT extends InstallationTest {
         assertThat(out).contains("\"value\":88.0,\"source\":\"demo-it\"")
                 .contains("ALERT cpu_usage avg(5m) > 80 (current: 88) would fire for demo-it")
                 .contains("ALERT error_rate > 5 (current: 7.5) would fire for demo-it endpoint=/checkout");
+    }
+
+    /**
+     * Seed 004's "Manual Testing" blocks (ingest, query, health), copied verbatim; the only
+     * substitution is its server address {@code localhost:8080} by the sidecar's HTTP address. The
+     * query block runs until the ingested points are visible (the pipeline batches for up to the
+     * flush interval first).
+     */
+    @Test
+    void seed004ManualTestingBlocksRunVerbatim() throws Exception {
+        signalbox.start();
+        awaitHttp();
+        String ingest = String.join("\n",
+                "# Ingest CPU usage",
+                "curl -X POST http://localhost:8080/metrics \\",
+                "     -H \"Content-Type: application/json\" \\",
+                "     -d '{\"name\":\"cpu_usage\",\"value\":85}'",
+                "",
+                "# Ingest memory usage",
+                "curl -X POST http://localhost:8080/metrics \\",
+                "     -H \"Content-Type: application/json\" \\",
+                "     -d '{\"name\":\"memory_usage\",\"value\":75}'",
+                "",
+                "# Ingest custom metric",
+                "curl -X POST http://localhost:8080/metrics \\",
+                "     -H \"Content-Type: application/json\" \\",
+                "     -d '{\"name\":\"request_latency\",\"value\":125.5}'");
+        String query = String.join("\n",
+                "# Get current timestamp (milliseconds)",
+                "NOW=$(date +%s)000",
+                "START=$((NOW - 300000))  # 5 minutes ago",
+                "",
+                "# Query CPU usage for last 5 minutes",
+                "curl \"http://localhost:8080/query?name=cpu_usage&start=$START&end=$NOW\"",
+                "",
+                "# Query memory usage",
+                "curl \"http://localhost:8080/query?name=memory_usage&start=$START&end=$NOW\"");
+        String health = "curl http://localhost:8080/health";
+        // checked against the document itself where it is at hand (../shared/seeds next to the checkout)
+        Path seeds = Path.of(System.getProperty("user.dir")).resolve("../../shared/seeds").normalize();
+        if (Files.isDirectory(seeds)) {
+            String seed = Files.readString(seeds.resolve(seedFile(seeds)), StandardCharsets.UTF_8);
+            assertThat(seed).as("the blocks are the document's own").contains(ingest).contains(query).contains(health);
+        }
+        String address = "127.0.0.1:" + signalbox.httpPort();
+        String ingested = bash(ingest.replace("localhost:8080", address));
+        assertThat(ingested.split("\"accepted\":1,\"rejected\":0", -1)).as(ingested).hasSize(4); // three answers, each 1 accepted
+        String[] answer = new String[1];
+        assertThat(Installation.poll(VISIBLE, () -> {
+            answer[0] = bash(query.replace("localhost:8080", address));
+            return answer[0].contains("\"value\":85.0") && answer[0].contains("\"value\":75.0");
+        })).as("the query block's answer: %s", answer[0]).isTrue();
+        assertThat(bash(health.replace("localhost:8080", address))).contains("\"status\"");
+    }
+
+    /** The seed file of design document 004 (its name carries a hash). */
+    private static String seedFile(Path seeds) throws IOException {
+        try (java.util.stream.Stream<Path> files = Files.list(seeds)) {
+            return files.map(f -> f.getFileName().toString()).filter(n -> n.startsWith("004_")).findFirst().orElseThrow();
+        }
+    }
+
+    private static String bash(String script) {
+        try {
+            Process p = new ProcessBuilder("bash", "-c", script).redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            p.waitFor(60, TimeUnit.SECONDS);
+            return out;
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
     }
 
     /** start() waits for the TCP port; Jetty opens the HTTP port a moment later. */
