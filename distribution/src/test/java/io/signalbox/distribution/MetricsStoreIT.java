@@ -23,6 +23,7 @@ import java.util.regex.Pattern;
 
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Issue 15 end to end on the assembled distribution: metric messages in over TCP and over seed
@@ -48,8 +49,10 @@ class MetricsStoreIT extends InstallationTest {
     }
 
     @Test
-    void seedCallsAndPromtoolGiveTheRightNumbersAndSurviveKillMinus9() throws Exception {
-        signalbox.start();
+    void seedCallsAndPromtoolGiveTheRightNumbersAndSurviveKillMinus9(@TempDir Path tmp) throws Exception {
+        // its own java.io.tmpdir: DuckDB's native library is loaded from lib/native/, never unpacked
+        // there (it used to be: 72 MB per start, left behind by every kill -9)
+        signalbox.start("with its own temporary folder", Map.of("SIGNALBOX_JAVA_OPTS", "-Xmx384m -Djava.io.tmpdir=" + tmp));
         String http = "http://127.0.0.1:" + signalbox.httpPort();
         awaitHttp();
 
@@ -103,6 +106,9 @@ class MetricsStoreIT extends InstallationTest {
                 .contains("\"value\":1.0"))).as("the 20-day-old point is stored until retention runs").isTrue();
 
         checkPromtool(http);
+        try (var files = Files.list(tmp)) {
+            assertThat(files.map(f -> f.getFileName().toString())).noneMatch(f -> f.contains("duckdb"));
+        }
 
         long pid = signalbox.pid().orElseThrow();
         Installation.signal(pid, "KILL");
