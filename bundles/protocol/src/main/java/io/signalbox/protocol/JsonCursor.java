@@ -18,7 +18,9 @@ import static io.signalbox.protocol.Swar.special;
  *
  * <p>A syntax error throws the shared, stackless {@link #MALFORMED} after noting where and what
  * ({@link #errorAt}, {@link #errorWhat}); {@link ShortFormScan#scan()} turns it into a
- * rejection, so no exception leaves the scanner. Scratch state of one decode, never shared.
+ * rejection, so no exception leaves the scanner. Scratch state of one decode at a time, never
+ * shared between threads: {@link #begin} starts the next line (a connection's scanner is reused
+ * for all its lines).
  */
 abstract class JsonCursor extends FieldTally {
     /** Kinds of a scanned value (and {@code 0}: absent). */
@@ -40,10 +42,11 @@ abstract class JsonCursor extends FieldTally {
     static final RuntimeException MALFORMED = new ScanFailure();
 
 
-    final byte[] b;
+    /** The line's buffer, {@code null} between scans (a connection's read buffer is not held on to). */
+    byte[] b;
     /** The trimmed line: {@code b[start, end)}, {@code b[start] == '{'}. */
-    final int start;
-    final int end;
+    int start;
+    int end;
     final ScanLimits limits;
 
     /** Kind of the last value scanned by {@link #value}. */
@@ -67,11 +70,20 @@ abstract class JsonCursor extends FieldTally {
     int errorAt;
     String errorWhat;
 
-    JsonCursor(byte[] b, int start, int end, ScanLimits limits) {
+    JsonCursor(ScanLimits limits) {
+        this.limits = limits;
+    }
+
+    /** Starts the scan of the trimmed line {@code b[start, end)}: forgets everything about the last one. */
+    void begin(byte[] b, int start, int end) {
         this.b = b;
         this.start = start;
         this.end = end;
-        this.limits = limits;
+        seen = 0;
+        error = null;
+        kind = 0;
+        errorAt = 0;
+        errorWhat = null;
     }
 
     /** Notes a syntax error at {@code at} and returns the exception to throw. */

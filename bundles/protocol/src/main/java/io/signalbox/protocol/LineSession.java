@@ -29,6 +29,8 @@ public final class LineSession implements LineFramer.Sink {
     private final LineIngest owner;
     private final Object peer;
     private final LineFramer framer;
+    /** The connection's own decoder: scratch state reused from line to line, the last {@code src} remembered. */
+    private final ConnectionDecoder decoder;
     private final SharedSecrets secrets;
     /** The sources this connection may send as; {@code null} until it has authenticated. */
     private SourceGlob allowed;
@@ -45,6 +47,7 @@ public final class LineSession implements LineFramer.Sink {
         this.owner = owner;
         this.peer = peer;
         this.framer = framer;
+        this.decoder = owner.decoder.forConnection();
         this.secrets = secrets;
         this.allowed = secrets.enabled() ? null : SourceGlob.ANY;
     }
@@ -155,7 +158,7 @@ public final class LineSession implements LineFramer.Sink {
         }
         DecodeResult r;
         try {
-            r = owner.decoder.decode(buf, off, len);
+            r = decoder.decode(buf, off, len);
         } catch (RuntimeException e) {
             // a decoder bug must cost one line, never the connection or the I/O thread
             owner.decoderFailed(peer, e);

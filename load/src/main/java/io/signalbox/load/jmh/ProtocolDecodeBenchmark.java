@@ -7,6 +7,7 @@ import org.openjdk.jmh.annotations.Setup;
 
 import com.fasterxml.jackson.core.JsonFactory;
 
+import io.signalbox.protocol.ConnectionDecoder;
 import io.signalbox.protocol.DecodeResult;
 import io.signalbox.protocol.LineDecoder;
 
@@ -16,7 +17,10 @@ import io.signalbox.protocol.LineDecoder;
  * middle of a larger buffer, as the transport does from MINA's read buffer. Short-form lines are
  * read by the decoder's single-pass scanner; the long form of the earlier design still goes
  * through Jackson, twice (the check, then the rewrite into the short form). {@code malformed} is
- * the event line with a bad escape near its end: what a stream of rejected lines costs.
+ * the event line with a bad escape near its end: what a stream of rejected lines costs. The
+ * {@code *Connection} benchmarks decode with {@link LineDecoder#forConnection()}, as the stream
+ * transports' {@code LineSession} does: the scanner's state reused, the last {@code src} remembered
+ * (every line here has the same {@code src}, as on a connection that sends as one source).
  *
  * <p>Run: {@code java -jar load/target/benchmarks.jar ProtocolDecodeBenchmark -f 1 -wi 3 -w 2 -i 5 -r 2}
  * (add {@code -prof gc} for the bytes allocated per line)
@@ -42,6 +46,8 @@ public class ProtocolDecodeBenchmark extends ThroughputBenchmark {
      * (it only checks the second byte, where the factory would sniff UTF-16 or UTF-32).
      */
     private final LineDecoder stockFactoryDecoder = new LineDecoder(new JsonFactory());
+    /** One connection's decoder, as the TCP and Unix-socket transports use per connection. */
+    private final ConnectionDecoder connection = decoder.forConnection();
     private Line event;
     private Line metric;
     private Line span;
@@ -107,6 +113,26 @@ public class ProtocolDecodeBenchmark extends ThroughputBenchmark {
     @Benchmark
     public DecodeResult malformed() {
         return decoder.decode(malformed.buf, malformed.off, malformed.len);
+    }
+
+    @Benchmark
+    public DecodeResult eventConnection() {
+        return connection.decode(event.buf, event.off, event.len);
+    }
+
+    @Benchmark
+    public DecodeResult metricConnection() {
+        return connection.decode(metric.buf, metric.off, metric.len);
+    }
+
+    @Benchmark
+    public DecodeResult spanConnection() {
+        return connection.decode(span.buf, span.off, span.len);
+    }
+
+    @Benchmark
+    public DecodeResult malformedConnection() {
+        return connection.decode(malformed.buf, malformed.off, malformed.len);
     }
 
     @Benchmark
