@@ -1,8 +1,9 @@
 package io.signalbox.protocol;
 
 import static io.signalbox.protocol.Swar.LONGS;
-import static io.signalbox.protocol.Swar.eightDigits;
+import static io.signalbox.protocol.Swar.digitsValue;
 import static io.signalbox.protocol.Swar.eightDigitsValue;
+import static io.signalbox.protocol.Swar.leadingDigits;
 import static io.signalbox.protocol.Swar.special;
 
 /**
@@ -37,6 +38,9 @@ abstract class JsonCursor extends FieldTally {
     private static final int FIRST = 0;
     private static final int MEMBER = 1;
     private static final int AFTER = 2;
+
+    /** 10^n for the digits {@link #number} reads at a time (fewer than eight). */
+    private static final long[] POW10 = {1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000};
 
     /** Thrown (never with a stack trace) on the first syntax error; details in the cursor. */
     static final RuntimeException MALFORMED = new ScanFailure();
@@ -344,14 +348,26 @@ abstract class JsonCursor extends FieldTally {
         byte c = at(p);
         long magnitude = 0; // exact if there are at most 18 digits
         if (c >= '1' && c <= '9') {
-            long w;
-            while (p + 8 <= end && eightDigits(w = (long) LONGS.get(b, p))) {
-                magnitude = magnitude * 100_000_000L + eightDigitsValue(w);
-                p += 8;
-            }
-            while (p < end && (c = b[p]) >= '0' && c <= '9') {
-                magnitude = magnitude * 10 + (c - '0');
-                p++;
+            for (;;) { // up to eight digits at a time
+                if (p + 8 > end) {
+                    while (p < end && (c = b[p]) >= '0' && c <= '9') {
+                        magnitude = magnitude * 10 + (c - '0');
+                        p++;
+                    }
+                    break;
+                }
+                long w = (long) LONGS.get(b, p);
+                int n = leadingDigits(w);
+                if (n == 8) {
+                    magnitude = magnitude * 100_000_000L + eightDigitsValue(w);
+                    p += 8;
+                    continue;
+                }
+                if (n > 0) {
+                    magnitude = magnitude * POW10[n] + digitsValue(w, n);
+                    p += n;
+                }
+                break;
             }
         } else if (c == '0') {
             p++;
