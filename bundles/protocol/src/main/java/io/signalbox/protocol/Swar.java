@@ -24,9 +24,11 @@ final class Swar {
      * exact at the lowest set bit (bits above it may be false alarms), {@code 0} if there is none.
      */
     static long special(long w) {
-        long quote = w ^ (ONES * '"');
-        long backslash = w ^ (ONES * '\\');
-        return ((quote - ONES) & ~quote | (backslash - ONES) & ~backslash | (w - ONES * 0x20) & ~w | w) & HIGH_BITS;
+        // Below the first special byte every byte is ASCII in 0x20..0x7F and neither '"' nor '\\': no
+        // term borrows there or sets its high bit. At the first special byte one term (or w itself,
+        // for non-ASCII) sets the high bit. Above it, borrows and bytes of 0x80 or more may: false
+        // alarms, which is why only the lowest bit is exact (no "& ~x" masks are needed for that).
+        return ((w ^ ONES * '"') - ONES | (w ^ ONES * '\\') - ONES | w - ONES * 0x20 | w) & HIGH_BITS;
     }
 
     /**
