@@ -116,6 +116,17 @@ public final class LineDecoder {
 
     /** {@link #decode(byte[], int, int)} with {@code scan} if not {@code null}, else a scanner of its own. */
     DecodeResult decode(byte[] buf, int off, int len, ShortFormScan scan) {
+        Object r = decodeLine(buf, off, len, scan);
+        return r instanceof Message m ? DecodeResult.of(m) : (DecodeResult) r;
+    }
+
+    /**
+     * Decodes one line with {@code scan} if not {@code null}, else a scanner of its own.
+     *
+     * @return the {@link Message} of a short-form line as it is, else a {@link DecodeResult} (a
+     *         rejection, {@link DecodeResult#empty()}, or the reference's result for the long form)
+     */
+    Object decodeLine(byte[] buf, int off, int len, ShortFormScan scan) {
         Objects.checkFromIndexSize(off, len, buf.length);
         if (limits == null) {
             return reference.decode(buf, off, len);
@@ -129,7 +140,7 @@ public final class LineDecoder {
         if (sniffsEncoding && end - start > 1 && buf[start + 1] == 0) {
             return reference.decode(buf, off, len); // read as UTF-16 or UTF-32 by such a factory
         }
-        DecodeResult r = (scan != null ? scan : new ShortFormScan(limits)).scan(buf, start, end);
+        Object r = (scan != null ? scan : new ShortFormScan(limits)).scan(buf, start, end);
         return r != null ? r : reference.decode(buf, off, len);
     }
 

@@ -134,9 +134,10 @@ final class ShortFormScan extends JsonValues {
     /**
      * Scans the trimmed line {@code b[start, end)} ({@code b[start] == '{'}).
      *
-     * @return the decoded line, a rejection, or {@code null} if the line uses the long form
+     * @return the {@link Message} (not wrapped: a connection's decoder may hand it over as it is),
+     *         a rejection ({@link DecodeResult}), or {@code null} if the line uses the long form
      */
-    DecodeResult scan(byte[] b, int start, int end) {
+    Object scan(byte[] b, int start, int end) {
         begin(b, start, end);
         try {
             return scan();
@@ -145,7 +146,7 @@ final class ShortFormScan extends JsonValues {
         }
     }
 
-    private DecodeResult scan() {
+    private Object scan() {
         try {
             int p = object();
             if (p < 0) {
@@ -415,8 +416,8 @@ final class ShortFormScan extends JsonValues {
         return (numericTimes & bit) == 0 ? field.badType : null;
     }
 
-    /** The checks that need the whole line, in {@link JacksonLineDecoder}'s order, and the message. */
-    private DecodeResult finish() {
+    /** The checks that need the whole line, in {@link JacksonLineDecoder}'s order, and the message (or the rejection). */
+    private Object finish() {
         if (versionUnsupported) {
             return Lines.UNSUPPORTED;
         }
@@ -471,7 +472,7 @@ final class ShortFormScan extends JsonValues {
             default:
                 break;
         }
-        return DecodeResult.of(new Message(src, ts, type, tid, sid, pid, lvl, span, Arrays.copyOfRange(b, start, end)));
+        return new Message(src, ts, type, tid, sid, pid, lvl, span, Arrays.copyOfRange(b, start, end));
     }
 
     private static DecodeResult requireString(int kind, Field field) {

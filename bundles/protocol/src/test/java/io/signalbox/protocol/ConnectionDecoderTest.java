@@ -105,6 +105,31 @@ class ConnectionDecoderTest {
     }
 
     @Test
+    void decodeMessageGivesTheMessageOrSaysWhyNot() {
+        byte[] line = event("\"s\"").getBytes(StandardCharsets.UTF_8);
+        byte[] buf = new byte[line.length + 10];
+        System.arraycopy(line, 0, buf, 5, line.length);
+        Message m = connection.decodeMessage(buf, 5, line.length);
+        assertThat(m.source()).isEqualTo("s");
+        assertThat(m.line()).isEqualTo(line);
+        assertThat(connection.rejection()).isNull();
+
+        byte[] bad = event("\"s\"").replace("\"m\"", "\"\\x\"").getBytes(StandardCharsets.UTF_8);
+        assertThat(connection.decodeMessage(bad, 0, bad.length)).isNull();
+        assertThat(connection.rejection().reason()).isEqualTo(DropReason.MALFORMED);
+
+        byte[] blank = " \r".getBytes(StandardCharsets.UTF_8);
+        assertThat(connection.decodeMessage(blank, 0, blank.length)).isNull();
+        assertThat(connection.rejection().isEmpty()).isTrue();
+
+        // the long form goes to the Jackson decoder, and comes back as a message all the same
+        byte[] longForm = ("{\"source\":\"legacy\",\"timestamp\":\"2023-11-14T22:13:20.123Z\",\"type\":\"event\","
+                + "\"data\":{\"level\":\"info\",\"msg\":\"m\"}}").getBytes(StandardCharsets.UTF_8);
+        assertThat(connection.decodeMessage(longForm, 0, longForm.length).source()).isEqualTo("legacy");
+        assertThat(connection.rejection()).isNull();
+    }
+
+    @Test
     void aFactoryTheScannerDoesNotModelStillDecodes() {
         ConnectionDecoder lenient = new LineDecoder(new JsonFactory().enable(
                 com.fasterxml.jackson.core.JsonParser.Feature.ALLOW_COMMENTS)).forConnection();

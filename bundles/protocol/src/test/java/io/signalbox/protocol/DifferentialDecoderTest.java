@@ -160,8 +160,20 @@ class DifferentialDecoderTest {
                 compare(stats, done + i, batch[i], expected[i], scanner.decode(batch[i]));
             }
             Stats ignored = new Stats(); // the same lines: counted once, above
-            for (int i = 0; i < n; i++) {
-                compare(ignored, done + i, batch[i], expected[i], connection.decode(batch[i]));
+            for (int i = 0; i < n; i++) { // both ways of the connection's decoder, in turn
+                DecodeResult actual;
+                if (i % 2 == 0) {
+                    actual = connection.decode(batch[i]);
+                } else {
+                    Message m = connection.decodeMessage(batch[i], 0, batch[i].length);
+                    actual = m != null ? DecodeResult.of(m) : connection.rejection();
+                    if (m != null && connection.rejection() != null || m == null && connection.rejection() == null) {
+                        ignored.different++;
+                        ignored.disagreements.add("line " + (done + i) + ": message " + m + " with rejection "
+                                + connection.rejection());
+                    }
+                }
+                compare(ignored, done + i, batch[i], expected[i], actual);
             }
             stats.different += ignored.different;
             ignored.disagreements.stream().limit(Math.max(0, SHOWN - stats.disagreements.size()))

@@ -7,6 +7,7 @@ import org.openjdk.jmh.annotations.Setup;
 
 import com.fasterxml.jackson.core.JsonFactory;
 
+import io.signalbox.api.Message;
 import io.signalbox.protocol.ConnectionDecoder;
 import io.signalbox.protocol.DecodeResult;
 import io.signalbox.protocol.LineDecoder;
@@ -18,9 +19,10 @@ import io.signalbox.protocol.LineDecoder;
  * read by the decoder's single-pass scanner; the long form of the earlier design still goes
  * through Jackson, twice (the check, then the rewrite into the short form). {@code malformed} is
  * the event line with a bad escape near its end: what a stream of rejected lines costs. The
- * {@code *Connection} benchmarks decode with {@link LineDecoder#forConnection()}, as the stream
- * transports' {@code LineSession} does: the scanner's state reused, the last {@code src} remembered
- * (every line here has the same {@code src}, as on a connection that sends as one source).
+ * {@code *Connection} benchmarks decode with {@link LineDecoder#forConnection()}'s
+ * {@link ConnectionDecoder#decodeMessage}, as the stream transports' {@code LineSession} does: the
+ * scanner's state reused, the last {@code src} remembered (every line here has the same {@code src},
+ * as on a connection that sends as one source), no {@code DecodeResult} for a message.
  *
  * <p>Run: {@code java -jar load/target/benchmarks.jar ProtocolDecodeBenchmark -f 1 -wi 3 -w 2 -i 5 -r 2}
  * (add {@code -prof gc} for the bytes allocated per line)
@@ -116,23 +118,23 @@ public class ProtocolDecodeBenchmark extends ThroughputBenchmark {
     }
 
     @Benchmark
-    public DecodeResult eventConnection() {
-        return connection.decode(event.buf, event.off, event.len);
+    public Message eventConnection() {
+        return connection.decodeMessage(event.buf, event.off, event.len);
     }
 
     @Benchmark
-    public DecodeResult metricConnection() {
-        return connection.decode(metric.buf, metric.off, metric.len);
+    public Message metricConnection() {
+        return connection.decodeMessage(metric.buf, metric.off, metric.len);
     }
 
     @Benchmark
-    public DecodeResult spanConnection() {
-        return connection.decode(span.buf, span.off, span.len);
+    public Message spanConnection() {
+        return connection.decodeMessage(span.buf, span.off, span.len);
     }
 
     @Benchmark
-    public DecodeResult malformedConnection() {
-        return connection.decode(malformed.buf, malformed.off, malformed.len);
+    public Message malformedConnection() {
+        return connection.decodeMessage(malformed.buf, malformed.off, malformed.len);
     }
 
     @Benchmark
