@@ -1,8 +1,9 @@
 package io.signalbox.protocol;
 
 import static io.signalbox.protocol.Swar.LONGS;
-import static io.signalbox.protocol.Swar.eightDigits;
+import static io.signalbox.protocol.Swar.digitsValue;
 import static io.signalbox.protocol.Swar.eightDigitsValue;
+import static io.signalbox.protocol.Swar.leadingDigits;
 import static io.signalbox.protocol.Swar.special;
 
 /**
@@ -18,7 +19,9 @@ import static io.signalbox.protocol.Swar.special;
  *
  * <p>A syntax error throws the shared, stackless {@link #MALFORMED} after noting where and what
  * ({@link #errorAt}, {@link #errorWhat}); {@link ShortFormScan#scan()} turns it into a
- * rejection, so no exception leaves the scanner. Scratch state of one decode, never shared.
+ * rejection, so no exception leaves the scanner. Scratch state of one decode at a time, never
+ * shared between threads: {@link #begin} starts the next line (a connection's scanner is reused
+ * for all its lines).
  */
 abstract class JsonCursor extends FieldTally {
     /** Kinds of a scanned value (and {@code 0}: absent). */
@@ -36,14 +39,18 @@ abstract class JsonCursor extends FieldTally {
     private static final int MEMBER = 1;
     private static final int AFTER = 2;
 
+    /** 10^n for the digits {@link #number} reads at a time (fewer than eight). */
+    private static final long[] POW10 = {1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000};
+
     /** Thrown (never with a stack trace) on the first syntax error; details in the cursor. */
     static final RuntimeException MALFORMED = new ScanFailure();
 
 
-    final byte[] b;
+    /** The line's buffer, {@code null} between scans (a connection's read buffer is not held on to). */
+    byte[] b;
     /** The trimmed line: {@code b[start, end)}, {@code b[start] == '{'}. */
-    final int start;
-    final int end;
+    int start;
+    int end;
     final ScanLimits limits;
 
     /** Kind of the last value scanned by {@link #value}. */
@@ -67,11 +74,20 @@ abstract class JsonCursor extends FieldTally {
     int errorAt;
     String errorWhat;
 
-    JsonCursor(byte[] b, int start, int end, ScanLimits limits) {
+    JsonCursor(ScanLimits limits) {
+        this.limits = limits;
+    }
+
+    /** Starts the scan of the trimmed line {@code b[start, end)}: forgets everything about the last one. */
+    void begin(byte[] b, int start, int end) {
         this.b = b;
         this.start = start;
         this.end = end;
-        this.limits = limits;
+        seen = 0;
+        error = null;
+        kind = 0;
+        errorAt = 0;
+        errorWhat = null;
     }
 
     /** Notes a syntax error at {@code at} and returns the exception to throw. */
@@ -332,14 +348,26 @@ abstract class JsonCursor extends FieldTally {
         byte c = at(p);
         long magnitude = 0; // exact if there are at most 18 digits
         if (c >= '1' && c <= '9') {
-            long w;
-            while (p + 8 <= end && eightDigits(w = (long) LONGS.get(b, p))) {
-                magnitude = magnitude * 100_000_000L + eightDigitsValue(w);
-                p += 8;
-            }
-            while (p < end && (c = b[p]) >= '0' && c <= '9') {
-                magnitude = magnitude * 10 + (c - '0');
-                p++;
+            for (;;) { // up to eight digits at a time
+                if (p + 8 > end) {
+                    while (p < end && (c = b[p]) >= '0' && c <= '9') {
+                        magnitude = magnitude * 10 + (c - '0');
+                        p++;
+                    }
+                    break;
+                }
+                long w = (long) LONGS.get(b, p);
+                int n = leadingDigits(w);
+                if (n == 8) {
+                    magnitude = magnitude * 100_000_000L + eightDigitsValue(w);
+                    p += 8;
+                    continue;
+                }
+                if (n > 0) {
+                    magnitude = magnitude * POW10[n] + digitsValue(w, n);
+                    p += n;
+                }
+                break;
             }
         } else if (c == '0') {
             p++;

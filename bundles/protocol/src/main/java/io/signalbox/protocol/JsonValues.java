@@ -17,8 +17,8 @@ abstract class JsonValues extends JsonCursor {
         1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
     };
 
-    JsonValues(byte[] b, int start, int end, ScanLimits limits) {
-        super(b, start, end, limits);
+    JsonValues(ScanLimits limits) {
+        super(limits);
     }
 
     /** The char of the (checked) {@code \\uXXXX} escape whose backslash is at {@code p}. */
@@ -173,6 +173,21 @@ abstract class JsonValues extends JsonCursor {
             }
         }
         return true;
+    }
+
+    /**
+     * Whether the last number, an integer, fits in a long, as Jackson's {@code getNumberType()}
+     * tells: an integer that does not is read from its text ({@code _parseSlowInt}), and so, as in
+     * Jackson, one whose text is longer than {@code limits.string()} chars makes the line malformed.
+     */
+    final boolean numberType() {
+        if (numFitsLong()) {
+            return true;
+        }
+        if (numTo - numFrom > limits.string()) {
+            throw fail(numFrom, "number text longer than " + limits.string() + " characters");
+        }
+        return false;
     }
 
     /** The last number, an integer that {@linkplain #numFitsLong fits}, as a long. */

@@ -50,7 +50,11 @@ import io.signalbox.api.Message;
  * {@link DropReason#BAD_TYPE}, {@link DropReason#UNKNOWN_TYPE}, {@link DropReason#MISSING_FIELD}.
  * Line length is the framing transport's concern ({@link DropReason#TOO_LONG}).
  *
- * <p>Instances are stateless and thread-safe; share one per factory.
+ * <p>Instances are stateless and thread-safe; share one per factory. A transport that reads a
+ * connection's lines on one thread at a time decodes them with {@link #forConnection()}: the same
+ * decoding, with the scanner's scratch state reused from line to line instead of made per line,
+ * and the last {@code src} remembered (a connection that keeps sending as one source gets the same
+ * {@code String} for it, with no allocation).
  */
 public final class LineDecoder {
     private static final int DEFAULT_PARSER_FEATURES = JsonParser.Feature.collectDefaults();
@@ -99,6 +103,30 @@ public final class LineDecoder {
      * @return a message, a rejection, or {@link DecodeResult#empty()} for a blank line; never {@code null}
      */
     public DecodeResult decode(byte[] buf, int off, int len) {
+        return decode(buf, off, len, null);
+    }
+
+    /**
+     * A decoder of this one's lines for one connection (or any one reader): not thread-safe, it
+     * reuses its scratch state from line to line and remembers the last {@code src}.
+     */
+    public ConnectionDecoder forConnection() {
+        return new ConnectionDecoder(this, limits == null ? null : new ShortFormScan(limits, true));
+    }
+
+    /** {@link #decode(byte[], int, int)} with {@code scan} if not {@code null}, else a scanner of its own. */
+    DecodeResult decode(byte[] buf, int off, int len, ShortFormScan scan) {
+        Object r = decodeLine(buf, off, len, scan);
+        return r instanceof Message m ? DecodeResult.of(m) : (DecodeResult) r;
+    }
+
+    /**
+     * Decodes one line with {@code scan} if not {@code null}, else a scanner of its own.
+     *
+     * @return the {@link Message} of a short-form line as it is, else a {@link DecodeResult} (a
+     *         rejection, {@link DecodeResult#empty()}, or the reference's result for the long form)
+     */
+    Object decodeLine(byte[] buf, int off, int len, ShortFormScan scan) {
         Objects.checkFromIndexSize(off, len, buf.length);
         if (limits == null) {
             return reference.decode(buf, off, len);
@@ -112,7 +140,7 @@ public final class LineDecoder {
         if (sniffsEncoding && end - start > 1 && buf[start + 1] == 0) {
             return reference.decode(buf, off, len); // read as UTF-16 or UTF-32 by such a factory
         }
-        DecodeResult r = new ShortFormScan(buf, start, end, limits).scan();
+        Object r = (scan != null ? scan : new ShortFormScan(limits)).scan(buf, start, end);
         return r != null ? r : reference.decode(buf, off, len);
     }
 

@@ -29,6 +29,8 @@ public final class LineSession implements LineFramer.Sink {
     private final LineIngest owner;
     private final Object peer;
     private final LineFramer framer;
+    /** The connection's own decoder: scratch state reused from line to line, the last {@code src} remembered. */
+    private final ConnectionDecoder decoder;
     private final SharedSecrets secrets;
     /** The sources this connection may send as; {@code null} until it has authenticated. */
     private SourceGlob allowed;
@@ -45,6 +47,7 @@ public final class LineSession implements LineFramer.Sink {
         this.owner = owner;
         this.peer = peer;
         this.framer = framer;
+        this.decoder = owner.decoder.forConnection();
         this.secrets = secrets;
         this.allowed = secrets.enabled() ? null : SourceGlob.ANY;
     }
@@ -153,15 +156,15 @@ public final class LineSession implements LineFramer.Sink {
                 }
             }
         }
-        DecodeResult r;
+        Message m;
         try {
-            r = owner.decoder.decode(buf, off, len);
+            m = decoder.decodeMessage(buf, off, len); // no DecodeResult per message
         } catch (RuntimeException e) {
             // a decoder bug must cost one line, never the connection or the I/O thread
             owner.decoderFailed(peer, e);
             return 0;
         }
-        Message m = r.message();
+        DecodeResult r = m == null ? decoder.rejection() : null;
         if (allowed == null) {
             return authenticate(r, m, buf, off, len);
         }
@@ -190,6 +193,7 @@ public final class LineSession implements LineFramer.Sink {
         }
     }
 
+    /** The first line of a connection that needs a {@code hello}: {@code r} is {@code null} if {@code m} is not. */
     private int authenticate(DecodeResult r, Message m, byte[] buf, int off, int len) {
         if (m == null && !r.isRejected()) {
             return 0; // a blank line

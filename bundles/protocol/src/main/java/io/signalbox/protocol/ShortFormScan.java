@@ -36,7 +36,11 @@ import io.signalbox.api.SpanInfo;
  * (its {@code type} may come later), and a string is turned into a {@code String} only where the
  * message keeps it. A top-level long-form name stops the scan: such lines are the reference's.
  *
- * <p>Scratch state of one decode: created per line, never shared.
+ * <p>Scratch state of one decode at a time, never shared between threads. A scanner made
+ * {@linkplain #ShortFormScan(ScanLimits, boolean) for a connection} is reused for all its lines
+ * and remembers the last {@code src}: a line whose {@code src} has the same bytes (escapes and all)
+ * as the last one gets the same {@code String} (the text is a function of the bytes and of the
+ * limits, which do not change), so a connection that sends as one source allocates no string for it.
  */
 final class ShortFormScan extends JsonValues {
     private static final int TYPE_DETAIL_MAX = 40;
@@ -51,8 +55,16 @@ final class ShortFormScan extends JsonValues {
     private static final int END = 2;
     private static final int DUR = 4;
 
+    /** The longest {@code src} (in bytes, as written) remembered for the next line. */
+    static final int SOURCE_CACHE_MAX = 256;
+
     /** The usual names may be matched as {@code "name":} literals ({@link WireNames#quotedTopKey}): none is over the name limit. */
     private final boolean quickNames;
+    /** Whether the last {@code src} is remembered ({@link #lastSourceBytes}, {@link #lastSource}). */
+    private final boolean cachesSource;
+    /** The raw bytes (between the quotes) of the last {@code src} read, and its text. */
+    private byte[] lastSourceBytes;
+    private String lastSource;
     private boolean versionUnsupported;
 
     private String src;
@@ -77,13 +89,64 @@ final class ShortFormScan extends JsonValues {
     private long endMs;
     private long durMs;
 
-    ShortFormScan(byte[] b, int start, int end, ScanLimits limits) {
-        super(b, start, end, limits);
-        quickNames = limits.name() >= 5;
+    /** A scanner for one line. */
+    ShortFormScan(ScanLimits limits) {
+        this(limits, false);
     }
 
-    /** The decoded line, a rejection, or {@code null} if the line uses the long form. */
-    DecodeResult scan() {
+    /**
+     * A scanner to reuse for line after line ({@link #scan}).
+     *
+     * @param cachesSource remember the last {@code src} (for a connection's scanner, whose lines
+     *                     are mostly from one source)
+     */
+    ShortFormScan(ScanLimits limits, boolean cachesSource) {
+        super(limits);
+        this.quickNames = limits.name() >= 5;
+        this.cachesSource = cachesSource;
+    }
+
+    @Override
+    void begin(byte[] b, int start, int end) {
+        super.begin(b, start, end);
+        versionUnsupported = false;
+        src = null;
+        ts = 0;
+        type = null;
+        tid = null;
+        sid = null;
+        pid = null;
+        level = 0;
+        msg = 0;
+        name = 0;
+        value = 0;
+        status = 0;
+        levelText = null;
+        nameText = null;
+        statusText = null;
+        times = 0;
+        numericTimes = 0;
+        startMs = 0;
+        endMs = 0;
+        durMs = 0;
+    }
+
+    /**
+     * Scans the trimmed line {@code b[start, end)} ({@code b[start] == '{'}).
+     *
+     * @return the {@link Message} (not wrapped: a connection's decoder may hand it over as it is),
+     *         a rejection ({@link DecodeResult}), or {@code null} if the line uses the long form
+     */
+    Object scan(byte[] b, int start, int end) {
+        begin(b, start, end);
+        try {
+            return scan();
+        } finally {
+            this.b = null;
+        }
+    }
+
+    private Object scan() {
         try {
             int p = object();
             if (p < 0) {
@@ -151,12 +214,13 @@ final class ShortFormScan extends JsonValues {
         switch (key) {
             case K_V -> {
                 if (accept(Field.V, kind == INT) && !(numIntLen == 1 && !numNegative && b[numTo - 1] == '1')) {
+                    numberType(); // as the reference's getNumberType()
                     versionUnsupported = true;
                 }
             }
             case K_SRC -> {
                 if (accept(Field.SRC, kind == STRING && strTo > strFrom)) {
-                    src = text();
+                    src = cachesSource ? source() : text();
                 }
             }
             case K_TS -> epochMillis();
@@ -170,6 +234,22 @@ final class ShortFormScan extends JsonValues {
             }
         }
         return p;
+    }
+
+    /** The text of the {@code src} string just scanned: the last one's if its bytes are the same. */
+    private String source() {
+        int from = strFrom;
+        int to = strTo;
+        byte[] last = lastSourceBytes;
+        if (last != null && last.length == to - from && Arrays.equals(b, from, to, last, 0, last.length)) {
+            return lastSource;
+        }
+        String text = text();
+        if (to - from <= SOURCE_CACHE_MAX) {
+            lastSourceBytes = Arrays.copyOfRange(b, from, to);
+            lastSource = text;
+        }
+        return text;
     }
 
     private int topKey() {
@@ -203,7 +283,7 @@ final class ShortFormScan extends JsonValues {
         if (!accept(Field.TS, kind == INT)) {
             return;
         }
-        if (!numFitsLong()) {
+        if (!numberType()) {
             fail(TS_OUT_OF_RANGE);
             return;
         }
@@ -316,7 +396,7 @@ final class ShortFormScan extends JsonValues {
     /** A span time in ms (floats are floored); an integer too large for a long is not a number here. */
     private long time(int bit) {
         times |= bit;
-        if (kind == INT && numFitsLong()) {
+        if (kind == INT && numberType()) {
             numericTimes |= bit;
             return numLong();
         }
@@ -336,8 +416,8 @@ final class ShortFormScan extends JsonValues {
         return (numericTimes & bit) == 0 ? field.badType : null;
     }
 
-    /** The checks that need the whole line, in {@link JacksonLineDecoder}'s order, and the message. */
-    private DecodeResult finish() {
+    /** The checks that need the whole line, in {@link JacksonLineDecoder}'s order, and the message (or the rejection). */
+    private Object finish() {
         if (versionUnsupported) {
             return Lines.UNSUPPORTED;
         }
@@ -392,7 +472,7 @@ final class ShortFormScan extends JsonValues {
             default:
                 break;
         }
-        return DecodeResult.of(new Message(src, ts, type, tid, sid, pid, lvl, span, Arrays.copyOfRange(b, start, end)));
+        return new Message(src, ts, type, tid, sid, pid, lvl, span, Arrays.copyOfRange(b, start, end));
     }
 
     private static DecodeResult requireString(int kind, Field field) {

@@ -7,12 +7,13 @@ import java.nio.ByteOrder;
 /**
  * Eight bytes at a time (SWAR: SIMD within a register) for the scanner: a line's bytes are read
  * as little-endian longs ({@link #LONGS}, the first byte lowest), and a few ALU operations tell
- * where a string's plain run ends or whether eight digits follow, and what they are worth.
+ * where a string's plain run ends or how many digits follow, and what they are worth.
  */
 final class Swar {
     static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
     private static final long ONES = 0x0101010101010101L;
     private static final long HIGH_BITS = 0x8080808080808080L;
+    private static final long ZEROS = 0x3030303030303030L;
 
     private Swar() {
     }
@@ -23,20 +24,32 @@ final class Swar {
      * exact at the lowest set bit (bits above it may be false alarms), {@code 0} if there is none.
      */
     static long special(long w) {
-        long quote = w ^ (ONES * '"');
-        long backslash = w ^ (ONES * '\\');
-        return ((quote - ONES) & ~quote | (backslash - ONES) & ~backslash | (w - ONES * 0x20) & ~w | w) & HIGH_BITS;
+        // Below the first special byte every byte is ASCII in 0x20..0x7F and neither '"' nor '\\': no
+        // term borrows there or sets its high bit. At the first special byte one term (or w itself,
+        // for non-ASCII) sets the high bit. Above it, borrows and bytes of 0x80 or more may: false
+        // alarms, which is why only the lowest bit is exact (no "& ~x" masks are needed for that).
+        return ((w ^ ONES * '"') - ONES | (w ^ ONES * '\\') - ONES | w - ONES * 0x20 | w) & HIGH_BITS;
     }
 
-    /** Whether all eight bytes of {@code w} are ASCII digits. */
-    static boolean eightDigits(long w) {
-        return ((w & 0xF0F0F0F0F0F0F0F0L) | (((w + 0x0606060606060606L) & 0xF0F0F0F0F0F0F0F0L) >>> 4))
-                == 0x3333333333333333L;
+    /**
+     * How many ASCII digits start {@code w} (the first byte lowest): 0 to 8. Bytes after the first
+     * non-digit do not matter (the {@code + 6} may carry into them).
+     */
+    static int leadingDigits(long w) {
+        long x = (w & 0xF0F0F0F0F0F0F0F0L ^ ZEROS) | ((w + 0x0606060606060606L) & 0xF0F0F0F0F0F0F0F0L ^ ZEROS);
+        long nonDigits = ((x & 0x7F7F7F7F7F7F7F7FL) + 0x7F7F7F7F7F7F7F7FL | x) & HIGH_BITS; // exact per byte
+        return Long.numberOfTrailingZeros(nonDigits) >>> 3;
+    }
+
+    /** The value of the first {@code n} (1 to 8) bytes of {@code w}, ASCII digits. */
+    static long digitsValue(long w, int n) {
+        int shift = (8 - n) << 3; // the n digits to the top, '0's below them
+        return eightDigitsValue(shift == 0 ? w : w << shift | ZEROS >>> (64 - shift));
     }
 
     /** The value of eight ASCII digits, the first in the lowest byte of {@code w}. */
     static long eightDigitsValue(long w) {
-        w -= 0x3030303030303030L;
+        w -= ZEROS;
         w = w * 10 + (w >>> 8); // pairs: 10a+b in every other byte
         return ((w & 0x000000FF000000FFL) * (100 + (1_000_000L << 32))
                 + ((w >>> 16) & 0x000000FF000000FFL) * (1 + (10_000L << 32))) >>> 32;

@@ -12,6 +12,6 @@
  * {@link io.signalbox.protocol.LineSession} authenticate the connection with its {@code hello}
  * line ({@link io.signalbox.protocol.SharedSecrets}), decode and offer the messages.
  */
-@org.osgi.annotation.versioning.Version("2.1.0")
+@org.osgi.annotation.versioning.Version("2.2.0")
 @org.osgi.annotation.bundle.Export
 package io.signalbox.protocol;

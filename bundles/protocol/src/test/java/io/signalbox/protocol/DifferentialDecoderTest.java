@@ -58,6 +58,27 @@ class DifferentialDecoderTest {
         assertThat(stats.types).as("every type accepted").isEqualTo(EnumSet.allOf(MessageType.class));
     }
 
+    /**
+     * Lines from a few sources, as a connection sends them, some differing from another only in
+     * one byte, in an escape or in being over the string limit, and mutated like all random lines:
+     * the connection's decoder (which gives a line the last {@code src}'s {@code String} when the
+     * bytes are the same) must decode them exactly as the reference does.
+     */
+    @Test
+    void aConnectionsDecoderGivesTheRightSourceOnLinesFromAFewSources() throws Exception {
+        String[] sources = {"\"billing-worker\"", "\"billing-workeR\"", "\"billing-w\\u006frker\"", "\"billing-worker \"",
+            "\"bïlling-worker\"", "\"b\"", "\"c\"", "\"é\"", "\"\\u00e9\"", "\"" + "x".repeat(300) + "\"",
+            "\"" + "x".repeat(301) + "\"", "\"" + "y".repeat(ShortFormScan.SOURCE_CACHE_MAX) + "\""};
+        Stats stats = compare(new LineDecoder(), new JacksonLineDecoder(new Utf8LineFactory()),
+                seed -> new RandomLines(seed, StreamReadConstraints.DEFAULT_MAX_DEPTH, sources), 5L, 200_000);
+        assertThat(stats.messages).isGreaterThan(50_000);
+
+        StreamReadConstraints tight = StreamReadConstraints.builder().maxStringLength(14).build();
+        JsonFactory factory = JsonFactory.builder().streamReadConstraints(tight).build();
+        compare(new LineDecoder(factory), new JacksonLineDecoder(factory),
+                seed -> new RandomLines(seed, StreamReadConstraints.DEFAULT_MAX_DEPTH, sources), 9L, 60_000);
+    }
+
     /** Tight read constraints, so that every limit (depth, number, string, name) is met often. */
     @Test
     void tightReadConstraintsAreAppliedAsJacksonAppliesThem() throws Exception {
@@ -117,9 +138,14 @@ class DifferentialDecoderTest {
         }
     }
 
-    /** One thread's share, in batches: each decoder runs over a whole batch at a time (its code stays hot). */
+    /**
+     * One thread's share, in batches: each decoder runs over a whole batch at a time (its code
+     * stays hot). Every line is decoded by the shared decoder and by one {@link ConnectionDecoder}
+     * of this thread's, which sees all its lines in turn, as a connection's decoder does.
+     */
     private static Stats compare(LineDecoder scanner, JacksonLineDecoder reference, RandomLines lines, int count) {
         Stats stats = new Stats();
+        ConnectionDecoder connection = scanner.forConnection();
         byte[][] batch = new byte[BATCH][];
         DecodeResult[] expected = new DecodeResult[BATCH];
         for (int done = 0; done < count; done += BATCH) {
@@ -133,6 +159,25 @@ class DifferentialDecoderTest {
             for (int i = 0; i < n; i++) {
                 compare(stats, done + i, batch[i], expected[i], scanner.decode(batch[i]));
             }
+            Stats ignored = new Stats(); // the same lines: counted once, above
+            for (int i = 0; i < n; i++) { // both ways of the connection's decoder, in turn
+                DecodeResult actual;
+                if (i % 2 == 0) {
+                    actual = connection.decode(batch[i]);
+                } else {
+                    Message m = connection.decodeMessage(batch[i], 0, batch[i].length);
+                    actual = m != null ? DecodeResult.of(m) : connection.rejection();
+                    if (m != null && connection.rejection() != null || m == null && connection.rejection() == null) {
+                        ignored.different++;
+                        ignored.disagreements.add("line " + (done + i) + ": message " + m + " with rejection "
+                                + connection.rejection());
+                    }
+                }
+                compare(ignored, done + i, batch[i], expected[i], actual);
+            }
+            stats.different += ignored.different;
+            ignored.disagreements.stream().limit(Math.max(0, SHOWN - stats.disagreements.size()))
+                    .map(d -> "(connection decoder) " + d).forEach(stats.disagreements::add);
         }
         return stats;
     }

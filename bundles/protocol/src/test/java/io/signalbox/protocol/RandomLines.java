@@ -53,9 +53,21 @@ final class RandomLines {
     /** Nesting depth at which deep values are made: around the limit of the factory under test. */
     private final int depthLimit;
 
+    /** {@code src} values (JSON text) to draw from nine times in ten, or {@code null}: random strings. */
+    private final String[] sources;
+
     RandomLines(long seed, int depthLimit) {
+        this(seed, depthLimit, null);
+    }
+
+    /**
+     * Lines whose {@code src} is mostly one of {@code sources} (JSON values as written), as on
+     * connections that send as a few sources: a connection's decoder remembers the last one.
+     */
+    RandomLines(long seed, int depthLimit, String[] sources) {
         this.random = new SplittableRandom(seed);
         this.depthLimit = depthLimit;
+        this.sources = sources;
     }
 
     /** A mutation of the last line made, to be returned next; {@code null} if none is due. */
@@ -90,7 +102,8 @@ final class RandomLines {
         String type = oddness > 0 && chance(10) ? pick(ODD_TYPES) : pick(TYPES);
         fields.add(kv("v", oddness > 0 && chance(10) ? pick("2", "1.0", "\"1\"", "-0", "01", "null", "10000000000")
                 : "1"));
-        fields.add(kv(chance(3) ? "sr\\u0063" : "src", oddness > 0 && chance(10) ? anyValue(1) : string(1, 16)));
+        fields.add(kv(chance(3) ? "sr\\u0063" : "src", oddness > 0 && chance(10) ? anyValue(1)
+                : sources != null && chance(90) ? pick(sources) : string(1, 16)));
         fields.add(kv("ts", oddness > 0 && chance(10) ? pick(NUMBERS) : String.valueOf(random.nextLong(0,
                 2_000_000_000_000L))));
         fields.add(kv("type", "\"" + type + "\""));

@@ -201,6 +201,40 @@ class ShortFormScanTest {
         }
     }
 
+    /**
+     * Jackson reads an integer too large for a long from its text, and its string limit applies to
+     * that text: where the reference asks for a number's type ({@code v}, {@code ts}, span times),
+     * such an integer longer than the limit makes the line malformed, a shorter one is out of range.
+     */
+    @Test
+    void anIntegerTooLargeForALongIsReadAsTextUnderTheStringLimit() {
+        JsonFactory tight = JsonFactory.builder().streamReadConstraints(StreamReadConstraints.builder()
+                .maxStringLength(19).build()).build();
+        LineDecoder scanner = new LineDecoder(tight);
+        JacksonLineDecoder jackson = new JacksonLineDecoder(tight);
+        String span = "{\"v\":1,\"src\":\"a\",\"ts\":1,\"type\":\"span\",\"data\":{\"name\":\"n\",\"start\":%s,\"end\":2}}";
+        String[][] cases = {
+            {"{\"v\":1,\"src\":\"a\",\"ts\":9223372036854775807,\"type\":\"hello\",\"data\":{}}", "MESSAGE"},
+            {"{\"v\":1,\"src\":\"a\",\"ts\":9223372036854775808,\"type\":\"hello\",\"data\":{}}", "BAD_TYPE"},
+            {"{\"v\":1,\"src\":\"a\",\"ts\":92233720368547758080,\"type\":\"hello\",\"data\":{}}", "MALFORMED"},
+            {"{\"v\":1,\"src\":\"a\",\"ts\":-9223372036854775809,\"type\":\"hello\",\"data\":{}}", "MALFORMED"},
+            {"{\"v\":9223372036854775808,\"src\":\"a\",\"ts\":1,\"type\":\"hello\",\"data\":{}}", "UNSUPPORTED_VERSION"},
+            {"{\"v\":-9223372036854775809,\"src\":\"a\",\"ts\":1,\"type\":\"hello\",\"data\":{}}", "MALFORMED"},
+            {String.format(span, "9223372036854775808"), "BAD_TYPE"},
+            {String.format(span, "-9223372036854775809"), "MALFORMED"},
+            {String.format(span, "-9223372036854775808"), "MESSAGE"},
+            {String.format(span, "1234567890123456789.5"), "MESSAGE"}, // a float: not read as text
+            {"{\"v\":1,\"src\":\"a\",\"ts\":1,\"type\":\"hello\",\"data\":{\"start\":-9223372036854775809}}",
+                "MESSAGE"}, // not a span: its times are not read
+        };
+        for (String[] c : cases) {
+            byte[] line = c[0].getBytes(StandardCharsets.UTF_8);
+            DecodeResult r = scanner.decode(line);
+            assertThat(r.isMessage() ? "MESSAGE" : r.reason().name()).as("%s: %s", c[0], r).isEqualTo(c[1]);
+            assertThat(DifferentialDecoderTest.disagreement(jackson.decode(line), r)).as(c[0]).isNull();
+        }
+    }
+
     @ParameterizedTest(name = "{0}")
     @CsvSource({"c0af", "e080af", "f08080af", "eda080", "edbfbf", "f4908080", "f5808080", "80", "bf", "ff", "e282",
         "c328", "f09f98"})

@@ -7,6 +7,8 @@ import org.openjdk.jmh.annotations.Setup;
 
 import com.fasterxml.jackson.core.JsonFactory;
 
+import io.signalbox.api.Message;
+import io.signalbox.protocol.ConnectionDecoder;
 import io.signalbox.protocol.DecodeResult;
 import io.signalbox.protocol.LineDecoder;
 
@@ -16,7 +18,11 @@ import io.signalbox.protocol.LineDecoder;
  * middle of a larger buffer, as the transport does from MINA's read buffer. Short-form lines are
  * read by the decoder's single-pass scanner; the long form of the earlier design still goes
  * through Jackson, twice (the check, then the rewrite into the short form). {@code malformed} is
- * the event line with a bad escape near its end: what a stream of rejected lines costs.
+ * the event line with a bad escape near its end: what a stream of rejected lines costs. The
+ * {@code *Connection} benchmarks decode with {@link LineDecoder#forConnection()}'s
+ * {@link ConnectionDecoder#decodeMessage}, as the stream transports' {@code LineSession} does: the
+ * scanner's state reused, the last {@code src} remembered (every line here has the same {@code src},
+ * as on a connection that sends as one source), no {@code DecodeResult} for a message.
  *
  * <p>Run: {@code java -jar load/target/benchmarks.jar ProtocolDecodeBenchmark -f 1 -wi 3 -w 2 -i 5 -r 2}
  * (add {@code -prof gc} for the bytes allocated per line)
@@ -42,6 +48,8 @@ public class ProtocolDecodeBenchmark extends ThroughputBenchmark {
      * (it only checks the second byte, where the factory would sniff UTF-16 or UTF-32).
      */
     private final LineDecoder stockFactoryDecoder = new LineDecoder(new JsonFactory());
+    /** One connection's decoder, as the TCP and Unix-socket transports use per connection. */
+    private final ConnectionDecoder connection = decoder.forConnection();
     private Line event;
     private Line metric;
     private Line span;
@@ -107,6 +115,26 @@ public class ProtocolDecodeBenchmark extends ThroughputBenchmark {
     @Benchmark
     public DecodeResult malformed() {
         return decoder.decode(malformed.buf, malformed.off, malformed.len);
+    }
+
+    @Benchmark
+    public Message eventConnection() {
+        return connection.decodeMessage(event.buf, event.off, event.len);
+    }
+
+    @Benchmark
+    public Message metricConnection() {
+        return connection.decodeMessage(metric.buf, metric.off, metric.len);
+    }
+
+    @Benchmark
+    public Message spanConnection() {
+        return connection.decodeMessage(span.buf, span.off, span.len);
+    }
+
+    @Benchmark
+    public Message malformedConnection() {
+        return connection.decodeMessage(malformed.buf, malformed.off, malformed.len);
     }
 
     @Benchmark

@@ -1,0 +1,139 @@
+package io.signalbox.protocol;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.charset.StandardCharsets;
+
+import org.junit.jupiter.api.Test;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+
+import io.signalbox.api.DropReason;
+import io.signalbox.api.Message;
+
+/**
+ * {@link ConnectionDecoder}: one connection's lines through one reused scanner, which remembers
+ * the last {@code src} — and must never give a line a {@code src} it does not have.
+ */
+class ConnectionDecoderTest {
+    private final LineDecoder shared = new LineDecoder();
+    private final ConnectionDecoder connection = shared.forConnection();
+
+    private static String line(String src, String type, String data) {
+        return "{\"v\":1,\"src\":" + src + ",\"ts\":1700000000123,\"type\":\"" + type + "\",\"data\":" + data + "}";
+    }
+
+    private static String event(String src) {
+        return line(src, "event", "{\"level\":\"info\",\"msg\":\"m\"}");
+    }
+
+    private Message message(String line) {
+        DecodeResult r = connection.decode(line.getBytes(StandardCharsets.UTF_8));
+        assertThat(r.isMessage()).as("%s", r).isTrue();
+        return r.message();
+    }
+
+    @Test
+    void theSameSourceBytesGiveTheSameStringAndOtherBytesTheirOwn() {
+        Message first = message(event("\"billing-worker\""));
+        Message second = message(event("\"billing-worker\""));
+        assertThat(second.source()).isEqualTo("billing-worker").isSameAs(first.source());
+
+        assertThat(message(event("\"billing-workeR\"")).source()).isEqualTo("billing-workeR");
+        assertThat(message(event("\"billing-worke\"")).source()).isEqualTo("billing-worke");
+        assertThat(message(event("\"billing-w\\u006frker\"")).source()).isEqualTo("billing-worker");
+        assertThat(message(event("\"billing-worker\"")).source()).isEqualTo("billing-worker");
+        assertThat(message(event("\"\u00e9\"")).source()).isEqualTo("\u00e9");
+        assertThat(message(event("\"\\u00e9\"")).source()).isEqualTo("\u00e9");
+        assertThat(message(event("\"\\u00e8\"")).source()).isEqualTo("\u00e8");
+    }
+
+    @Test
+    void aSourceIsReadFromTheLineNotFromABufferSeenBefore() {
+        // the transport reuses its read buffer: the same offsets now hold another source
+        byte[] buf = new byte[256];
+        byte[] a = event("\"worker-a\"").getBytes(StandardCharsets.UTF_8);
+        byte[] b = event("\"worker-b\"").getBytes(StandardCharsets.UTF_8);
+        System.arraycopy(a, 0, buf, 10, a.length);
+        assertThat(connection.decode(buf, 10, a.length).message().source()).isEqualTo("worker-a");
+        System.arraycopy(b, 0, buf, 10, b.length);
+        assertThat(connection.decode(buf, 10, b.length).message().source()).isEqualTo("worker-b");
+        System.arraycopy(a, 0, buf, 10, a.length);
+        assertThat(connection.decode(buf, 10, a.length).message().source()).isEqualTo("worker-a");
+    }
+
+    @Test
+    void rejectedLinesInBetweenChangeNothing() {
+        message(event("\"s1\""));
+        assertThat(connection.decode(event("\"s2\"").replace("\"m\"", "\"\\x\"").getBytes(StandardCharsets.UTF_8))
+                .reason()).isEqualTo(DropReason.MALFORMED);
+        assertThat(connection.decode(line("\"s1\"", "event", "{\"level\":\"info\"}").getBytes(StandardCharsets.UTF_8))
+                .reason()).isEqualTo(DropReason.MISSING_FIELD);
+        assertThat(connection.decode("{\"v\":1,\"src\":\"s1\",\"src\":\"s2\"}".getBytes(StandardCharsets.UTF_8))
+                .reason()).isEqualTo(DropReason.MALFORMED);
+        assertThat(message(event("\"s2\"")).source()).isEqualTo("s2");
+        assertThat(message(event("\"s1\"")).source()).isEqualTo("s1");
+        // a span after an event: nothing of the event's payload is left over
+        Message span = message(line("\"s1\"", "span", "{\"name\":\"n\",\"start\":5,\"dur_ms\":2}"));
+        assertThat(span.level()).isNull();
+        assertThat(span.span().status()).isNull();
+        assertThat(span.span().end()).isEqualTo(7);
+        assertThat(connection.decode(line("\"s1\"", "span", "{\"name\":\"n\",\"start\":5}").getBytes(StandardCharsets.UTF_8))
+                .reason()).isEqualTo(DropReason.MISSING_FIELD);
+    }
+
+    @Test
+    void aSourceOverTheStringLimitIsRejectedEveryTime() {
+        JsonFactory factory = JsonFactory.builder()
+                .streamReadConstraints(StreamReadConstraints.builder().maxStringLength(4).build()).build();
+        ConnectionDecoder tight = new LineDecoder(factory).forConnection();
+        byte[] tooLong = event("\"abcde\"").getBytes(StandardCharsets.UTF_8);
+        for (int i = 0; i < 3; i++) {
+            assertThat(tight.decode(tooLong).reason()).isEqualTo(DropReason.MALFORMED);
+            assertThat(tight.decode(event("\"abcd\"").getBytes(StandardCharsets.UTF_8)).message().source())
+                    .isEqualTo("abcd");
+        }
+    }
+
+    @Test
+    void longSourcesAreNotRememberedButDecoded() {
+        String longSource = "s".repeat(ShortFormScan.SOURCE_CACHE_MAX + 1);
+        assertThat(message(event("\"" + longSource + "\"")).source()).isEqualTo(longSource);
+        assertThat(message(event("\"" + longSource + "\"")).source()).isEqualTo(longSource);
+        assertThat(message(event("\"s\"")).source()).isEqualTo("s");
+    }
+
+    @Test
+    void decodeMessageGivesTheMessageOrSaysWhyNot() {
+        byte[] line = event("\"s\"").getBytes(StandardCharsets.UTF_8);
+        byte[] buf = new byte[line.length + 10];
+        System.arraycopy(line, 0, buf, 5, line.length);
+        Message m = connection.decodeMessage(buf, 5, line.length);
+        assertThat(m.source()).isEqualTo("s");
+        assertThat(m.line()).isEqualTo(line);
+        assertThat(connection.rejection()).isNull();
+
+        byte[] bad = event("\"s\"").replace("\"m\"", "\"\\x\"").getBytes(StandardCharsets.UTF_8);
+        assertThat(connection.decodeMessage(bad, 0, bad.length)).isNull();
+        assertThat(connection.rejection().reason()).isEqualTo(DropReason.MALFORMED);
+
+        byte[] blank = " \r".getBytes(StandardCharsets.UTF_8);
+        assertThat(connection.decodeMessage(blank, 0, blank.length)).isNull();
+        assertThat(connection.rejection().isEmpty()).isTrue();
+
+        // the long form goes to the Jackson decoder, and comes back as a message all the same
+        byte[] longForm = ("{\"source\":\"legacy\",\"timestamp\":\"2023-11-14T22:13:20.123Z\",\"type\":\"event\","
+                + "\"data\":{\"level\":\"info\",\"msg\":\"m\"}}").getBytes(StandardCharsets.UTF_8);
+        assertThat(connection.decodeMessage(longForm, 0, longForm.length).source()).isEqualTo("legacy");
+        assertThat(connection.rejection()).isNull();
+    }
+
+    @Test
+    void aFactoryTheScannerDoesNotModelStillDecodes() {
+        ConnectionDecoder lenient = new LineDecoder(new JsonFactory().enable(
+                com.fasterxml.jackson.core.JsonParser.Feature.ALLOW_COMMENTS)).forConnection();
+        assertThat(lenient.decode(event("/* c */ \"s\"").getBytes(StandardCharsets.UTF_8)).message().source())
+                .isEqualTo("s");
+    }
+}
