@@ -174,6 +174,8 @@ s="$(send load "$messages")"
 e1="$(cpu_ticks "$edge_pid")"; b1="$(cpu_ticks "$broker_pid")"
 echo "edge_messages=$messages edge_seconds=$s edge_msgs_per_s=$(python3 -c "print(round($messages / $s))")"
 echo "edge_cpu_seconds=$(secs "($e1 - $e0) / $tck") broker_cpu_seconds=$(secs "($b1 - $b0) / $tck") edge_peak_rss_mib=$(rss_mib "$edge_pid")"
+# a burst above the backend's rate spills to the edge's disk spool (channel.spill.after.ms), replayed one batch at a time
+echo "edge_spooled_messages=$(metric "$edge" signalbox_spool_appended_messages_total bus) (warm-up included)"
 grep -E '^(send_msgs_per_s|avg_line_bytes)=' "$work/gen-load.txt" | sed 's/^/generator_/'
 "$edge/bin/signalbox" stop >/dev/null
 total_in_topic=$(python3 -c "print(int($(python3 -c "print($base_records + $messages)")) + 0)")
