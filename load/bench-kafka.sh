@@ -25,7 +25,8 @@
 # SIGNALBOX_CDS (default off: no class-data archive job after each copy's first start),
 # FLUSH_MS (correlation flush.interval.ms, default 250), EDGE_EXTRA (lines added to the edge's
 # correlation configuration, e.g. "batch.size=1000"), EDGE_ROUTING (lines of the edge's
-# etc/io.signalbox.routing.cfg, e.g. "max.in.flight=1" for one batch at a time), EDGE_ONLY=1 (no
+# etc/io.signalbox.routing.cfg, e.g. "max.in.flight=1" for one batch at a time), EDGE_KAFKA (lines
+# added to the edge's Kafka backend configuration, e.g. "linger.ms=0"), EDGE_ONLY=1 (no
 # aggregator runs), KEEP=1 keeps the temp folder.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -140,6 +141,7 @@ rss_mib() { awk '/VmHWM/ {print int($2 / 1024)}' "/proc/$1/status"; }
 edge="$(sidecar edge)"
 cp "$edge/optional/io.signalbox.backend.kafka.jar" "$edge/deploy/"
 printf 'bootstrap.servers=%s\ntopic=bench\n' "$bootstrap" > "$edge/etc/io.signalbox.backend.kafka-bus.cfg"
+[[ -n "${EDGE_KAFKA:-}" ]] && printf '%s\n' "$EDGE_KAFKA" >> "$edge/etc/io.signalbox.backend.kafka-bus.cfg"
 printf 'source="default"\nbackends=["bus"]\n' > "$edge/etc/io.signalbox.route-default.cfg"
 [[ -n "${EDGE_EXTRA:-}" ]] && printf '%s\n' "$EDGE_EXTRA" >> "$edge/etc/io.signalbox.correlation.cfg"
 [[ -n "${EDGE_ROUTING:-}" ]] && printf '%s\n' "$EDGE_ROUTING" > "$edge/etc/io.signalbox.routing.cfg"
