@@ -81,6 +81,8 @@ class KafkaFleetIT {
     private static final int MAX_POLL_RECORDS = 500;
     /** Correlation's batch.size (the default): the most one edge's outage can send twice (see edgeDuplicateBound). */
     private static final int EDGE_BATCH = 100;
+    /** Routing's max.in.flight (the default): batches one edge may have in flight to Kafka at once. */
+    private static final int EDGE_IN_FLIGHT = 4;
     private static final Duration OUTAGE = Duration.ofSeconds(10);
     private static final Duration DELIVERY_TIMEOUT = Duration.ofSeconds(90);
     private static final Pattern KEY = Pattern.compile("\"msg\":\"k-(\\d+)-(\\d+)\"");
@@ -245,11 +247,12 @@ class KafkaFleetIT {
     }
 
     /**
-     * The edge side: the batch in flight when Kafka went away may have been acknowledged in part; it
-     * goes to the spool whole and is sent whole again. One batch per edge (correlation batch.size).
+     * The edge side: a batch in flight when Kafka went away may have been acknowledged in part; it
+     * goes to the spool whole and is sent whole again. Up to max.in.flight batches per edge
+     * (of correlation batch.size each).
      */
     private static int edgeDuplicateBound() {
-        return 2 * EDGE_BATCH;
+        return 2 * EDGE_IN_FLIGHT * EDGE_BATCH;
     }
 
     // --- set-up ------------------------------------------------------------------------

@@ -10,7 +10,9 @@ import org.osgi.annotation.versioning.ConsumerType;
  * {@code -<name>} part of its configuration file (see {@link BackendNames}).
  *
  * <p>The routing bundle wraps each backend in a channel (queue, retry, metrics) and calls
- * {@link #write} from one thread at a time; a backend only knows how to write one batch.
+ * {@link #write} from one thread at a time; a backend only knows how to write one batch. A backend
+ * whose target acknowledges asynchronously may implement {@link AsyncBackend} to have several
+ * batches outstanding.
  */
 @ConsumerType
 public interface Backend {

@@ -4,6 +4,6 @@
  * <p>Data flows {@link io.signalbox.api.Ingest} (transports) → correlation →
  * {@link io.signalbox.api.Router} → {@link io.signalbox.api.Backend}s.
  */
-@org.osgi.annotation.versioning.Version("2.2.0")
+@org.osgi.annotation.versioning.Version("2.3.0")
 @org.osgi.annotation.bundle.Export
 package io.signalbox.api;

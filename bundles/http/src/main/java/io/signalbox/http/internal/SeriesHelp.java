@@ -40,6 +40,7 @@ final class SeriesHelp {
             Map.entry("signalbox_routes_configured", "Routes in the routing table."),
             Map.entry("signalbox_batches_held", "Batches held by the router."),
             Map.entry("signalbox_channel_queued_messages", "Messages queued in memory for a backend, per backend."),
+            Map.entry("signalbox_channel_in_flight_batches", "Batches written to an asynchronous backend and not acknowledged yet, per backend."),
             Map.entry("signalbox_channel_waiting_for_backend", "1 while a route names a backend that is not deployed, per backend."),
             Map.entry("signalbox_backend_latency_seconds", "Time of one backend write (one batch), per backend."),
             Map.entry("signalbox_pipeline_latency_seconds", "Receipt of a batch's oldest message to the backend's commit, per backend."),

@@ -16,7 +16,8 @@ import io.signalbox.api.MetricsSink;
  * <ul>
  * <li>{@link ChannelState}: the queue in memory ({@link ChannelQueue}), the {@link CircuitBreaker}
  * and the bound backend under one lock, and every decision taken on them;</li>
- * <li>{@link ChannelWriter}: a job writing batches in order to the backend, retrying with
+ * <li>{@link ChannelWriter}: a job writing batches in order to the backend (up to
+ * {@code max.in.flight} at once to an {@link io.signalbox.api.AsyncBackend}), retrying with
  * {@link Backoff}, dead-lettering refused batches ({@link DeadLetters}), replaying the spool no
  * faster than its {@link ReplayThrottle} after an outage;</li>
  * <li>{@link ChannelSpooler}: a job moving queued batches to the disk spool
@@ -32,7 +33,9 @@ import io.signalbox.api.MetricsSink;
  * the backend is healthy and the spool is empty (a non-empty spool is left for the next start,
  * and the queue behind it is spooled); {@link #stop} then appends whatever is still in memory to
  * the spool. Only a batch whose write was still running at {@code stop} can be written twice
- * (it is spooled as well); if it is spooled behind newer batches it is replayed after them.
+ * (it is spooled as well); if it is spooled behind newer batches it is replayed after them. The
+ * drain waits for the batches in flight to an asynchronous backend; those still not acknowledged at
+ * {@code stop} are spooled the same way (their late acknowledgement is ignored).
  */
 final class Channel {
     private static final Logger LOG = LoggerFactory.getLogger(Channel.class);

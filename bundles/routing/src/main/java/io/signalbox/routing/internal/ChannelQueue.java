@@ -9,18 +9,21 @@ import java.util.concurrent.TimeUnit;
 import io.signalbox.api.Batch;
 
 /**
- * The in-memory FIFO of one channel: batch parts with their completions, the head the writer has
+ * The in-memory FIFO of one channel: batch parts with their completions, the entries the writer has
  * reserved, and since when the queue is above {@code channel.queue.messages}.
  *
- * <p>The reserved head stays at the front until it is written or dead-lettered; the spooler
- * takes only batches behind it ({@link #chunk}). Not thread-safe: guarded by the channel's lock;
- * the message count is volatile for the gauges.
+ * <p>The writer reserves entries from the front (one at a time, or up to {@code max.in.flight}
+ * for an asynchronous backend); a reserved entry stays in the queue until it is written or
+ * dead-lettered, and the spooler takes only entries that are not reserved ({@link #chunk}). Not
+ * thread-safe: guarded by the channel's lock; the message count is volatile for the gauges.
  */
 final class ChannelQueue {
     /** A queued batch part. Identity matters: the same batch may be queued twice. */
     static final class Entry {
         final Batch batch;
         final Completion completion;
+        /** Taken by the writer (being written, or waiting for its retry). */
+        private boolean reserved;
 
         Entry(Batch batch, Completion completion) {
             this.batch = batch;
@@ -29,13 +32,13 @@ final class ChannelQueue {
     }
 
     private final ArrayDeque<Entry> entries = new ArrayDeque<>();
-    private Entry head;
+    private int reserved;
     /** {@link System#nanoTime()} when the queue went above its bound; meaningful while {@link #over}. */
     private long overSince;
     private boolean over;
     private volatile long messages;
 
-    /** Messages queued (the reserved head included). */
+    /** Messages queued (the reserved entries included). */
     long messages() {
         return messages;
     }
@@ -59,42 +62,53 @@ final class ChannelQueue {
         }
     }
 
-    /** The head the writer has reserved, or {@code null}. */
-    Entry head() {
-        return head;
+    /** Entries the writer has reserved. */
+    int reserved() {
+        return reserved;
     }
 
-    /** Reserves the first entry for the writer (the queue must not be empty). */
-    Entry reserveHead() {
-        head = entries.peekFirst();
-        return head;
+    /** Reserves the first entry not reserved yet for the writer (there must be one: {@link #movable}). */
+    Entry reserveNext() {
+        // the reserved entries are at most max.in.flight, near the front: a short walk
+        for (Entry e : entries) {
+            if (!e.reserved) {
+                e.reserved = true;
+                reserved++;
+                return e;
+            }
+        }
+        throw new IllegalStateException("every queued entry is reserved");
     }
 
-    /** Gives the reserved head back: the spooler may take it (first, in its place). */
-    void releaseHead() {
-        head = null;
+    /** Gives a reserved entry back: the spooler may take it (in its place in the queue). */
+    void release(Entry entry) {
+        if (entry.reserved) {
+            entry.reserved = false;
+            reserved--;
+        }
     }
 
-    /** The reserved head was written (or dead-lettered). */
+    /** A reserved entry was written (or dead-lettered). */
     void removeWritten(Entry entry, long bound) {
-        entries.removeFirstOccurrence(entry);
-        head = null;
-        messages -= entry.batch.size();
-        over &= messages > bound;
+        if (entries.removeFirstOccurrence(entry)) {
+            release(entry);
+            messages -= entry.batch.size();
+            over &= messages > bound;
+        }
     }
 
-    /** Whether there are entries behind the reserved head. */
+    /** Whether there are entries not reserved by the writer. */
     boolean movable() {
-        return entries.size() > (head == null ? 0 : 1);
+        return entries.size() > reserved;
     }
 
-    /** Up to {@code max} entries from the front, the reserved head left out; they stay queued. */
+    /** Up to {@code max} entries from the front, the reserved ones left out; they stay queued. */
     List<Entry> chunk(int max) {
         List<Entry> out = new ArrayList<>(Math.min(entries.size(), max));
         Iterator<Entry> it = entries.iterator();
         while (it.hasNext() && out.size() < max) {
             Entry e = it.next();
-            if (e != head) {
+            if (!e.reserved) {
                 out.add(e);
             }
         }
@@ -112,11 +126,14 @@ final class ChannelQueue {
         over &= messages > bound;
     }
 
-    /** Empties the queue (the reserved head included) and returns what it held, in order. */
+    /** Empties the queue (the reserved entries included) and returns what it held, in order. */
     List<Entry> removeAll() {
         List<Entry> all = new ArrayList<>(entries);
+        for (Entry e : all) {
+            e.reserved = false;
+        }
         entries.clear();
-        head = null;
+        reserved = 0;
         messages = 0;
         return all;
     }

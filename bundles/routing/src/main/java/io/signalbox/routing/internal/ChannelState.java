@@ -1,5 +1,6 @@
 package io.signalbox.routing.internal;
 
+import java.util.ArrayDeque;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
@@ -10,6 +11,7 @@ import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.signalbox.api.AsyncBackend;
 import io.signalbox.api.Backend;
 import io.signalbox.api.Batch;
 
@@ -24,9 +26,17 @@ import io.signalbox.api.Batch;
  * held while the spool or the backend is used; it is taken once per batch by the producer and a
  * few times per batch by the jobs, never per message.
  *
- * <p>Order: the batch the writer has taken from the head of the queue stays reserved until it is
- * written or dead-lettered; the spooler moves only batches behind it. So the order of delivery is
- * always head, then the spool, then the rest of the queue.
+ * <p>Order: a batch the writer has taken from the front of the queue stays reserved until it is
+ * written or dead-lettered; the spooler moves only batches it has not taken. So the order of
+ * delivery is always the reserved batches, then the spool, then the rest of the queue.
+ *
+ * <p>In flight: to an {@link AsyncBackend} with {@code max.in.flight} above 1 the writer starts up
+ * to that many batches without waiting ({@link Turn#async}); each completion wakes the writer,
+ * which reports it here ({@link #written}, {@link #failed}). A failed batch stays reserved and is
+ * written again before anything else ({@link #retry}), after later batches may have been written:
+ * the order across a retry is not kept then. Only one batch is in flight while the breaker is not
+ * closed (the probe), and the spool is replayed one batch at a time with {@link Backend#write},
+ * once nothing is in flight.
  *
  * <p>Batches go to disk while no backend is bound, while the breaker is open, behind a non-empty
  * spool, once more than {@code channel.queue.messages} have been queued for
@@ -53,7 +63,13 @@ final class ChannelState {
 
     // guarded by lock
     private Backend backend;
+    /** The backend of the synchronous write in progress. */
     private Backend writingWith;
+    /** Asynchronous writes outstanding, all to {@link #inFlightWith}. */
+    private int inFlight;
+    private Backend inFlightWith;
+    /** Reserved batches whose write failed: written again before anything else, oldest first. */
+    private final ArrayDeque<ChannelQueue.Entry> retry = new ArrayDeque<>();
     private boolean draining;
     private boolean stopped;
     private boolean writerDone;
@@ -71,6 +87,7 @@ final class ChannelState {
     private volatile boolean recovering;
     /** Written under lock, read without for the gauges. */
     private volatile boolean hasBackend;
+    private volatile int inFlightGauge;
 
     /** @param settings the settings in force, read whenever a value is needed */
     ChannelState(String name, Supplier<RoutingSettings> settings, ChannelSpool spool) {
@@ -118,6 +135,11 @@ final class ChannelState {
     /** Messages queued in memory. */
     long queuedMessages() {
         return queue.messages();
+    }
+
+    /** Batches written asynchronously and not acknowledged yet (gauge; read without the lock). */
+    int inFlight() {
+        return inFlightGauge;
     }
 
     /** Read {@link CircuitBreaker#state()}, {@link CircuitBreaker#openedCount()} … only. */
@@ -195,7 +217,7 @@ final class ChannelState {
         long remaining = TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
         lock.lock();
         try {
-            while (writingWith == b && writingWith != null) {
+            while (writingTo(b)) {
                 if (remaining <= 0) {
                     return false;
                 }
@@ -204,10 +226,15 @@ final class ChannelState {
             return true;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return writingWith != b;
+            return !writingTo(b);
         } finally {
             lock.unlock();
         }
+    }
+
+    /** Called with the lock held: whether a write to {@code b} is in progress or outstanding. */
+    private boolean writingTo(Backend b) {
+        return b != null && (writingWith == b || (inFlight > 0 && inFlightWith == b));
     }
 
     /**
@@ -279,8 +306,12 @@ final class ChannelState {
     sealed interface Step permits Turn, Chunk, Park, Done {
     }
 
-    /** The writer writes {@code entry}, or replays the spool if it is {@code null}. */
-    record Turn(Backend backend, ChannelQueue.Entry entry) implements Step {
+    /**
+     * The writer writes {@code entry}, or replays the spool if it is {@code null}; {@code async}: with
+     * {@link AsyncBackend#writeAsync}, without waiting; {@code probe}: the write that closes or reopens
+     * the breaker.
+     */
+    record Turn(Backend backend, ChannelQueue.Entry entry, boolean async, boolean probe) implements Step {
     }
 
     /** The spooler appends these batches to the spool (none: only the periodic force is due). */
@@ -322,29 +353,40 @@ final class ChannelState {
             boolean spoolHasRecords = spool.hasRecords();
             if (draining) {
                 // deliver what is in memory while the backend is healthy; a spool waits for the next start
-                boolean nothingToDo = queue.head() == null && (queue.isEmpty() || spoolHasRecords);
+                boolean nothingToDo = retry.isEmpty() && (!queue.movable() || spoolHasRecords);
                 if (b == null || open || nothingToDo) {
-                    return Done.DONE;
+                    // what is in flight is waited for: its completion wakes the writer
+                    return inFlight > 0 ? Park.UNTIL_WOKEN : Done.DONE;
                 }
             }
             if (b != null && !open) {
-                if (queue.head() != null) {
-                    return turn(b, queue.head());
+                RoutingSettings s = settings.get();
+                boolean async = b instanceof AsyncBackend && s.maxInFlight() > 1;
+                // in flight to a backend bound before, or a write in order next: the completions come first
+                if (inFlight > 0 && (inFlightWith != b || !async)) {
+                    return Park.UNTIL_WOKEN;
+                }
+                // one batch at a time while the breaker is not closed (the probe) and after a failure until a
+                // write succeeds: retries do not flood a sick backend, and failures count as they do for one
+                boolean healthy = breaker.state() == CircuitBreaker.State.CLOSED && breaker.consecutiveFailures() == 0;
+                int window = healthy ? s.maxInFlight() : 1;
+                if (!retry.isEmpty()) {
+                    return inFlight < window ? turn(b, retry.poll(), async) : Park.UNTIL_WOKEN;
                 }
                 if (spoolerBusy) {
                     return Park.UNTIL_WOKEN; // the front of the queue is on its way to the spool: it comes first
                 }
                 if (spoolHasRecords && !draining) {
-                    return turn(b, null);
+                    return inFlight == 0 ? turn(b, null, false) : Park.UNTIL_WOKEN;
                 }
-                if (!queue.isEmpty()) {
-                    return turn(b, queue.reserveHead());
+                if (queue.movable()) {
+                    return inFlight < window ? turn(b, queue.reserveNext(), async) : Park.UNTIL_WOKEN;
                 }
                 if (!spoolHasRecords) {
                     recovering = false;
                 }
             }
-            if ((b == null || open) && releaseHeadToSpool()) {
+            if ((b == null || open) && releaseRetriesToSpool()) {
                 signalSpooler();
             }
             return open ? new Park(Math.max(1, breaker.nanosUntilProbe())) : Park.UNTIL_WOKEN;
@@ -353,22 +395,46 @@ final class ChannelState {
         }
     }
 
-    /** Called with the lock held. */
-    private Turn turn(Backend b, ChannelQueue.Entry entry) {
-        writingWith = b;
-        if (breaker.beginWrite()) {
+    /** Called with the lock held; {@code async} only for a queued entry. */
+    private Turn turn(Backend b, ChannelQueue.Entry entry, boolean async) {
+        if (async) {
+            inFlight++;
+            inFlightGauge = inFlight;
+            inFlightWith = b;
+        } else {
+            writingWith = b;
+        }
+        boolean probe = breaker.beginWrite();
+        if (probe) {
             LOG.debug("backend {}: circuit breaker half-open, probing with one batch", name);
         }
-        return new Turn(b, entry);
+        return new Turn(b, entry, async, probe);
+    }
+
+    /** Called with the lock held: the write of {@code turn} is over (its outcome is being reported). */
+    private void ended(Turn turn) {
+        if (turn.async()) {
+            inFlight--;
+            inFlightGauge = inFlight;
+            if (inFlight == 0) {
+                inFlightWith = null;
+            }
+        } else {
+            writingWith = null;
+        }
     }
 
     /**
      * Called with the lock held, while nothing may be written: if nothing is spooled yet, the
-     * reserved head is released, so that it goes to the spool first, in order.
+     * reserved batches waiting for a retry are released, so that they go to the spool first, in
+     * order (batches still in flight join them if they fail).
      */
-    private boolean releaseHeadToSpool() {
-        if (queue.head() != null && spool.available() && !spoolerBusy && !spool.hasRecords()) {
-            queue.releaseHead();
+    private boolean releaseRetriesToSpool() {
+        if (!retry.isEmpty() && spool.available() && !spoolerBusy && !spool.hasRecords()) {
+            for (ChannelQueue.Entry e : retry) {
+                queue.release(e);
+            }
+            retry.clear();
             return true;
         }
         return false;
@@ -386,15 +452,18 @@ final class ChannelState {
      * @return {@code false} if the channel was stopped meanwhile (what it held is spooled by stop)
      */
     boolean written(Turn turn) {
-        boolean closed;
+        boolean closed = false;
         lock.lock();
         try {
-            writingWith = null;
+            ended(turn);
             if (stopped) {
                 changed.signalAll();
                 return false;
             }
-            closed = breaker.succeeded();
+            // a batch sent before the breaker opened does not close it: only the probe does
+            if (turn.probe() || breaker.state() == CircuitBreaker.State.CLOSED) {
+                closed = breaker.succeeded();
+            }
             if (turn.entry() != null) {
                 queue.removeWritten(turn.entry(), settings.get().queueMessages());
             }
@@ -410,16 +479,24 @@ final class ChannelState {
         return true;
     }
 
-    /** A write failed: counted against the breaker; if that opened it, the queue goes to the spool. */
-    CircuitBreaker.Trip failed() {
+    /**
+     * The write of {@code turn} failed: its batch waits for the retry (reserved, first in line);
+     * counted against the breaker; if that opened it, the queue goes to the spool.
+     */
+    CircuitBreaker.Trip failed(Turn turn) {
         RoutingSettings s = settings.get();
         lock.lock();
         try {
-            writingWith = null;
-            CircuitBreaker.Trip trip = breaker.failed(s);
+            ended(turn);
+            if (turn.entry() != null && !stopped) {
+                retry.add(turn.entry());
+            }
+            // a batch sent before the breaker opened is retried, but counts no more against it
+            boolean counts = turn.probe() || breaker.state() == CircuitBreaker.State.CLOSED;
+            CircuitBreaker.Trip trip = counts ? breaker.failed(s) : CircuitBreaker.Trip.NONE;
             if (trip != CircuitBreaker.Trip.NONE) {
                 recovering = true;
-                releaseHeadToSpool();
+                releaseRetriesToSpool();
             }
             changed.signalAll(); // (called by the writer: no wake-up needed)
             signalSpooler(); // the spooler moves the queue while the breaker is open
@@ -458,13 +535,16 @@ final class ChannelState {
         }
     }
 
-    /** The writer ended; its reserved head goes to the spooler, in its place at the front of the queue. */
+    /** The writer ended; its reserved batches go to the spooler, in their places at the front of the queue. */
     void writerDone() {
         lock.lock();
         try {
             writingWith = null;
             writerDone = true;
-            queue.releaseHead();
+            for (ChannelQueue.Entry e : retry) {
+                queue.release(e);
+            }
+            retry.clear();
             changed.signalAll();
             wakeSpooler();
         } finally {

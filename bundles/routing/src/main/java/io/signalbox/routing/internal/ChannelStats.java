@@ -81,6 +81,7 @@ final class ChannelStats {
         CircuitBreaker breaker = state.breaker();
         sink.counter("signalbox_messages_routed_total", routed.sum(), BACKEND, name);
         sink.gauge("signalbox_channel_queued_messages", state.queuedMessages(), BACKEND, name);
+        sink.gauge("signalbox_channel_in_flight_batches", state.inFlight(), BACKEND, name);
         sink.counter("signalbox_backend_write_failures_total", failures.sum(), BACKEND, name);
         sink.counter("signalbox_backend_batches_written_total", written.sum(), BACKEND, name);
         sink.counter("signalbox_backend_messages_written_total", writtenMessages.sum(), BACKEND, name);

@@ -1,12 +1,17 @@
 package io.signalbox.routing.internal;
 
 import java.io.IOException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import io.signalbox.api.Backend;
+import io.signalbox.api.AsyncBackend;
 import io.signalbox.api.Batch;
 import io.signalbox.api.BatchRejectedException;
 import io.signalbox.api.LogLimiter;
@@ -17,6 +22,11 @@ import io.signalbox.api.LogLimiter;
  * the breaker and retried after a {@link Backoff} delay; a batch the backend refuses as invalid
  * ({@link BatchRejectedException}) goes to the {@link DeadLetters} file instead; a replay after an
  * outage waits for its {@link ReplayThrottle}.
+ *
+ * <p>An asynchronous turn ({@link AsyncBackend#writeAsync}) is only started here: its completion,
+ * on whatever thread the backend completes it, is put in {@link #finished} and wakes the job, which
+ * reports it at its next run exactly as it reports a synchronous write (counted, dead-lettered,
+ * retried). No thread waits for an acknowledgement.
  *
  * <p>Everything here runs outside the channel's lock: the backend, the spool and the dead-letter
  * file are used here, every decision about what comes next is the channel's.
@@ -35,6 +45,12 @@ final class ChannelWriter implements Runnable {
     private final ReplayThrottle throttle = new ReplayThrottle(System::nanoTime);
     private final LogLimiter failureLog = new LogLimiter();
     private final LogLimiter probeLog = new LogLimiter(PROBE_LOG_SECONDS, TimeUnit.SECONDS);
+    /** Asynchronous writes that completed, not reported yet. */
+    private final ConcurrentLinkedQueue<Finished> finished = new ConcurrentLinkedQueue<>();
+
+    /** The outcome of an asynchronous write: {@code failure} is {@code null} if the backend accepted the batch. */
+    private record Finished(ChannelState.Turn turn, long startedNanos, Throwable failure) {
+    }
 
     ChannelWriter(ChannelState channel, ChannelSpool spool, DeadLetters deadLetters, ChannelStats stats) {
         this.channel = channel;
@@ -51,6 +67,10 @@ final class ChannelWriter implements Runnable {
     @Override
     public void run() {
         for (int i = 0; i < QUANTUM; i++) {
+            if (!reportFinished()) {
+                channel.writerDone(); // stopped meanwhile: what the channel held is spooled by stop
+                return;
+            }
             ChannelState.Step step = channel.nextTurn();
             if (step instanceof ChannelState.Park park) {
                 if (park.nanos() >= 0) {
@@ -61,6 +81,10 @@ final class ChannelWriter implements Runnable {
             if (!(step instanceof ChannelState.Turn turn)) {
                 channel.writerDone();
                 return;
+            }
+            if (turn.async()) {
+                start(turn);
+                continue;
             }
             Spool.Record record = null;
             Batch batch;
@@ -76,31 +100,97 @@ final class ChannelWriter implements Runnable {
                 batch = record.batch();
             }
 
-            Throwable failure = write(turn.backend(), batch);
-            if (failure == null) {
-                backoff.succeeded();
-                if (!channel.written(turn)) {
-                    channel.writerDone(); // stopped meanwhile: what the channel held is spooled by stop
-                    return;
-                }
-                if (turn.entry() != null) {
-                    turn.entry().completion.partDone();
-                } else {
-                    spool.advance(record);
-                    stats.replayed(batch.size());
-                }
-            } else {
-                stats.writeFailed();
-                RoutingSettings s = channel.settings();
-                long delay = backoff.failed(s.retryInitialMillis(), s.retryMaxMillis());
-                CircuitBreaker.Trip trip = channel.failed();
-                log(trip, turn, batch, delay, failure, s);
-                if (trip == CircuitBreaker.Trip.NONE) {
-                    channel.backOff(turn.backend(), delay); // (open: the channel waits for the probe time)
-                }
+            long started = System.nanoTime();
+            Throwable thrown = null;
+            try {
+                turn.backend().write(batch);
+            } catch (Exception | LinkageError e) {
+                // LinkageError: the backend's bundle was updated or uninstalled under us; retried with the next one
+                thrown = e;
+            }
+            if (!report(turn, record, batch, started, thrown)) {
+                channel.writerDone(); // stopped meanwhile: what the channel held is spooled by stop
+                return;
             }
         }
         channel.writerTask().wake(); // quantum spent: the other channels' jobs queued meanwhile go first
+    }
+
+    /** Starts an asynchronous write; its completion is reported by a later run ({@link #reportFinished}). */
+    private void start(ChannelState.Turn turn) {
+        long started = System.nanoTime();
+        CompletionStage<Void> stage;
+        try {
+            stage = ((AsyncBackend) turn.backend()).writeAsync(turn.entry().batch);
+            if (stage == null) {
+                stage = CompletableFuture.failedFuture(new IllegalStateException("writeAsync returned no stage"));
+            }
+        } catch (Exception | LinkageError e) {
+            stage = CompletableFuture.failedFuture(e);
+        }
+        stage.whenComplete((ignored, e) -> {
+            // on the backend's thread: note the outcome and wake the job, nothing more
+            finished.add(new Finished(turn, started, e == null ? null : unwrap(e)));
+            channel.writerTask().wake();
+        });
+    }
+
+    /**
+     * Reports the asynchronous writes that completed since the last run.
+     *
+     * @return {@code false} if the channel was stopped meanwhile
+     */
+    private boolean reportFinished() {
+        Finished f;
+        while ((f = finished.poll()) != null) {
+            if (!report(f.turn(), null, f.turn().entry().batch, f.startedNanos(), f.failure())) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Reports the outcome of one write ({@code thrown}: {@code null} if the backend accepted the
+     * batch): counted, dead-lettered, or retried later.
+     *
+     * @param record the spool record replayed, or {@code null} for a queued batch
+     * @return {@code false} if the channel was stopped meanwhile
+     */
+    private boolean report(ChannelState.Turn turn, Spool.Record record, Batch batch, long startedNanos,
+            Throwable thrown) {
+        Throwable failure = outcome(batch, startedNanos, thrown);
+        if (failure == null) {
+            backoff.succeeded();
+            if (!channel.written(turn)) {
+                return false;
+            }
+            if (turn.entry() != null) {
+                turn.entry().completion.partDone();
+            } else {
+                spool.advance(record);
+                stats.replayed(batch.size());
+            }
+        } else {
+            stats.writeFailed();
+            RoutingSettings s = channel.settings();
+            long delay = backoff.failed(s.retryInitialMillis(), s.retryMaxMillis());
+            CircuitBreaker.Trip trip = channel.failed(turn);
+            log(trip, turn, batch, delay, failure, s);
+            if (trip == CircuitBreaker.Trip.NONE) {
+                channel.backOff(turn.backend(), delay); // (open: the channel waits for the probe time)
+            }
+        }
+        return true;
+    }
+
+    /** The cause a {@link CompletionStage} failed with. */
+    private static Throwable unwrap(Throwable e) {
+        Throwable t = e;
+        while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
+            t = t.getCause();
+        }
+        return t;
     }
 
     /** 0 if {@code batch} may be replayed now, else how long to wait first (ns). */
@@ -110,17 +200,17 @@ final class ChannelWriter implements Runnable {
     }
 
     /**
-     * Writes one batch, or dead-letters it if the backend refuses it as invalid.
+     * Counts a written batch, or dead-letters it if the backend refused it as invalid.
      *
+     * @param thrown what the write threw (or its stage failed with), {@code null} if it succeeded
      * @return the failure, or {@code null} if the batch is written or dead-lettered
      */
-    private Throwable write(Backend b, Batch batch) {
-        long started = System.nanoTime();
-        try {
-            b.write(batch);
-            stats.written(batch.size(), System.nanoTime() - started, batch.receivedNanos());
+    private Throwable outcome(Batch batch, long startedNanos, Throwable thrown) {
+        if (thrown == null) {
+            stats.written(batch.size(), System.nanoTime() - startedNanos, batch.receivedNanos());
             return null;
-        } catch (BatchRejectedException rejected) {
+        }
+        if (thrown instanceof BatchRejectedException rejected) {
             try {
                 deadLetters.write(batch, rejected.getMessage());
                 stats.deadLettered(batch.size());
@@ -129,10 +219,8 @@ final class ChannelWriter implements Runnable {
                 e.addSuppressed(rejected);
                 return e; // kept and retried: never dropped because the dead-letter file failed
             }
-        } catch (Exception | LinkageError e) {
-            // LinkageError: the backend's bundle was updated or uninstalled under us; retried with the next one
-            return e;
         }
+        return thrown;
     }
 
     private void log(CircuitBreaker.Trip trip, ChannelState.Turn turn, Batch batch, long delay, Throwable failure,

@@ -67,6 +67,7 @@ public final class RoutingEngine implements Router, StatsSource {
         @AttributeDefinition(description = "Messages per second replayed from a spool after an outage; 0 = no limit.") long replay_rate() default 20_000;
         @AttributeDefinition(description = "Directory of the dead-letter files (one subdirectory per backend) for batches a backend refuses as invalid; relative to the working directory; applies at the next start.") String deadletter_dir() default "data/deadletter";
         @AttributeDefinition(description = "Worker threads all backends' channels share for their writes and spool appends (at most this many run at once; a channel writes one batch at a time); applies at the next start.") int channel_threads() default 8;
+        @AttributeDefinition(description = "Batches a channel may have outstanding at a backend that acknowledges asynchronously (the Kafka backend); 1 = one at a time, as for every other backend. With more than 1, a failed batch is retried after later ones may have been written (order across a retry is not kept).") int max_in_flight() default 4;
     }
 
     /** The settings in force: read by the channels and their spools whenever they need a value. */

@@ -32,11 +32,13 @@ import io.signalbox.api.ConfigValues;
  * @param spoolFsyncIntervalMillis for {@link Spool.Fsync#INTERVAL}: the longest a record stays unforced
  * @param deadLetterDir            directory of the dead-letter files, one subdirectory per backend
  * @param channelThreads           worker threads all channels' writers and spoolers share (fixed at start)
+ * @param maxInFlight              batches a channel may have outstanding at an {@link io.signalbox.api.AsyncBackend}
+ *                                 (1 = one at a time, as for every other backend)
  */
 record RoutingSettings(long drainTimeoutMillis, long retryInitialMillis, long retryMaxMillis, int breakerFailures,
         double breakerErrorRate, int breakerWindow, long breakerOpenMillis, long queueMessages, long spillAfterMillis,
         long replayRate, Path spoolDir, long spoolMaxBytes, long spoolSegmentBytes, Spool.Fsync spoolFsync,
-        long spoolFsyncIntervalMillis, Path deadLetterDir, int channelThreads) {
+        long spoolFsyncIntervalMillis, Path deadLetterDir, int channelThreads, int maxInFlight) {
 
     private static final long MAX_SPOOL_MB = 1L << 30;
     private static final long MAX_SEGMENT_MB = 1024;
@@ -69,11 +71,12 @@ record RoutingSettings(long drainTimeoutMillis, long retryInitialMillis, long re
         long fsyncInterval = v.atLeast("spool.fsync.interval.ms", config.spool_fsync_interval_ms(), 1);
         Path deadLetterDir = path(v, "deadletter.dir", config.deadletter_dir(), "data/deadletter");
         int channelThreads = v.range("channel.threads", config.channel_threads(), 1, 256);
+        int maxInFlight = v.range("max.in.flight", config.max_in_flight(), 1, 64);
         v.done();
         return new RoutingSettings(TimeUnit.SECONDS.toMillis(drainSeconds), retryInitial, retryMax, breakerFailures,
                 breakerErrorRate, breakerWindow, breakerOpen, queueMessages, spillAfter, replayRate, spoolDir,
                 spoolMaxMb << 20, segmentMb << 20, Spool.Fsync.valueOf(fsync.toUpperCase(Locale.ROOT)), fsyncInterval,
-                deadLetterDir, channelThreads);
+                deadLetterDir, channelThreads, maxInFlight);
     }
 
     private static Path path(ConfigValues v, String key, String value, String example) {
@@ -98,6 +101,7 @@ record RoutingSettings(long drainTimeoutMillis, long retryInitialMillis, long re
                 + " channel.spill.after.ms=" + spillAfterMillis + " breaker.failures=" + breakerFailures
                 + " breaker.error.rate=" + breakerErrorRate + " breaker.window=" + breakerWindow
                 + " breaker.open.ms=" + breakerOpenMillis + " replay.rate=" + replayRate
-                + " deadletter.dir=" + deadLetterDir.toAbsolutePath() + " channel.threads=" + channelThreads;
+                + " deadletter.dir=" + deadLetterDir.toAbsolutePath() + " channel.threads=" + channelThreads
+                + " max.in.flight=" + maxInFlight;
     }
 }

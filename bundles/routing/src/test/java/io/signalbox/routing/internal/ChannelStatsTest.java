@@ -32,12 +32,13 @@ class ChannelStatsTest {
         stats.deadLettered(2);
         state.offer(TestSupport.events("svc", 0, 4), new Completion(1, null));
         for (int i = 0; i < 5; i++) {
-            state.failed(); // breaker.failures=5: open
+            state.failed(new ChannelState.Turn(null, null, false, false)); // breaker.failures=5: open
         }
 
         MetricSamples s = collect(true, BackendStatus.State.BREAKER_OPEN);
         assertThat(value(s, "signalbox_messages_routed_total")).isEqualTo(15);
         assertThat(value(s, "signalbox_channel_queued_messages")).isEqualTo(4);
+        assertThat(value(s, "signalbox_channel_in_flight_batches")).isZero();
         assertThat(value(s, "signalbox_backend_write_failures_total")).isEqualTo(1);
         assertThat(value(s, "signalbox_backend_batches_written_total")).isEqualTo(1);
         assertThat(value(s, "signalbox_backend_messages_written_total")).as("written, not routed").isEqualTo(8);

@@ -483,6 +483,7 @@ class RoutingEngineTest {
         RoutingEngine engine = engine();
         engine.addRoute(RouteDefinition.of("r", "web", "files"));
         List<String> perBackend = List.of("signalbox_messages_routed_total", "signalbox_channel_queued_messages",
+                "signalbox_channel_in_flight_batches",
                 "signalbox_backend_write_failures_total", "signalbox_backend_batches_written_total",
                 "signalbox_backend_messages_written_total",
                 "signalbox_channel_waiting_for_backend", "signalbox_spool_bytes", "signalbox_spool_messages",

@@ -107,7 +107,7 @@ final class TestSupport {
         return new RoutingSettings(d.drainTimeoutMillis(), d.retryInitialMillis(), d.retryMaxMillis(),
                 d.breakerFailures(), d.breakerErrorRate(), d.breakerWindow(), d.breakerOpenMillis(), d.queueMessages(),
                 d.spillAfterMillis(), d.replayRate(), d.spoolDir(), maxBytes, segmentBytes, Spool.Fsync.NEVER,
-                d.spoolFsyncIntervalMillis(), d.deadLetterDir(), d.channelThreads());
+                d.spoolFsyncIntervalMillis(), d.deadLetterDir(), d.channelThreads(), d.maxInFlight());
     }
 
     // --- engines ---------------------------------------------------------------------------

@@ -20,7 +20,7 @@ public @interface KafkaConfig {
     @AttributeDefinition(description = "Idempotent producer: a retried send is written once per partition (needs acks=all).") boolean idempotence() default true;
     @AttributeDefinition(description = "Compression of record batches.", options = {@Option(label = "none", value = "none"), @Option(label = "gzip", value = "gzip"), @Option(label = "snappy", value = "snappy"), @Option(label = "lz4", value = "lz4"), @Option(label = "zstd", value = "zstd")}) String compression() default "lz4";
     @AttributeDefinition(description = "Add the headers src and type to every record.") boolean headers() default true;
-    @AttributeDefinition(description = "How long the producer may wait to fill a record batch, ms.") int linger_ms() default 5;
+    @AttributeDefinition(description = "How long the producer may wait to fill a record batch, ms; 0: batches in flight (routing max.in.flight) are sent at once, and records that arrive while a request is out are batched anyway.") int linger_ms() default 0;
     @AttributeDefinition(description = "Largest record batch per partition, bytes.") int batch_size() default 131072;
     @AttributeDefinition(description = "How long a record may take to be acknowledged, retries included, before its batch fails, ms.") int delivery_timeout_ms() default 30000;
     @AttributeDefinition(description = "Time allowed for one produce request, ms.") int request_timeout_ms() default 10000;

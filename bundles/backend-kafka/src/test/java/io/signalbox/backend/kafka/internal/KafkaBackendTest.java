@@ -145,6 +145,65 @@ class KafkaBackendTest {
     }
 
     @Test
+    void batchesInFlightAtOnceCompleteWhenTheirRecordsAreAcknowledgedAndKeepEachTracesOrder() throws Exception {
+        String topic = topic();
+        KafkaBackend b = backend(topic);
+        try {
+            List<Message> all = new ArrayList<>();
+            List<java.util.concurrent.CompletableFuture<Void>> stages = new ArrayList<>();
+            for (int batch = 0; batch < 8; batch++) {
+                List<Message> messages = new ArrayList<>();
+                for (int i = batch * 50; i < batch * 50 + 50; i++) {
+                    messages.add(event("edge-a", "job-" + (i % 4), i));
+                }
+                all.addAll(messages);
+                stages.add(b.writeAsync(new Batch("edge-a", messages))); // no waiting: all 8 in flight
+            }
+            for (java.util.concurrent.CompletableFuture<Void> stage : stages) {
+                stage.get(60, java.util.concurrent.TimeUnit.SECONDS);
+            }
+            assertThat(MetricSamples.of(b).value("signalbox_kafka_records_total", "backend", "k")).isEqualTo(400);
+
+            List<ConsumerRecord<byte[], byte[]>> records = consume(topic, 400);
+            assertThat(records.stream().map(r -> text(r.value())).toList()).as("every record once")
+                    .containsExactlyInAnyOrderElementsOf(all.stream().map(Message::toString).toList());
+            for (int job = 0; job < 4; job++) {
+                String key = "job-" + job;
+                List<String> got = records.stream().filter(r -> key.equals(text(r.key()))).map(r -> text(r.value())).toList();
+                assertThat(got).as("trace %s in the order of its batches", key).containsExactlyElementsOf(
+                        all.stream().filter(m -> key.equals(m.traceId())).map(Message::toString).toList());
+            }
+        } finally {
+            b.close();
+        }
+    }
+
+    @Test
+    void anAsynchronousWriteDuringAnOutageFailsItsStageAndTheRetryDoesNotResendWhatWasAcknowledged() throws Exception {
+        String topic = topic();
+        KafkaBackend b = backend(topic, "max.block.ms", "2000", "request.timeout.ms", "2000", "delivery.timeout.ms", "4000",
+                "linger.ms", "0");
+        try {
+            b.writeAsync(new Batch("svc", List.of(event("svc", "t", 0)))).get(60, java.util.concurrent.TimeUnit.SECONDS);
+            broker.stop();
+            List<Message> messages = new ArrayList<>();
+            for (int i = 1; i <= 20; i++) {
+                messages.add(event("svc", "t" + i, i));
+            }
+            Batch batch = new Batch("svc", messages);
+            assertThatThrownBy(() -> b.writeAsync(batch).get(60, java.util.concurrent.TimeUnit.SECONDS))
+                    .hasCauseInstanceOf(KafkaBackend.KafkaWriteException.class).hasMessageContaining("not acknowledged");
+
+            broker.start();
+            b.writeAsync(batch).get(60, java.util.concurrent.TimeUnit.SECONDS); // the channel's retry: the same batch
+            List<ConsumerRecord<byte[], byte[]>> records = consume(topic, 21);
+            assertThat(records.stream().map(r -> text(r.value())).toList()).hasSize(21).doesNotHaveDuplicates();
+        } finally {
+            b.close();
+        }
+    }
+
+    @Test
     void aBrokerOutageFailsTheWriteAndTheRetryAfterItDeliversEveryRecordOnce() throws Exception {
         String topic = topic();
         KafkaBackend b = backend(topic, "max.block.ms", "2000", "request.timeout.ms", "2000", "delivery.timeout.ms", "4000",
