@@ -20,6 +20,9 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 
 import org.duckdb.DuckDBAppender;
+
+import io.signalbox.api.Message;
+import io.signalbox.api.MessageType;
 import org.duckdb.DuckDBConnection;
 import org.duckdb.DuckDBDriver;
 import org.slf4j.Logger;
@@ -52,11 +55,29 @@ final class DuckStore implements Storage, AutoCloseable {
     static final String FILE = "metrics.duckdb";
 
     /** The engine settings (from {@link StoreConfig}). */
-    record Settings(Path dir, int retentionDays, long maxBytes, int memoryLimitMb, int threads, long maxSamples, int maxSeries) {
-        /** Without a series limit (tests, benchmarks). */
+    record Settings(Path dir, int retentionDays, long maxBytes, int memoryLimitMb, int threads, long maxSamples, int maxSeries,
+            long compactWindowMs) {
+        /** Without a series limit (tests, benchmarks); compaction by the hour. */
         Settings(Path dir, int retentionDays, long maxBytes, int memoryLimitMb, int threads, long maxSamples) {
-            this(dir, retentionDays, maxBytes, memoryLimitMb, threads, maxSamples, Integer.MAX_VALUE);
+            this(dir, retentionDays, maxBytes, memoryLimitMb, threads, maxSamples, Integer.MAX_VALUE, DEFAULT_COMPACT_WINDOW_MS);
         }
+
+        Settings(Path dir, int retentionDays, long maxBytes, int memoryLimitMb, int threads, long maxSamples, int maxSeries) {
+            this(dir, retentionDays, maxBytes, memoryLimitMb, threads, maxSamples, maxSeries, DEFAULT_COMPACT_WINDOW_MS);
+        }
+    }
+
+    static final long DEFAULT_COMPACT_WINDOW_MS = 3_600_000;
+    /** Points buffered before they are sorted and handed to the Appender (also drained at every flush). */
+    static final int BUFFER_POINTS = 1 << 17;
+
+    /** What became of the metric messages of a batch that were not stored (see {@link #appendBatch}). */
+    interface Outcome {
+        void invalid(Message m, String reason);
+
+        void filtered();
+
+        void seriesLimited(String name, String source);
     }
 
     private final Settings settings;
@@ -66,6 +87,15 @@ final class DuckStore implements Storage, AutoCloseable {
     private final java.util.concurrent.locks.Lock appenderLock;
     private final PreparedStatement insertSeries;
     private final Map<String, Series> byKey = new ConcurrentHashMap<>();
+    private final SeriesCache cache;
+    private final MetricScanner scanner = new MetricScanner();
+    /** Points appended since the last drain, by column (guarded by this). */
+    private int[] bufSeries = new int[1024];
+    private long[] bufTs = new long[1024];
+    private double[] bufValue = new double[1024];
+    private int buffered;
+    final LongAdder fallbackParses = new LongAdder();
+    final LongAdder compacted = new LongAdder();
     private volatile Map<Integer, Series> byId = Map.of();
     private int nextId;
     private long unflushed;
@@ -78,6 +108,7 @@ final class DuckStore implements Storage, AutoCloseable {
 
     DuckStore(Settings settings) throws SQLException, IOException {
         this.settings = settings;
+        this.cache = new SeriesCache((int) Math.min(1 << 20, Math.max(1024L, 2L * settings.maxSeries())));
         Files.createDirectories(settings.dir());
         Properties p = new Properties();
         p.setProperty("memory_limit", settings.memoryLimitMb() + "MB");
@@ -88,7 +119,13 @@ final class DuckStore implements Storage, AutoCloseable {
         try (Statement st = writer.createStatement()) {
             st.execute("CREATE TABLE IF NOT EXISTS series (id INTEGER PRIMARY KEY, name VARCHAR NOT NULL, "
                     + "source VARCHAR NOT NULL, tags VARCHAR NOT NULL, unit VARCHAR)");
+            // points: the recent points as they arrived (sorted per flush); points_cold: older windows
+            // rewritten ordered by (series_id, ts) by compact(), which DuckDB's column compression
+            // (RLE for the id, delta bit-packing for ts, ALP for values) turns into ~1-2 bytes a point
             st.execute("CREATE TABLE IF NOT EXISTS points (series_id INTEGER NOT NULL, ts BIGINT NOT NULL, value DOUBLE NOT NULL)");
+            st.execute("CREATE TABLE IF NOT EXISTS points_cold (series_id INTEGER NOT NULL, ts BIGINT NOT NULL, value DOUBLE NOT NULL)");
+            st.execute("CREATE OR REPLACE VIEW points_all AS SELECT series_id, ts, value FROM points_cold "
+                    + "UNION ALL SELECT series_id, ts, value FROM points");
         }
         loadSeries();
         insertSeries = writer.prepareStatement("INSERT INTO series VALUES (?, ?, ?, ?, ?)");
@@ -121,13 +158,89 @@ final class DuckStore implements Storage, AutoCloseable {
         if (closed) {
             throw new SQLException("metrics store is closed");
         }
-        String key = Series.key(m.name(), source, m.tags());
+        Series s = intern(m.name(), source, m.tags(), m.unit());
+        if (s == null) {
+            return false;
+        }
+        buffer(s.id(), ts, m.value());
+        appended.increment();
+        return true;
+    }
+
+    /**
+     * Appends the {@code metric} messages of one batch (others are ignored) under one lock: each line
+     * is read by {@link MetricScanner} (Jackson's {@link MetricLine#parse} only for what the scanner
+     * does not handle) and its series found in {@link SeriesCache} by the line's bytes.
+     */
+    synchronized void appendBatch(String source, List<Message> messages, Globs names, Outcome outcome) throws SQLException {
+        if (closed) {
+            throw new SQLException("metrics store is closed");
+        }
+        MetricScanner sc = scanner;
+        long n = 0;
+        for (Message m : messages) {
+            if (m.type() != MessageType.METRIC) {
+                continue;
+            }
+            byte[] line = m.line();
+            Series s;
+            double value;
+            if (sc.scan(line)) {
+                value = sc.value;
+                int h = SeriesCache.hash(source, line, sc.nameOff, sc.nameLen, sc.tagsOff, sc.tagsLen);
+                s = cache.get(h, source, line, sc.nameOff, sc.nameLen, sc.tagsOff, sc.tagsLen);
+                if (s == null) {
+                    String name = sc.name();
+                    if (!names.matches(name)) {
+                        s = SeriesCache.FILTERED;
+                    } else {
+                        s = intern(name, source, sc.tags(), sc.unit());
+                        if (s == null) {
+                            outcome.seriesLimited(name, source); // not cached: counted at every point
+                            continue;
+                        }
+                    }
+                    cache.put(h, source, line, sc.nameOff, sc.nameLen, sc.tagsOff, sc.tagsLen, s);
+                }
+            } else {
+                fallbackParses.increment();
+                MetricLine ml;
+                try {
+                    ml = MetricLine.parse(line);
+                } catch (MetricLine.Invalid e) {
+                    outcome.invalid(m, e.getMessage());
+                    continue;
+                }
+                if (!names.matches(ml.name())) {
+                    s = SeriesCache.FILTERED;
+                } else {
+                    s = intern(ml.name(), source, ml.tags(), ml.unit());
+                    if (s == null) {
+                        outcome.seriesLimited(ml.name(), source);
+                        continue;
+                    }
+                }
+                value = ml.value();
+            }
+            if (s == SeriesCache.FILTERED) {
+                outcome.filtered();
+                continue;
+            }
+            buffer(s.id(), m.timestamp(), value);
+            n++;
+        }
+        appended.add(n);
+    }
+
+    /** The series of (name, source, tags), created if new; {@code null} at the series limit. */
+    private Series intern(String name, String source, SortedMap<String, String> tags, String unit) throws SQLException {
+        String key = Series.key(name, source, tags);
         Series s = byKey.get(key);
         if (s == null) {
             if (byKey.size() >= settings.maxSeries()) {
-                return false;
+                return null;
             }
-            s = Series.of(nextId, m.name(), source, m.tags(), m.unit());
+            s = Series.of(nextId, name, source, tags, unit);
             insertSeries.setInt(1, s.id());
             insertSeries.setString(2, s.name());
             insertSeries.setString(3, s.source());
@@ -140,15 +253,71 @@ final class DuckStore implements Storage, AutoCloseable {
             ids.put(s.id(), s);
             byId = Map.copyOf(ids);
         }
+        return s;
+    }
+
+    private void buffer(int series, long ts, double value) throws SQLException {
+        if (buffered == bufSeries.length) {
+            if (buffered >= BUFFER_POINTS) {
+                drain();
+            } else {
+                int cap = buffered * 2;
+                bufSeries = java.util.Arrays.copyOf(bufSeries, cap);
+                bufTs = java.util.Arrays.copyOf(bufTs, cap);
+                bufValue = java.util.Arrays.copyOf(bufValue, cap);
+            }
+        }
+        bufSeries[buffered] = series;
+        bufTs[buffered] = ts;
+        bufValue[buffered] = value;
+        buffered++;
+        unflushed++;
+    }
+
+    /**
+     * Hands the buffered points to the Appender ordered by (series, ts): a counting sort by series id
+     * (ids are dense) keeps each series' arrival order, which is time order unless a point came late
+     * (then an insertion sort within the series fixes it).
+     */
+    private void drain() throws SQLException {
+        int n = buffered;
+        if (n == 0) {
+            return;
+        }
+        int ids = nextId + 1;
+        int[] start = new int[ids + 1];
+        for (int i = 0; i < n; i++) {
+            start[bufSeries[i] + 1]++;
+        }
+        for (int k = 0; k < ids; k++) {
+            start[k + 1] += start[k];
+        }
+        int[] order = new int[n];
+        for (int i = 0; i < n; i++) {
+            order[start[bufSeries[i]]++] = i;
+        }
+        // within a run of one series: time order (normally already so)
+        for (int i = 1; i < n; i++) {
+            int cur = order[i];
+            if (bufSeries[order[i - 1]] == bufSeries[cur] && bufTs[order[i - 1]] > bufTs[cur]) {
+                int j = i - 1;
+                while (j >= 0 && bufSeries[order[j]] == bufSeries[cur] && bufTs[order[j]] > bufTs[cur]) {
+                    order[j + 1] = order[j];
+                    j--;
+                }
+                order[j + 1] = cur;
+            }
+        }
         appenderLock.lock();
         try {
-            appender.beginRow().append(s.id()).append(ts).append(m.value()).endRow();
+            for (int k = 0; k < n; k++) {
+                int i = order[k];
+                appender.beginRow().append(bufSeries[i]).append(bufTs[i]).append(bufValue[i]).endRow();
+            }
         } finally {
             appenderLock.unlock();
         }
-        unflushed++;
-        appended.increment();
-        return true;
+        buffered = 0;
     }
 
     /** Commits every appended point. */
@@ -156,6 +325,7 @@ final class DuckStore implements Storage, AutoCloseable {
         if (closed || unflushed == 0) {
             return;
         }
+        drain();
         appenderLock.lock();
         try {
             appender.flush();
@@ -177,9 +347,12 @@ final class DuckStore implements Storage, AutoCloseable {
                 return;
             }
             flush();
-            try (PreparedStatement st = writer.prepareStatement("DELETE FROM points WHERE ts < ?")) {
+            compact(nowMs);
+            try (PreparedStatement st = writer.prepareStatement("DELETE FROM points WHERE ts < ?");
+                    PreparedStatement cold = writer.prepareStatement("DELETE FROM points_cold WHERE ts < ?")) {
                 st.setLong(1, cutoff);
-                long n = st.executeUpdate();
+                cold.setLong(1, cutoff);
+                long n = st.executeUpdate() + cold.executeUpdate();
                 retentionDeleted.add(n);
                 if (n > 0) {
                     LOG.info("metrics store: retention ({} days) deleted {} points", settings.retentionDays(), n);
@@ -190,7 +363,7 @@ final class DuckStore implements Storage, AutoCloseable {
                 // the fraction of the oldest points to drop so that what stays fits in 90 % of the cap
                 double keep = Math.max(0.0, Math.min(0.95, 0.9 * settings.maxBytes() / (double) usedBytes));
                 long cut;
-                try (PreparedStatement st = writer.prepareStatement("SELECT quantile_disc(ts, ?) FROM points")) {
+                try (PreparedStatement st = writer.prepareStatement("SELECT quantile_disc(ts, ?) FROM points_all")) {
                     st.setDouble(1, 1 - keep);
                     try (ResultSet rs = st.executeQuery()) {
                         rs.next();
@@ -200,9 +373,11 @@ final class DuckStore implements Storage, AutoCloseable {
                         }
                     }
                 }
-                try (PreparedStatement st = writer.prepareStatement("DELETE FROM points WHERE ts <= ?")) {
+                try (PreparedStatement st = writer.prepareStatement("DELETE FROM points WHERE ts <= ?");
+                        PreparedStatement cold = writer.prepareStatement("DELETE FROM points_cold WHERE ts <= ?")) {
                     st.setLong(1, cut);
-                    long n = st.executeUpdate();
+                    cold.setLong(1, cut);
+                    long n = st.executeUpdate() + cold.executeUpdate();
                     retentionDeleted.add(n);
                     LOG.warn("metrics store: {} bytes used, cap {}: deleted the {} oldest points (up to ts {})",
                             usedBytes, settings.maxBytes(), n, cut);
@@ -211,7 +386,7 @@ final class DuckStore implements Storage, AutoCloseable {
                 refreshSize();
             }
             try (Statement st = writer.createStatement()) {
-                int gone = st.executeUpdate("DELETE FROM series WHERE id NOT IN (SELECT DISTINCT series_id FROM points)");
+                int gone = st.executeUpdate("DELETE FROM series WHERE id NOT IN (SELECT DISTINCT series_id FROM points_all)");
                 if (gone > 0) {
                     loadSeriesIndexOnly();
                 }
@@ -221,8 +396,69 @@ final class DuckStore implements Storage, AutoCloseable {
         }
     }
 
+    /**
+     * Moves the points of every whole {@code compactWindowMs} window that ended at least one window ago
+     * from {@code points} (arrival order) to {@code points_cold}, ordered by (series_id, ts), one window
+     * per transaction (so the sort is bounded by one window's points). A point that arrives later for an
+     * already compacted window stays in {@code points} until the next run moves it (queries read both).
+     * Returns the number of points moved. Under the write lock, after a flush.
+     */
+    long compact(long nowMs) throws SQLException {
+        long w = settings.compactWindowMs();
+        if (w <= 0) {
+            return 0;
+        }
+        long horizon = Math.floorDiv(nowMs - w, w) * w;
+        long moved = 0;
+        synchronized (this) {
+            if (closed) {
+                return 0;
+            }
+            flush();
+            while (true) {
+                long oldest;
+                try (Statement st = writer.createStatement(); ResultSet rs = st.executeQuery("SELECT min(ts) FROM points")) {
+                    rs.next();
+                    oldest = rs.getLong(1);
+                    if (rs.wasNull()) {
+                        break;
+                    }
+                }
+                if (oldest >= horizon) {
+                    break;
+                }
+                long to = Math.min(horizon, Math.floorDiv(oldest, w) * w + w);
+                writer.setAutoCommit(false);
+                try (PreparedStatement ins = writer.prepareStatement("INSERT INTO points_cold SELECT series_id, ts, value "
+                        + "FROM points WHERE ts < ? ORDER BY series_id, ts");
+                        PreparedStatement del = writer.prepareStatement("DELETE FROM points WHERE ts < ?")) {
+                    ins.setLong(1, to);
+                    long n = ins.executeUpdate();
+                    del.setLong(1, to);
+                    long d = del.executeUpdate();
+                    if (n != d) {
+                        throw new SQLException("compaction moved " + n + " points but deleted " + d);
+                    }
+                    writer.commit();
+                    moved += n;
+                } catch (SQLException | RuntimeException e) {
+                    writer.rollback();
+                    throw e;
+                } finally {
+                    writer.setAutoCommit(true);
+                }
+            }
+        }
+        if (moved > 0) {
+            compacted.add(moved);
+            LOG.debug("metrics store: compacted {} points older than {} into points_cold", moved, horizon);
+        }
+        return moved;
+    }
+
     /** Re-reads the series table after retention dropped some (under the write lock). */
     private void loadSeriesIndexOnly() throws SQLException {
+        cache.clear();
         byKey.clear();
         int keepNext = nextId;
         loadSeries();
@@ -291,7 +527,7 @@ final class DuckStore implements Storage, AutoCloseable {
             return List.of();
         }
         List<Series> out = new ArrayList<>();
-        query("SELECT DISTINCT series_id FROM points WHERE ts >= ? AND ts <= ? AND series_id IN (" + ids(series) + ")",
+        query("SELECT DISTINCT series_id FROM points_all WHERE ts >= ? AND ts <= ?" + inIds(series),
                 st -> {
                     st.setLong(1, from);
                     st.setLong(2, to);
@@ -315,8 +551,8 @@ final class DuckStore implements Storage, AutoCloseable {
             return List.of();
         }
         List<RawPoint> out = new ArrayList<>();
-        query("SELECT series_id, ts, value FROM points WHERE ts >= ? AND ts <= ? AND series_id IN (" + ids(series)
-                + ") ORDER BY ts, series_id LIMIT ?", st -> {
+        query("SELECT series_id, ts, value FROM points_all WHERE ts >= ? AND ts <= ?" + inIds(series)
+                + " ORDER BY ts, series_id LIMIT ?", st -> {
                     st.setLong(1, from);
                     st.setLong(2, to);
                     st.setLong(3, limit + 1);
@@ -345,12 +581,16 @@ final class DuckStore implements Storage, AutoCloseable {
                         java.util.Arrays.copyOf(vs[0], n[0])));
             }
         };
-        query("SELECT series_id, ts, value FROM points WHERE ts > ? AND ts <= ? AND series_id IN (" + ids(series)
-                + ") ORDER BY series_id, ts", st -> {
+        java.util.BitSet wanted = idSet(series);
+        query("SELECT series_id, ts, value FROM points_all WHERE ts > ? AND ts <= ?" + inIdsOrAll(series)
+                + " ORDER BY series_id, ts", st -> {
                     st.setLong(1, fromExclusive);
                     st.setLong(2, toInclusive);
                 }, rs -> {
                     int id = rs.getInt(1);
+                    if (!wanted.get(id)) {
+                        return; // a series that appeared after the match
+                    }
                     if (id != current[0]) {
                         emit.run();
                         current[0] = id;
@@ -406,8 +646,9 @@ final class DuckStore implements Storage, AutoCloseable {
             return List.of();
         }
         List<Sample> out = new ArrayList<>();
-        query("SELECT series_id, " + agg + " FROM points WHERE ts > ? AND ts <= ? AND series_id IN (" + ids(series)
-                + ") GROUP BY series_id", st -> {
+        java.util.BitSet wanted = idSet(series);
+        query("SELECT series_id, " + agg + " FROM points_all WHERE ts > ? AND ts <= ?" + inIdsOrAll(series)
+                + " GROUP BY series_id", st -> {
                     int k = 1;
                     if (param != null) {
                         st.setDouble(k++, param);
@@ -415,12 +656,34 @@ final class DuckStore implements Storage, AutoCloseable {
                     st.setLong(k++, from);
                     st.setLong(k, to);
                 }, rs -> {
-                    Series s = byId.get(rs.getInt(1));
+                    int id = rs.getInt(1);
+                    Series s = wanted.get(id) ? byId.get(id) : null;
                     if (s != null) {
                         out.add(new Sample(s.labels(), rs.getDouble(2)));
                     }
                 });
         return out;
+    }
+
+    /** The series filter of a scan: none when {@code series} is every series (then the id list is pure cost). */
+    private String inIds(List<Series> series) {
+        return " AND series_id IN (" + ids(series) + ")";
+    }
+
+    /**
+     * For scans whose rows are filtered again by {@link #idSet}: no id list in the SQL when the matched
+     * series are every series known (a long IN list costs DuckDB more than the rows it would spare).
+     */
+    private String inIdsOrAll(List<Series> series) {
+        return series.size() == byId.size() && series.size() > 64 ? "" : inIds(series);
+    }
+
+    private static java.util.BitSet idSet(List<Series> series) {
+        java.util.BitSet b = new java.util.BitSet();
+        for (Series s : series) {
+            b.set(s.id());
+        }
+        return b;
     }
 
     private static String ids(List<Series> series) {
@@ -471,6 +734,7 @@ final class DuckStore implements Storage, AutoCloseable {
             return;
         }
         try {
+            drain();
             appenderLock.lock();
             try {
                 appender.close(); // flushes
