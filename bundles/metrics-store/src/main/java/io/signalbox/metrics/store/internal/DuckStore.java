@@ -456,6 +456,36 @@ final class DuckStore implements Storage, AutoCloseable {
         return moved;
     }
 
+    /** Rows of {@code points} or {@code points_cold} (tests, benchmarks). */
+    long countRows(String table) throws SQLException {
+        if (!table.equals("points") && !table.equals("points_cold")) {
+            throw new IllegalArgumentException(table);
+        }
+        synchronized (this) {
+            try (Statement st = writer.createStatement(); ResultSet rs = st.executeQuery("SELECT count(*) FROM " + table)) {
+                rs.next();
+                return rs.getLong(1);
+            }
+        }
+    }
+
+    /**
+     * Rows of {@code points_cold} that, in storage order, come before a row of the same compaction window
+     * they should follow in (series_id, ts) order (tests: 0 after a compaction without late points).
+     */
+    long countUnsortedCold() throws SQLException {
+        long w = Math.max(1, settings.compactWindowMs());
+        synchronized (this) {
+            try (Statement st = writer.createStatement(); ResultSet rs = st.executeQuery(
+                    "SELECT count(*) FROM (SELECT series_id, ts, lag(series_id) OVER (ORDER BY rowid) ps, "
+                            + "lag(ts) OVER (ORDER BY rowid) pt FROM points_cold) WHERE ps IS NOT NULL "
+                            + "AND floor(ts / " + w + ") = floor(pt / " + w + ") AND (series_id < ps OR (series_id = ps AND ts < pt))")) {
+                rs.next();
+                return rs.getLong(1);
+            }
+        }
+    }
+
     /** Re-reads the series table after retention dropped some (under the write lock). */
     private void loadSeriesIndexOnly() throws SQLException {
         cache.clear();

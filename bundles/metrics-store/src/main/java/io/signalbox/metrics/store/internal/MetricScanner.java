@@ -121,6 +121,7 @@ final class MetricScanner {
     private boolean scanData(int at) {
         nameOff = -1;
         unitOff = -1;
+        tagsOff = 0;
         tagsLen = 0;
         boolean haveValue = false;
         boolean seenName = false;
