@@ -132,6 +132,9 @@ final class DuckStore implements Storage, AutoCloseable {
         appender = writer.createAppender(DuckDBConnection.DEFAULT_SCHEMA, "points");
         appenderLock = appender.unsafeBreakThreadConfinement();
         refreshSize();
+        // one transaction per flush interval: the Appender hands DuckDB a chunk every 2,048 rows, which in
+        // auto-commit mode is a commit (a WAL write) per chunk; in a transaction it is only local storage
+        writer.setAutoCommit(false);
     }
 
     private void loadSeries() throws SQLException {
@@ -325,12 +328,27 @@ final class DuckStore implements Storage, AutoCloseable {
         if (closed || unflushed == 0) {
             return;
         }
-        drain();
-        appenderLock.lock();
         try {
-            appender.flush();
-        } finally {
-            appenderLock.unlock();
+            drain();
+            appenderLock.lock();
+            try {
+                appender.flush();
+            } finally {
+                appenderLock.unlock();
+            }
+            writer.commit();
+        } catch (SQLException | RuntimeException e) {
+            // the transaction is gone (its new series with it): start clean from what is committed
+            unflushed = 0;
+            buffered = 0;
+            try {
+                writer.rollback();
+                loadSeriesIndexOnly();
+                writer.commit();
+            } catch (SQLException again) {
+                e.addSuppressed(again);
+            }
+            throw e;
         }
         unflushed = 0;
         flushes.increment();
@@ -347,6 +365,17 @@ final class DuckStore implements Storage, AutoCloseable {
                 return;
             }
             flush();
+            writer.setAutoCommit(true); // maintenance statement by statement; CHECKPOINT needs it
+            try {
+                maintain(nowMs, cutoff);
+            } finally {
+                writer.setAutoCommit(false);
+            }
+        }
+    }
+
+    private void maintain(long nowMs, long cutoff) throws SQLException {
+        {
             compact(nowMs);
             try (PreparedStatement st = writer.prepareStatement("DELETE FROM points WHERE ts < ?");
                     PreparedStatement cold = writer.prepareStatement("DELETE FROM points_cold WHERE ts < ?")) {
@@ -428,6 +457,7 @@ final class DuckStore implements Storage, AutoCloseable {
                     break;
                 }
                 long to = Math.min(horizon, Math.floorDiv(oldest, w) * w + w);
+                boolean auto = writer.getAutoCommit();
                 writer.setAutoCommit(false);
                 try (PreparedStatement ins = writer.prepareStatement("INSERT INTO points_cold SELECT series_id, ts, value "
                         + "FROM points WHERE ts < ? ORDER BY series_id, ts");
@@ -445,7 +475,7 @@ final class DuckStore implements Storage, AutoCloseable {
                     writer.rollback();
                     throw e;
                 } finally {
-                    writer.setAutoCommit(true);
+                    writer.setAutoCommit(auto);
                 }
             }
         }
@@ -465,6 +495,26 @@ final class DuckStore implements Storage, AutoCloseable {
             try (Statement st = writer.createStatement(); ResultSet rs = st.executeQuery("SELECT count(*) FROM " + table)) {
                 rs.next();
                 return rs.getLong(1);
+            }
+        }
+    }
+
+    /** One line of {@link #storageReport}. */
+    interface StorageLine {
+        void line(String table, String column, String compression, long segments, long values);
+    }
+
+    /** Which compression DuckDB chose for each column of both point tables (benchmarks, diagnosis). */
+    void storageReport(StorageLine out) throws SQLException {
+        synchronized (this) {
+            for (String table : List.of("points", "points_cold")) {
+                try (Statement st = writer.createStatement(); ResultSet rs = st.executeQuery(
+                        "SELECT column_name, compression, count(*), sum(count) FROM pragma_storage_info('" + table
+                                + "') WHERE segment_type <> 'VALIDITY' GROUP BY ALL ORDER BY ALL")) {
+                    while (rs.next()) {
+                        out.line(table, rs.getString(1), rs.getString(2), rs.getLong(3), rs.getLong(4));
+                    }
+                }
             }
         }
     }
@@ -771,6 +821,8 @@ final class DuckStore implements Storage, AutoCloseable {
             } finally {
                 appenderLock.unlock();
             }
+            writer.commit();
+            writer.setAutoCommit(true);
             checkpoint();
         } catch (SQLException e) {
             LOG.warn("metrics store: final flush/checkpoint failed; DuckDB replays its WAL at the next start", e);
