@@ -67,7 +67,12 @@ final class DuckStore implements Storage, AutoCloseable {
         }
     }
 
-    static final long DEFAULT_COMPACT_WINDOW_MS = 3_600_000;
+    /**
+     * One day: DuckDB bit-packs {@code ts} in groups of 2,048 values, and a group that spans the end of one
+     * series and the start of the next needs as many bits as the window is long; a day of a 10 s series is
+     * 8,640 points, so most groups hold one series (constant delta, almost no bits).
+     */
+    static final long DEFAULT_COMPACT_WINDOW_MS = 86_400_000;
     /** Points buffered before they are sorted and handed to the Appender (also drained at every flush). */
     static final int BUFFER_POINTS = 1 << 17;
 
@@ -460,10 +465,17 @@ final class DuckStore implements Storage, AutoCloseable {
                 boolean auto = writer.getAutoCommit();
                 writer.setAutoCommit(false);
                 try (PreparedStatement ins = writer.prepareStatement("INSERT INTO points_cold SELECT series_id, ts, value "
-                        + "FROM points WHERE ts < ? ORDER BY series_id, ts");
+                        + "FROM points WHERE ts < ? AND series_id >= ? AND series_id < ? ORDER BY series_id, ts");
                         PreparedStatement del = writer.prepareStatement("DELETE FROM points WHERE ts < ?")) {
-                    ins.setLong(1, to);
-                    long n = ins.executeUpdate();
+                    // in ranges of series ids of at most sortChunkPoints points each, so that no single sort
+                    // holds a whole (possibly large) window; the ranges ascend, so the window stays ordered
+                    long n = 0;
+                    for (int[] range : seriesRanges(to)) {
+                        ins.setLong(1, to);
+                        ins.setInt(2, range[0]);
+                        ins.setInt(3, range[1]);
+                        n += ins.executeUpdate();
+                    }
                     del.setLong(1, to);
                     long d = del.executeUpdate();
                     if (n != d) {
@@ -515,6 +527,14 @@ final class DuckStore implements Storage, AutoCloseable {
                         out.line(table, rs.getString(1), rs.getString(2), rs.getLong(3), rs.getLong(4));
                     }
                 }
+                // blocks holding the table's persistent segments (shared partial blocks counted once per table)
+                try (Statement st = writer.createStatement(); ResultSet rs = st.executeQuery(
+                        "SELECT count(DISTINCT block_id), (SELECT block_size FROM pragma_database_size()) FROM pragma_storage_info('"
+                                + table + "') WHERE persistent AND block_id >= 0")) {
+                    if (rs.next()) {
+                        out.line(table, "*", "blocks", rs.getLong(1), rs.getLong(1) * rs.getLong(2));
+                    }
+                }
             }
         }
     }
@@ -534,6 +554,34 @@ final class DuckStore implements Storage, AutoCloseable {
                 return rs.getLong(1);
             }
         }
+    }
+
+    /** Most points one compaction INSERT sorts (DuckDB spills beyond memory.limit.mb; this keeps it rare). */
+    long sortChunkPoints = 4_000_000;
+
+    /** Ascending [from, to) series id ranges covering every point of {@code points} with ts &lt; {@code before}. */
+    private List<int[]> seriesRanges(long before) throws SQLException {
+        List<int[]> out = new ArrayList<>();
+        try (PreparedStatement st = writer.prepareStatement(
+                "SELECT series_id, count(*) FROM points WHERE ts < ? GROUP BY series_id ORDER BY series_id")) {
+            st.setLong(1, before);
+            try (ResultSet rs = st.executeQuery()) {
+                int from = Integer.MIN_VALUE;
+                long inRange = 0;
+                while (rs.next()) {
+                    int id = rs.getInt(1);
+                    long c = rs.getLong(2);
+                    if (inRange > 0 && inRange + c > sortChunkPoints) {
+                        out.add(new int[] {from, id});
+                        from = id;
+                        inRange = 0;
+                    }
+                    inRange += c;
+                }
+                out.add(new int[] {from, Integer.MAX_VALUE});
+            }
+        }
+        return out;
     }
 
     /** Re-reads the series table after retention dropped some (under the write lock). */

@@ -109,7 +109,7 @@ class StoreBenchmark {
         report("file_bytes_per_point", bytes / (double) n);
         report("used_bytes_per_point", store.usedBytes() / (double) n);
         store.storageReport((table, column, compression, segments, rows) -> System.out.printf(Locale.ROOT,
-                "BENCH storage %s.%s %s: %d segments, %d values%n", table, column, compression, segments, rows));
+                "BENCH storage %s.%s %s: %d segments/blocks, %d values/bytes%n", table, column, compression, segments, rows));
 
         Engine engine = new Engine(store, 300_000);
         String whole = (end - t0) / 1000 + 10 + "s";

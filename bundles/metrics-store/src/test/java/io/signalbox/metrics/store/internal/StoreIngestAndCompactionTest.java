@@ -197,6 +197,7 @@ class StoreIngestAndCompactionTest {
             List<String> pointsBefore = snapshot(s);
             List<String> rawBefore = raw(s, now - 10 * day, now - 10 * day + 6 * hour);
 
+            s.sortChunkPoints = 100; // a window (12 series x 60 points) sorted in ranges of two series
             long moved = s.compact(now);
             assertThat(moved).isGreaterThan(total * 9 / 10);
             assertThat(count(s, "points_cold")).isEqualTo(moved);
