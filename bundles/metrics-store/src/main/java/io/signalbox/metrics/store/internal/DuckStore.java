@@ -20,9 +20,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 
 import org.duckdb.DuckDBAppender;
-
-import io.signalbox.api.Message;
-import io.signalbox.api.MessageType;
 import org.duckdb.DuckDBConnection;
 import org.duckdb.DuckDBDriver;
 import org.slf4j.Logger;
@@ -33,6 +30,8 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 
+import io.signalbox.api.Message;
+import io.signalbox.api.MessageType;
 import io.signalbox.metrics.promql.Matcher;
 import io.signalbox.metrics.promql.PromQLException;
 import io.signalbox.metrics.promql.Storage;
@@ -41,10 +40,13 @@ import io.signalbox.metrics.promql.Values.SeriesData;
 
 /**
  * The DuckDB database under {@code <path>/metrics.duckdb}: table {@code series} (id, name, source,
- * tags as JSON, unit) and table {@code points} (series_id, ts epoch ms, value). Points go in through
- * DuckDB's Appender on one writer connection (guarded by this object); {@link #flush} commits them
- * to DuckDB's write-ahead log, which DuckDB replays when the file is opened after a crash. Queries
- * run on their own connections ({@link DuckDBConnection#duplicate}) beside the writer.
+ * tags as JSON, unit), table {@code points} (series_id, ts epoch ms, value) in arrival order, and
+ * {@code points_cold} (the same, ordered by series and time; only filled by the opt-in {@link #compact});
+ * queries read the view {@code points_all}. Points go in by batch ({@link #appendBatch}: scanner, series
+ * cache, column buffers) and through DuckDB's Appender on one writer connection (guarded by this object)
+ * that stays in one transaction until {@link #flush} commits it to DuckDB's write-ahead log, which
+ * DuckDB replays when the file is opened after a crash. Queries run on their own connections
+ * ({@link DuckDBConnection#duplicate}) beside the writer.
  *
  * <p>The label index (every series and its labels) is kept in memory: selectors are matched there
  * and only the matching series ids go into the SQL that scans points.
