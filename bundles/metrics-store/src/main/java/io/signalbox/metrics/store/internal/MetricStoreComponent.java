@@ -84,7 +84,8 @@ public final class MetricStoreComponent implements Backend, StatsSource, MetricS
         }
         Path dir = Path.of(config.path()).toAbsolutePath();
         store = new DuckStore(new DuckStore.Settings(dir, config.retention_days(), config.max_size_mb() * 1024 * 1024,
-                config.memory_limit_mb(), config.threads(), config.query_max_samples(), config.max_series()));
+                config.memory_limit_mb(), config.threads(), config.query_max_samples(), config.max_series(),
+                config.compact_window_ms()));
         LOG.info("metrics store started: {} ({} series), retention {} days, cap {} MiB, flush every {} ms, "
                 + "memory limit {} MiB, sources {}, names {}", dir.resolve(DuckStore.FILE), store.seriesCount(),
                 config.retention_days(), config.max_size_mb(), config.flush_interval_ms(), config.memory_limit_mb(),
@@ -130,6 +131,9 @@ public final class MetricStoreComponent implements Backend, StatsSource, MetricS
         if (c.query_max_samples() < 1) {
             problems.append(" query.max.samples must be >= 1;");
         }
+        if (c.compact_window_ms() < 0) {
+            problems.append(" compact.window.ms must be >= 0;");
+        }
         if (c.path().isBlank()) {
             problems.append(" path must not be empty;");
         }
@@ -154,27 +158,31 @@ public final class MetricStoreComponent implements Backend, StatsSource, MetricS
         for (Message m : batch.messages()) {
             if (m.type() != MessageType.METRIC) {
                 skipped.increment();
-                continue;
-            }
-            MetricLine line;
-            try {
-                line = MetricLine.parse(m.line());
-            } catch (MetricLine.Invalid e) {
-                invalid.increment();
-                invalidLog.warn("invalid", "metrics store: a metric from {} not stored: {}", m.source(), e.getMessage());
-                continue;
-            }
-            if (!names.matches(line.name())) {
-                filtered.increment();
-                continue;
-            }
-            if (!store.append(m.source(), m.timestamp(), line)) {
-                seriesLimited.increment();
-                invalidLog.warn("series limit", "metrics store: {} series stored, max.series reached: a point of a new "
-                        + "series ({} from {}) is not stored", store.seriesCount(), line.name(), m.source());
             }
         }
+        store.appendBatch(batch.source(), batch.messages(), names, outcome);
     }
+
+    /** Counts and logs what {@link DuckStore#appendBatch} did not store. */
+    private final DuckStore.Outcome outcome = new DuckStore.Outcome() {
+        @Override
+        public void invalid(Message m, String reason) {
+            invalid.increment();
+            invalidLog.warn("invalid", "metrics store: a metric from {} not stored: {}", m.source(), reason);
+        }
+
+        @Override
+        public void filtered() {
+            filtered.increment();
+        }
+
+        @Override
+        public void seriesLimited(String name, String source) {
+            seriesLimited.increment();
+            invalidLog.warn("series limit", "metrics store: {} series stored, max.series reached: a point of a new "
+                    + "series ({} from {}) is not stored", store.seriesCount(), name, source);
+        }
+    };
 
     private void flushQuietly() {
         try {
@@ -201,6 +209,8 @@ public final class MetricStoreComponent implements Backend, StatsSource, MetricS
             sink.counter("signalbox_metrics_store_points_total", store.appended.sum());
             sink.counter("signalbox_metrics_store_retention_deleted_total", store.retentionDeleted.sum());
             sink.counter("signalbox_metrics_store_commits_total", store.flushes.sum());
+            sink.counter("signalbox_metrics_store_compacted_points_total", store.compacted.sum());
+            sink.counter("signalbox_metrics_store_slow_parses_total", store.fallbackParses.sum());
             sink.gauge("signalbox_metrics_store_series", store.seriesCount());
             sink.gauge("signalbox_metrics_store_used_bytes", store.usedBytes());
             sink.gauge("signalbox_metrics_store_file_bytes", store.fileBytes());
@@ -243,10 +253,15 @@ public final class MetricStoreComponent implements Backend, StatsSource, MetricS
             return null;
         }
         MetricLine line;
-        try {
-            line = MetricLine.parse(m.line());
-        } catch (MetricLine.Invalid e) {
-            return null; // the store counts and logs it when the message reaches it
+        MetricScanner sc = new MetricScanner();
+        if (sc.scan(m.line())) {
+            line = sc.toMetricLine(); // one pass over the bytes, no Jackson (alerting calls this per metric)
+        } else {
+            try {
+                line = MetricLine.parse(m.line());
+            } catch (MetricLine.Invalid e) {
+                return null; // the store counts and logs it when the message reaches it
+            }
         }
         if (!names.matches(line.name())) {
             return null;
