@@ -155,13 +155,38 @@ public final class KafkaBroker implements AutoCloseable {
         }
     }
 
-    /** Creates a topic (replication factor 1); an existing one is fine. */
+    /**
+     * Creates a topic (replication factor 1; an existing one is fine) and waits until every partition
+     * has a leader. Without the wait a producer started at once could get NOT_LEADER_OR_FOLLOWER for a
+     * partition still being created, and the idempotent producer then kept getting
+     * OUT_OF_ORDER_SEQUENCE_NUMBER for it until its delivery timeout (120 s): seen on a busy CI machine.
+     */
     public void createTopic(String name, int partitions) throws InterruptedException, ExecutionException {
         try (Admin admin = admin()) {
-            admin.createTopics(List.of(new NewTopic(name, partitions, (short) 1))).all().get();
-        } catch (ExecutionException e) {
-            if (!(e.getCause() instanceof TopicExistsException)) {
-                throw e;
+            try {
+                admin.createTopics(List.of(new NewTopic(name, partitions, (short) 1))).all().get();
+            } catch (ExecutionException e) {
+                if (!(e.getCause() instanceof TopicExistsException)) {
+                    throw e;
+                }
+            }
+            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
+            while (true) {
+                try {
+                    var description = admin.describeTopics(List.of(name)).allTopicNames().get().get(name);
+                    if (description.partitions().size() >= partitions
+                            && description.partitions().stream().allMatch(p -> p.leader() != null && !p.leader().isEmpty())) {
+                        return;
+                    }
+                } catch (ExecutionException e) {
+                    if (System.nanoTime() > deadline) {
+                        throw e;
+                    }
+                }
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException("topic " + name + ": not every partition has a leader after 60 s");
+                }
+                Thread.sleep(50);
             }
         }
     }
