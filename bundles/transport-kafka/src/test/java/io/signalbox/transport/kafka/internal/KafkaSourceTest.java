@@ -69,9 +69,15 @@ class KafkaSourceTest {
 
     /** Writes {@code values} to the topic; every record must be acknowledged (else a test would wait for lines never written). */
     static void produce(String topic, List<String> values) throws Exception {
+        // one request in flight per connection: on a busy machine the first batch to a just-created
+        // partition got NOT_LEADER_OR_FOLLOWER although the topic's partitions already had leaders, the
+        // next batches (sent behind it) OUT_OF_ORDER_SEQUENCE_NUMBER, and the idempotent producer kept
+        // retrying them until its 120 s delivery timeout (CI, twice); one at a time, the first batch is
+        // retried before any other is sent
         Map<String, Object> p = Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers(),
                 ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class,
-                ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
+                ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class,
+                ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, 1);
         List<java.util.concurrent.Future<?>> sent = new ArrayList<>();
         try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p)) {
             int i = 0;
