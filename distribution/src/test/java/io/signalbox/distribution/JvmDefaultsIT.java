@@ -13,19 +13,19 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@code bin/signalbox} bounds the heap by what the sidecar may hold (128 MiB + 6.4 KiB per message of
- * correlation's queue.capacity), picks the Parallel collector and scales the JIT's compile thresholds by
+ * {@code bin/signalbox} bounds the heap by what the sidecar may hold (128 MiB + twice correlation's
+ * in-flight budget queue.max.mb), picks the Parallel collector and scales the JIT's compile thresholds by
  * 3 (start-up), unless SIGNALBOX_JAVA_OPTS says otherwise; checked on the command line of the running JVM.
  */
 class JvmDefaultsIT extends InstallationTest {
 
     @Test
-    void heapBoundFollowsQueueCapacityAndSignalboxJavaOptsOverrideIt() throws Exception {
+    void heapBoundFollowsTheInFlightBudgetAndSignalboxJavaOptsOverrideIt() throws Exception {
         assertThat(startedWith(Map.of("SIGNALBOX_JAVA_OPTS", "")))
                 .contains("-Xmx192m", "-XX:+UseParallelGC", "-XX:+ExitOnOutOfMemoryError", "-XX:CompileThresholdScaling=3");
         signalbox.stop();
 
-        signalbox.configure("etc/io.signalbox.correlation.cfg", "queue.capacity=50000\n");
+        signalbox.configure("etc/io.signalbox.correlation.cfg", "queue.capacity=200000\nqueue.max.mb = 160\n");
         assertThat(startedWith(Map.of("SIGNALBOX_JAVA_OPTS", ""))).contains("-Xmx448m", "-XX:+UseParallelGC");
         signalbox.stop();
 

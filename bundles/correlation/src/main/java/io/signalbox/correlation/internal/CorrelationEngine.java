@@ -69,8 +69,9 @@ public final class CorrelationEngine implements Ingest, TraceStore, StatsSource 
     public @interface Config {
         @AttributeDefinition(description = "A source's buffer is flushed when it holds this many messages.", min = "1") int batch_size() default 100;
         @AttributeDefinition(description = "A source's buffer is flushed when its oldest message waited this long (ms).", min = "1") long flush_interval_ms() default 5000;
-        @AttributeDefinition(description = "High-water mark: messages accepted but not yet delivered by routing; above it offer() asks the transports to pause reading.", min = "1") int queue_capacity() default 10000;
-        @AttributeDefinition(description = "Paused transports resume when in-flight drops to queue.capacity * this.", min = "0", max = "1") double resume_ratio() default 0.5;
+        @AttributeDefinition(description = "High-water mark: messages accepted but not yet delivered by routing; above it offer() asks the transports to pause reading.", min = "1") int queue_capacity() default 100000;
+        @AttributeDefinition(description = "High-water mark in MiB: the lines in flight plus 256 bytes per message (the objects that carry them); above it offer() asks the transports to pause reading. bin/signalbox sizes the heap from it.", min = "1") int queue_max_mb() default 32;
+        @AttributeDefinition(description = "Paused transports resume when in-flight drops to queue.capacity * this and queue.max.mb * this.", min = "0", max = "1") double resume_ratio() default 0.5;
         @AttributeDefinition(description = "Traces held; beyond it the least recently updated are evicted.", min = "1") int trace_max_traces() default 10000;
         @AttributeDefinition(description = "A trace not updated for this long (s) is evicted.", min = "1") long trace_ttl_seconds() default 3600;
         @AttributeDefinition(description = "Spans kept per trace; further spans are counted, not kept.", min = "0") int trace_max_spans() default 1000;
@@ -134,7 +135,7 @@ public final class CorrelationEngine implements Ingest, TraceStore, StatsSource 
         this.settings = s;
         this.nanoClock = nanoClock;
         this.traces = new InMemoryTraceStore(s.traces(), millisClock);
-        this.inFlight = new InFlight(s.resumeThreshold(), problems);
+        this.inFlight = new InFlight(s.resumeThreshold(), s.resumeBytes(), problems);
         this.lastSweepNanos = nanoClock.getAsLong();
         this.ticker = tick ? new Ticker(this::tick, problems) : null;
         if (ticker != null) {
@@ -165,7 +166,7 @@ public final class CorrelationEngine implements Ingest, TraceStore, StatsSource 
             ticker.every(s.tickMillis());
         }
         LOG.info("Correlation reconfigured: {}", s);
-        inFlight.resumeAt(s.resumeThreshold());
+        inFlight.resumeAt(s.resumeThreshold(), s.resumeBytes());
         return true;
     }
 
@@ -219,7 +220,7 @@ public final class CorrelationEngine implements Ingest, TraceStore, StatsSource 
                 problems.warn("listener", "an ingest listener failed: {}", e.toString());
             }
         }
-        long now = inFlight.incrementAndGet();
+        long bytesNow = inFlight.add(InFlight.weight(message));
         ingested.increment();
         CorrelationSettings s = settings;
         if (message.traceId() != null) {
@@ -240,13 +241,14 @@ public final class CorrelationEngine implements Ingest, TraceStore, StatsSource 
             if (batch != null) {
                 routeInOrder(buffer, batch);
             }
-            return now < s.capacity();
+            return inFlight.get() < s.capacity() && bytesNow < s.maxBytes();
         }
     }
 
     @Override
     public boolean isWritable() {
-        return inFlight.get() < settings.capacity();
+        CorrelationSettings s = settings;
+        return inFlight.get() < s.capacity() && inFlight.bytes() < s.maxBytes();
     }
 
     /**
@@ -283,6 +285,8 @@ public final class CorrelationEngine implements Ingest, TraceStore, StatsSource 
         sink.counter("signalbox_messages_ingested_total", ingested.sum());
         sink.gauge("signalbox_pipeline_inflight", inFlight.get());
         sink.gauge("signalbox_pipeline_capacity", settings.capacity());
+        sink.gauge("signalbox_pipeline_inflight_bytes", inFlight.bytes());
+        sink.gauge("signalbox_pipeline_capacity_bytes", settings.maxBytes());
         flushCounters.collect(sink);
         sink.gauge("signalbox_sources_active", buffers.size());
         sink.gauge("signalbox_traces_held", traces.size());
@@ -333,7 +337,9 @@ public final class CorrelationEngine implements Ingest, TraceStore, StatsSource 
     }
 
     private void route(Batch batch, Runnable[] acks) {
-        Runnable delivery = acks == null ? inFlight.delivery(batch.size()) : inFlight.delivery(batch.size(), acks);
+        long weight = InFlight.weight(batch);
+        Runnable delivery = acks == null ? inFlight.delivery(batch.size(), weight)
+                : inFlight.delivery(batch.size(), weight, acks);
         try {
             router.route(batch, delivery);
         } catch (RuntimeException e) {

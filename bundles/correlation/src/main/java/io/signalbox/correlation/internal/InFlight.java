@@ -5,13 +5,17 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
+import io.signalbox.api.Batch;
 import io.signalbox.api.Ingest;
+import io.signalbox.api.Message;
 import io.signalbox.api.RateLimitedLog;
 
 /**
  * Back-pressure accounting: the messages accepted and not yet delivered by routing (the value
- * of this counter: one increment per message on the hot path), and the {@link Ingest#whenWritable}
- * callbacks of paused transports, run once in-flight is back at the resume level.
+ * of this counter: one increment per message on the hot path), their weight in bytes
+ * ({@link #weight}: the line plus a fixed estimate of the objects that carry it, so that the
+ * budget bounds the heap whatever the line length), and the {@link Ingest#whenWritable}
+ * callbacks of paused transports, run once both are back at their resume levels.
  *
  * <p>Between the resume level and the capacity the pipeline is writable, but a paused transport
  * is not resumed yet: that gap keeps a busy pipeline from pausing and resuming on every batch.
@@ -19,21 +23,61 @@ import io.signalbox.api.RateLimitedLog;
 final class InFlight extends AtomicLong {
     private static final long serialVersionUID = 1L;
 
+    /**
+     * Heap a message costs besides its line, estimated on the high side: the {@code Message}
+     * (56 B), the line array's header, the trace and span id strings, its slot in a buffer and a
+     * batch (~200 B measured with {@code -prof gc} on the connection path).
+     */
+    static final int MESSAGE_OVERHEAD_BYTES = 256;
+
     private final transient ConcurrentLinkedQueue<Runnable> waiting = new ConcurrentLinkedQueue<>();
     private final transient RateLimitedLog problems;
+    private final AtomicLong bytes = new AtomicLong();
     private volatile long resumeThreshold;
+    private volatile long resumeBytes;
 
-    InFlight(long resumeThreshold, RateLimitedLog problems) {
+    InFlight(long resumeThreshold, long resumeBytes, RateLimitedLog problems) {
         this.resumeThreshold = resumeThreshold;
+        this.resumeBytes = resumeBytes;
         this.problems = problems;
     }
 
-    /** A new resume level; the waiting callbacks run now if in-flight is already at or below it. */
-    void resumeAt(long threshold) {
+    /** What {@code message} counts against the byte budget while it is in flight. */
+    static long weight(Message message) {
+        return (long) message.line().length + MESSAGE_OVERHEAD_BYTES;
+    }
+
+    /** The weight of a batch: the sum of its messages' (the same as was added for them). */
+    static long weight(Batch batch) {
+        long sum = 0;
+        for (Message m : batch.messages()) {
+            sum += weight(m);
+        }
+        return sum;
+    }
+
+    /** Adds one message of {@code weight} bytes; returns the bytes in flight now. */
+    long add(long weight) {
+        incrementAndGet();
+        return bytes.addAndGet(weight);
+    }
+
+    /** The bytes in flight ({@link #weight} of every message accepted and not yet delivered). */
+    long bytes() {
+        return bytes.get();
+    }
+
+    /** New resume levels; the waiting callbacks run now if in-flight is already at or below them. */
+    void resumeAt(long threshold, long thresholdBytes) {
         resumeThreshold = threshold;
-        if (get() <= threshold) {
+        resumeBytes = thresholdBytes;
+        if (belowResume()) {
             runWaiting();
         }
+    }
+
+    private boolean belowResume() {
+        return get() <= resumeThreshold && bytes.get() <= resumeBytes;
     }
 
     /**
@@ -43,13 +87,13 @@ final class InFlight extends AtomicLong {
      */
     void whenWritable(Runnable callback) {
         Objects.requireNonNull(callback, "callback");
-        if (get() <= resumeThreshold) {
+        if (belowResume()) {
             run(callback);
             return;
         }
         waiting.add(callback);
         // a delivery may have crossed the threshold between the check and the add
-        if (get() <= resumeThreshold) {
+        if (belowResume()) {
             runWaiting();
         }
     }
@@ -67,20 +111,23 @@ final class InFlight extends AtomicLong {
         }
     }
 
-    /** The {@code delivered} callback of a batch of {@code size} messages: releases them once. */
-    Runnable delivery(int size) {
-        return new Delivery(size);
+    /**
+     * The {@code delivered} callback of a batch of {@code size} messages weighing {@code weight}
+     * bytes: releases them once.
+     */
+    Runnable delivery(int size, long weight) {
+        return new Delivery(size, weight);
     }
 
     /**
      * The {@code delivered} callback of a batch whose messages came with callbacks of their own
      * ({@code Ingest.offer(Message, Runnable)}): releases the batch, then runs each of them once.
      */
-    Runnable delivery(int size, Runnable[] acks) {
-        Delivery d = new Delivery(size);
+    Runnable delivery(int size, long weight, Runnable[] acks) {
+        Delivery d = new Delivery(size, weight);
         return () -> {
             if (d.compareAndSet(false, true)) {
-                release(d.size);
+                release(d.size, d.weight);
                 for (Runnable a : acks) {
                     try {
                         a.run();
@@ -94,9 +141,12 @@ final class InFlight extends AtomicLong {
         };
     }
 
-    private void release(int count) {
-        long left = addAndGet(-count);
-        if (left <= resumeThreshold && !waiting.isEmpty()) {
+    private void release(int count, long weight) {
+        bytes.addAndGet(-weight);
+        addAndGet(-count);
+        // both read again after both changes: of two concurrent releases, the one that checks last
+        // sees the other's changes too, so a crossing of both levels is never missed
+        if (!waiting.isEmpty() && belowResume()) {
             runWaiting();
         }
     }
@@ -113,15 +163,17 @@ final class InFlight extends AtomicLong {
     private final class Delivery extends AtomicBoolean implements Runnable {
         private static final long serialVersionUID = 1L;
         private final int size;
+        private final long weight;
 
-        Delivery(int size) {
+        Delivery(int size, long weight) {
             this.size = size;
+            this.weight = weight;
         }
 
         @Override
         public void run() {
             if (compareAndSet(false, true)) {
-                release(size);
+                release(size, weight);
             } else {
                 problems.warn("delivered-twice", "A batch's delivered callback ran more than once; ignored");
             }

@@ -251,6 +251,31 @@ class CorrelationEngineTest {
     }
 
     @Test
+    void largeLinesPauseTheTransportsAtTheByteBudgetLongBeforeTheMessageCapacity() {
+        RecordingRouter holding = RecordingRouter.holdingDeliveries();
+        CorrelationEngine engine = engine(holding, Map.of("batch.size", 4, "queue.capacity", 1000, "queue.max.mb", 1));
+        String big = "x".repeat(100 * 1024); // 100 KiB + 256 B each: the 11th crosses 1 MiB
+
+        for (int i = 0; i < 10; i++) {
+            assertThat(engine.offer(info("a", big))).as("offer %d", i).isTrue();
+        }
+        assertThat(engine.offer(info("a", big))).isFalse();
+        assertThat(engine.isWritable()).isFalse();
+        assertThat(metric(engine, "signalbox_pipeline_inflight_bytes")).isEqualTo(11L * (100 * 1024 + 256));
+        assertThat(metric(engine, "signalbox_pipeline_capacity_bytes")).isEqualTo(1024L * 1024);
+
+        AtomicInteger resumed = new AtomicInteger();
+        engine.whenWritable(resumed::incrementAndGet);
+        holding.deliverOldest(); // 7 messages left: ~702 KiB, above the resume level of 512 KiB
+        assertThat(resumed).hasValue(0);
+        holding.deliverOldest(); // 3 left (the last, partial batch is still buffered)
+        assertThat(resumed).hasValue(1);
+
+        engines.stop(engine);
+        assertThat(holding.linesOf("a")).hasSize(11);
+    }
+
+    @Test
     void producersPausedByBackPressureAreAlwaysResumedByAsynchronousDeliveries() throws Exception {
         ExecutorService deliverer = Executors.newSingleThreadExecutor();
         AtomicInteger routed = new AtomicInteger();
@@ -450,6 +475,8 @@ class CorrelationEngineTest {
                         "COUNTER signalbox_messages_ingested_total{}",
                         "GAUGE signalbox_pipeline_inflight{}",
                         "GAUGE signalbox_pipeline_capacity{}",
+                        "GAUGE signalbox_pipeline_inflight_bytes{}",
+                        "GAUGE signalbox_pipeline_capacity_bytes{}",
                         "COUNTER signalbox_batches_flushed_total{reason=size}",
                         "COUNTER signalbox_batches_flushed_total{reason=age}",
                         "COUNTER signalbox_batches_flushed_total{reason=critical}",
@@ -472,6 +499,7 @@ class CorrelationEngineTest {
                 .contains("#batch.size = " + defaults.batch_size())
                 .contains("#flush.interval.ms = " + defaults.flush_interval_ms())
                 .contains("#queue.capacity = " + defaults.queue_capacity())
+                .contains("#queue.max.mb = " + defaults.queue_max_mb())
                 .contains("#resume.ratio = " + defaults.resume_ratio())
                 .contains("#trace.max.traces = " + defaults.trace_max_traces())
                 .contains("#trace.ttl.seconds = " + defaults.trace_ttl_seconds())

@@ -19,7 +19,7 @@ public @interface FileConfig {
     @AttributeDefinition(description = "Period of fsync=interval, in milliseconds.") long fsync_interval_ms() default 1000;
     @AttributeDefinition(description = "Write buffer in KiB, shared by the files of one batch.") int buffer_kb() default 64;
     @AttributeDefinition(description = "Close files nobody wrote to for this many seconds; 0 = never.") long idle_close_seconds() default 300;
-    @AttributeDefinition(description = "At most this many files open at once; the least recently written is closed first.") int max_open_files() default 1000;
+    @AttributeDefinition(description = "At most this many files open at once; the least recently written is closed first. 0 = auto: 3/4 of the process's open-file limit less 1,024, within 256..65,536.", min = "0") int max_open_files() default 0;
     @AttributeDefinition(description = "Permission bits (octal) of the files this backend creates.") String file_mode() default "0640";
     @AttributeDefinition(description = "Permission bits (octal) of the folders this backend creates.") String dir_mode() default "0750";
     @AttributeDefinition(description = "Allow a 'path' outside the distribution folder (signalbox.home).") boolean allow_absolute_path() default false;

@@ -24,7 +24,7 @@ import io.signalbox.api.ConfigValues;
  * @param fsyncIntervalMillis period of {@code fsync=interval}
  * @param bufferBytes         size of the write buffer
  * @param idleCloseMillis     close files not written to for this long; 0 = never
- * @param maxOpenFiles        the most files open at once
+ * @param maxOpenFiles        the most files open at once ({@code max.open.files}; 0 there means auto, resolved here)
  * @param fileMode            permissions of created files ({@code file.mode}, default 0640: not world-readable)
  * @param dirMode             permissions of created folders ({@code dir.mode}, default 0750)
  * @param outsideHome         the root is outside the distribution folder (allowed by {@code allow.absolute.path})
@@ -76,8 +76,11 @@ public record FileSettings(Path root, PathTemplate template, long rotateBytes, b
         long fsyncIntervalMillis = v.atLeast("fsync.interval.ms", config.fsync_interval_ms(), 1);
         int bufferKb = v.range("buffer.kb", config.buffer_kb(), 1, MAX_BUFFER_KB);
         long idleSeconds = v.atLeast("idle.close.seconds", config.idle_close_seconds(), 0);
-        int maxOpenFiles = v.atLeast("max.open.files", config.max_open_files(), 1);
+        int maxOpenFiles = v.atLeast("max.open.files", config.max_open_files(), 0);
         v.done();
+        if (maxOpenFiles == 0) {
+            maxOpenFiles = DescriptorLimit.autoMaxOpenFiles(DescriptorLimit.ofThisProcess());
+        }
         return new FileSettings(root, template, (long) (rotateMb * MIB), config.compress_rotated(),
                 FsyncPolicy.valueOf(fsync.toUpperCase(Locale.ROOT)), fsyncIntervalMillis, bufferKb * 1024,
                 TimeUnit.SECONDS.toMillis(idleSeconds), maxOpenFiles, fileMode, dirMode, outside);

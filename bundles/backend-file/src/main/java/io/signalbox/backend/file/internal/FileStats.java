@@ -17,6 +17,8 @@ final class FileStats {
     private final AtomicLong fsyncs = new AtomicLong();
     /** Written under the backend's lock only. */
     private volatile int openFiles;
+    /** max.open.files in force (auto resolved, lowered after running out of descriptors). */
+    private volatile int maxOpenFiles;
     /** How long the last interval fsync run took, in seconds. */
     private volatile double fsyncRoundSeconds;
 
@@ -55,10 +57,15 @@ final class FileStats {
         return openFiles;
     }
 
+    void maxOpenFiles(int max) {
+        maxOpenFiles = max;
+    }
+
     void collect(MetricsSink sink) {
         sink.counter("signalbox_file_bytes_written_total", bytes.get(), "backend", name);
         sink.counter("signalbox_file_messages_written_total", messages.get(), "backend", name);
         sink.gauge("signalbox_file_open_files", openFiles, "backend", name);
+        sink.gauge("signalbox_file_max_open_files", maxOpenFiles, "backend", name);
         sink.counter("signalbox_file_rotations_total", rotations.get(), "backend", name);
         sink.counter("signalbox_file_fsyncs_total", fsyncs.get(), "backend", name);
         sink.gauge("signalbox_file_fsync_round_seconds", fsyncRoundSeconds, "backend", name);

@@ -55,12 +55,16 @@ final class OpenFiles {
     private final LinkedHashSet<Path> evictedUnsynced = new LinkedHashSet<>();
     /** Files a failed batch could not be truncated back: the length to cut them to when next opened. */
     private final HashMap<Path, Long> truncateOnOpen = new HashMap<>();
+    /** {@code max.open.files}, lowered if the process runs out of descriptors ({@link #lowerLimit}). */
+    private int maxOpenFiles;
     /** For {@link #repairTail}; guarded by the backend lock like everything here. */
     private final ByteBuffer tailBuffer = ByteBuffer.allocate(8192);
 
     OpenFiles(String name, FileSettings settings, FileSink.Factory sinks, FileStats stats, Compressor compressor) {
         this.name = name;
         this.settings = settings;
+        this.maxOpenFiles = settings.maxOpenFiles();
+        stats.maxOpenFiles(maxOpenFiles);
         this.sinks = sinks;
         this.stats = stats;
         this.compressor = compressor;
@@ -107,10 +111,21 @@ final class OpenFiles {
             Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(settings.dirMode()));
         }
         boolean existed = Files.exists(path);
-        if (!existed) {
-            createFile(path);
+        OpenFile f;
+        try {
+            if (!existed) {
+                createFile(path);
+            }
+            f = new OpenFile(slot, path, sinks.open(path), !existed);
+        } catch (IOException e) {
+            if (!DescriptorLimit.outOfDescriptors(e) || !lowerLimit(txn, e)) {
+                throw e;
+            }
+            if (!existed) {
+                createFile(path);
+            }
+            f = new OpenFile(slot, path, sinks.open(path), !existed);
         }
-        OpenFile f = new OpenFile(slot, path, sinks.open(path), !existed);
         try {
             Long cut = truncateOnOpen.get(path);
             if (cut != null) {
@@ -217,9 +232,30 @@ final class OpenFiles {
         }
     }
 
+    /**
+     * The process ran out of file descriptors (the limit is lower than {@code max.open.files}
+     * assumed, or something else holds many): from now on at most half of the files open now,
+     * and room is made at once. Returns false if this backend holds no file it could close.
+     */
+    private boolean lowerLimit(long txn, IOException cause) {
+        int openNow = stats.openFiles();
+        if (openNow == 0) {
+            return false;
+        }
+        int lowered = Math.max(1, openNow / 2);
+        LOG.warn("File backend \"{}\": the process ran out of file descriptors ({}) with {} files open here; "
+                + "max.open.files lowered from {} to {} until the backend is reconfigured. Raise the process's limit "
+                + "(ulimit -n, systemd LimitNOFILE) or set max.open.files lower", name, cause.getMessage(), openNow,
+                maxOpenFiles, lowered);
+        maxOpenFiles = lowered;
+        stats.maxOpenFiles(lowered);
+        makeRoom(txn);
+        return true;
+    }
+
     /** Keeps the number of open files below max.open.files by closing the least recently written. */
     private void makeRoom(long txn) {
-        while (stats.openFiles() >= settings.maxOpenFiles()) {
+        while (stats.openFiles() >= maxOpenFiles) {
             OpenFile victim = null;
             for (OpenFile f : leastRecentFirst.keySet()) {
                 if (f.txn != txn) {

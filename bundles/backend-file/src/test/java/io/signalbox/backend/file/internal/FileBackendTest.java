@@ -354,6 +354,39 @@ class FileBackendTest {
     }
 
     /**
+     * The process runs out of descriptors before max.open.files is reached (the auto value assumed
+     * a higher limit, or something else holds many): the backend closes half of its files, lowers
+     * its limit, says so, and the batch is written; nothing is lost or duplicated.
+     */
+    @Test
+    void runningOutOfDescriptorsHalvesTheOpenFilesAndTheBatchIsStillWritten() throws Exception {
+        FileBackend b = backend("fsync", "never", "max.open.files", 1000);
+        assertThat(stat(b, "signalbox_file_max_open_files")).isEqualTo(1000);
+        sinks.descriptorLimit = 20;
+        for (int s = 0; s < 60; s++) {
+            b.write(batch("src-" + s, 0, 2));
+        }
+        assertThat(stat(b, "signalbox_file_max_open_files")).isEqualTo(10);
+        assertThat(stat(b, "signalbox_file_open_files")).isLessThanOrEqualTo(10);
+        for (int s = 0; s < 60; s++) {
+            b.write(batch("src-" + s, 2, 2));
+        }
+        for (int s = 0; s < 60; s++) {
+            assertThat(read(dir.resolve("src-" + s + "/2024-05-01.jsonl")))
+                    .containsExactlyElementsOf(lines(batch("src-" + s, 0, 4)));
+        }
+        assertThat(stat(b, "signalbox_file_messages_written_total")).isEqualTo(240);
+    }
+
+    @Test
+    void aDescriptorShortageWithNoFileOfItsOwnToCloseFailsTheBatch() {
+        FileBackend b = backend("fsync", "never");
+        sinks.descriptorLimit = 0;
+        assertThatThrownBy(() -> b.write(batch("a", 0, 1))).hasMessageContaining("Too many open files");
+        assertThat(stat(b, "signalbox_file_messages_written_total")).isZero();
+    }
+
+    /**
      * More sources than max.open.files under fsync=interval: a file closed to make room is not forced by
      * the writer (an fsync per batch made 10,000 round-robin sources crawl at ~4,600 msg/s); the interval
      * run forces it by path, and the least recently written file is the one closed.

@@ -27,7 +27,7 @@ class FileSettingsTest {
         assertThat(s.fsyncIntervalMillis()).isEqualTo(1000);
         assertThat(s.bufferBytes()).isEqualTo(64 * 1024);
         assertThat(s.idleCloseMillis()).isEqualTo(300_000);
-        assertThat(s.maxOpenFiles()).isEqualTo(1000);
+        assertThat(s.maxOpenFiles()).isEqualTo(DescriptorLimit.autoMaxOpenFiles(DescriptorLimit.ofThisProcess()));
         assertThat(s.describe()).contains("path.template={source}/{date}.jsonl", "fsync=interval", "buffer.kb=64");
     }
 
@@ -50,14 +50,14 @@ class FileSettingsTest {
     @Test
     void everyBadValueIsNamedInOneRejection() {
         assertThat(rejection("fsync", "sometimes", "path.template", "{source}/{dat}.jsonl", "rotate.size.mb", -1,
-                "fsync.interval.ms", 0, "buffer.kb", 0, "idle.close.seconds", -1, "max.open.files", 0)).contains(
+                "fsync.interval.ms", 0, "buffer.kb", 0, "idle.close.seconds", -1, "max.open.files", -1)).contains(
                         "'fsync' must be one of never, batch, interval, is \"sometimes\"",
                         "'path.template' must use only {source} {date} {hour} {type}, not {dat}",
                         "'rotate.size.mb' must be >= 0, is -1",
                         "'fsync.interval.ms' must be >= 1, is 0",
                         "'buffer.kb' must be 1..16384, is 0",
                         "'idle.close.seconds' must be >= 0, is -1",
-                        "'max.open.files' must be >= 1, is 0");
+                        "'max.open.files' must be >= 0, is -1");
     }
 
     @Test
@@ -102,5 +102,13 @@ class FileSettingsTest {
         assertThat(rejection("file.mode", "rw-r-----")).contains("'file.mode' must be octal");
         assertThat(rejection("file.mode", "0440")).contains("'file.mode' must let the owner read and write");
         assertThat(rejection("dir.mode", "0640")).contains("'dir.mode' must let the owner read, write and enter");
+    }
+
+    @Test
+    void maxOpenFilesZeroMeansAutoFromTheProcesssDescriptorLimit() {
+        FileSettings auto = settings(dir);
+        assertThat(auto.maxOpenFiles()).isEqualTo(DescriptorLimit.autoMaxOpenFiles(DescriptorLimit.ofThisProcess()))
+                .isBetween(DescriptorLimit.AUTO_MIN, DescriptorLimit.AUTO_MAX);
+        assertThat(settings(dir, "max.open.files", 12).maxOpenFiles()).isEqualTo(12);
     }
 }

@@ -162,10 +162,24 @@ final class TestSupport {
         /** Bytes that may still be written before writes fail; -1 = never fail. */
         volatile long failAfterBytes = -1;
         volatile boolean failTruncate;
+        /** Sinks open now, and how many may be before an open fails like EMFILE; -1 = no limit. */
+        final AtomicInteger open = new AtomicInteger();
+        volatile int descriptorLimit = -1;
 
         @Override
         public FileSink open(Path file) throws IOException {
+            int limit = descriptorLimit;
+            if (limit >= 0 && open.get() >= limit) {
+                throw new java.nio.file.FileSystemException(file.toString(), null, "Too many open files");
+            }
+            open.incrementAndGet();
             return new FileSink.ChannelSink(file) {
+                @Override
+                public void close() throws IOException {
+                    open.decrementAndGet();
+                    super.close();
+                }
+
                 @Override
                 public int write(ByteBuffer src) throws IOException {
                     long budget = failAfterBytes;

@@ -86,7 +86,7 @@ final class DocumentKeys {
             case "per_source_buffer":
                 return Outcome.ignored("Signalbox has no per-source limit: a source's buffer is flushed when it holds "
                         + "flush_batch_size (batch.size) messages, and max_queue_size (queue.capacity) bounds the "
-                        + "messages in flight of all sources together");
+                        + "messages in flight of all sources together (and queue.max.mb their bytes)");
             default:
                 return passThrough(key, value, out);
         }
@@ -99,7 +99,7 @@ final class DocumentKeys {
                 return Outcome.ignored("Signalbox sizes its threads itself (io.threads of io.signalbox.transport.tcp, "
                         + "channel.threads of io.signalbox.routing)");
             case "max_memory_mb":
-                return Outcome.ignored("bin/signalbox bounds the heap from queue.capacity; give -Xmx in "
+                return Outcome.ignored("bin/signalbox bounds the heap from queue.max.mb of io.signalbox.correlation; give -Xmx in "
                         + "SIGNALBOX_JAVA_OPTS to set it");
             case "gc_interval":
                 return Outcome.ignored("the JVM collects garbage when it needs to; there is nothing to schedule");
