@@ -17,7 +17,8 @@
 # Environment: SIGNALBOX_JAVA_OPTS (default: none, i.e. the shipped heap bound and collector), FLUSH_MS (correlation
 # flush.interval.ms for the run, default 250: with the shipped 5 s the last partial batches
 # would add up to 5 s of pure waiting to a few-second run), KEEP=1 keeps the temp directory,
-# THREADS=1 also prints the CPU seconds of every sidecar thread group, METRICS_STORE=off runs without
+# THREADS=1 also prints the CPU seconds of every sidecar thread group, PERF=<file> records
+# the sidecar with `perf record -g` during the measured phase, METRICS_STORE=off runs without
 # the metrics store (its route, configuration and bundle removed), SIGNALBOX_DIST=<folder> measures
 # another assembled tree (default distribution/target/signalbox).
 set -euo pipefail
@@ -69,7 +70,10 @@ if [[ "$warmup" -gt 0 ]]; then
   grep -E '^(messages|e2e_msgs_per_s|e2e_seconds)=' "$work/cold.txt" | sed 's/^/cold_/'
 fi
 cpu_before="$(cpu_ticks "$pid")"
+# PERF=<file>: perf-record the sidecar (call graphs, all threads) during the measured phase only
+[[ -n "${PERF:-}" ]] && { perf record -q -g -F 999 -p "$pid" -o "$PERF" 2>>"$work/perf.log" & perf_pid=$!; }
 generate load "$messages" "$summary"
+[[ -n "${PERF:-}" ]] && { kill -INT "$perf_pid"; wait "$perf_pid" || true; }
 rss_kib="$(awk '/VmHWM/ {print $2}' "/proc/$pid/status")"
 cpu_after="$(cpu_ticks "$pid")"
 if [[ "${THREADS:-0}" == 1 ]]; then  # user and system CPU seconds per sidecar thread group, whole life
