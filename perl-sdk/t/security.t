@@ -109,7 +109,9 @@ SKIP: {
         cmp_ok $m->auth_failures, '>=', 2, 'auth_failures counts every refused connection (retried)';
         is $m->last_error, 'bad_secret', 'last_error: the sidecar\'s reason';
         is scalar(@w), 1, 'one warning' or diag "@w";
-        like $w[0], qr/refused the connection: unauthorized \(bad_secret\); 10 messages kept in the buffer/, 'what it says';
+        # the count is what was buffered when the verdict came: the refusal can arrive while the
+        # ten events are still being logged (a busy machine), so any of 1..10, never fewer kept than logged
+        like $w[0], qr/refused the connection: unauthorized \(bad_secret\); (?:[1-9]|10) messages kept in the buffer/, 'what it says';
         unlike "@w", qr/not-it/, 'the secret is never in a warning';
         is $m->buffered, 10, 'nothing lost: the messages waited for the verdict';
         is $m->sent, 0, 'nothing written';
