@@ -108,7 +108,9 @@ class TlsAndSecretFakeSidecarTest(unittest.TestCase):
             self.assertTrue(poll(lambda: m.auth_failures >= 2, timeout=5), m.stats())
         warned = [r.getMessage() for r in logs.records]
         self.assertEqual(1, len(warned), warned)
-        self.assertIn("refused the connection: unauthorized (bad_secret); 10 messages kept in the buffer", warned[0])
+        # the count is what was buffered when the verdict came: the refusal may arrive while the ten
+        # events are still being logged on a busy machine; that all ten are kept is asserted below
+        self.assertRegex(warned[0], r"refused the connection: unauthorized \(bad_secret\); ([1-9]|10) messages kept in the buffer")
         self.assertNotIn("not-it", warned[0])
         self.assertEqual("bad_secret", m.last_error)
         self.assertEqual(10, m.stats()["buffered"])
@@ -187,8 +189,9 @@ class RealSidecarSecretTest(unittest.TestCase):
                 wrong.log_event("info", "wrong %d" % i)
             self.assertTrue(poll(lambda: wrong.auth_failures >= 1, timeout=10), wrong.stats())
         self.assertEqual("bad_secret", wrong.last_error)
-        self.assertIn("unauthorized (bad_secret); 20 messages kept", logs.records[0].getMessage())
+        self.assertRegex(logs.records[0].getMessage(), r"unauthorized \(bad_secret\); ([1-9]|1[0-9]|20) messages kept")
         self.assertNotIn("not-the-secret", " ".join(r.getMessage() for r in logs.records))
+        self.assertEqual(20, wrong.stats()["buffered"])  # nothing lost while refused
 
         tcp = Monitoring("py-tcp", "127.0.0.1", sidecar.port, secret=SECRET, env={}, **FAST)
         uds = Monitoring("py-uds", env={"SIGNALBOX_SOCKET": sock, "SIGNALBOX_SECRET": SECRET}, **FAST)
