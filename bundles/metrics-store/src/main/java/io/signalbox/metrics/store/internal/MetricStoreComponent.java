@@ -96,6 +96,8 @@ public final class MetricStoreComponent implements Backend, StatsSource, MetricS
                 t.setDaemon(true);
                 return t;
             });
+            // full column chunks go to the Appender on this thread, beside the commits, not on routing's
+            store.handOffTo(scheduler);
             scheduler.scheduleWithFixedDelay(this::flushQuietly, config.flush_interval_ms(), config.flush_interval_ms(),
                     TimeUnit.MILLISECONDS);
             scheduler.scheduleWithFixedDelay(this::retentionQuietly, 0, config.retention_check_interval_ms(),
