@@ -459,7 +459,7 @@ final class DuckStore implements Storage, AutoCloseable {
             c.n = 0;
             c.created = List.of();
             synchronized (this) {
-                if (spare.size() < 2) {
+                if (spare.size() <= MAX_PENDING_CHUNKS) { // reused: full-size chunks are large (humongous) arrays
                     spare.addLast(c);
                 }
             }
@@ -587,11 +587,18 @@ final class DuckStore implements Storage, AutoCloseable {
                 checkpoint();
                 refreshSize();
             }
+            Runnable hook = beforeDropEmptySeries;
+            if (hook != null) {
+                hook.run();
+            }
             dropEmptySeries();
             checkpoint();
             refreshSize();
         }
     }
+
+    /** Tests: runs during a retention check just before empty series are dropped (writers may append then). */
+    volatile Runnable beforeDropEmptySeries;
 
     /**
      * Drops the series left without points. The candidates are found without stopping the writers; only
