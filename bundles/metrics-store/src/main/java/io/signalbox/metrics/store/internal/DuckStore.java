@@ -43,9 +43,10 @@ import io.signalbox.metrics.promql.Values.SeriesData;
  * tags as JSON, unit), table {@code points} (series_id, ts epoch ms, value) in arrival order, and
  * {@code points_cold} (the same, ordered by series and time; only filled by the opt-in {@link #compact});
  * queries read the view {@code points_all}. Points go in by batch ({@link #appendBatch}: scanner, series
- * cache, column buffers) and through DuckDB's Appender on one writer connection (guarded by this object)
- * that stays in one transaction until {@link #flush} commits it to DuckDB's write-ahead log, which
- * DuckDB replays when the file is opened after a crash. Queries run on their own connections
+ * cache, column chunks, under this object's monitor); full chunks go to DuckDB's Appender on the store's
+ * thread ({@link #handOffTo}) or, without one, on the writing thread, on one writer connection (guarded by
+ * {@code dbLock}) that stays in one transaction until {@link #flush} commits it to DuckDB's write-ahead
+ * log, which DuckDB replays when the file is opened after a crash. Queries run on their own connections
  * ({@link DuckDBConnection#duplicate}) beside the writer.
  *
  * <p>The label index (every series and its labels) is kept in memory: selectors are matched there
