@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
+import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -40,8 +41,11 @@ import io.signalbox.metrics.store.internal.StoreConfig;
  * on), with the shipped configuration (a commit every second by the component's own scheduler, a
  * retention check with checkpoint every 60 s) on a real DuckDB in a temp folder. {@code series} series
  * ({@value #SOURCES} sources, an {@code instance} tag), a point every 10 s per series, a moving gauge.
- * The score is points per second (one point per message); the commits run on the store's thread beside
- * it, so on 2 cores they are partly outside the score: compare runs, not absolute CPU.
+ * The score is points per second (one point per message); the commits (and, since session 8, the
+ * Appender) run on the store's thread beside it, so on 2 cores they are partly outside the score. The
+ * secondary results {@code cpuNanos} and {@code points} (totals per iteration) give the CPU of the whole
+ * process (every thread, DuckDB's included) per point: {@code cpuNanos / points}, which depends much less on
+ * what else runs on the machine than the score does.
  *
  * <pre>java -jar load/target/benchmarks.jar MetricStoreIngestBenchmark</pre>
  */
@@ -91,10 +95,41 @@ public class MetricStoreIngestBenchmark {
         t0 = System.currentTimeMillis();
     }
 
+    /** The process's CPU time while the benchmark runs, as secondary results (totals per iteration). */
+    @AuxCounters(AuxCounters.Type.EVENTS)
+    @State(Scope.Thread)
+    public static class Cpu {
+        private static final com.sun.management.OperatingSystemMXBean OS =
+                (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+        /** CPU nanoseconds of the whole process (sampled every 256 batches, so a little lags into the next iteration). */
+        public long cpuNanos;
+        /** Points written. */
+        public long points;
+        private long last = -1;
+        private int calls;
+
+        @Setup(Level.Iteration)
+        public void reset() {
+            cpuNanos = 0;
+            points = 0;
+        }
+
+        void batch(int n) {
+            points += n;
+            if ((++calls & 255) == 0) {
+                long now = OS.getProcessCpuTime();
+                if (last >= 0) {
+                    cpuNanos += now - last;
+                }
+                last = now;
+            }
+        }
+    }
+
     /** One batch: {@value #BATCH} points of the next source's series at the current round's time. */
     @Benchmark
     @OperationsPerInvocation(BATCH)
-    public void write() throws Exception {
+    public void write(Cpu cpu) throws Exception {
         int src = nextSource;
         long ts = t0 + round * 10_000;
         List<Message> msgs = new ArrayList<>(BATCH);
@@ -105,6 +140,7 @@ public class MetricStoreIngestBenchmark {
             msgs.add(new Message(sourceNames[src], ts, MessageType.METRIC, null, null, null, null, null, lines[s][v]));
         }
         store.write(new Batch(sourceNames[src], msgs));
+        cpu.batch(BATCH);
         if (++nextSource == SOURCES) {
             nextSource = 0;
             round++;

@@ -43,9 +43,10 @@ import io.signalbox.metrics.promql.Values.SeriesData;
  * tags as JSON, unit), table {@code points} (series_id, ts epoch ms, value) in arrival order, and
  * {@code points_cold} (the same, ordered by series and time; only filled by the opt-in {@link #compact});
  * queries read the view {@code points_all}. Points go in by batch ({@link #appendBatch}: scanner, series
- * cache, column buffers) and through DuckDB's Appender on one writer connection (guarded by this object)
- * that stays in one transaction until {@link #flush} commits it to DuckDB's write-ahead log, which
- * DuckDB replays when the file is opened after a crash. Queries run on their own connections
+ * cache, column chunks, under this object's monitor); full chunks go to DuckDB's Appender on the store's
+ * thread ({@link #handOffTo}) or, without one, on the writing thread, on one writer connection (guarded by
+ * {@code dbLock}) that stays in one transaction until {@link #flush} commits it to DuckDB's write-ahead
+ * log, which DuckDB replays when the file is opened after a crash. Queries run on their own connections
  * ({@link DuckDBConnection#duplicate}) beside the writer.
  *
  * <p>The label index (every series and its labels) is kept in memory: selectors are matched there
@@ -74,8 +75,13 @@ final class DuckStore implements Storage, AutoCloseable {
      * the arrival-ordered one (5.4 with day windows, 6.9 with hour windows, against 4.4).
      */
     static final long DEFAULT_COMPACT_WINDOW_MS = 0;
-    /** Points buffered before they are sorted and handed to the Appender (also drained at every flush). */
+    /** Points buffered in one column chunk before it is handed to the Appender (also at every flush). */
     static final int BUFFER_POINTS = 1 << 17;
+    /**
+     * Full chunks that may wait for the Appender (on the store's thread, {@link #handOffTo}) before a
+     * writer waits: with {@link #BUFFER_POINTS} points of 16 bytes each, at most ≈ 8 MiB of points.
+     */
+    static final int MAX_PENDING_CHUNKS = 3;
 
     /** What became of the metric messages of a batch that were not stored (see {@link #appendBatch}). */
     interface Outcome {
@@ -91,21 +97,36 @@ final class DuckStore implements Storage, AutoCloseable {
     private final DuckDBAppender appender;
     /** The appender is confined to its creating thread unless released; routing calls write() from its channel pool. */
     private final java.util.concurrent.locks.Lock appenderLock;
+    /**
+     * Guards the writer connection, the Appender and {@link #insertSeries} (everything that talks to
+     * DuckDB's write side). The monitor of this object guards the in-memory side (scanner, series cache and
+     * index, the current chunk), so a commit or checkpoint does not stall the writers of batches. Order:
+     * {@code dbLock} before the monitor, never the other way round.
+     */
+    private final java.util.concurrent.locks.ReentrantLock dbLock = new java.util.concurrent.locks.ReentrantLock();
+    /** The connection queries are duplicated from (not the writer's: they need not wait for its lock). */
+    private final DuckDBConnection readBase;
     private final PreparedStatement insertSeries;
     private final Map<String, Series> byKey = new ConcurrentHashMap<>();
     private final SeriesCache cache;
     private final MetricScanner scanner = new MetricScanner();
-    /** Points appended since the last drain, by column (guarded by this). */
-    private int[] bufSeries = new int[1024];
-    private long[] bufTs = new long[1024];
-    private double[] bufValue = new double[1024];
-    private int buffered;
+    /** Points buffered since the last hand-off, by column (guarded by this). */
+    private Chunk current = new Chunk(1024);
+    /** Series created since the last hand-off (guarded by this); inserted before the chunk's points. */
+    private List<Series> newSeries = new ArrayList<>();
+    /** Chunks handed off, in order, not yet given to the Appender (guarded by this). */
+    private final java.util.ArrayDeque<Chunk> pending = new java.util.ArrayDeque<>();
+    /** Emptied chunks for reuse (guarded by this). */
+    private final java.util.ArrayDeque<Chunk> spare = new java.util.ArrayDeque<>();
+    /** Where full chunks are appended; {@code null}: on the thread that filled them. */
+    private volatile java.util.concurrent.Executor handOff;
     final LongAdder fallbackParses = new LongAdder();
     final LongAdder compacted = new LongAdder();
     private volatile Map<Integer, Series> byId = Map.of();
     private int nextId;
+    /** Rows given to the Appender since the last commit (guarded by dbLock). */
     private long unflushed;
-    private boolean closed;
+    private volatile boolean closed;
     final LongAdder appended = new LongAdder();
     final LongAdder flushes = new LongAdder();
     final LongAdder retentionDeleted = new LongAdder();
@@ -137,6 +158,7 @@ final class DuckStore implements Storage, AutoCloseable {
         insertSeries = writer.prepareStatement("INSERT INTO series VALUES (?, ?, ?, ?, ?)");
         appender = writer.createAppender(DuckDBConnection.DEFAULT_SCHEMA, "points");
         appenderLock = appender.unsafeBreakThreadConfinement();
+        readBase = (DuckDBConnection) writer.duplicate();
         refreshSize();
         // one transaction per flush interval: the Appender hands DuckDB a chunk every 2,048 rows, which in
         // auto-commit mode is a commit (a WAL write) per chunk; in a transaction it is only local storage
@@ -163,16 +185,22 @@ final class DuckStore implements Storage, AutoCloseable {
      * Appends one point (not yet committed: see {@link #flush}); {@code false} when it is the first
      * point of a new series and the store already holds {@code maxSeries} series (not stored).
      */
-    synchronized boolean append(String source, long ts, MetricLine m) throws SQLException {
-        if (closed) {
-            throw new SQLException("metrics store is closed");
+    boolean append(String source, long ts, MetricLine m) throws SQLException {
+        boolean handedOff;
+        synchronized (this) {
+            if (closed) {
+                throw new SQLException("metrics store is closed");
+            }
+            Series s = intern(m.name(), source, m.tags(), m.unit());
+            if (s == null) {
+                return false;
+            }
+            handedOff = buffer(s.id(), ts, m.value());
+            appended.increment();
         }
-        Series s = intern(m.name(), source, m.tags(), m.unit());
-        if (s == null) {
-            return false;
+        if (handedOff) {
+            appendPending();
         }
-        buffer(s.id(), ts, m.value());
-        appended.increment();
         return true;
     }
 
@@ -181,10 +209,22 @@ final class DuckStore implements Storage, AutoCloseable {
      * is read by {@link MetricScanner} (Jackson's {@link MetricLine#parse} only for what the scanner
      * does not handle) and its series found in {@link SeriesCache} by the line's bytes.
      */
-    synchronized void appendBatch(String source, List<Message> messages, Globs names, Outcome outcome) throws SQLException {
+    void appendBatch(String source, List<Message> messages, Globs names, Outcome outcome) throws SQLException {
+        boolean handedOff;
+        synchronized (this) {
+            handedOff = scanBatch(source, messages, names, outcome);
+        }
+        if (handedOff) {
+            appendPending();
+        }
+    }
+
+    /** The part of {@link #appendBatch} under the monitor; {@code true} if a full chunk was handed off. */
+    private boolean scanBatch(String source, List<Message> messages, Globs names, Outcome outcome) throws SQLException {
         if (closed) {
             throw new SQLException("metrics store is closed");
         }
+        boolean handedOff = false;
         MetricScanner sc = scanner;
         long n = 0;
         for (Message m : messages) {
@@ -235,10 +275,11 @@ final class DuckStore implements Storage, AutoCloseable {
                 outcome.filtered();
                 continue;
             }
-            buffer(s.id(), m.timestamp(), value);
+            handedOff |= buffer(s.id(), m.timestamp(), value);
             n++;
         }
         appended.add(n);
+        return handedOff;
     }
 
     /** The series of (name, source, tags), created if new; {@code null} at the series limit. */
@@ -250,12 +291,7 @@ final class DuckStore implements Storage, AutoCloseable {
                 return null;
             }
             s = Series.of(nextId, name, source, tags, unit);
-            insertSeries.setInt(1, s.id());
-            insertSeries.setString(2, s.name());
-            insertSeries.setString(3, s.source());
-            insertSeries.setString(4, json(s.tags()));
-            insertSeries.setString(5, s.unit());
-            insertSeries.executeUpdate(); // committed before any of its points
+            newSeries.add(s); // inserted with (before) the chunk that holds its first point
             nextId++;
             byKey.put(key, s);
             Map<Integer, Series> ids = new HashMap<>(byId);
@@ -265,74 +301,226 @@ final class DuckStore implements Storage, AutoCloseable {
         return s;
     }
 
-    private void buffer(int series, long ts, double value) throws SQLException {
-        if (buffered == bufSeries.length) {
-            if (buffered >= BUFFER_POINTS) {
-                drain();
+    /** Column buffers of points (series id, ts, value) in arrival order. */
+    private static final class Chunk {
+        int[] series;
+        long[] ts;
+        double[] value;
+        int n;
+        /** The series first seen since the previous chunk: inserted before these points. */
+        List<Series> created = List.of();
+
+        Chunk(int capacity) {
+            series = new int[capacity];
+            ts = new long[capacity];
+            value = new double[capacity];
+        }
+
+        void grow() {
+            int cap = series.length * 2;
+            series = java.util.Arrays.copyOf(series, cap);
+            ts = java.util.Arrays.copyOf(ts, cap);
+            value = java.util.Arrays.copyOf(value, cap);
+        }
+    }
+
+    /** Buffers one point (under the monitor); {@code true} when this filled the chunk and handed it off. */
+    private boolean buffer(int series, long ts, double value) {
+        Chunk c = current;
+        boolean handedOff = false;
+        if (c.n == c.series.length) {
+            if (c.n >= BUFFER_POINTS) {
+                handOffCurrent();
+                c = current;
+                handedOff = true;
             } else {
-                int cap = buffered * 2;
-                bufSeries = java.util.Arrays.copyOf(bufSeries, cap);
-                bufTs = java.util.Arrays.copyOf(bufTs, cap);
-                bufValue = java.util.Arrays.copyOf(bufValue, cap);
+                c.grow();
             }
         }
-        bufSeries[buffered] = series;
-        bufTs[buffered] = ts;
-        bufValue[buffered] = value;
-        buffered++;
-        unflushed++;
+        c.series[c.n] = series;
+        c.ts[c.n] = ts;
+        c.value[c.n] = value;
+        c.n++;
+        return handedOff;
+    }
+
+    /** Queues the current chunk (and the series created for it) for the Appender; under the monitor. */
+    private void handOffCurrent() {
+        Chunk c = current;
+        if (c.n == 0 && newSeries.isEmpty()) {
+            return;
+        }
+        c.created = newSeries;
+        newSeries = new ArrayList<>();
+        pending.addLast(c);
+        Chunk next = spare.pollFirst();
+        current = next != null ? next : new Chunk(c.series.length);
     }
 
     /**
-     * Hands the buffered points to the Appender in arrival order. (Ordering them by (series, ts) per
-     * drain was measured: it made DuckDB's compression worse, 6.7 instead of 4.4 bytes a point, because
-     * runs of a series shorter than the 2,048-value bit-packing groups cost a wide delta per group.)
+     * After a hand-off, outside the monitor: appends the pending chunks here (no store thread) or asks
+     * the store's thread to, and waits while more than {@link #MAX_PENDING_CHUNKS} are queued (so a
+     * store that cannot keep up slows its writers instead of growing without bound).
      */
-    private void drain() throws SQLException {
-        int n = buffered;
-        if (n == 0) {
+    private void appendPending() throws SQLException {
+        java.util.concurrent.Executor ex = handOff;
+        if (ex == null) {
+            dbLock.lock();
+            try {
+                appendPendingLocked();
+            } finally {
+                dbLock.unlock();
+            }
             return;
         }
-        appenderLock.lock();
         try {
-            for (int i = 0; i < n; i++) {
-                appender.beginRow().append(bufSeries[i]).append(bufTs[i]).append(bufValue[i]).endRow();
+            ex.execute(this::appendPendingQuietly);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            dbLock.lock(); // shutting down: append here
+            try {
+                appendPendingLocked();
+            } finally {
+                dbLock.unlock();
             }
-        } finally {
-            appenderLock.unlock();
+            return;
         }
-        buffered = 0;
+        synchronized (this) {
+            try {
+                while (pending.size() > MAX_PENDING_CHUNKS && !closed) {
+                    wait(1000);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new SQLException("interrupted while the metrics store was busy", e);
+            }
+        }
     }
 
-    /** Commits every appended point. */
-    synchronized void flush() throws SQLException {
-        if (closed || unflushed == 0) {
-            return;
-        }
+    /** Makes {@link #appendBatch} hand full chunks to {@code executor} (a single thread: the store's). */
+    void handOffTo(java.util.concurrent.Executor executor) {
+        this.handOff = executor;
+    }
+
+    private void appendPendingQuietly() {
+        dbLock.lock();
         try {
-            drain();
+            appendPendingLocked();
+        } catch (SQLException | RuntimeException e) {
+            LOG.error("metrics store: append failed; the points of the open transaction are lost", e);
+            try {
+                resetAfterFailure(e);
+            } catch (RuntimeException again) {
+                LOG.error("metrics store: reset after a failed append failed", again);
+            }
+        } finally {
+            dbLock.unlock();
+        }
+    }
+
+    /**
+     * Gives every pending chunk, in order, to the Appender: first the series created for it, then its
+     * points in arrival order. Under {@link #dbLock}. (Ordering points by (series, ts) was measured: it
+     * made DuckDB's compression worse, 6.7 instead of 4.4 bytes a point, because runs of a series shorter
+     * than the 2,048-value bit-packing groups cost a wide delta per group.)
+     */
+    private void appendPendingLocked() throws SQLException {
+        if (closed) {
+            throw new SQLException("metrics store is closed");
+        }
+        while (true) {
+            Chunk c;
+            synchronized (this) {
+                c = pending.pollFirst();
+                notifyAll(); // a writer waiting for room
+            }
+            if (c == null) {
+                return;
+            }
+            for (Series s : c.created) {
+                insertSeries.setInt(1, s.id());
+                insertSeries.setString(2, s.name());
+                insertSeries.setString(3, s.source());
+                insertSeries.setString(4, json(s.tags()));
+                insertSeries.setString(5, s.unit());
+                insertSeries.executeUpdate(); // in the transaction of (before) its first points
+            }
+            int n = c.n;
+            int[] ids = c.series;
+            long[] ts = c.ts;
+            double[] vs = c.value;
             appenderLock.lock();
             try {
-                appender.flush();
+                for (int i = 0; i < n; i++) {
+                    appender.beginRow().append(ids[i]).append(ts[i]).append(vs[i]).endRow();
+                }
             } finally {
                 appenderLock.unlock();
             }
-            writer.commit();
-        } catch (SQLException | RuntimeException e) {
-            // the transaction is gone (its new series with it): start clean from what is committed
-            unflushed = 0;
-            buffered = 0;
-            try {
-                writer.rollback();
-                loadSeriesIndexOnly();
-                writer.commit();
-            } catch (SQLException again) {
-                e.addSuppressed(again);
+            unflushed += n + c.created.size();
+            c.n = 0;
+            c.created = List.of();
+            synchronized (this) {
+                if (spare.size() <= MAX_PENDING_CHUNKS) { // reused: full-size chunks are large (humongous) arrays
+                    spare.addLast(c);
+                }
             }
-            throw e;
         }
+    }
+
+    /** Commits every appended point. */
+    void flush() throws SQLException {
+        dbLock.lock();
+        try {
+            if (closed) {
+                return;
+            }
+            synchronized (this) {
+                handOffCurrent();
+            }
+            try {
+                appendPendingLocked();
+                if (unflushed == 0) {
+                    return;
+                }
+                appenderLock.lock();
+                try {
+                    appender.flush();
+                } finally {
+                    appenderLock.unlock();
+                }
+                writer.commit();
+            } catch (SQLException | RuntimeException e) {
+                resetAfterFailure(e);
+                throw e;
+            }
+            unflushed = 0;
+            flushes.increment();
+        } finally {
+            dbLock.unlock();
+        }
+    }
+
+    /**
+     * The transaction is gone (its new series with it): drop what is buffered and pending (its series may
+     * not exist) and start clean from what is committed. Under {@link #dbLock}.
+     */
+    private void resetAfterFailure(Exception e) {
         unflushed = 0;
-        flushes.increment();
+        synchronized (this) {
+            pending.clear();
+            current.n = 0;
+            newSeries = new ArrayList<>();
+            notifyAll();
+        }
+        try {
+            writer.rollback();
+            synchronized (this) {
+                loadSeriesIndexOnly();
+            }
+            writer.commit();
+        } catch (SQLException again) {
+            e.addSuppressed(again);
+        }
     }
 
     /**
@@ -341,7 +529,10 @@ final class DuckStore implements Storage, AutoCloseable {
      */
     void enforceRetention(long nowMs) throws SQLException {
         long cutoff = nowMs - settings.retentionDays() * 86_400_000L;
-        synchronized (this) {
+        // under the write side's lock only: writers of batches go on buffering meanwhile (up to
+        // MAX_PENDING_CHUNKS chunks), they no longer stall for the length of a CHECKPOINT
+        dbLock.lock();
+        try {
             if (closed) {
                 return;
             }
@@ -352,6 +543,8 @@ final class DuckStore implements Storage, AutoCloseable {
             } finally {
                 writer.setAutoCommit(false);
             }
+        } finally {
+            dbLock.unlock();
         }
     }
 
@@ -395,14 +588,57 @@ final class DuckStore implements Storage, AutoCloseable {
                 checkpoint();
                 refreshSize();
             }
+            Runnable hook = beforeDropEmptySeries;
+            if (hook != null) {
+                hook.run();
+            }
+            dropEmptySeries();
+            checkpoint();
+            refreshSize();
+        }
+    }
+
+    /** Tests: runs during a retention check just before empty series are dropped (writers may append then). */
+    volatile Runnable beforeDropEmptySeries;
+
+    /**
+     * Drops the series left without points. The candidates are found without stopping the writers; only
+     * if there are any, the writers wait while what they buffered is appended (a candidate may have
+     * points there) and the candidates that still have none are deleted and the index re-read. Under
+     * {@link #dbLock}, in auto-commit mode.
+     */
+    private void dropEmptySeries() throws SQLException {
+        List<Integer> candidates = new ArrayList<>();
+        try (Statement st = writer.createStatement();
+                ResultSet rs = st.executeQuery("SELECT id FROM series WHERE id NOT IN (SELECT DISTINCT series_id FROM points_all)")) {
+            while (rs.next()) {
+                candidates.add(rs.getInt(1));
+            }
+        }
+        if (candidates.isEmpty()) {
+            return;
+        }
+        StringBuilder in = new StringBuilder();
+        for (int id : candidates) {
+            in.append(in.length() == 0 ? "" : ",").append(id);
+        }
+        synchronized (this) {
+            handOffCurrent();
+            appendPendingLocked();
+            appenderLock.lock();
+            try {
+                appender.flush(); // auto-commit: committed
+            } finally {
+                appenderLock.unlock();
+            }
+            unflushed = 0;
             try (Statement st = writer.createStatement()) {
-                int gone = st.executeUpdate("DELETE FROM series WHERE id NOT IN (SELECT DISTINCT series_id FROM points_all)");
+                int gone = st.executeUpdate("DELETE FROM series WHERE id IN (" + in + ") AND id NOT IN "
+                        + "(SELECT DISTINCT series_id FROM points_all WHERE series_id IN (" + in + "))");
                 if (gone > 0) {
                     loadSeriesIndexOnly();
                 }
             }
-            checkpoint();
-            refreshSize();
         }
     }
 
@@ -420,7 +656,8 @@ final class DuckStore implements Storage, AutoCloseable {
         }
         long horizon = Math.floorDiv(nowMs - w, w) * w;
         long moved = 0;
-        synchronized (this) {
+        dbLock.lock();
+        try {
             if (closed) {
                 return 0;
             }
@@ -466,6 +703,8 @@ final class DuckStore implements Storage, AutoCloseable {
                     writer.setAutoCommit(auto);
                 }
             }
+        } finally {
+            dbLock.unlock();
         }
         if (moved > 0) {
             compacted.add(moved);
@@ -479,11 +718,12 @@ final class DuckStore implements Storage, AutoCloseable {
         if (!table.equals("points") && !table.equals("points_cold")) {
             throw new IllegalArgumentException(table);
         }
-        synchronized (this) {
-            try (Statement st = writer.createStatement(); ResultSet rs = st.executeQuery("SELECT count(*) FROM " + table)) {
-                rs.next();
-                return rs.getLong(1);
-            }
+        dbLock.lock();
+        try (Statement st = writer.createStatement(); ResultSet rs = st.executeQuery("SELECT count(*) FROM " + table)) {
+            rs.next();
+            return rs.getLong(1);
+        } finally {
+            dbLock.unlock();
         }
     }
 
@@ -494,7 +734,8 @@ final class DuckStore implements Storage, AutoCloseable {
 
     /** Which compression DuckDB chose for each column of both point tables (benchmarks, diagnosis). */
     void storageReport(StorageLine out) throws SQLException {
-        synchronized (this) {
+        dbLock.lock();
+        try {
             for (String table : List.of("points", "points_cold")) {
                 try (Statement st = writer.createStatement(); ResultSet rs = st.executeQuery(
                         "SELECT column_name, compression, count(*), sum(count) FROM pragma_storage_info('" + table
@@ -512,6 +753,8 @@ final class DuckStore implements Storage, AutoCloseable {
                     }
                 }
             }
+        } finally {
+            dbLock.unlock();
         }
     }
 
@@ -521,7 +764,8 @@ final class DuckStore implements Storage, AutoCloseable {
      */
     long countUnsortedCold() throws SQLException {
         long w = Math.max(1, settings.compactWindowMs());
-        synchronized (this) {
+        dbLock.lock();
+        try {
             try (Statement st = writer.createStatement(); ResultSet rs = st.executeQuery(
                     "SELECT count(*) FROM (SELECT series_id, ts, lag(series_id) OVER (ORDER BY rowid) ps, "
                             + "lag(ts) OVER (ORDER BY rowid) pt FROM points_cold) WHERE ps IS NOT NULL "
@@ -529,6 +773,8 @@ final class DuckStore implements Storage, AutoCloseable {
                 rs.next();
                 return rs.getLong(1);
             }
+        } finally {
+            dbLock.unlock();
         }
     }
 
@@ -823,22 +1069,34 @@ final class DuckStore implements Storage, AutoCloseable {
     }
 
     private Connection reader() throws SQLException {
-        synchronized (this) {
+        synchronized (readBase) {
             if (closed) {
                 throw new SQLException("metrics store is closed");
             }
-            return writer.duplicate();
+            return readBase.duplicate();
         }
     }
 
     /** Commits what is appended and closes the database (a checkpoint folds the WAL in). */
     @Override
-    public synchronized void close() {
+    public void close() {
+        dbLock.lock();
+        try {
+            closeLocked();
+        } finally {
+            dbLock.unlock();
+        }
+    }
+
+    private void closeLocked() {
         if (closed) {
             return;
         }
         try {
-            drain();
+            synchronized (this) {
+                handOffCurrent();
+            }
+            appendPendingLocked();
             appenderLock.lock();
             try {
                 appender.close(); // flushes
@@ -851,9 +1109,15 @@ final class DuckStore implements Storage, AutoCloseable {
         } catch (SQLException e) {
             LOG.warn("metrics store: final flush/checkpoint failed; DuckDB replays its WAL at the next start", e);
         }
-        closed = true;
+        synchronized (readBase) {
+            closed = true;
+        }
+        synchronized (this) {
+            notifyAll(); // writers waiting for room: they find the store closed
+        }
         try {
             insertSeries.close();
+            readBase.close();
             writer.close();
         } catch (SQLException e) {
             LOG.warn("metrics store: close failed", e);

@@ -34,7 +34,8 @@ import io.signalbox.metrics.store.MetricStore;
  * The metrics store: registered as the backend named {@value #BACKEND_NAME}, to which the shipped
  * global route {@code etc/io.signalbox.route-metrics.cfg} sends every {@code metric} message. So the
  * store sits behind a routing channel like any backend (bounded queue, retry, spool): a slow store
- * never blocks ingest. {@link #write} appends to DuckDB; a scheduler commits every
+ * never blocks ingest. {@link #write} reads and buffers the points; the store's thread appends full
+ * buffers to DuckDB and commits every
  * {@code flush.interval.ms} and enforces retention and the size cap every
  * {@code retention.check.interval.ms}.
  *
@@ -96,6 +97,8 @@ public final class MetricStoreComponent implements Backend, StatsSource, MetricS
                 t.setDaemon(true);
                 return t;
             });
+            // full column chunks go to the Appender on this thread, beside the commits, not on routing's
+            store.handOffTo(scheduler);
             scheduler.scheduleWithFixedDelay(this::flushQuietly, config.flush_interval_ms(), config.flush_interval_ms(),
                     TimeUnit.MILLISECONDS);
             scheduler.scheduleWithFixedDelay(this::retentionQuietly, 0, config.retention_check_interval_ms(),

@@ -163,4 +163,98 @@ class DuckStoreTest {
             assertThat(s.raw("c", 0, 10_000, 10_000)).hasSize(1500);
         }
     }
+
+    /**
+     * Full chunks handed to a store thread (as the component does): writers on three threads, commits and
+     * retention checks running beside them, retention emptying series the writers are writing to. Every
+     * point must be stored once and every series kept (a series whose only points still wait in a chunk
+     * must not be dropped as empty).
+     */
+    @Test
+    void handedOffChunksKeepEveryPointAndSeriesWhileCommitsAndRetentionRun() throws Exception {
+        long day = 86_400_000L;
+        long now = 100 * day;
+        java.util.concurrent.ExecutorService storeThread = java.util.concurrent.Executors.newSingleThreadExecutor();
+        try (DuckStore s = open(15)) {
+            for (int k = 0; k < 20; k++) {
+                s.append("web", now - 30 * day, m("c", -1, "k", "s" + k)); // deleted by retention below
+            }
+            s.flush();
+            s.handOffTo(storeThread);
+            int perThread = 3 * DuckStore.BUFFER_POINTS / 2;
+            Thread[] writers = new Thread[3];
+            java.util.concurrent.atomic.AtomicReference<Exception> failed = new java.util.concurrent.atomic.AtomicReference<>();
+            for (int t = 0; t < writers.length; t++) {
+                int base = t;
+                writers[t] = new Thread(() -> {
+                    try {
+                        for (int i = 0; i < perThread; i++) {
+                            // the 20 old series and, from the middle on, 10 new ones per thread
+                            String k = i < perThread / 2 ? "s" + (i % 20) : "n" + base + "_" + (i % 10);
+                            s.append("web", now - day + (long) i * writers.length + base, m("c", i, "k", k));
+                        }
+                    } catch (Exception e) {
+                        failed.compareAndSet(null, e);
+                    }
+                });
+            }
+            Thread maintenance = new Thread(() -> {
+                try {
+                    for (int r = 0; r < 5; r++) {
+                        s.enforceRetention(now);
+                        s.flush();
+                    }
+                } catch (Exception e) {
+                    failed.compareAndSet(null, e);
+                }
+            });
+            for (Thread t : writers) {
+                t.start();
+            }
+            maintenance.start();
+            for (Thread t : writers) {
+                t.join();
+            }
+            maintenance.join();
+            storeThread.submit(() -> { }).get(); // what was handed off has run
+            s.flush();
+            assertThat(failed.get()).isNull();
+            long expected = (long) perThread * writers.length;
+            assertThat(s.raw("c", 0, now, expected + 10)).hasSize((int) expected)
+                    .allSatisfy(p -> assertThat(p.value()).isGreaterThanOrEqualTo(0));
+            assertThat(s.matching(List.of(Matcher.of("__name__", "=", "c")))).hasSize(20 + 30);
+        } finally {
+            storeThread.shutdownNow();
+        }
+    }
+
+    /**
+     * A series whose old points retention deleted while its new point was still buffered (writers do not
+     * wait for a retention check) is not dropped as empty: its point stays visible under its labels.
+     */
+    @Test
+    void retentionKeepsASeriesWhosePointIsStillBuffered() throws Exception {
+        long day = 86_400_000L;
+        long now = 100 * day;
+        try (DuckStore s = open(15)) {
+            s.append("web", now - 30 * day, m("x", 1, "k", "v"));
+            s.append("web", now - 30 * day, m("gone", 1));
+            s.flush();
+            s.beforeDropEmptySeries = () -> {
+                try {
+                    s.append("web", now, m("x", 2, "k", "v")); // the retention check holds the DuckDB side only
+                } catch (java.sql.SQLException e) {
+                    throw new IllegalStateException(e);
+                }
+            };
+            s.enforceRetention(now);
+            s.beforeDropEmptySeries = null;
+            s.flush();
+            assertThat(s.raw("x", 0, now, 10)).extracting(DuckStore.RawPoint::value).containsExactly(2.0);
+            assertThat(s.matching(List.of(Matcher.of("__name__", "=", "gone")))).isEmpty();
+        }
+        try (DuckStore s = open(15)) { // and so is its series row
+            assertThat(s.raw("x", 0, now, 10)).extracting(DuckStore.RawPoint::value).containsExactly(2.0);
+        }
+    }
 }
