@@ -76,10 +76,10 @@ final class DuckStore implements Storage, AutoCloseable {
      */
     static final long DEFAULT_COMPACT_WINDOW_MS = 0;
     /** Points buffered in one column chunk before it is handed to the Appender (also at every flush). */
-    static final int BUFFER_POINTS = 1 << 17;
+    static final int BUFFER_POINTS = 1 << 16;
     /**
      * Full chunks that may wait for the Appender (on the store's thread, {@link #handOffTo}) before a
-     * writer waits: with {@link #BUFFER_POINTS} points of 16 bytes each, at most ≈ 8 MiB of points.
+     * writer waits: with {@link #BUFFER_POINTS} points of 20 bytes each, at most ≈ 4 MiB of points.
      */
     static final int MAX_PENDING_CHUNKS = 3;
 
@@ -460,7 +460,7 @@ final class DuckStore implements Storage, AutoCloseable {
             c.n = 0;
             c.created = List.of();
             synchronized (this) {
-                if (spare.size() <= MAX_PENDING_CHUNKS) { // reused: full-size chunks are large (humongous) arrays
+                if (spare.isEmpty()) { // one kept for reuse: while the store keeps up, filling and appending alternate two chunks
                     spare.addLast(c);
                 }
             }
