@@ -292,13 +292,16 @@ final class ShortFormScan extends JsonValues {
      */
     private static boolean sameBytes(byte[] b, int from, byte[] last) {
         int n = last.length;
-        int i = 0;
-        for (; i + 8 <= n; i += 8) {
-            if ((long) LONGS.get(b, from + i) != (long) LONGS.get(last, i)) {
-                return false;
+        if (n >= 8) {
+            for (int i = 0; i < n - 8; i += 8) {
+                if ((long) LONGS.get(b, from + i) != (long) LONGS.get(last, i)) {
+                    return false;
+                }
             }
+            // the last eight bytes, overlapping the words compared before if n is not a multiple of 8
+            return (long) LONGS.get(b, from + n - 8) == (long) LONGS.get(last, n - 8);
         }
-        for (; i < n; i++) {
+        for (int i = 0; i < n; i++) {
             if (b[from + i] != last[i]) {
                 return false;
             }
