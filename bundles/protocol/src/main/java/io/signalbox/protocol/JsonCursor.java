@@ -337,6 +337,7 @@ abstract class JsonCursor extends FieldTally {
      * the integer part of an integer, and of all three parts of a float.
      */
     final int number(int p) {
+        // Kept under C2's inlining size for hot methods (325 bytecodes): the rare paths are calls.
         byte[] b = this.b;
         int end = this.end;
         int from = p;
@@ -350,10 +351,8 @@ abstract class JsonCursor extends FieldTally {
         if (c >= '1' && c <= '9') {
             for (;;) { // up to eight digits at a time
                 if (p + 8 > end) {
-                    while (p < end && (c = b[p]) >= '0' && c <= '9') {
-                        magnitude = magnitude * 10 + (c - '0');
-                        p++;
-                    }
+                    p = lastDigits(p, magnitude);
+                    magnitude = numMagnitude;
                     break;
                 }
                 long w = (long) LONGS.get(b, p);
@@ -369,13 +368,8 @@ abstract class JsonCursor extends FieldTally {
                 }
                 break;
             }
-        } else if (c == '0') {
-            p++;
-            if (isDigit(at(p))) {
-                throw fail(p, "leading zero in number");
-            }
         } else {
-            throw fail(p, "expected a digit");
+            p = zero(p, c);
         }
         kind = INT;
         numFrom = from;
@@ -388,9 +382,35 @@ abstract class JsonCursor extends FieldTally {
             return fraction(p);
         }
         if (numIntLen > limits.number()) {
-            throw fail(from, "number longer than " + limits.number() + " digits");
+            throw numberTooLong();
         }
         return p;
+    }
+
+    /** The digits of an integer part that ends within the line's last eight bytes, one at a time; leaves {@link #numMagnitude}. */
+    private int lastDigits(int p, long magnitude) {
+        byte c;
+        while (p < end && (c = b[p]) >= '0' && c <= '9') {
+            magnitude = magnitude * 10 + (c - '0');
+            p++;
+        }
+        numMagnitude = magnitude;
+        return p;
+    }
+
+    /** An integer part that does not start with 1 to 9 at {@code p}: a lone {@code '0'}, else an error. */
+    private int zero(int p, byte c) {
+        if (c != '0') {
+            throw fail(p, "expected a digit");
+        }
+        if (isDigit(at(p + 1))) {
+            throw fail(p + 1, "leading zero in number");
+        }
+        return p + 1;
+    }
+
+    private RuntimeException numberTooLong() {
+        return fail(numFrom, "number longer than " + limits.number() + " digits");
     }
 
     /** The fraction and exponent of a float whose integer part ends at {@code p}. */
@@ -419,7 +439,7 @@ abstract class JsonCursor extends FieldTally {
             digits += p - e;
         }
         if (digits > limits.number()) {
-            throw fail(numFrom, "number longer than " + limits.number() + " digits");
+            throw numberTooLong();
         }
         kind = FLOAT;
         numTo = p;
@@ -486,9 +506,14 @@ abstract class JsonCursor extends FieldTally {
                 object = open <= 64 ? (kinds >>> (open - 1) & 1) != 0 : isDeepObject(open - 1);
                 p = ws(p + 1);
             } else {
-                throw fail(p, object ? "expected ',' or '}'" : "expected ',' or ']'");
+                throw separatorExpected(p, object);
             }
         }
+    }
+
+    /** Out of line: keeps {@link #skipContainer} under C2's inlining size for hot methods. */
+    private RuntimeException separatorExpected(int p, boolean object) {
+        return fail(p, object ? "expected ',' or '}'" : "expected ',' or ']'");
     }
 
     private boolean isDeepObject(int level) {

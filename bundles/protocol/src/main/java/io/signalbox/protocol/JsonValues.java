@@ -31,16 +31,21 @@ abstract class JsonValues extends JsonCursor {
      * escape, else 0: known names are matched with one comparison each ({@link WireNames}).
      */
     final long nameWord() {
-        int len = strTo - strFrom;
-        if (len > 8 || len == 0 || strEscaped) {
+        return strEscaped ? 0 : word(strFrom, strTo);
+    }
+
+    /** The bytes {@code b[from, to)} as a little-endian long if there are 1 to 8 of them, else 0. */
+    private long word(int from, int to) {
+        int len = to - from;
+        if (len > 8 || len == 0) {
             return 0;
         }
-        if (strFrom + 8 <= end) {
-            long w = (long) LONGS.get(b, strFrom);
+        if (from + 8 <= end) {
+            long w = (long) LONGS.get(b, from);
             return len == 8 ? w : w & ((1L << (len << 3)) - 1);
         }
         long w = 0;
-        for (int i = strTo - 1; i >= strFrom; i--) {
+        for (int i = to - 1; i >= from; i--) {
             w = w << 8 | (b[i] & 0xff);
         }
         return w;
@@ -117,26 +122,84 @@ abstract class JsonValues extends JsonCursor {
     final String text() {
         String s = textUnlimited();
         if (s.length() > limits.string()) {
-            throw fail(strFrom, "string longer than " + limits.string() + " characters");
+            throw stringTooLong();
         }
         return s;
     }
 
-    /** The last string scanned, unescaped, whatever its length. */
-    @SuppressWarnings("deprecation") // String(byte[], int, int, int): a copy, without the charset dispatch
-    final String textUnlimited() {
-        if (!strEscaped) {
-            return strAscii ? new String(b, 0, strFrom, strTo - strFrom)
-                    : new String(b, strFrom, strTo - strFrom, StandardCharsets.UTF_8);
-        }
-        return unescape();
+    private RuntimeException stringTooLong() {
+        return fail(strFrom, "string longer than " + limits.string() + " characters");
     }
 
-    private String unescape() {
-        char[] out = new char[strTo - strFrom];
+    /** The last string scanned, unescaped, whatever its length. */
+    final String textUnlimited() {
+        return text(strFrom, strTo, strEscaped, strAscii);
+    }
+
+    /*
+     * Kept texts. A connection's scanner lives long (in the old generation), and every store of a
+     * reference into it costs a GC write barrier (with G1, a fence when it points across regions):
+     * so the strings a message keeps are noted as their bounds in a long (kept(...)) while the line
+     * is scanned, and made Strings only when the message is (keptText). 0 means none. Layout: start
+     * << 33 | end << 2 | escaped << 1 | not ASCII (positions are below 2^31).
+     */
+
+    /** The last string, to be read as {@link #text()} later: its limit is checked now, where Jackson checks it. */
+    final long keptString() {
+        if (strEscaped || !strAscii) {
+            text(); // the limit is on the unescaped text; made again by keptText (rare: escapes, non-ASCII)
+        } else if (strTo - strFrom > limits.string()) {
+            throw stringTooLong();
+        }
+        return keptConstant();
+    }
+
+    /** The last string's bounds, its limit not checked (for a text that will be a shared constant). */
+    final long keptConstant() {
+        return (long) strFrom << 33 | (long) strTo << 2 | (strEscaped ? 2 : 0) | (strAscii ? 0 : 1);
+    }
+
+    /** The last number's text, to be read as {@link #numText()} later (its limit checked now). */
+    final long keptNumberText() {
+        if (numTo - numFrom > limits.string()) {
+            throw numberTextTooLong();
+        }
+        return (long) numFrom << 33 | (long) numTo << 2; // ASCII, no escapes
+    }
+
+    /** The text noted by {@link #keptString} or {@link #keptNumberText}; {@code null} for 0. */
+    final String keptText(long kept) {
+        return kept == 0 ? null : text(keptFrom(kept), keptTo(kept), (kept & 2) != 0, (kept & 1) == 0);
+    }
+
+    /** {@link #nameWord()} of a kept text. */
+    final long keptWord(long kept) {
+        return (kept & 2) != 0 ? 0 : word(keptFrom(kept), keptTo(kept));
+    }
+
+    private static int keptFrom(long kept) {
+        return (int) (kept >>> 33);
+    }
+
+    private static int keptTo(long kept) {
+        return (int) (kept >>> 2) & Integer.MAX_VALUE;
+    }
+
+    /** The text of the string {@code b[from, to)} (without quotes), unescaped, whatever its length. */
+    @SuppressWarnings("deprecation") // String(byte[], int, int, int): a copy, without the charset dispatch
+    private String text(int from, int to, boolean escaped, boolean ascii) {
+        if (!escaped) {
+            return ascii ? new String(b, 0, from, to - from)
+                    : new String(b, from, to - from, StandardCharsets.UTF_8);
+        }
+        return unescape(from, to);
+    }
+
+    private String unescape(int from, int to) {
+        char[] out = new char[to - from];
         int n = 0;
-        int p = strFrom;
-        while (p < strTo) {
+        int p = from;
+        while (p < to) {
             byte c = b[p];
             if (c == '\\') {
                 out[n++] = unescapeOne(p);
@@ -145,7 +208,7 @@ abstract class JsonValues extends JsonCursor {
                 out[n++] = (char) c;
                 p++;
             } else {
-                int len = Utf8.sequenceLength(b, p, strTo, c & 0xff);
+                int len = Utf8.sequenceLength(b, p, to, c & 0xff);
                 String s = new String(b, p, len, StandardCharsets.UTF_8);
                 for (int i = 0; i < s.length(); i++) {
                     out[n++] = s.charAt(i);
@@ -175,6 +238,10 @@ abstract class JsonValues extends JsonCursor {
         return true;
     }
 
+    private RuntimeException numberTextTooLong() {
+        return fail(numFrom, "number text longer than " + limits.string() + " characters");
+    }
+
     /**
      * Whether the last number, an integer, fits in a long, as Jackson's {@code getNumberType()}
      * tells: an integer that does not is read from its text ({@code _parseSlowInt}), and so, as in
@@ -185,7 +252,7 @@ abstract class JsonValues extends JsonCursor {
             return true;
         }
         if (numTo - numFrom > limits.string()) {
-            throw fail(numFrom, "number text longer than " + limits.string() + " characters");
+            throw numberTextTooLong();
         }
         return false;
     }
@@ -232,7 +299,7 @@ abstract class JsonValues extends JsonCursor {
     /** The last number's text as written, as Jackson's {@code getText()} (an integer id keeps its decimal text). */
     final String numText() {
         if (numTo - numFrom > limits.string()) { // Jackson's getText() applies the string limit to numbers too
-            throw fail(numFrom, "number text longer than " + limits.string() + " characters");
+            throw numberTextTooLong();
         }
         @SuppressWarnings("deprecation") // as in textUnlimited()
         String text = new String(b, 0, numFrom, numTo - numFrom);

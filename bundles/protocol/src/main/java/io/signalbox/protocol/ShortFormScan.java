@@ -50,6 +50,10 @@ final class ShortFormScan extends JsonValues {
     private static final Field[] REQUIRED = {Field.V, Field.SRC, Field.TS, Field.TYPE, Field.DATA};
     private static final int REQUIRED_BITS = Field.V.bit | Field.SRC.bit | Field.TS.bit | Field.TYPE.bit | Field.DATA.bit;
 
+    private static final MessageType[] TYPES = MessageType.values();
+    private static final int EVENT_TYPE = MessageType.EVENT.ordinal() + 1;
+    private static final int SPAN_TYPE = MessageType.SPAN.ordinal() + 1;
+
     /** Bits of {@link #times} and {@link #numericTimes}. */
     private static final int START = 1;
     private static final int END = 2;
@@ -58,8 +62,14 @@ final class ShortFormScan extends JsonValues {
     /** The longest {@code src} (in bytes, as written) remembered for the next line. */
     static final int SOURCE_CACHE_MAX = 256;
 
+    /** {@code {"v":1,} as the first seven bytes of a little-endian long, and their mask. */
+    private static final long V1_FIRST = WireNames.word("{\"v\":1,");
+    private static final long M7 = 0xFFFFFFFFFFFFFFL;
+
     /** The usual names may be matched as {@code "name":} literals ({@link WireNames#quotedTopKey}): none is over the name limit. */
     private final boolean quickNames;
+    /** A line starting {@code {"v":1,} may skip reading its version ({@link #object}): the number limit allows one digit. */
+    private final boolean quickVersion;
     /** Whether the last {@code src} is remembered ({@link #lastSourceBytes}, {@link #lastSource}). */
     private final boolean cachesSource;
     /** The raw bytes (between the quotes) of the last {@code src} read, and its text. */
@@ -67,12 +77,20 @@ final class ShortFormScan extends JsonValues {
     private String lastSource;
     private boolean versionUnsupported;
 
+    /*
+     * What a line's message gets. No reference to a new object is stored in these fields while a
+     * line is scanned (see JsonValues.keptString: a long-lived scanner pays a GC write barrier for
+     * each): kept strings are bounds, the type its ordinal, a remembered src a flag.
+     */
     private String src;
+    /** The line's {@code src} is {@link #lastSource}. */
+    private boolean srcIsLast;
     private long ts;
-    private MessageType type;
-    private String tid;
-    private String sid;
-    private String pid;
+    /** {@link MessageType#ordinal()} + 1 of the type, 0 if none. */
+    private int type;
+    private long tid;
+    private long sid;
+    private long pid;
 
     /** Payload fields: the kind of each (0 if absent) and the texts a message keeps. */
     private int level;
@@ -80,9 +98,9 @@ final class ShortFormScan extends JsonValues {
     private int name;
     private int value;
     private int status;
-    private String levelText;
-    private String nameText;
-    private String statusText;
+    private long levelText;
+    private long nameText;
+    private long statusText;
     private int times;
     private int numericTimes;
     private long startMs;
@@ -103,6 +121,7 @@ final class ShortFormScan extends JsonValues {
     ShortFormScan(ScanLimits limits, boolean cachesSource) {
         super(limits);
         this.quickNames = limits.name() >= 5;
+        this.quickVersion = quickNames && limits.number() >= 1;
         this.cachesSource = cachesSource;
     }
 
@@ -111,19 +130,20 @@ final class ShortFormScan extends JsonValues {
         super.begin(b, start, end);
         versionUnsupported = false;
         src = null;
+        srcIsLast = false;
         ts = 0;
-        type = null;
-        tid = null;
-        sid = null;
-        pid = null;
+        type = 0;
+        tid = 0;
+        sid = 0;
+        pid = 0;
         level = 0;
         msg = 0;
         name = 0;
         value = 0;
         status = 0;
-        levelText = null;
-        nameText = null;
-        statusText = null;
+        levelText = 0;
+        nameText = 0;
+        statusText = 0;
         times = 0;
         numericTimes = 0;
         startMs = 0;
@@ -169,9 +189,16 @@ final class ShortFormScan extends JsonValues {
     /** The top-level object; returns the position after it, or -1 at a long-form name. */
     private int object() {
         checkDepth(start, 1);
-        int p = ws(start + 1);
-        if (at(p) == '}') {
-            return p + 1;
+        int p;
+        if (quickVersion && start + 8 <= end && ((long) LONGS.get(b, start) & M7) == V1_FIRST) {
+            // what senders write first: "v":1 read with one compare (a ',' follows, so the number is 1)
+            seen = Field.V.bit;
+            p = ws(start + 7);
+        } else {
+            p = ws(start + 1);
+            if (at(p) == '}') {
+                return p + 1;
+            }
         }
         for (;;) {
             int key;
@@ -220,7 +247,11 @@ final class ShortFormScan extends JsonValues {
             }
             case K_SRC -> {
                 if (accept(Field.SRC, kind == STRING && strTo > strFrom)) {
-                    src = cachesSource ? source() : text();
+                    if (cachesSource) {
+                        source();
+                    } else {
+                        src = text();
+                    }
                 }
             }
             case K_TS -> epochMillis();
@@ -236,20 +267,46 @@ final class ShortFormScan extends JsonValues {
         return p;
     }
 
-    /** The text of the {@code src} string just scanned: the last one's if its bytes are the same. */
-    private String source() {
+    /** Reads the {@code src} string just scanned: the last one's text if its bytes are the same. */
+    private void source() {
         int from = strFrom;
         int to = strTo;
         byte[] last = lastSourceBytes;
-        if (last != null && last.length == to - from && Arrays.equals(b, from, to, last, 0, last.length)) {
-            return lastSource;
+        if (last != null && last.length == to - from && sameBytes(b, from, last)) {
+            srcIsLast = true; // no store of the String itself: see the fields
+            return;
         }
         String text = text();
         if (to - from <= SOURCE_CACHE_MAX) {
             lastSourceBytes = Arrays.copyOfRange(b, from, to);
             lastSource = text;
+            srcIsLast = true;
+        } else {
+            src = text;
         }
-        return text;
+    }
+
+    /**
+     * Whether {@code b[from, from + last.length)} are the bytes of {@code last}: eight at a time, inline
+     * ({@code Arrays.equals} of a range calls a mismatch routine that C2 does not inline here).
+     */
+    private static boolean sameBytes(byte[] b, int from, byte[] last) {
+        int n = last.length;
+        if (n >= 8) {
+            for (int i = 0; i < n - 8; i += 8) {
+                if ((long) LONGS.get(b, from + i) != (long) LONGS.get(last, i)) {
+                    return false;
+                }
+            }
+            // the last eight bytes, overlapping the words compared before if n is not a multiple of 8
+            return (long) LONGS.get(b, from + n - 8) == (long) LONGS.get(last, n - 8);
+        }
+        for (int i = 0; i < n; i++) {
+            if (b[from + i] != last[i]) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private int topKey() {
@@ -308,7 +365,7 @@ final class ShortFormScan extends JsonValues {
                     : null;
         }
         if (known != null) {
-            type = known;
+            type = known.ordinal() + 1;
             return;
         }
         String text = text(); // as Jackson's getText(), which applies the string limit
@@ -318,26 +375,29 @@ final class ShortFormScan extends JsonValues {
         fail(DecodeResult.rejected(DropReason.UNKNOWN_TYPE, "unknown type '" + text + "'"));
     }
 
-    /** A trace, span or parent id: a string or an integer's text; {@code null} and {@code ""} mean absent. */
-    private String id(Field field) {
+    /**
+     * A trace, span or parent id: a string or an integer's text, {@linkplain #keptText kept};
+     * {@code null} and {@code ""} mean absent (0).
+     */
+    private long id(Field field) {
         if (!mark(field)) {
-            return null;
+            return 0;
         }
         if (kind == STRING) {
-            return strTo == strFrom ? null : text();
+            return strTo == strFrom ? 0 : keptString();
         } else if (kind == INT) {
-            return numText();
+            return keptNumberText();
         } else if (kind != NULL) {
             fail(field.badType);
         }
-        return null;
+        return 0;
     }
 
     /** Scans {@code data} (an object at depth 2) once, noting the payload fields every type might need. */
     private int data(int p) {
         checkDepth(p, 2);
-        boolean event = type == null || type == MessageType.EVENT; // type may come after data
-        boolean span = type == null || type == MessageType.SPAN;
+        boolean event = type == 0 || type == EVENT_TYPE; // type may come after data
+        boolean span = type == 0 || type == SPAN_TYPE;
         p = ws(p + 1);
         if (at(p) == '}') {
             return p + 1;
@@ -357,11 +417,11 @@ final class ShortFormScan extends JsonValues {
                 p = value(colon(p), 2);
             }
             switch (key) {
-                case D_LEVEL -> levelText = (level = kind) == STRING && event ? keptLevel() : null;
+                case D_LEVEL -> levelText = (level = kind) == STRING && event ? keptLevel() : 0;
                 case D_MSG -> msg = kind;
-                case D_NAME -> nameText = (name = kind) == STRING && span ? text() : null;
+                case D_NAME -> nameText = (name = kind) == STRING && span ? keptString() : 0;
                 case D_VALUE -> value = kind;
-                case D_STATUS -> statusText = (status = kind) == STRING && span ? keptStatus() : null;
+                case D_STATUS -> statusText = (status = kind) == STRING && span ? keptStatus() : 0;
                 case D_START -> startMs = span ? time(START) : 0;
                 case D_END -> endMs = span ? time(END) : 0;
                 case D_DUR -> durMs = span ? time(DUR) : 0;
@@ -381,16 +441,25 @@ final class ShortFormScan extends JsonValues {
         }
     }
 
-    /** An event's level: the usual ones are shared constants, any other is read like every kept string. */
-    private String keptLevel() {
-        String known = WireNames.level(nameWord());
-        return known != null ? known : text();
+    /** An event's level: the usual ones are shared constants (no limit to check), any other is kept like every string. */
+    private long keptLevel() {
+        return WireNames.level(nameWord()) != null ? keptConstant() : keptString();
     }
 
     /** A span's status: {@code ok} and {@code error} are shared constants. */
-    private String keptStatus() {
-        String known = WireNames.status(nameWord());
-        return known != null ? known : text();
+    private long keptStatus() {
+        return WireNames.status(nameWord()) != null ? keptConstant() : keptString();
+    }
+
+    /** The text of a kept level ({@link #keptLevel}): the shared constant if it is one of the usual. */
+    private String level(long kept) {
+        String known = WireNames.level(keptWord(kept));
+        return known != null ? known : keptText(kept);
+    }
+
+    private String status(long kept) {
+        String known = WireNames.status(keptWord(kept));
+        return known != null ? known : keptText(kept);
     }
 
     /** A span time in ms (floats are floored); an integer too large for a long is not a number here. */
@@ -434,12 +503,13 @@ final class ShortFormScan extends JsonValues {
         String lvl = null;
         SpanInfo span = null;
         DecodeResult bad;
+        MessageType type = TYPES[this.type - 1]; // set: the field was seen, and no problem noted
         switch (type) {
             case EVENT:
                 if ((bad = requireString(level, Field.LEVEL)) != null || (bad = requireString(msg, Field.MSG)) != null) {
                     return bad;
                 }
-                lvl = levelText;
+                lvl = levelText == 0 ? null : level(levelText);
                 break;
             case METRIC:
                 if ((bad = requireString(name, Field.NAME)) != null || (bad = requireNumber(value, Field.VALUE)) != null) {
@@ -467,12 +537,13 @@ final class ShortFormScan extends JsonValues {
                 } else {
                     return Lines.SPAN_END_MISSING;
                 }
-                span = new SpanInfo(nameText, statusText, startMs, spanEnd);
+                span = new SpanInfo(keptText(nameText), statusText == 0 ? null : status(statusText), startMs, spanEnd);
                 break;
             default:
                 break;
         }
-        return new Message(src, ts, type, tid, sid, pid, lvl, span, Arrays.copyOfRange(b, start, end));
+        return new Message(srcIsLast ? lastSource : src, ts, type, keptText(tid), keptText(sid), keptText(pid), lvl, span,
+                Arrays.copyOfRange(b, start, end));
     }
 
     private static DecodeResult requireString(int kind, Field field) {

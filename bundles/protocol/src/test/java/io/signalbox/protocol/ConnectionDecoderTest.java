@@ -50,6 +50,48 @@ class ConnectionDecoderTest {
     }
 
     @Test
+    void keptTextsAreMadeFromTheirOwnLineWhateverTheirForm() {
+        // the scanner notes ids, levels, span names and statuses as bounds and makes the Strings last
+        String ids = "{\"v\":1,\"src\":\"s\",\"ts\":1,\"type\":\"span\",\"tid\":%s,\"sid\":%s,\"pid\":%s,"
+                + "\"data\":{\"name\":%s,\"status\":%s,\"start\":1,\"end\":2}}";
+        Message plain = message(String.format(ids, "\"t-1\"", "42", "\"p\"", "\"render\"", "\"ok\""));
+        assertThat(plain.traceId()).isEqualTo("t-1");
+        assertThat(plain.spanId()).isEqualTo("42");
+        assertThat(plain.parentSpanId()).isEqualTo("p");
+        assertThat(plain.span().name()).isEqualTo("render");
+        assertThat(plain.span().status()).isSameAs(message(String.format(ids, "1", "2", "3", "\"n\"", "\"ok\"")).span().status());
+        Message escaped = message(String.format(ids, "\"t\\u002d1\"", "-7", "\"\u00e9t\u00e9\"", "\"a\\\"b\"", "\"fa\\u0069led\""));
+        assertThat(escaped.traceId()).isEqualTo("t-1");
+        assertThat(escaped.spanId()).isEqualTo("-7");
+        assertThat(escaped.parentSpanId()).isEqualTo("\u00e9t\u00e9");
+        assertThat(escaped.span().name()).isEqualTo("a\"b");
+        assertThat(escaped.span().status()).isEqualTo("failed");
+        Message absent = message(String.format(ids, "\"\"", "null", "\"\"", "\"n\"", "null"));
+        assertThat(absent.traceId()).isNull();
+        assertThat(absent.spanId()).isNull();
+        assertThat(absent.parentSpanId()).isNull();
+        assertThat(absent.span().status()).isNull();
+        assertThat(message(line("\"s\"", "event", "{\"level\":\"w\\u0061rn\",\"msg\":\"m\"}")).level()).isEqualTo("warn");
+        assertThat(message(line("\"s\"", "event", "{\"level\":\"notice\",\"msg\":\"m\"}")).level()).isEqualTo("notice");
+        assertThat(message(event("\"s\"")).level()).isSameAs(message(event("\"t\"")).level()).isEqualTo("info");
+    }
+
+    @Test
+    void keptTextsAreHeldToTheStringLimitWhenTheyAreRead() {
+        JsonFactory small = JsonFactory.builder()
+                .streamReadConstraints(StreamReadConstraints.builder().maxStringLength(4).build()).build();
+        ConnectionDecoder c = new LineDecoder(small).forConnection();
+        String ok = "{\"v\":1,\"src\":\"s\",\"ts\":1,\"type\":\"event\",\"tid\":%s,\"data\":{\"level\":\"info\",\"msg\":\"m\"}}";
+        assertThat(c.decode(String.format(ok, "\"abcd\"").getBytes(StandardCharsets.UTF_8)).message().traceId()).isEqualTo("abcd");
+        for (String tooLong : new String[] {"\"abcde\"", "\"ab\\u0063de\"", "12345"}) {
+            DecodeResult r = c.decode(String.format(ok, tooLong).getBytes(StandardCharsets.UTF_8));
+            assertThat(r.reason()).as(tooLong).isEqualTo(DropReason.MALFORMED);
+            assertThat(r.detail()).as(tooLong).contains("longer than 4 characters")
+                    .isEqualTo(new LineDecoder(small).decode(String.format(ok, tooLong).getBytes(StandardCharsets.UTF_8)).detail());
+        }
+    }
+
+    @Test
     void aSourceIsReadFromTheLineNotFromABufferSeenBefore() {
         // the transport reuses its read buffer: the same offsets now hold another source
         byte[] buf = new byte[256];
