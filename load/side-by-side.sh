@@ -10,8 +10,8 @@
 #   FLUENTBIT_BIN=/path/to/fluent-bit load/side-by-side.sh
 #
 # Signalbox is measured cold (the first batch after start) and warm (a second batch, same process).
-# Fluent Bit is not in any package registry reachable here: without FLUENTBIT_BIN it is skipped, and
-# the script says so. Every 0.25 s a sampler records the bytes in the output files and the server's RSS;
+# Fluent Bit is not in any package registry reachable here (load/build-fluent-bit.sh builds 1.8.15 from
+# source): without FLUENTBIT_BIN it is skipped, and the script says so. Every 0.25 s a sampler records the bytes in the output files and the server's RSS;
 # at the end they become load/results/side-by-side-<time>.csv and a chart (.png, matplotlib: Debian's
 # python3-matplotlib) of throughput and RSS over time. A run fails if a message is missing.
 # SIGNALBOX_DIST=<folder> measures another assembled tree (default distribution/target/signalbox).
