@@ -73,7 +73,7 @@ cpu_before="$(cpu_ticks "$pid")"
 # PERF=<file>: perf-record the sidecar (call graphs, all threads) during the measured phase only
 [[ -n "${PERF:-}" ]] && { perf record -q -g -F 999 -p "$pid" -o "$PERF" 2>>"$work/perf.log" & perf_pid=$!; }
 generate load "$messages" "$summary"
-[[ -n "${PERF:-}" ]] && { kill -INT "$perf_pid"; wait "$perf_pid" || true; }
+[[ -n "${PERF:-}" ]] && { kill -INT "$perf_pid" 2>/dev/null || true; wait "$perf_pid" || true; }  # perf may have failed to start (see perf.log)
 rss_kib="$(awk '/VmHWM/ {print $2}' "/proc/$pid/status")"
 cpu_after="$(cpu_ticks "$pid")"
 if [[ "${THREADS:-0}" == 1 ]]; then  # user and system CPU seconds per sidecar thread group, whole life
