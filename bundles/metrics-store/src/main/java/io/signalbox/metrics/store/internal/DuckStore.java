@@ -40,11 +40,9 @@ import io.signalbox.metrics.promql.Values.SeriesData;
 
 /**
  * The DuckDB database under {@code <path>/metrics.duckdb}: table {@code series} (id, name, source,
- * tags as JSON, unit); table {@code point_runs} (series_id, t0, t1, ts[], value[]): the points of one
- * series from one chunk when it had at least {@code runMinPoints} of them; table {@code points}
- * (series_id, ts epoch ms, value), the other points, in arrival order; and {@code points_cold} (rows of
- * {@code points} ordered by series and time; only filled by the opt-in {@link #compact}). Queries read
- * the three through {@link #pointsIn} (the view {@code points_all} for maintenance). Points go in by batch ({@link #appendBatch}: scanner, series
+ * tags as JSON, unit), table {@code points} (series_id, ts epoch ms, value) in arrival order, and
+ * {@code points_cold} (the same, ordered by series and time; only filled by the opt-in {@link #compact});
+ * queries read the view {@code points_all}. Points go in by batch ({@link #appendBatch}: scanner, series
  * cache, column chunks, under this object's monitor); full chunks go to DuckDB's Appender on the store's
  * thread ({@link #handOffTo}) or, without one, on the writing thread, on one writer connection (guarded by
  * {@code dbLock}) that stays in one transaction until {@link #flush} commits it to DuckDB's write-ahead
@@ -61,13 +59,7 @@ final class DuckStore implements Storage, AutoCloseable {
 
     /** The engine settings (from {@link StoreConfig}). */
     record Settings(Path dir, int retentionDays, long maxBytes, int memoryLimitMb, int threads, long maxSamples, int maxSeries,
-            long compactWindowMs, int runMinPoints) {
-        /** Runs from {@link #DEFAULT_RUN_MIN_POINTS} points of a series in a chunk. */
-        Settings(Path dir, int retentionDays, long maxBytes, int memoryLimitMb, int threads, long maxSamples, int maxSeries,
-                long compactWindowMs) {
-            this(dir, retentionDays, maxBytes, memoryLimitMb, threads, maxSamples, maxSeries, compactWindowMs, DEFAULT_RUN_MIN_POINTS);
-        }
-
+            long compactWindowMs) {
         /** Without a series limit (tests, benchmarks); compaction by the hour. */
         Settings(Path dir, int retentionDays, long maxBytes, int memoryLimitMb, int threads, long maxSamples) {
             this(dir, retentionDays, maxBytes, memoryLimitMb, threads, maxSamples, Integer.MAX_VALUE, DEFAULT_COMPACT_WINDOW_MS);
@@ -83,19 +75,6 @@ final class DuckStore implements Storage, AutoCloseable {
      * the arrival-ordered one (5.4 with day windows, 6.9 with hour windows, against 4.4).
      */
     static final long DEFAULT_COMPACT_WINDOW_MS = 0;
-    /**
-     * A series with at least this many points in a chunk stores them as one row of {@code point_runs} (two
-     * lists); fewer go to {@code points} as rows. A run costs DuckDB one row instead of one per point (about
-     * half the CPU a point, load/README.md) and keeps a series' timestamps together for the compression; a
-     * run of one or two points would cost more bytes than rows (its own id, bounds and list entries).
-     */
-    static final int DEFAULT_RUN_MIN_POINTS = 16;
-    /**
-     * Longest run: DuckDB scans 2,048 rows at a time and holds all their list elements at once, so a scan
-     * vector of runs holds up to 2,048 × this many points (× 16 bytes, ≈ 8 MiB at 256); longer runs made
-     * queries fail against {@code memory.limit.mb} (measured: 61 MiB exhausted by runs of thousands).
-     */
-    static final int MAX_RUN_POINTS = 256;
     /** Points buffered in one column chunk before it is handed to the Appender (also at every flush). */
     static final int BUFFER_POINTS = 1 << 16;
     /**
@@ -116,8 +95,6 @@ final class DuckStore implements Storage, AutoCloseable {
     private final Settings settings;
     private final DuckDBConnection writer;
     private final DuckDBAppender appender;
-    /** Appends to {@code point_runs}; guarded like {@link #appender} (same connection, same locks). */
-    private final DuckDBAppender runAppender;
     /** The appender is confined to its creating thread unless released; routing calls write() from its channel pool. */
     private final java.util.concurrent.locks.Lock appenderLock;
     /**
@@ -174,22 +151,13 @@ final class DuckStore implements Storage, AutoCloseable {
             // (RLE for the id, delta bit-packing for ts, ALP for values) turns into ~1-2 bytes a point
             st.execute("CREATE TABLE IF NOT EXISTS points (series_id INTEGER NOT NULL, ts BIGINT NOT NULL, value DOUBLE NOT NULL)");
             st.execute("CREATE TABLE IF NOT EXISTS points_cold (series_id INTEGER NOT NULL, ts BIGINT NOT NULL, value DOUBLE NOT NULL)");
-            // point_runs: the points of one series from one chunk (arrival order), when it had at least
-            // runMinPoints of them; t0/t1 bound the run's ts (zone maps on them let a scan skip runs)
-            st.execute("CREATE TABLE IF NOT EXISTS point_runs (series_id INTEGER NOT NULL, t0 BIGINT NOT NULL, t1 BIGINT NOT NULL, "
-                    + "ts BIGINT[] NOT NULL, value DOUBLE[] NOT NULL)");
             st.execute("CREATE OR REPLACE VIEW points_all AS SELECT series_id, ts, value FROM points_cold "
-                    + "UNION ALL SELECT series_id, ts, value FROM points "
-                    + "UNION ALL SELECT series_id, unnest(ts) AS ts, unnest(value) AS value FROM point_runs");
-            st.execute("CREATE OR REPLACE VIEW point_series AS SELECT series_id FROM points_cold "
-                    + "UNION SELECT series_id FROM points UNION SELECT series_id FROM point_runs");
+                    + "UNION ALL SELECT series_id, ts, value FROM points");
         }
         loadSeries();
         insertSeries = writer.prepareStatement("INSERT INTO series VALUES (?, ?, ?, ?, ?)");
         appender = writer.createAppender(DuckDBConnection.DEFAULT_SCHEMA, "points");
         appenderLock = appender.unsafeBreakThreadConfinement();
-        runAppender = writer.createAppender(DuckDBConnection.DEFAULT_SCHEMA, "point_runs");
-        runAppender.unsafeBreakThreadConfinement(); // used only under appenderLock
         readBase = (DuckDBConnection) writer.duplicate();
         refreshSize();
         // one transaction per flush interval: the Appender hands DuckDB a chunk every 2,048 rows, which in
@@ -477,9 +445,14 @@ final class DuckStore implements Storage, AutoCloseable {
                 insertSeries.executeUpdate(); // in the transaction of (before) its first points
             }
             int n = c.n;
+            int[] ids = c.series;
+            long[] ts = c.ts;
+            double[] vs = c.value;
             appenderLock.lock();
             try {
-                appendChunk(c);
+                for (int i = 0; i < n; i++) {
+                    appender.beginRow().append(ids[i]).append(ts[i]).append(vs[i]).endRow();
+                }
             } finally {
                 appenderLock.unlock();
             }
@@ -490,123 +463,6 @@ final class DuckStore implements Storage, AutoCloseable {
                 if (spare.isEmpty()) { // one kept for reuse: while the store keeps up, filling and appending alternate two chunks
                     spare.addLast(c);
                 }
-            }
-        }
-    }
-
-    /** Reused by {@link #appendChunk} (only on the thread holding {@link #dbLock}). */
-    private final RunGrouper grouper = new RunGrouper();
-
-    /**
-     * Groups the chunk's points by series (arrival order kept within a series): a series with at least
-     * {@code runMinPoints} of them becomes one row of {@code point_runs}, the others rows of {@code points}.
-     * Under {@link #dbLock} and {@link #appenderLock}.
-     */
-    private void appendChunk(Chunk c) throws SQLException {
-        int n = c.n;
-        int[] ids = c.series;
-        long[] ts = c.ts;
-        double[] vs = c.value;
-        int min = settings.runMinPoints();
-        if (min > n) { // no series can reach a run: rows, without grouping
-            for (int i = 0; i < n; i++) {
-                appender.beginRow().append(ids[i]).append(ts[i]).append(vs[i]).endRow();
-            }
-            return;
-        }
-        RunGrouper g = grouper;
-        g.group(ids, n);
-        for (int k = 0; k < g.groups; k++) {
-            int from = g.start[k];
-            int to = g.start[k + 1];
-            int id = g.groupId[k];
-            int[] order = g.order;
-            if (to - from < min) {
-                for (int j = from; j < to; j++) {
-                    int i = order[j];
-                    appender.beginRow().append(id).append(ts[i]).append(vs[i]).endRow();
-                }
-                continue;
-            }
-            // runs of at most MAX_RUN_POINTS, the points spread evenly over them
-            int pieces = (to - from + MAX_RUN_POINTS - 1) / MAX_RUN_POINTS;
-            for (int p = 0; p < pieces; p++) {
-                int a = from + (int) ((long) (to - from) * p / pieces);
-                int b = from + (int) ((long) (to - from) * (p + 1) / pieces);
-                long[] rts = new long[b - a];
-                double[] rvs = new double[b - a];
-                long t0 = Long.MAX_VALUE;
-                long t1 = Long.MIN_VALUE;
-                for (int j = a; j < b; j++) {
-                    int i = order[j];
-                    long t = ts[i];
-                    rts[j - a] = t;
-                    rvs[j - a] = vs[i];
-                    t0 = Math.min(t0, t);
-                    t1 = Math.max(t1, t);
-                }
-                runAppender.beginRow().append(id).append(t0).append(t1).append(rts).append(rvs).endRow();
-            }
-        }
-    }
-
-    /**
-     * Groups the indexes of a chunk by series id in O(n): an open-addressing table from id to group, a count
-     * per group, then a stable scatter into {@link #order}. Groups come in order of their first point.
-     */
-    static final class RunGrouper {
-        private int[] keys = new int[1024];
-        private int[] slot = new int[1024];
-        int[] groupId = new int[256];
-        int[] start = new int[257];
-        int[] order = new int[0];
-        private int[] groupOf = new int[0];
-        int groups;
-
-        void group(int[] ids, int n) {
-            int cap = Integer.highestOneBit(Math.max(16, n) * 2);
-            if (keys.length < cap) {
-                keys = new int[cap];
-                slot = new int[cap];
-            }
-            java.util.Arrays.fill(keys, 0, cap, -1);
-            if (order.length < n) {
-                order = new int[n];
-                groupOf = new int[n];
-            }
-            int mask = cap - 1;
-            groups = 0;
-            int[] count = start; // counts in start[1..], made offsets below
-            for (int i = 0; i < n; i++) {
-                int id = ids[i];
-                int h = (id * 0x9E3779B9) >>> 7 & mask;
-                while (keys[h] != -1 && keys[h] != id) {
-                    h = (h + 1) & mask;
-                }
-                int gi;
-                if (keys[h] == -1) {
-                    keys[h] = id;
-                    gi = groups++;
-                    slot[h] = gi;
-                    if (gi == groupId.length) {
-                        groupId = java.util.Arrays.copyOf(groupId, gi * 2);
-                        start = count = java.util.Arrays.copyOf(start, gi * 2 + 1);
-                    }
-                    groupId[gi] = id;
-                    count[gi + 1] = 0;
-                } else {
-                    gi = slot[h];
-                }
-                groupOf[i] = gi;
-                count[gi + 1]++;
-            }
-            start[0] = 0;
-            for (int k = 0; k < groups; k++) {
-                start[k + 1] += start[k];
-            }
-            int[] next = java.util.Arrays.copyOf(start, groups);
-            for (int i = 0; i < n; i++) {
-                order[next[groupOf[i]]++] = i;
             }
         }
     }
@@ -629,7 +485,6 @@ final class DuckStore implements Storage, AutoCloseable {
                 appenderLock.lock();
                 try {
                     appender.flush();
-                    runAppender.flush();
                 } finally {
                     appenderLock.unlock();
                 }
@@ -696,8 +551,11 @@ final class DuckStore implements Storage, AutoCloseable {
     private void maintain(long nowMs, long cutoff) throws SQLException {
         {
             compact(nowMs);
-            {
-                long n = deleteUpTo(cutoff - 1);
+            try (PreparedStatement st = writer.prepareStatement("DELETE FROM points WHERE ts < ?");
+                    PreparedStatement cold = writer.prepareStatement("DELETE FROM points_cold WHERE ts < ?")) {
+                st.setLong(1, cutoff);
+                cold.setLong(1, cutoff);
+                long n = st.executeUpdate() + cold.executeUpdate();
                 retentionDeleted.add(n);
                 if (n > 0) {
                     LOG.info("metrics store: retention ({} days) deleted {} points", settings.retentionDays(), n);
@@ -718,8 +576,11 @@ final class DuckStore implements Storage, AutoCloseable {
                         }
                     }
                 }
-                {
-                    long n = deleteUpTo(cut);
+                try (PreparedStatement st = writer.prepareStatement("DELETE FROM points WHERE ts <= ?");
+                        PreparedStatement cold = writer.prepareStatement("DELETE FROM points_cold WHERE ts <= ?")) {
+                    st.setLong(1, cut);
+                    cold.setLong(1, cut);
+                    long n = st.executeUpdate() + cold.executeUpdate();
                     retentionDeleted.add(n);
                     LOG.warn("metrics store: {} bytes used, cap {}: deleted the {} oldest points (up to ts {})",
                             usedBytes, settings.maxBytes(), n, cut);
@@ -737,64 +598,6 @@ final class DuckStore implements Storage, AutoCloseable {
         }
     }
 
-    /**
-     * Deletes every point with ts &le; {@code last} from the three tables in one transaction; a run that
-     * holds points on both sides is replaced by a run of the points it keeps. Returns the points deleted.
-     * Under {@link #dbLock}, in auto-commit mode.
-     */
-    long deleteUpTo(long last) throws SQLException {
-        writer.setAutoCommit(false);
-        try {
-            long n = 0;
-            for (String table : List.of("points", "points_cold")) {
-                try (PreparedStatement st = writer.prepareStatement("DELETE FROM " + table + " WHERE ts <= ?")) {
-                    st.setLong(1, last);
-                    n += st.executeUpdate();
-                }
-            }
-            boolean any;
-            try (PreparedStatement st = writer.prepareStatement("SELECT count(*) > 0 FROM point_runs WHERE t0 <= ?")) {
-                st.setLong(1, last);
-                try (ResultSet rs = st.executeQuery()) {
-                    rs.next();
-                    any = rs.getBoolean(1);
-                }
-            }
-            if (any) {
-                long before = pointsInRuns();
-                // the kept points of a straddling run, in their stored order (o), as a new run
-                try (PreparedStatement st = writer.prepareStatement("INSERT INTO point_runs SELECT series_id, min(t), max(t), "
-                        + "list(t ORDER BY o), list(v ORDER BY o) FROM (SELECT rowid AS r, series_id, unnest(ts) AS t, "
-                        + "unnest(value) AS v, unnest(range(len(ts))) AS o FROM point_runs WHERE t0 <= ? AND t1 > ?) "
-                        + "WHERE t > ? GROUP BY r, series_id")) {
-                    st.setLong(1, last);
-                    st.setLong(2, last);
-                    st.setLong(3, last);
-                    st.executeUpdate();
-                }
-                try (PreparedStatement st = writer.prepareStatement("DELETE FROM point_runs WHERE t0 <= ?")) {
-                    st.setLong(1, last);
-                    st.executeUpdate();
-                }
-                n += before - pointsInRuns();
-            }
-            writer.commit();
-            return n;
-        } catch (SQLException | RuntimeException e) {
-            writer.rollback();
-            throw e;
-        } finally {
-            writer.setAutoCommit(true);
-        }
-    }
-
-    private long pointsInRuns() throws SQLException {
-        try (Statement st = writer.createStatement(); ResultSet rs = st.executeQuery("SELECT coalesce(sum(len(ts)), 0) FROM point_runs")) {
-            rs.next();
-            return rs.getLong(1);
-        }
-    }
-
     /** Tests: runs during a retention check just before empty series are dropped (writers may append then). */
     volatile Runnable beforeDropEmptySeries;
 
@@ -807,7 +610,7 @@ final class DuckStore implements Storage, AutoCloseable {
     private void dropEmptySeries() throws SQLException {
         List<Integer> candidates = new ArrayList<>();
         try (Statement st = writer.createStatement();
-                ResultSet rs = st.executeQuery("SELECT id FROM series WHERE id NOT IN (SELECT series_id FROM point_series)")) {
+                ResultSet rs = st.executeQuery("SELECT id FROM series WHERE id NOT IN (SELECT DISTINCT series_id FROM points_all)")) {
             while (rs.next()) {
                 candidates.add(rs.getInt(1));
             }
@@ -825,14 +628,13 @@ final class DuckStore implements Storage, AutoCloseable {
             appenderLock.lock();
             try {
                 appender.flush(); // auto-commit: committed
-                runAppender.flush();
             } finally {
                 appenderLock.unlock();
             }
             unflushed = 0;
             try (Statement st = writer.createStatement()) {
                 int gone = st.executeUpdate("DELETE FROM series WHERE id IN (" + in + ") AND id NOT IN "
-                        + "(SELECT series_id FROM point_series WHERE series_id IN (" + in + "))");
+                        + "(SELECT DISTINCT series_id FROM points_all WHERE series_id IN (" + in + "))");
                 if (gone > 0) {
                     loadSeriesIndexOnly();
                 }
@@ -911,15 +713,13 @@ final class DuckStore implements Storage, AutoCloseable {
         return moved;
     }
 
-    /** Points in {@code points}, {@code points_cold} or {@code point_runs} (tests, benchmarks). */
+    /** Rows of {@code points} or {@code points_cold} (tests, benchmarks). */
     long countRows(String table) throws SQLException {
-        String sql = switch (table) {
-            case "points", "points_cold" -> "SELECT count(*) FROM " + table;
-            case "point_runs" -> "SELECT coalesce(sum(len(ts)), 0) FROM point_runs";
-            default -> throw new IllegalArgumentException(table);
-        };
+        if (!table.equals("points") && !table.equals("points_cold")) {
+            throw new IllegalArgumentException(table);
+        }
         dbLock.lock();
-        try (Statement st = writer.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+        try (Statement st = writer.createStatement(); ResultSet rs = st.executeQuery("SELECT count(*) FROM " + table)) {
             rs.next();
             return rs.getLong(1);
         } finally {
@@ -936,7 +736,7 @@ final class DuckStore implements Storage, AutoCloseable {
     void storageReport(StorageLine out) throws SQLException {
         dbLock.lock();
         try {
-            for (String table : List.of("points", "points_cold", "point_runs")) {
+            for (String table : List.of("points", "points_cold")) {
                 try (Statement st = writer.createStatement(); ResultSet rs = st.executeQuery(
                         "SELECT column_name, compression, count(*), sum(count) FROM pragma_storage_info('" + table
                                 + "') WHERE segment_type <> 'VALIDITY' GROUP BY ALL ORDER BY ALL")) {
@@ -1077,8 +877,7 @@ final class DuckStore implements Storage, AutoCloseable {
             return List.of();
         }
         List<Series> out = new ArrayList<>();
-        String ids = inIds(series);
-        query("SELECT DISTINCT series_id FROM " + pointsIn(from, to, ids) + " WHERE ts >= ? AND ts <= ?" + ids,
+        query("SELECT DISTINCT series_id FROM points_all WHERE ts >= ? AND ts <= ?" + inIds(series),
                 st -> {
                     st.setLong(1, from);
                     st.setLong(2, to);
@@ -1102,8 +901,7 @@ final class DuckStore implements Storage, AutoCloseable {
             return List.of();
         }
         List<RawPoint> out = new ArrayList<>();
-        String ids = inIds(series);
-        query("SELECT series_id, ts, value FROM " + pointsIn(from, to, ids) + " WHERE ts >= ? AND ts <= ?" + ids
+        query("SELECT series_id, ts, value FROM points_all WHERE ts >= ? AND ts <= ?" + inIds(series)
                 + " ORDER BY ts, series_id LIMIT ?", st -> {
                     st.setLong(1, from);
                     st.setLong(2, to);
@@ -1134,8 +932,7 @@ final class DuckStore implements Storage, AutoCloseable {
             }
         };
         java.util.BitSet wanted = idSet(series);
-        String ids = inIdsOrAll(series);
-        query("SELECT series_id, ts, value FROM " + pointsIn(fromExclusive, toInclusive, ids) + " WHERE ts > ? AND ts <= ?" + ids
+        query("SELECT series_id, ts, value FROM points_all WHERE ts > ? AND ts <= ?" + inIdsOrAll(series)
                 + " ORDER BY series_id, ts", st -> {
                     st.setLong(1, fromExclusive);
                     st.setLong(2, toInclusive);
@@ -1200,8 +997,7 @@ final class DuckStore implements Storage, AutoCloseable {
         }
         List<Sample> out = new ArrayList<>();
         java.util.BitSet wanted = idSet(series);
-        String ids = inIdsOrAll(series);
-        query("SELECT series_id, " + agg + " FROM " + pointsIn(from, to, ids) + " WHERE ts > ? AND ts <= ?" + ids
+        query("SELECT series_id, " + agg + " FROM points_all WHERE ts > ? AND ts <= ?" + inIdsOrAll(series)
                 + " GROUP BY series_id", st -> {
                     int k = 1;
                     if (param != null) {
@@ -1217,19 +1013,6 @@ final class DuckStore implements Storage, AutoCloseable {
                     }
                 });
         return out;
-    }
-
-    /**
-     * The points of the three tables as one relation (series_id, ts, value) for a scan of [from, to] (the
-     * caller still filters ts exactly): runs that cannot hold a point in the range are skipped by their
-     * bounds before they are unnested, and {@code idFilter} ({@code " AND series_id IN (…)"} or empty) is
-     * applied to every table.
-     */
-    private static String pointsIn(long from, long to, String idFilter) {
-        String ids = idFilter.isEmpty() ? "" : " WHERE" + idFilter.substring(" AND".length());
-        return "(SELECT series_id, ts, value FROM points_cold" + ids + " UNION ALL SELECT series_id, ts, value FROM points" + ids
-                + " UNION ALL SELECT series_id, unnest(ts) AS ts, unnest(value) AS value FROM point_runs WHERE t1 >= " + from
-                + " AND t0 <= " + to + idFilter + ")";
     }
 
     /** The series filter of a scan: none when {@code series} is every series (then the id list is pure cost). */
@@ -1317,7 +1100,6 @@ final class DuckStore implements Storage, AutoCloseable {
             appenderLock.lock();
             try {
                 appender.close(); // flushes
-                runAppender.close();
             } finally {
                 appenderLock.unlock();
             }

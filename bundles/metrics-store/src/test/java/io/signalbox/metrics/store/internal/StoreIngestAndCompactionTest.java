@@ -66,9 +66,7 @@ class StoreIngestAndCompactionTest {
     }
 
     DuckStore open(Path d, int retentionDays, int maxSeries, long window) throws Exception {
-        // compaction rewrites rows of `points`: with a window, every point is stored as a row (no runs)
-        return new DuckStore(new DuckStore.Settings(d, retentionDays, 0, 64, 1, 10_000_000, maxSeries, window,
-                window > 0 ? Integer.MAX_VALUE : DuckStore.DEFAULT_RUN_MIN_POINTS));
+        return new DuckStore(new DuckStore.Settings(d, retentionDays, 0, 64, 1, 10_000_000, maxSeries, window));
     }
 
     @Test
@@ -234,7 +232,7 @@ class StoreIngestAndCompactionTest {
         return s.countUnsortedCold() == 0;
     }
 
-    static List<String> raw(DuckStore s, long from, long to) {
+    private static List<String> raw(DuckStore s, long from, long to) {
         List<String> out = new ArrayList<>();
         for (String n : List.of("m0", "m1")) {
             for (DuckStore.RawPoint p : s.raw(n, from, to, 1_000_000)) {
@@ -244,7 +242,7 @@ class StoreIngestAndCompactionTest {
         return out;
     }
 
-    static List<String> answers(DuckStore s, List<String> queries, List<Long> times) {
+    private static List<String> answers(DuckStore s, List<String> queries, List<Long> times) {
         List<String> out = new ArrayList<>();
         Engine e = new Engine(s, 300_000);
         for (String q : queries) {
