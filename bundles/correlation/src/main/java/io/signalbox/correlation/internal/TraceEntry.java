@@ -29,7 +29,7 @@ final class TraceEntry {
     static final int RETIRED = 2;
 
     /** Source tallies searched linearly up to this many; beyond, through a map. */
-    static final int LINEAR_TALLIES = 8;
+    static final int LINEAR_TALLIES = 16;
 
     private static final Comparator<TraceSource> BY_START = Comparator.comparingLong(TraceSource::start)
             .thenComparing(TraceSource::source);
