@@ -156,7 +156,7 @@ final class TraceEntry {
     private boolean addSpan(Message m, SpanInfo span, int maxSpans) {
         String sid = m.spanId();
         SpanSlot slot = sid == null || bySpanId == null ? null : bySpanId.get(sid);
-        if (slot != null && slot.info == null) {
+        if (slot != null && !slot.complete()) {
             // its events came first
             slot.complete(m.parentSpanId(), m.source(), span);
             return true;
