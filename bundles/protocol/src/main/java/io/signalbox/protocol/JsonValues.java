@@ -177,11 +177,11 @@ abstract class JsonValues extends JsonCursor {
         return (kept & 2) != 0 ? 0 : word(keptFrom(kept), keptTo(kept));
     }
 
-    private static int keptFrom(long kept) {
+    static int keptFrom(long kept) {
         return (int) (kept >>> 33);
     }
 
-    private static int keptTo(long kept) {
+    static int keptTo(long kept) {
         return (int) (kept >>> 2) & Integer.MAX_VALUE;
     }
 

@@ -41,6 +41,9 @@ import io.signalbox.api.SpanInfo;
  * and remembers the last {@code src}: a line whose {@code src} has the same bytes (escapes and all)
  * as the last one gets the same {@code String} (the text is a function of the bytes and of the
  * limits, which do not change), so a connection that sends as one source allocates no string for it.
+ * Other sources' names, and span names, come from a process-wide bounded table ({@link SharedTexts}):
+ * all messages of a source share one {@code String} even when a connection sends for thousands
+ * of sources in turn.
  */
 final class ShortFormScan extends JsonValues {
     private static final int TYPE_DETAIL_MAX = 40;
@@ -250,7 +253,7 @@ final class ShortFormScan extends JsonValues {
                     if (cachesSource) {
                         source();
                     } else {
-                        src = text();
+                        src = strTo - strFrom <= SOURCE_CACHE_MAX ? sharedSource(strFrom, strTo).text : text();
                     }
                 }
             }
@@ -276,14 +279,44 @@ final class ShortFormScan extends JsonValues {
             srcIsLast = true; // no store of the String itself: see the fields
             return;
         }
-        String text = text();
         if (to - from <= SOURCE_CACHE_MAX) {
-            lastSourceBytes = Arrays.copyOfRange(b, from, to);
-            lastSource = text;
+            SharedTexts.Entry e = sharedSource(from, to);
+            lastSourceBytes = e.raw;
+            lastSource = e.text;
             srcIsLast = true;
         } else {
-            src = text;
+            src = text();
         }
+    }
+
+    /**
+     * The {@code src} string just scanned ({@code b[from, to)}, at most {@link SharedTexts#MAX_BYTES})
+     * from the process-wide table, so that every message of a source shares one {@code String}
+     * even when a connection sends for thousands of sources in turn; made (and its limit checked)
+     * and kept there if it is not in it.
+     */
+    private SharedTexts.Entry sharedSource(int from, int to) {
+        int h = SharedTexts.hash(b, from, to);
+        SharedTexts.Entry e = SharedTexts.SOURCES.get(b, from, to, h);
+        if (e == null) {
+            return SharedTexts.SOURCES.put(b, from, to, h, text());
+        }
+        if (e.text.length() > limits.string()) {
+            text(); // this scanner's limit is lower than the one that made the entry: rejected as before
+        }
+        return e;
+    }
+
+    /** A span's name: shared like sources ({@link SharedTexts#SPAN_NAMES}), the span store keeps one per span. */
+    private String spanName(long kept) {
+        int from = keptFrom(kept);
+        int to = keptTo(kept);
+        if (to - from > SharedTexts.MAX_BYTES) {
+            return keptText(kept);
+        }
+        int h = SharedTexts.hash(b, from, to);
+        SharedTexts.Entry e = SharedTexts.SPAN_NAMES.get(b, from, to, h);
+        return e != null ? e.text : SharedTexts.SPAN_NAMES.put(b, from, to, h, keptText(kept)).text;
     }
 
     /**
@@ -537,7 +570,7 @@ final class ShortFormScan extends JsonValues {
                 } else {
                     return Lines.SPAN_END_MISSING;
                 }
-                span = new SpanInfo(keptText(nameText), statusText == 0 ? null : status(statusText), startMs, spanEnd);
+                span = new SpanInfo(spanName(nameText), statusText == 0 ? null : status(statusText), startMs, spanEnd);
                 break;
             default:
                 break;

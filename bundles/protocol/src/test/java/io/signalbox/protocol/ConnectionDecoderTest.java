@@ -139,6 +139,50 @@ class ConnectionDecoderTest {
     }
 
     @Test
+    void manySourcesInTurnShareOneStringPerSourceAcrossConnections() {
+        // 10,000 sources round-robin: the last src never matches, the shared table does
+        ConnectionDecoder other = shared.forConnection();
+        String[] first = new String[100];
+        for (int i = 0; i < first.length; i++) {
+            first[i] = message(event("\"many-sources-" + i + "\"")).source();
+            assertThat(first[i]).isEqualTo("many-sources-" + i);
+        }
+        for (int i = 0; i < first.length; i++) {
+            DecodeResult r = other.decode(event("\"many-sources-" + i + "\"").getBytes(StandardCharsets.UTF_8));
+            assertThat(r.message().source()).isSameAs(first[i]);
+            assertThat(shared.decode(event("\"many-sources-" + i + "\"").getBytes(StandardCharsets.UTF_8))
+                    .message().source()).isSameAs(first[i]);
+        }
+        // an escaped form has other bytes: its own entry, the same text
+        assertThat(message(event("\"many-sources-\\u0031\"")).source()).isEqualTo("many-sources-1");
+    }
+
+    @Test
+    void aSharedSourceIsStillCheckedAgainstThisDecodersLimit() {
+        assertThat(message(event("\"limit-checked\"")).source()).isEqualTo("limit-checked");
+        JsonFactory factory = JsonFactory.builder()
+                .streamReadConstraints(StreamReadConstraints.builder().maxStringLength(5).build()).build();
+        LineDecoder tight = new LineDecoder(factory);
+        byte[] line = event("\"limit-checked\"").getBytes(StandardCharsets.UTF_8);
+        assertThat(tight.forConnection().decode(line).reason()).isEqualTo(DropReason.MALFORMED);
+        assertThat(tight.decode(line).reason()).isEqualTo(DropReason.MALFORMED);
+    }
+
+    @Test
+    void spansOfOneNameShareTheName() {
+        String span = "{\"v\":1,\"src\":%s,\"ts\":1,\"type\":\"span\",\"tid\":\"t\",\"sid\":\"%s\","
+                + "\"data\":{\"name\":%s,\"start\":1,\"end\":2}}";
+        Message a = message(String.format(span, "\"a\"", "1", "\"handle request\""));
+        Message b = shared.forConnection().decode(String.format(span, "\"b\"", "2", "\"handle request\"")
+                .getBytes(StandardCharsets.UTF_8)).message();
+        assertThat(b.span().name()).isEqualTo("handle request").isSameAs(a.span().name());
+        assertThat(message(String.format(span, "\"a\"", "3", "\"handle\\u0020request\"")).span().name())
+                .isEqualTo("handle request");
+        assertThat(message(String.format(span, "\"a\"", "4", "\"handle requests\"")).span().name())
+                .isEqualTo("handle requests");
+    }
+
+    @Test
     void longSourcesAreNotRememberedButDecoded() {
         String longSource = "s".repeat(ShortFormScan.SOURCE_CACHE_MAX + 1);
         assertThat(message(event("\"" + longSource + "\"")).source()).isEqualTo(longSource);

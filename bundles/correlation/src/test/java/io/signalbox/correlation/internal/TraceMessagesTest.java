@@ -68,11 +68,21 @@ class TraceMessagesTest {
         assertThat(done.roots()).singleElement().satisfies(root -> {
             SpanNode child = root.children().get(0);
             assertThat(child.isOpen()).isFalse();
-            assertThat(child.span().name()).isEqualTo("work");
+            assertThat(child.span()).isEqualTo(new SpanInfo("work", "ok", 15, 40));
             assertThat(child.parentSpanId()).isEqualTo("root");
             assertThat(lines(child.events())).containsExactly("first", "second");
         });
         assertThat(done.spanCount()).isEqualTo(2);
+
+        // a complete span keeps what its span message said, whatever the times of later events
+        e.offer(message(MessageType.EVENT, "worker", "t", "child", 5, "early"));
+        e.offer(message(MessageType.EVENT, "worker", "t", "child", 90, "late"));
+        e.offer(message(MessageType.EVENT, "web", "t", "root", 99, "after root"));
+        Trace later = e.trace("t").orElseThrow();
+        SpanNode root = later.roots().get(0);
+        assertThat(root.span()).isEqualTo(new SpanInfo("request", "ok", 0, 5));
+        assertThat(root.children().get(0).span()).isEqualTo(new SpanInfo("work", "ok", 15, 40));
+        assertThat(lines(root.children().get(0).events())).containsExactly("first", "second", "early", "late");
     }
 
     @Test

@@ -13,6 +13,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 import io.signalbox.api.SpanNode;
 import io.signalbox.api.Trace;
+import io.signalbox.api.TraceSource;
 import io.signalbox.api.TraceSummary;
 
 /** The trace store as the component offers it: fed by {@code offer}, swept by {@code tick}. */
@@ -48,6 +49,31 @@ class TraceStoreTest {
         assertThat(trace.lastSeen()).isEqualTo(40);
         assertThat(e.size()).isEqualTo(2);
         assertThat(e.trace("nope")).isEmpty();
+    }
+
+    @Test
+    void aTraceOfManySourcesTalliesEachSourceOnceBeforeAndAfterItsTallyIndexIsBuilt() {
+        // the tallies are searched linearly up to TraceEntry.LINEAR_TALLIES sources, then through a map
+        CorrelationEngine e = engines.start(Map.of());
+        int sources = TraceEntry.LINEAR_TALLIES * 3;
+        for (int round = 0; round < 3; round++) {
+            for (int s = 0; s < sources; s++) {
+                // a new String each time: tallies match by value, not by identity
+                e.offer(tracedEvent(new String("src-" + s), "wide", 100 * round + s));
+                e.offer(span("src-" + s, "wide", "s" + round + "-" + s, null, "op", 100 * round + s));
+            }
+            Trace trace = e.trace("wide").orElseThrow();
+            assertThat(trace.sources()).hasSize(sources);
+            assertThat(trace.bySource()).hasSize(sources);
+            for (int s = 0; s < sources; s++) {
+                TraceSource t = trace.bySource().get(s);
+                assertThat(t.source()).as("ordered by start").isEqualTo("src-" + s);
+                assertThat(t.messageCount()).isEqualTo(2L * (round + 1));
+                assertThat(t.spanCount()).isEqualTo(round + 1);
+                assertThat(t.start()).isEqualTo(s);
+            }
+        }
+        assertThat(e.trace("wide").orElseThrow().messageCount()).isEqualTo(6L * sources);
     }
 
     @Test

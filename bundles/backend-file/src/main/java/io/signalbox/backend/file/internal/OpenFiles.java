@@ -40,6 +40,8 @@ final class OpenFiles {
     private final Compressor compressor;
     private final RateLimitedLog rateLimited = new RateLimitedLog(LOG);
     private final HashMap<String, Slot> slots = new HashMap<>();
+    /** The slot made last: the next one shares its stem and extension if they are the same. */
+    private Slot lastSlot;
     /** The open files, least recently committed first (access order): the next to close is the first. */
     private final LinkedHashMap<OpenFile, Boolean> leastRecentFirst = new LinkedHashMap<>(64, 0.75f, true);
     /**
@@ -79,8 +81,9 @@ final class OpenFiles {
             if (!base.startsWith(root)) {
                 throw new IOException("path " + key + " is outside " + root);
             }
-            slot = new Slot(key, base, period);
+            slot = new Slot(key, base, period, lastSlot);
             slots.put(key, slot);
+            lastSlot = slot;
         }
         return slot;
     }
@@ -106,7 +109,7 @@ final class OpenFiles {
         }
         Path path = slot.pathOf(slot.index);
         makeRoom(txn);
-        Path dir = path.getParent();
+        Path dir = slot.dir(); // (path.getParent() would make the path keep an index of its names)
         if (!Files.isDirectory(dir)) { // (createDirectories on an existing folder costs a failed mkdir and an exception)
             Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(settings.dirMode()));
         }
@@ -147,7 +150,7 @@ final class OpenFiles {
         }
         stats.opened();
         if (!existed && settings.fsync() == FsyncPolicy.BATCH) {
-            syncDirectory(path.getParent());
+            syncDirectory(dir);
         }
         slot.current = f;
         f.txn = txn;
@@ -364,12 +367,16 @@ final class OpenFiles {
     void closeAll(long period) {
         sweep(period, Long.MAX_VALUE);
         slots.clear();
+        lastSlot = null;
     }
 
     /** Closes a slot that is no longer written to and compresses its last file. */
     void retire(Slot slot) {
         slot.retired = true;
         slots.remove(slot.key, slot);
+        if (lastSlot == slot) {
+            lastSlot = null;
+        }
         Path last = slot.lastPath();
         if (slot.current != null) {
             close(slot.current);

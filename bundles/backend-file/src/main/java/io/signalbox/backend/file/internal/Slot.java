@@ -25,13 +25,28 @@ final class Slot {
     long closedSize;
 
     Slot(String key, Path base, long period) {
+        this(key, base, period, null);
+    }
+
+    /**
+     * @param like a slot made before, or {@code null}: its stem and extension are shared if they are
+     *             the same (with a slot per source, 10,000 copies of the date and of {@code .jsonl} otherwise)
+     */
+    Slot(String key, Path base, long period, Slot like) {
         this.key = key;
         this.period = period;
         this.dir = base.getParent();
         String file = base.getFileName().toString();
         int dot = file.lastIndexOf('.');
-        this.stem = dot > 0 ? file.substring(0, dot) : file;
-        this.ext = dot > 0 ? file.substring(dot) : "";
+        String s = dot > 0 ? file.substring(0, dot) : file;
+        String e = dot > 0 ? file.substring(dot) : "";
+        this.stem = like != null && like.stem.equals(s) ? like.stem : s;
+        this.ext = like != null && like.ext.equals(e) ? like.ext : e;
+    }
+
+    /** The folder of its files. */
+    Path dir() {
+        return dir;
     }
 
     /** File {@code i}: 0 is the template's expansion, the others carry {@code .<i>} before the extension. */
