@@ -20,7 +20,10 @@
 # THREADS=1 also prints the CPU seconds of every sidecar thread group, PERF=<file> records
 # the sidecar with `perf record -g` during the measured phase, METRICS_STORE=off runs without
 # the metrics store (its route, configuration and bundle removed), SIGNALBOX_DIST=<folder> measures
-# another assembled tree (default distribution/target/signalbox).
+# another assembled tree (default distribution/target/signalbox), NMT=1 adds
+# -XX:NativeMemoryTracking=summary (~2 MiB more RSS) and prints the JVM's committed memory by
+# category at the end of the run, RSS_SERIES=<file> appends "seconds anon-MiB file-MiB" every 0.5 s. Besides the peak RSS (VmHWM) the script prints the peaks of its
+# anonymous and file-backed parts (sampled every 0.5 s) and the RSS at the end of the run.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 need_build
@@ -50,6 +53,7 @@ printf 'flush.interval.ms=%s\n' "${FLUSH_MS:-250}" > "$home/etc/io.signalbox.cor
 [[ -n "${FILES_EXTRA:-}" ]] && printf '%s\n' "$FILES_EXTRA" >> "$home/etc/io.signalbox.backend.file-files.cfg"
 
 export SIGNALBOX_JAVA_OPTS="${SIGNALBOX_JAVA_OPTS:-}"
+[[ "${NMT:-0}" == 1 ]] && SIGNALBOX_JAVA_OPTS="$SIGNALBOX_JAVA_OPTS -XX:NativeMemoryTracking=summary"
 "$home/bin/signalbox" start >/dev/null
 pid="$(cat "$home/data/signalbox.pid")"
 for _ in $(seq 1 300); do
@@ -58,6 +62,16 @@ for _ in $(seq 1 300); do
 done
 
 summary="$work/summary.txt"
+# peak anonymous (heap, malloc, thread stacks) and file-backed (libraries, jars, CDS archive) RSS
+( peak_anon=0; peak_file=0
+  while [[ -r "/proc/$pid/status" ]]; do
+    read -r a f < <(awk '/^RssAnon/ {a=$2} /^RssFile/ {f=$2} END {print a+0, f+0}' "/proc/$pid/status" 2>/dev/null || echo "0 0")
+    (( a > peak_anon )) && peak_anon=$a; (( f > peak_file )) && peak_file=$f
+    echo "$peak_anon $peak_file" > "$work/rss_peaks"
+    [[ -n "${RSS_SERIES:-}" ]] && echo "$SECONDS $((a / 1024)) $((f / 1024))" >> "$RSS_SERIES"
+    sleep 0.5
+  done ) 2>/dev/null &
+sampler=$!
 # utime + stime: fields 14 and 15 of /proc/<pid>/stat, counted after the "(comm)" field
 cpu_ticks() { sed 's/.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'; }
 generate() {  # generate <source prefix> <messages> <summary file>
@@ -75,6 +89,11 @@ cpu_before="$(cpu_ticks "$pid")"
 generate load "$messages" "$summary"
 [[ -n "${PERF:-}" ]] && { kill -INT "$perf_pid" 2>/dev/null || true; wait "$perf_pid" || true; }  # perf may have failed to start (see perf.log)
 rss_kib="$(awk '/VmHWM/ {print $2}' "/proc/$pid/status")"
+rss_end="$(awk '/^(VmRSS|RssAnon|RssFile)/ {printf "%s%d ", $1, $2 / 1024}' "/proc/$pid/status")"
+kill "$sampler" 2>/dev/null || true; wait "$sampler" 2>/dev/null || true
+[[ "${NMT:-0}" == 1 ]] && { jcmd "$pid" VM.native_memory summary scale=MB 2>/dev/null \
+  | sed -n 's/^-  *\([A-Za-z ]*[A-Za-z]\) *(reserved=[0-9]*MB, committed=\([0-9]*\)MB).*/nmt_committed_mib \1=\2/p; s/^Total: reserved=[0-9]*MB, committed=\([0-9]*\)MB.*/nmt_committed_mib Total=\1/p' \
+  | tr ' ' '_' | sed 's/^nmt_committed_mib_/nmt_committed_mib /' > "$work/nmt.txt" || true; }
 cpu_after="$(cpu_ticks "$pid")"
 if [[ "${THREADS:-0}" == 1 ]]; then  # user and system CPU seconds per sidecar thread group, whole life
   for t in /proc/"$pid"/task/*; do
@@ -88,6 +107,9 @@ on_disk="$(find "$home/data/files" -path '*/load-*' -name '*.jsonl' -exec cat {}
 unique="$(find "$home/data/files" -path '*/load-*' -name '*.jsonl' -exec cat {} + | sort -u | wc -l)"
 cat "$summary"
 echo "sidecar_peak_rss_mib=$((rss_kib / 1024))"
+[[ -s "$work/rss_peaks" ]] && read -r pa pf < "$work/rss_peaks" && echo "sidecar_peak_rss_anon_mib=$((pa / 1024)) sidecar_peak_rss_file_mib=$((pf / 1024))"
+echo "sidecar_rss_at_end_mib: $rss_end"
+[[ -s "$work/nmt.txt" ]] && cat "$work/nmt.txt"
 # CPU the sidecar process burned during the run (user + system), and messages per CPU-second:
 # the generator shares the same 2 cores, so this is the sidecar's own cost per message.
 python3 -c "t=($cpu_after-$cpu_before)/$tck; print(f'sidecar_cpu_seconds={t:.2f}'); print(f'sidecar_msgs_per_cpu_second={round($messages/t) if t else 0}')"
