@@ -22,8 +22,9 @@
 # the metrics store (its route, configuration and bundle removed), SIGNALBOX_DIST=<folder> measures
 # another assembled tree (default distribution/target/signalbox), NMT=1 adds
 # -XX:NativeMemoryTracking=summary (~2 MiB more RSS) and prints the JVM's committed memory by
-# category at the end of the run, RSS_SERIES=<file> appends "seconds anon-MiB file-MiB" every 0.5 s. Besides the peak RSS (VmHWM) the script prints the peaks of its
-# anonymous and file-backed parts (sampled every 0.5 s) and the RSS at the end of the run.
+# category at the end of the run, RSS_SERIES=<file> appends "seconds anon-MiB file-MiB" every 0.5 s.
+# Besides the peak RSS (VmHWM) the script prints the peaks of its anonymous and file-backed parts
+# (sampled every 0.5 s) and the RSS at the end of the run.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 need_build

@@ -1,14 +1,11 @@
 package io.signalbox.load.jmh;
 
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.util.Comparator;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
 import org.duckdb.DuckDBAppender;
 import org.duckdb.DuckDBConnection;
@@ -95,14 +92,6 @@ public class DuckDbAppenderBenchmark {
         appender.close();
         connection.commit();
         connection.close();
-        try (Stream<Path> files = Files.walk(dir)) {
-            files.sorted(Comparator.reverseOrder()).forEach(f -> {
-                try {
-                    Files.delete(f);
-                } catch (IOException e) {
-                    throw new IllegalStateException(e);
-                }
-            });
-        }
+        ThroughputBenchmark.deleteTree(dir);
     }
 }

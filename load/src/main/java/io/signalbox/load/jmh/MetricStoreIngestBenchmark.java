@@ -1,16 +1,13 @@
 package io.signalbox.load.jmh;
 
-import java.io.IOException;
 import java.lang.reflect.Method;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
 import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -152,14 +149,6 @@ public class MetricStoreIngestBenchmark {
         Method deactivate = MetricStoreComponent.class.getDeclaredMethod("deactivate");
         deactivate.setAccessible(true);
         deactivate.invoke(store);
-        try (Stream<Path> files = Files.walk(dir)) {
-            files.sorted(Comparator.reverseOrder()).forEach(p -> {
-                try {
-                    Files.delete(p);
-                } catch (IOException e) {
-                    throw new IllegalStateException(e);
-                }
-            });
-        }
+        ThroughputBenchmark.deleteTree(dir);
     }
 }
