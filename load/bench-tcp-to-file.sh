@@ -49,7 +49,9 @@ sed -i "s/^port *=.*/port=$port/" "$home/etc/io.signalbox.transport.tcp.cfg"
 grep -q "^port=$port" "$home/etc/io.signalbox.transport.tcp.cfg" || echo "port=$port" >> "$home/etc/io.signalbox.transport.tcp.cfg"
 printf 'flush.interval.ms=%s\n' "${FLUSH_MS:-250}" > "$home/etc/io.signalbox.correlation.cfg"
 # tuned runs say what they change: CORRELATION_EXTRA / FILES_EXTRA are lines added to the
-# correlation's and the file backend's configuration (e.g. "queue.capacity=50000", "max.open.files=12000")
+# correlation's and the file backend's configuration (e.g. "queue.capacity=50000", "max.open.files=12000"),
+# STORE_EXTRA to the metrics store's (e.g. "threads=1")
+[[ -n "${STORE_EXTRA:-}" ]] && printf '%s\n' "$STORE_EXTRA" >> "$home/etc/io.signalbox.metrics.store.cfg"
 [[ -n "${CORRELATION_EXTRA:-}" ]] && printf '%s\n' "$CORRELATION_EXTRA" >> "$home/etc/io.signalbox.correlation.cfg"
 [[ -n "${FILES_EXTRA:-}" ]] && printf '%s\n' "$FILES_EXTRA" >> "$home/etc/io.signalbox.backend.file-files.cfg"
 

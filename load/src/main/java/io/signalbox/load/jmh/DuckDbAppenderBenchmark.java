@@ -43,10 +43,17 @@ import org.openjdk.jmh.annotations.Warmup;
 @State(Scope.Benchmark)
 public class DuckDbAppenderBenchmark {
     static final int BATCH = 100;
-    static final int COMMIT_ROWS = 100_000;
 
     @Param("1000")
     public int series;
+
+    /** Rows a transaction: 100,000 is what the store's 1 s flush makes under load. */
+    @Param("100000")
+    public int commitRows;
+
+    /** DuckDB's worker threads (the store's {@code threads}, default 2). */
+    @Param("2")
+    public int threads;
 
     private Path dir;
     private DuckDBConnection connection;
@@ -59,7 +66,7 @@ public class DuckDbAppenderBenchmark {
         dir = Files.createTempDirectory("signalbox-duckdb-bench");
         Properties p = new Properties();
         p.setProperty("memory_limit", "256MB");
-        p.setProperty("threads", "2");
+        p.setProperty("threads", Integer.toString(threads));
         connection = (DuckDBConnection) new DuckDBDriver().connect("jdbc:duckdb:" + dir.resolve("metrics.duckdb"), p);
         try (Statement st = connection.createStatement()) {
             st.execute("CREATE TABLE points (series_id INTEGER NOT NULL, ts BIGINT NOT NULL, value DOUBLE NOT NULL)");
@@ -80,7 +87,7 @@ public class DuckDbAppenderBenchmark {
             long round = r / series;
             appender.beginRow().append(s + 1).append(t0 + round * 10_000).append(50 + ((round * 7 + s * 13) % 100) / 4.0).endRow();
         }
-        if (rows % COMMIT_ROWS == 0) {
+        if (rows % commitRows == 0) {
             appender.flush();
             connection.commit();
         }

@@ -40,7 +40,7 @@ public @interface StoreConfig {
     @AttributeDefinition(description = "Compaction (opt-in): at every retention check, the points of each whole window of this many ms that ended at least one window ago are rewritten ordered by (series, time); selective scans get faster, but on DuckDB 2.0.0.1 the file gets bigger (5.4 instead of 4.4 bytes a point with day windows, see load/README.md). 0 = never (the default: points stay in arrival order).", required = false)
     long compact_window_ms() default 0;
 
-    @AttributeDefinition(description = "DuckDB worker threads for queries.", required = false)
+    @AttributeDefinition(description = "DuckDB worker threads for queries: while only ingest runs DuckDB uses one (cheaper a point); a running query raises it to this.", required = false)
     int threads() default 2;
 
     @AttributeDefinition(description = "POST /metrics: largest request body in bytes (413 above).", required = false)

@@ -66,6 +66,38 @@ class DuckStoreTest {
     }
 
     @Test
+    void duckDbRunsOneThreadForIngestAndTheConfiguredThreadsWhileQueriesRun() throws Exception {
+        try (DuckStore s = new DuckStore(new DuckStore.Settings(dir, 100_000, 0, 64, 2, 1_000_000))) {
+            assertThat(s.engineThreads()).as("idle / ingest only").isEqualTo(1);
+            fill(s);
+            assertThat(s.engineThreads()).as("after ingest").isEqualTo(1);
+            try (java.sql.Connection a = s.reader(); java.sql.Connection b = s.reader()) {
+                int[] seen = new int[3];
+                s.withQueryThreads(a, () -> {
+                    seen[0] = s.engineThreads();
+                    // a second, overlapping query ends first: the first still runs with 2
+                    seen[1] = s.withQueryThreads(b, s::engineThreads);
+                    seen[2] = s.engineThreads();
+                    return null;
+                });
+                assertThat(seen).containsExactly(2, 2, 2);
+            }
+            assertThat(s.engineThreads()).as("after the last query").isEqualTo(1);
+            // answers are the same with the threads raised (and the limit error still reaches the caller)
+            ListStorage ref = io.signalbox.metrics.promql.EngineTest.data();
+            for (String q : List.of("avg_over_time(temp[1m])", "sum by (region) (temp)", "rate(reqs[1m])")) {
+                Vector want = (Vector) new Engine(ref, 300_000).instant(Parser.parse(q), 60_000);
+                Vector got = (Vector) new Engine(s, 300_000).instant(Parser.parse(q), 60_000);
+                assertThat(got.samples()).as(q).hasSameSizeAs(want.samples());
+                for (int i = 0; i < want.samples().size(); i++) {
+                    assertThat(got.samples().get(i).value()).as(q).isCloseTo(want.samples().get(i).value(), within(1e-9));
+                }
+            }
+            assertThat(s.engineThreads()).isEqualTo(1);
+        }
+    }
+
+    @Test
     void aNewSeriesBeyondMaxSeriesIsNotStoredWhileKnownSeriesGoOn() throws Exception {
         try (DuckStore s = new DuckStore(new DuckStore.Settings(dir, 15, 0, 64, 1, 1_000_000, 2))) {
             assertThat(s.append("web", 1000, m("requests", 1, "id", "a"))).isTrue();

@@ -35,7 +35,7 @@ class StoreBenchmark {
         long step = 10_000; // a sample every 10 s per series: a regular scrape-like series
         long t0 = 1_700_000_000_000L;
         DuckStore store = new DuckStore(new DuckStore.Settings(dir, 100_000, 0, Integer.getInteger("bench.memory.mb", 1024),
-                2, 200_000_000L, Integer.MAX_VALUE, Long.getLong("bench.compact.window.ms", DuckStore.DEFAULT_COMPACT_WINDOW_MS)));
+                Integer.getInteger("bench.threads", 2), 200_000_000L, Integer.MAX_VALUE, Long.getLong("bench.compact.window.ms", DuckStore.DEFAULT_COMPACT_WINDOW_MS)));
         // the canonical lines as the protocol decoder hands them on: 100 value variants per series
         int variants = 100;
         String[] src = new String[sources];
