@@ -3,9 +3,12 @@ package io.signalbox.metrics.store.internal;
 import java.nio.file.Path;
 import java.sql.SQLException;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.LongAdder;
 
 import org.osgi.service.component.annotations.Activate;
@@ -55,7 +58,11 @@ public final class MetricStoreComponent implements Backend, StatsSource, MetricS
     private static final Logger LOG = LoggerFactory.getLogger(MetricStoreComponent.class);
 
     private final StoreConfig config;
-    private final DuckStore store;
+    /** Completed with the store once it is open (on the store's thread); {@code null} when disabled. */
+    private final CompletableFuture<DuckStore> opening;
+    /** The open store; {@code null} while it opens, when disabled or when the open failed. */
+    private volatile DuckStore store;
+    private volatile boolean deactivated;
     private final Globs sources;
     private final Globs names;
     private final ScheduledExecutorService scheduler;
@@ -66,47 +73,127 @@ public final class MetricStoreComponent implements Backend, StatsSource, MetricS
     private final LongAdder disabledDropped = new LongAdder();
     private final LongAdder seriesLimited = new LongAdder();
 
+    /** How long a write waits for the store to open before it fails (and routing's channel retries). */
+    static final long WRITE_WAIT_MS = 2_000;
+    /** How long a query waits for the store to open before it answers 503. */
+    static final long QUERY_WAIT_MS = 5_000;
+
     @Activate
     public MetricStoreComponent(StoreConfig config) throws Exception {
         this(config, true);
     }
 
-    /** @param schedule false in tests that drive flush and retention themselves */
+    /** @param schedule false in tests that drive flush and retention themselves (the store is then opened here) */
     MetricStoreComponent(StoreConfig config, boolean schedule) throws Exception {
         this.config = config;
         validate(config);
         this.sources = new Globs(config.sources());
         this.names = new Globs(config.names());
         if (!config.enabled()) {
-            store = null;
+            opening = null;
             scheduler = null;
             LOG.info("metrics store disabled: metric messages routed to it are counted and discarded");
             return;
         }
         Path dir = Path.of(config.path()).toAbsolutePath();
-        store = new DuckStore(new DuckStore.Settings(dir, config.retention_days(), config.max_size_mb() * 1024 * 1024,
-                config.memory_limit_mb(), config.threads(), config.query_max_samples(), config.max_series(),
-                config.compact_window_ms()));
-        LOG.info("metrics store started: {} ({} series), retention {} days, cap {} MiB, flush every {} ms, "
-                + "memory limit {} MiB, sources {}, names {}", dir.resolve(DuckStore.FILE), store.seriesCount(),
-                config.retention_days(), config.max_size_mb(), config.flush_interval_ms(), config.memory_limit_mb(),
-                String.join(",", config.sources()), String.join(",", config.names()));
-        if (schedule) {
-            scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
-                Thread t = new Thread(r, "signalbox-metrics-store");
-                t.setDaemon(true);
-                return t;
-            });
-            // full column chunks go to the Appender on this thread, beside the commits, not on routing's
-            store.handOffTo(scheduler);
+        DuckStore.Settings settings = new DuckStore.Settings(dir, config.retention_days(),
+                config.max_size_mb() * 1024 * 1024, config.memory_limit_mb(), config.threads(),
+                config.query_max_samples(), config.max_series(), config.compact_window_ms());
+        if (!schedule) {
+            scheduler = null;
+            store = new DuckStore(settings);
+            opening = CompletableFuture.completedFuture(store);
+            logStarted(dir);
+            return;
+        }
+        scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "signalbox-metrics-store");
+            t.setDaemon(true);
+            return t;
+        });
+        // Opened on the store's own thread, not the start-level thread: loading DuckDB's native library and
+        // opening the file (replaying a long write-ahead log after a crash) must not hold back the TCP port,
+        // which opens after this bundle. Writes and queries wait for it (see awaitOpen).
+        opening = new CompletableFuture<>();
+        scheduler.execute(() -> open(settings, dir));
+    }
+
+    /** On the store's thread: opens the database, then schedules commits and retention. */
+    private void open(DuckStore.Settings settings, Path dir) {
+        DuckStore s;
+        try {
+            s = new DuckStore(settings);
+        } catch (Exception | LinkageError e) { // LinkageError: DuckDB's native library could not be loaded
+            LOG.error("metrics store: cannot open {}: {}; metric messages wait in routing's channel for it (queue, "
+                    + "then spool) until the cause is fixed and the store restarted (a change of "
+                    + "etc/{}.cfg re-opens it); queries answer 503", dir.resolve(DuckStore.FILE), e.toString(), PID, e);
+            opening.completeExceptionally(e);
+            return;
+        }
+        if (deactivated) { // stopped while it opened
+            s.close();
+            opening.completeExceptionally(new IllegalStateException("metrics store stopped"));
+            return;
+        }
+        // full column chunks go to the Appender on this thread, beside the commits, not on routing's
+        s.handOffTo(scheduler);
+        store = s; // from here deactivate() closes it
+        try {
             scheduler.scheduleWithFixedDelay(this::flushQuietly, config.flush_interval_ms(), config.flush_interval_ms(),
                     TimeUnit.MILLISECONDS);
             scheduler.scheduleWithFixedDelay(this::retentionQuietly, 0, config.retention_check_interval_ms(),
                     TimeUnit.MILLISECONDS);
-        } else {
-            scheduler = null;
+        } catch (java.util.concurrent.RejectedExecutionException e) { // deactivated meanwhile
+            opening.completeExceptionally(e);
+            return;
+        }
+        logStarted(dir);
+        opening.complete(s);
+    }
+
+    private void logStarted(Path dir) {
+        LOG.info("metrics store started: {} ({} series), retention {} days, cap {} MiB, flush every {} ms, "
+                + "memory limit {} MiB, sources {}, names {}", dir.resolve(DuckStore.FILE), store.seriesCount(),
+                config.retention_days(), config.max_size_mb(), config.flush_interval_ms(), config.memory_limit_mb(),
+                String.join(",", config.sources()), String.join(",", config.names()));
+    }
+
+    /**
+     * The open store, waiting up to {@code waitMs} for the open that activation started; {@code null} when
+     * the store is disabled.
+     *
+     * @throws StoreUnavailableException if the open failed, or is still running after {@code waitMs}
+     */
+    private DuckStore awaitOpen(long waitMs) {
+        if (opening == null) {
+            return null;
+        }
+        DuckStore s = store;
+        if (s != null) {
+            return s;
+        }
+        try {
+            return opening.get(waitMs, TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            throw new StoreUnavailableException("the metrics store could not be opened: " + e.getCause(), e.getCause());
+        } catch (TimeoutException e) {
+            throw new StoreUnavailableException("the metrics store is still opening (DuckDB loading or replaying its "
+                    + "write-ahead log); try again shortly", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new StoreUnavailableException("interrupted while waiting for the metrics store to open", e);
         }
     }
+
+    /** The store cannot answer now: its open failed or has not finished (HTTP 503). */
+    static final class StoreUnavailableException extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        StoreUnavailableException(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
 
     private static void validate(StoreConfig c) {
         StringBuilder problems = new StringBuilder();
@@ -150,6 +237,13 @@ public final class MetricStoreComponent implements Backend, StatsSource, MetricS
     /** Appends the batch's metric messages (others are skipped). Committed by the next flush. */
     @Override
     public void write(Batch batch) throws SQLException {
+        DuckStore store;
+        try {
+            store = awaitOpen(WRITE_WAIT_MS);
+        } catch (StoreUnavailableException e) {
+            // the channel retries (backing off) and spools meanwhile: nothing is lost while it opens
+            throw new SQLException(e.getMessage(), e);
+        }
         if (store == null) {
             disabledDropped.add(batch.size());
             return;
@@ -208,6 +302,7 @@ public final class MetricStoreComponent implements Backend, StatsSource, MetricS
         sink.counter("signalbox_metrics_store_skipped_total", skipped.sum() + filtered.sum() + disabledDropped.sum());
         sink.counter("signalbox_metrics_store_invalid_total", invalid.sum());
         sink.counter("signalbox_metrics_store_series_limited_total", seriesLimited.sum());
+        DuckStore store = this.store; // null while opening: its counters appear once it is open
         if (store != null) {
             sink.counter("signalbox_metrics_store_points_total", store.appended.sum());
             sink.counter("signalbox_metrics_store_retention_deleted_total", store.retentionDeleted.sum());
@@ -222,6 +317,7 @@ public final class MetricStoreComponent implements Backend, StatsSource, MetricS
 
     @Deactivate
     void deactivate() {
+        deactivated = true;
         if (scheduler != null) {
             scheduler.shutdown();
             try {
@@ -232,9 +328,12 @@ public final class MetricStoreComponent implements Backend, StatsSource, MetricS
                 Thread.currentThread().interrupt();
             }
         }
-        if (store != null) {
-            store.close();
+        DuckStore s = store;
+        if (s != null) {
+            s.close();
             LOG.info("metrics store stopped");
+        } else if (opening != null && !opening.isDone()) {
+            LOG.warn("metrics store: stopped while still opening; the opening thread closes it when done");
         }
     }
 
@@ -242,7 +341,7 @@ public final class MetricStoreComponent implements Backend, StatsSource, MetricS
 
     @Override
     public boolean enabled() {
-        return store != null;
+        return opening != null;
     }
 
     @Override
@@ -288,15 +387,25 @@ public final class MetricStoreComponent implements Backend, StatsSource, MetricS
     }
 
     private DuckStore open() {
-        if (store == null) {
+        DuckStore s;
+        try {
+            s = awaitOpen(QUERY_WAIT_MS);
+        } catch (StoreUnavailableException e) {
+            throw new PromQLException("execution", e.getMessage());
+        }
+        if (s == null) {
             throw new PromQLException("execution", "the metrics store is disabled (enabled=false in etc/" + PID + ".cfg)");
         }
-        return store;
+        return s;
     }
 
-    /** The store, or {@code null} when disabled. */
+    /**
+     * The store, once open (waiting up to {@link #QUERY_WAIT_MS} for it), or {@code null} when disabled.
+     *
+     * @throws StoreUnavailableException if it could not be opened or is still opening
+     */
     DuckStore store() {
-        return store;
+        return awaitOpen(QUERY_WAIT_MS);
     }
 
     StoreConfig config() {
@@ -305,11 +414,12 @@ public final class MetricStoreComponent implements Backend, StatsSource, MetricS
 
     /** A PromQL engine on the store; {@code null} when disabled. */
     Engine engine() {
-        return store == null ? null : new Engine(store, config.lookback_delta_ms());
+        DuckStore s = store();
+        return s == null ? null : new Engine(s, config.lookback_delta_ms());
     }
 
     /** Commits now (tests and benchmarks). */
     void flush() throws SQLException {
-        store.flush();
+        store().flush();
     }
 }

@@ -72,8 +72,15 @@ public final class PromApiServlet extends HttpServlet {
             });
             return;
         }
-        DuckStore store = component.store();
-        Engine engine = component.engine();
+        DuckStore store;
+        Engine engine;
+        try {
+            store = component.store();
+            engine = component.engine();
+        } catch (MetricStoreComponent.StoreUnavailableException e) {
+            error(resp, 503, "unavailable", e.getMessage());
+            return;
+        }
         if (store == null) {
             error(resp, 503, "unavailable", "the metrics store is disabled (enabled=false in etc/io.signalbox.metrics.store.cfg)");
             return;

@@ -33,7 +33,13 @@ public final class QueryServlet extends HttpServlet {
 
     @Override
     protected void doGet(HttpServletRequest req, HttpServletResponse resp) throws IOException {
-        DuckStore store = component.store();
+        DuckStore store;
+        try {
+            store = component.store();
+        } catch (MetricStoreComponent.StoreUnavailableException e) {
+            Json.error(resp, 503, e.getMessage());
+            return;
+        }
         if (store == null) {
             Json.error(resp, 503, "the metrics store is disabled (enabled=false in etc/io.signalbox.metrics.store.cfg)");
             return;
