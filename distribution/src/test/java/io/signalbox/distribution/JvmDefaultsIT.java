@@ -25,7 +25,8 @@ class JvmDefaultsIT extends InstallationTest {
     void heapBoundFollowsTheInFlightBudgetAndSignalboxJavaOptsOverrideIt() throws Exception {
         List<String> shipped = startedWith(Map.of("SIGNALBOX_JAVA_OPTS", ""));
         assertThat(shipped)
-                .contains("-Xmx192m", "-XX:+UseParallelGC", "-XX:+ExitOnOutOfMemoryError", "-XX:CompileThresholdScaling=3");
+                .contains("-Xmx192m", "-XX:+UseParallelGC", "-XX:+ExitOnOutOfMemoryError", "-XX:CompileThresholdScaling=3",
+                        "-XX:TieredStopAtLevel=1");
         if (knowsTrimNativeHeapInterval(Runtime.version())) {
             assertThat(shipped).contains("-XX:TrimNativeHeapInterval=1000");
         } else {
@@ -37,9 +38,14 @@ class JvmDefaultsIT extends InstallationTest {
         assertThat(startedWith(Map.of("SIGNALBOX_JAVA_OPTS", ""))).contains("-Xmx448m", "-XX:+UseParallelGC");
         signalbox.stop();
 
-        List<String> own = startedWith(Map.of("SIGNALBOX_JAVA_OPTS", "-Xmx300m -XX:+UseSerialGC -XX:CompileThresholdScaling=1"));
-        assertThat(own).contains("-Xmx300m", "-XX:+UseSerialGC", "-XX:CompileThresholdScaling=1")
-                .doesNotContain("-Xmx448m", "-XX:+UseParallelGC", "-XX:CompileThresholdScaling=3");
+        List<String> own = startedWith(Map.of("SIGNALBOX_JAVA_OPTS", "-Xmx300m -XX:+UseSerialGC -XX:CompileThresholdScaling=1 -XX:TieredStopAtLevel=4"));
+        assertThat(own).contains("-Xmx300m", "-XX:+UseSerialGC", "-XX:CompileThresholdScaling=1", "-XX:TieredStopAtLevel=4")
+                .doesNotContain("-Xmx448m", "-XX:+UseParallelGC", "-XX:CompileThresholdScaling=3", "-XX:TieredStopAtLevel=1");
+        signalbox.stop();
+
+        // C2 back: -XX:-TieredCompilation (C2 alone) also replaces the C1-only default
+        assertThat(startedWith(Map.of("SIGNALBOX_JAVA_OPTS", "-XX:-TieredCompilation")))
+                .contains("-XX:-TieredCompilation").doesNotContain("-XX:TieredStopAtLevel=1");
         signalbox.stop();
 
         if (knowsTrimNativeHeapInterval(Runtime.version())) {
