@@ -28,7 +28,7 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * The floor of the metrics store's write path (issue 15): DuckDB's Appender alone, with nothing of ours
  * around it — rows (series id, ts, value) into the store's {@code points} table in a file database, the
- * store's engine settings (2 threads, 256 MiB), a commit every 100,000 rows as the store's 1 s flush makes
+ * store's engine settings while it ingests (1 thread, 256 MiB; {@code -p threads=2} as before session 10), a commit every 100,000 rows as the store's 1 s flush makes
  * under load. The data is {@link MetricStoreIngestBenchmark}'s: {@code series} series, a point every 10 s
  * each, a moving gauge. {@code cpuNanos / points} (secondary results) is the CPU of the whole process a
  * point: what any store on this engine pays at least, whatever it does before the Appender.
@@ -51,8 +51,8 @@ public class DuckDbAppenderBenchmark {
     @Param("100000")
     public int commitRows;
 
-    /** DuckDB's worker threads (the store's {@code threads}, default 2). */
-    @Param("2")
+    /** DuckDB's worker threads: the store appends with 1 (its {@code threads}, default 2, is for queries). */
+    @Param("1")
     public int threads;
 
     private Path dir;

@@ -144,7 +144,7 @@ final class DuckStore implements Storage, AutoCloseable {
         Properties p = new Properties();
         p.setProperty("memory_limit", settings.memoryLimitMb() + "MB");
         // one thread while only ingest runs: appending with a second DuckDB worker costs ~45 % more CPU a
-        // point (DuckDbAppenderBenchmark: 0.67 against 0.45 us); queries raise it, see queryThreads
+        // point (DuckDbAppenderBenchmark: 0.67 against 0.45 us); queries raise it, see withQueryThreads
         p.setProperty("threads", "1");
         p.setProperty("temp_directory", settings.dir().resolve("tmp").toString());
         // the driver is used directly: java.sql.DriverManager does not see drivers inside bundles
@@ -1082,21 +1082,24 @@ final class DuckStore implements Storage, AutoCloseable {
     /**
      * Runs {@code body} with DuckDB at {@link Settings#threads} worker threads: the database runs with one
      * (ingest alone is cheaper so) and the first of concurrent queries raises it, the last one lowers it
-     * again. {@code SET threads} is database-wide, so one counter for all queries.
+     * again. {@code SET threads} is database-wide, so one counter for all queries. A {@code SET} that fails
+     * is logged and does not fail the query (it then runs with the threads DuckDB has); a query only counts
+     * once its raise went through, so a failed raise cannot leave the count, and the threads, stuck.
      */
     <T> T withQueryThreads(Connection c, java.util.concurrent.Callable<T> body) throws Exception {
-        boolean raise = settings.threads() > 1;
-        if (raise) {
+        boolean counted = false;
+        if (settings.threads() > 1) {
             synchronized (threadsLock) {
-                if (activeQueries++ == 0) {
-                    setThreads(c, settings.threads());
+                if (activeQueries > 0 || setThreads(c, settings.threads())) {
+                    activeQueries++;
+                    counted = true;
                 }
             }
         }
         try {
             return body.call();
         } finally {
-            if (raise) {
+            if (counted) {
                 synchronized (threadsLock) {
                     if (--activeQueries == 0) {
                         setThreads(c, 1);
@@ -1106,9 +1109,15 @@ final class DuckStore implements Storage, AutoCloseable {
         }
     }
 
-    private static void setThreads(Connection c, int threads) throws SQLException {
+    /** {@code SET threads}; {@code false} (logged) if DuckDB refused it. */
+    private static boolean setThreads(Connection c, int threads) {
         try (Statement st = c.createStatement()) {
             st.execute("SET threads = " + threads);
+            return true;
+        } catch (SQLException e) {
+            LOG.warn("metrics store: SET threads = {} failed ({}); the query runs with DuckDB's current threads",
+                    threads, e.getMessage());
+            return false;
         }
     }
 

@@ -35,11 +35,15 @@ class MetricStoreComponentTest {
         return Converters.standardConverter().convert(props).to(StoreConfig.class);
     }
 
-    static Batch metric(String source, String name, double value) {
-        byte[] line = ("{\"v\":1,\"src\":\"" + source + "\",\"ts\":1700000000000,\"type\":\"metric\",\"data\":{\"name\":\""
+    /** A point stamped now: an old one would race the retention check that runs as soon as the store opens. */
+    static Batch metric(String source, String name, double value, long ts) {
+        byte[] line = ("{\"v\":1,\"src\":\"" + source + "\",\"ts\":" + ts + ",\"type\":\"metric\",\"data\":{\"name\":\""
                 + name + "\",\"value\":" + value + "}}").getBytes(StandardCharsets.UTF_8);
-        return new Batch(source, List.of(new Message(source, 1_700_000_000_000L, MessageType.METRIC, null, null, null,
-                null, null, line)));
+        return new Batch(source, List.of(new Message(source, ts, MessageType.METRIC, null, null, null, null, null, line)));
+    }
+
+    static Batch metric(String source, String name, double value) {
+        return metric(source, name, value, System.currentTimeMillis());
     }
 
     @Test
@@ -49,9 +53,10 @@ class MetricStoreComponentTest {
         MetricStoreComponent c = new MetricStoreComponent(config(p));
         try {
             assertThat(c.enabled()).isTrue();
-            c.write(metric("web", "cpu", 42)); // waits for the open, then buffers
+            long now = System.currentTimeMillis();
+            c.write(metric("web", "cpu", 42, now)); // waits for the open, then buffers
             c.flush();
-            assertThat(c.select(List.of(Matcher.of("__name__", "=", "cpu")), 1_699_999_999_999L, 1_700_000_000_000L))
+            assertThat(c.select(List.of(Matcher.of("__name__", "=", "cpu")), now - 1, now))
                     .singleElement().satisfies(s -> assertThat(s.values()).containsExactly(42.0));
             assertThat(c.store().seriesCount()).isEqualTo(1);
         } finally {
