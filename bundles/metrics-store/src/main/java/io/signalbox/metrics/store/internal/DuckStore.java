@@ -122,7 +122,12 @@ final class DuckStore implements Storage, AutoCloseable {
     private volatile java.util.concurrent.Executor handOff;
     final LongAdder fallbackParses = new LongAdder();
     final LongAdder compacted = new LongAdder();
-    private volatile Map<Integer, Series> byId = Map.of();
+    /**
+     * Series by id, for queries (read without the monitor). Written under the monitor: a new series is
+     * put in place (copying the whole map per new series made creating n series cost O(n²): 12,000
+     * series from 10,000 sources were ~10 % of a channel worker's time), a reload swaps in a new map.
+     */
+    private volatile Map<Integer, Series> byId = new ConcurrentHashMap<>();
     private int nextId;
     /** Rows given to the Appender since the last commit (guarded by dbLock). */
     private long unflushed;
@@ -172,7 +177,7 @@ final class DuckStore implements Storage, AutoCloseable {
     }
 
     private void loadSeries() throws SQLException {
-        Map<Integer, Series> ids = new HashMap<>();
+        Map<Integer, Series> ids = new ConcurrentHashMap<>();
         int max = 0;
         try (Statement st = writer.createStatement();
                 ResultSet rs = st.executeQuery("SELECT id, name, source, tags, unit FROM series")) {
@@ -183,7 +188,7 @@ final class DuckStore implements Storage, AutoCloseable {
                 max = Math.max(max, s.id());
             }
         }
-        byId = Map.copyOf(ids);
+        byId = ids;
         nextId = max + 1;
     }
 
@@ -300,9 +305,7 @@ final class DuckStore implements Storage, AutoCloseable {
             newSeries.add(s); // inserted with (before) the chunk that holds its first point
             nextId++;
             byKey.put(key, s);
-            Map<Integer, Series> ids = new HashMap<>(byId);
-            ids.put(s.id(), s);
-            byId = Map.copyOf(ids);
+            byId.put(s.id(), s);
         }
         return s;
     }
