@@ -92,6 +92,37 @@ class LoadGeneratorTest {
         }
     }
 
+    @Test
+    void countsNewlinesExactlyWhateverTheBytesAroundThem() {
+        java.util.Random random = new java.util.Random(12);
+        // bytes that trip word-at-a-time tricks: 0x0a next to 0x00, 0x0b, 0x8a, 0x09, 0xff, 0x80
+        byte[] tricky = {0x0a, 0x00, 0x0b, (byte) 0x8a, 0x09, (byte) 0xff, (byte) 0x80, 0x01, 0x7f};
+        for (int round = 0; round < 2_000; round++) {
+            byte[] b = new byte[random.nextInt(200)];
+            for (int i = 0; i < b.length; i++) {
+                b[i] = random.nextBoolean() ? tricky[random.nextInt(tricky.length)] : (byte) random.nextInt(256);
+            }
+            int n = b.length == 0 ? 0 : random.nextInt(b.length + 1);
+            long expected = 0;
+            for (int i = 0; i < n; i++) {
+                expected += b[i] == '\n' ? 1 : 0;
+            }
+            assertThat(LoadGenerator.LineCounter.newlines(b, n)).as("round %d", round).isEqualTo(expected);
+        }
+    }
+
+    @Test
+    void aCounterReadsOnlyWhatWasAddedSinceItsLastCount(@TempDir Path dir) throws Exception {
+        Path f = dir.resolve("a.jsonl");
+        Files.writeString(f, "{}\n{}\n");
+        LoadGenerator.LineCounter counter = new LoadGenerator.LineCounter(dir);
+        assertThat(counter.count()).isEqualTo(2);
+        Files.writeString(f, "{}\n", java.nio.file.StandardOpenOption.APPEND);
+        Files.writeString(dir.resolve("b.jsonl"), "{}\n{}\n{}\n");
+        assertThat(counter.count()).isEqualTo(6);
+        assertThat(counter.count()).isEqualTo(6);
+    }
+
     private static void copy(Socket s, Path out, AtomicLong received) {
         try (s; InputStream in = s.getInputStream(); var os = Files.newOutputStream(out)) {
             received.addAndGet(in.transferTo(os));
