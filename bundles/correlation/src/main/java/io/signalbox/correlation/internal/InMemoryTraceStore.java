@@ -103,18 +103,23 @@ final class InMemoryTraceStore implements TraceStore {
                 return;
             }
             List<TraceEntry> entries = new ArrayList<>(traces.values());
-            long[] keyed = new long[entries.size()];
-            // sort (lastUpdate, index) pairs cheaply: lastUpdate values are compared, ties by index
-            Integer[] order = new Integer[entries.size()];
-            for (int i = 0; i < order.length; i++) {
-                keyed[i] = entries.get(i).lastUpdate();
-                order[i] = i;
+            int n = entries.size();
+            long[] keyed = new long[n];
+            long oldest = Long.MAX_VALUE;
+            long newest = Long.MIN_VALUE;
+            for (int i = 0; i < n; i++) {
+                long t = entries.get(i).lastUpdate();
+                keyed[i] = t;
+                oldest = Math.min(oldest, t);
+                newest = Math.max(newest, t);
             }
-            Arrays.sort(order, (a, b) -> Long.compare(keyed[a], keyed[b]));
-            for (int k = 0; k < order.length && excess > 0; k++) {
-                TraceEntry e = entries.get(order[k]);
+            for (int k : leastRecentFirst(keyed, oldest, newest)) {
+                if (excess <= 0) {
+                    break;
+                }
+                TraceEntry e = entries.get(k);
                 // skip one that was updated since the snapshot: it is no longer least recent
-                if (e.retireIfNotUpdatedSince(keyed[order[k]])) {
+                if (e.retireIfNotUpdatedSince(keyed[k])) {
                     traces.remove(e.traceId, e);
                     evictedCapacity.increment();
                     excess--;
@@ -123,6 +128,41 @@ final class InMemoryTraceStore implements TraceStore {
         } finally {
             evicting.set(false);
         }
+    }
+
+    /**
+     * The indexes of {@code keyed} in ascending order of their values (ties by index). Runs on the
+     * ingest path every few thousand new traces: (value - min, index) pairs packed into one
+     * {@code long} and sorted as primitives, where a sort of boxed indexes with a comparator took
+     * ~1.5 % of an I/O thread's time at full speed; boxed only if the values spread too far to pack.
+     */
+    static int[] leastRecentFirst(long[] keyed, long min, long max) {
+        int n = keyed.length;
+        int[] order = new int[n];
+        if (n == 0) {
+            return order;
+        }
+        long range = max - min;
+        if (range >= 0 && range < Long.MAX_VALUE / n) {
+            long[] packed = new long[n];
+            for (int i = 0; i < n; i++) {
+                packed[i] = (keyed[i] - min) * n + i;
+            }
+            Arrays.sort(packed);
+            for (int i = 0; i < n; i++) {
+                order[i] = (int) (packed[i] % n);
+            }
+            return order;
+        }
+        Integer[] boxed = new Integer[n];
+        for (int i = 0; i < n; i++) {
+            boxed[i] = i;
+        }
+        Arrays.sort(boxed, (a, b) -> Long.compare(keyed[a], keyed[b]));
+        for (int i = 0; i < n; i++) {
+            order[i] = boxed[i];
+        }
+        return order;
     }
 
     @Override

@@ -152,4 +152,29 @@ class TraceStoreTest {
         assertThat(e.size()).isZero();
         assertThat(e.recent(5)).isEqualTo(List.of());
     }
+    @Test
+    void evictionOrderIsOldestFirstThenByIndexWhetherPackedOrBoxed() {
+        java.util.Random random = new java.util.Random(7);
+        for (int round = 0; round < 500; round++) {
+            int n = random.nextInt(300);
+            long base = 1_780_000_000_000L;
+            // narrow spreads are packed into longs; round % 5 == 0 spreads too far for that (the boxed sort)
+            long spread = round % 5 == 0 ? Long.MAX_VALUE / 4 : 1 + random.nextInt(5_000);
+            long[] keyed = new long[n];
+            long lo = Long.MAX_VALUE;
+            long hi = Long.MIN_VALUE;
+            for (int i = 0; i < n; i++) {
+                keyed[i] = round % 5 == 0 ? random.nextLong() / 4 : base + (long) (random.nextDouble() * spread);
+                lo = Math.min(lo, keyed[i]);
+                hi = Math.max(hi, keyed[i]);
+            }
+            Integer[] expected = new Integer[n];
+            for (int i = 0; i < n; i++) {
+                expected[i] = i;
+            }
+            java.util.Arrays.sort(expected, (a, b) -> keyed[a] != keyed[b] ? Long.compare(keyed[a], keyed[b]) : Integer.compare(a, b));
+            assertThat(InMemoryTraceStore.leastRecentFirst(keyed, lo, hi)).as("round %d", round)
+                    .containsExactly(java.util.Arrays.stream(expected).mapToInt(Integer::intValue).toArray());
+        }
+    }
 }
