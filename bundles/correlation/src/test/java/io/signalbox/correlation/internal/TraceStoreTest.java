@@ -152,6 +152,7 @@ class TraceStoreTest {
         assertThat(e.size()).isZero();
         assertThat(e.recent(5)).isEqualTo(List.of());
     }
+
     @Test
     void evictionOrderIsOldestFirstThenByIndexWhetherPackedOrBoxed() {
         java.util.Random random = new java.util.Random(7);
