@@ -22,7 +22,8 @@
 # the metrics store (its route, configuration and bundle removed), SIGNALBOX_DIST=<folder> measures
 # another assembled tree (default distribution/target/signalbox), NMT=1 adds
 # -XX:NativeMemoryTracking=summary (~2 MiB more RSS) and prints the JVM's committed memory by
-# category at the end of the run, RSS_SERIES=<file> appends "seconds anon-MiB file-MiB" every 0.5 s.
+# category at the end of the run, RSS_SERIES=<file> appends "seconds anon-MiB file-MiB" every 0.5 s,
+# METRICS=<file> saves the sidecar's /metrics after the measured phase.
 # Besides the peak RSS (VmHWM) the script prints the peaks of its anonymous and file-backed parts
 # (sampled every 0.5 s) and the RSS at the end of the run.
 set -euo pipefail
@@ -45,6 +46,8 @@ done
 
 fresh_copy signalbox-bench
 port="$(free_port)"
+http_port="$(free_port)"
+sed -i "s/^port *=.*/port=$http_port/" "$home/etc/io.signalbox.http.cfg"
 sed -i "s/^port *=.*/port=$port/" "$home/etc/io.signalbox.transport.tcp.cfg"
 grep -q "^port=$port" "$home/etc/io.signalbox.transport.tcp.cfg" || echo "port=$port" >> "$home/etc/io.signalbox.transport.tcp.cfg"
 printf 'flush.interval.ms=%s\n' "${FLUSH_MS:-250}" > "$home/etc/io.signalbox.correlation.cfg"
@@ -91,6 +94,8 @@ cpu_before="$(cpu_ticks "$pid")"
 [[ -n "${PERF:-}" ]] && { perf record -q -g -F 999 -p "$pid" -o "$PERF" 2>>"$work/perf.log" & perf_pid=$!; }
 generate load "$messages" "$summary"
 [[ -n "${PERF:-}" ]] && { kill -INT "$perf_pid" 2>/dev/null || true; wait "$perf_pid" || true; }  # perf may have failed to start (see perf.log)
+# METRICS=<file>: the sidecar's /metrics right after the measured phase (channels, spool, store)
+[[ -n "${METRICS:-}" ]] && { curl -s --max-time 10 "http://127.0.0.1:$http_port/metrics" > "$METRICS" || echo "METRICS: /metrics not read" >&2; }
 rss_kib="$(awk '/VmHWM/ {print $2}' "/proc/$pid/status")"
 rss_end="$(awk '/^(VmRSS|RssAnon|RssFile)/ {printf "%s%d ", $1, $2 / 1024}' "/proc/$pid/status")"
 kill "$sampler" 2>/dev/null || true; wait "$sampler" 2>/dev/null || true

@@ -261,7 +261,9 @@ class SecurityTest {
             }
             assertThat(Poll.until(WAIT, () -> wrong.authFailures() >= 1)).as("refused; log:\n%s", log(home)).isTrue();
             assertThat(wrong.lastError()).isEqualTo("bad_secret");
-            assertThat(warnings).anyMatch(w -> w.contains("unauthorized (bad_secret); 20 messages kept"));
+            // how many of the 20 are in the buffer when the refusal arrives depends on timing: the SDK connects
+            // while they are logged, and the sidecar may refuse before the first (CI saw "0 messages kept")
+            assertThat(warnings).anyMatch(w -> w.matches("(?s).*unauthorized \\(bad_secret\\); \\d+ messages kept.*"));
             assertThat(warnings).noneMatch(w -> w.contains("not-the-secret"));
 
             Monitoring tcp = track(fast("java-tcp").host("127.0.0.1").port(port).secret(SECRET).build());
