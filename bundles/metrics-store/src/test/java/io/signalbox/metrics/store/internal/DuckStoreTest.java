@@ -135,6 +135,31 @@ class DuckStoreTest {
         }
     }
 
+    /** Many sources each with its own series (the 10,000-source case): every new series is findable by its id at once and after reopening. */
+    @Test
+    void everyOneOfManyNewSeriesIsFoundByItsIdNowAndAfterReopening() throws Exception {
+        int n = 5_000;
+        try (DuckStore s = open(15)) {
+            for (int i = 0; i < n; i++) {
+                assertThat(s.append("src-" + i, 1000 + i, m("queue.depth", i))).isTrue();
+            }
+            s.flush();
+            assertThat(s.seriesCount()).isEqualTo(n);
+            assertThat(s.allSeries()).hasSize(n);
+            // a raw query maps every row's series id back to its series: every source, none missing
+            assertThat(s.raw("queue.depth", 0, 1000 + n, n)).extracting(DuckStore.RawPoint::series)
+                    .extracting(Series::source).doesNotContainNull().hasSize(n).doesNotHaveDuplicates();
+        }
+        try (DuckStore s = open(15)) {
+            assertThat(s.seriesCount()).isEqualTo(n);
+            assertThat(s.append("src-new", 5_000_000, m("queue.depth", 1))).isTrue();
+            s.flush();
+            assertThat(s.seriesCount()).isEqualTo(n + 1);
+            assertThat(s.matching(List.of(Matcher.of("source", "=", "src-new")))).singleElement()
+                    .extracting(Series::id).isNotIn(s.matching(List.of(Matcher.of("source", "=", "src-0"))).get(0).id());
+        }
+    }
+
     @Test
     void dataSurvivesReopeningAndRetentionDeletesOldPoints() throws Exception {
         long day = 86_400_000L;
