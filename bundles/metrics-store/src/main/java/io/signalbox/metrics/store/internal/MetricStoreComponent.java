@@ -194,7 +194,6 @@ public final class MetricStoreComponent implements Backend, StatsSource, MetricS
         }
     }
 
-
     private static void validate(StoreConfig c) {
         StringBuilder problems = new StringBuilder();
         if (c.retention_days() < 1) {
