@@ -32,12 +32,15 @@ final class Connection {
 
     /** Line length and connection limits in force when this connection opened. */
     final LineHandler.Limits limits;
+    /** Without TLS: the handler is given MINA's own read buffers (which {@link ReadBuffers} may recycle). */
+    final boolean plain;
 
-    Connection(IoSession session, String remote, LineHandler.Limits limits, LineSession lines) {
+    Connection(IoSession session, String remote, LineHandler.Limits limits, LineSession lines, boolean plain) {
         this.session = session;
         this.remote = remote;
         this.limits = limits;
         this.lines = lines;
+        this.plain = plain;
     }
 
     /** Runs on a pipeline thread when the pipeline has room again. */

@@ -42,15 +42,19 @@ final class LineHandler extends IoHandlerAdapter {
     private volatile Limits limits;
     private final LogLimiter refusedLog = new LogLimiter();
     private final LogLimiter errorLog = new LogLimiter();
+    /** Where a plain connection's read buffer goes once processed; {@code null}: left to the GC. */
+    private final ReadBuffers readBuffers;
 
     LineHandler(LineIngest lines, TcpStats stats, int maxLineLength, int maxConnections) {
-        this(lines, stats, maxLineLength, maxConnections, 10);
+        this(lines, stats, maxLineLength, maxConnections, 10, null);
     }
 
-    LineHandler(LineIngest lines, TcpStats stats, int maxLineLength, int maxConnections, int evictAfterSeconds) {
+    LineHandler(LineIngest lines, TcpStats stats, int maxLineLength, int maxConnections, int evictAfterSeconds,
+            ReadBuffers readBuffers) {
         this.lines = lines;
         this.stats = stats;
         this.limits = new Limits(maxLineLength, maxConnections, evictAfterSeconds);
+        this.readBuffers = readBuffers;
     }
 
     /** The limits of one connection, fixed when it opens (a reconfiguration applies to new connections). */
@@ -98,7 +102,9 @@ final class LineHandler extends IoHandlerAdapter {
             return;
         }
         stats.accepted.increment();
-        session.setAttribute(CONNECTION, new Connection(session, remote, l, lines.open(remote, l.maxLineLength)));
+        // with TLS the handler sees the filter's decrypted buffers, not MINA's read buffers: those are never recycled
+        boolean plain = !session.getFilterChain().contains(TcpTransport.TLS_FILTER);
+        session.setAttribute(CONNECTION, new Connection(session, remote, l, lines.open(remote, l.maxLineLength), plain));
         LOG.debug("Connection from {} opened ({} active)", remote, active);
     }
 
@@ -155,11 +161,15 @@ final class LineHandler extends IoHandlerAdapter {
             return; // refused, closing
         }
         c.reading = true;
+        IoBuffer buf = (IoBuffer) message;
         try {
-            receive(c, (IoBuffer) message);
+            receive(c, buf);
         } finally {
             c.lastActivity = System.currentTimeMillis();
             c.reading = false;
+            if (c.plain && readBuffers != null) {
+                readBuffers.recycle(buf); // every byte of it was framed; lines and carry-over are copies
+            }
         }
     }
 

@@ -139,9 +139,16 @@ public final class TcpTransport implements StatsSource {
         TcpSettings s = ConfigCheck.activate(LOG, PID, properties, () -> TcpSettings.of(config, properties));
         this.lines = new LineIngest("tcp", ingest, new LineDecoder(), rejects);
         lines.secrets(s.secrets());
-        this.handler = new LineHandler(lines, stats, s.maxLineLength(), s.maxConnections(), s.evictAfterSeconds());
+        ReadBuffers readBuffers = ReadBuffers.install();
+        this.handler = new LineHandler(lines, stats, s.maxLineLength(), s.maxConnections(), s.evictAfterSeconds(),
+                readBuffers);
         this.settings = s;
-        this.current = listen(s);
+        try {
+            this.current = listen(s);
+        } catch (IOException | RuntimeException e) {
+            ReadBuffers.uninstall();
+            throw e;
+        }
         LOG.info("TCP transport listening on {} ({})", current, s.limits(current.threads()));
         warnIfExposed(s);
         watchTls(s);
@@ -478,6 +485,7 @@ public final class TcpTransport implements StatsSource {
                 interrupted = true;
             }
         }
+        ReadBuffers.uninstall();
         if (interrupted) {
             Thread.currentThread().interrupt();
         }
