@@ -213,7 +213,10 @@ public final class CorrelationEngine implements Ingest, TraceStore, StatsSource 
     }
 
     private boolean offer(Message message, Runnable delivered, boolean flushNow) {
-        for (IngestListener l : listeners) {
+        List<IngestListener> ls = listeners;
+        // indexed: under C1 (shipped) an iterator is an allocation per message
+        for (int i = 0, n = ls.size(); i < n; i++) {
+            IngestListener l = ls.get(i);
             try {
                 l.offered(message);
             } catch (RuntimeException e) {

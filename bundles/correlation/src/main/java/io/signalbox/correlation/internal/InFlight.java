@@ -1,5 +1,6 @@
 package io.signalbox.correlation.internal;
 
+import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -50,8 +51,9 @@ final class InFlight extends AtomicLong {
     /** The weight of a batch: the sum of its messages' (the same as was added for them). */
     static long weight(Batch batch) {
         long sum = 0;
-        for (Message m : batch.messages()) {
-            sum += weight(m);
+        List<Message> messages = batch.messages();
+        for (int i = 0, n = messages.size(); i < n; i++) { // indexed: no iterator per batch under C1
+            sum += weight(messages.get(i));
         }
         return sum;
     }

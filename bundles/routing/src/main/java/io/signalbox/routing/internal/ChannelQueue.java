@@ -69,6 +69,14 @@ final class ChannelQueue {
 
     /** Reserves the first entry not reserved yet for the writer (there must be one: {@link #movable}). */
     Entry reserveNext() {
+        if (reserved == 0) { // the usual case (one write at a time): the head, without an iterator
+            Entry head = entries.peekFirst();
+            if (head != null) {
+                head.reserved = true;
+                reserved++;
+                return head;
+            }
+        }
         // the reserved entries are at most max.in.flight, near the front: a short walk
         for (Entry e : entries) {
             if (!e.reserved) {
