@@ -19,6 +19,10 @@ import java.util.TreeMap;
  */
 final class MetricScanner {
     private static final double[] POW10 = new double[23];
+    private static final byte[] NAME = { 'n', 'a', 'm', 'e' };
+    private static final byte[] VALUE = { 'v', 'a', 'l', 'u', 'e' };
+    private static final byte[] UNIT = { 'u', 'n', 'i', 't' };
+    private static final byte[] TAGS = { 't', 'a', 'g', 's' };
 
     static {
         double p = 1;
@@ -147,7 +151,7 @@ final class MetricScanner {
             }
             i = ws(i + 1);
             int ve;
-            if (is(ks, kl, "name")) {
+            if (is(ks, kl, NAME)) {
                 if (seenName || b[i] != '"') {
                     return false;
                 }
@@ -159,7 +163,7 @@ final class MetricScanner {
                 nameOff = i + 1;
                 nameLen = ve - nameOff;
                 ve++;
-            } else if (is(ks, kl, "value")) {
+            } else if (is(ks, kl, VALUE)) {
                 if (haveValue) {
                     return false;
                 }
@@ -168,7 +172,7 @@ final class MetricScanner {
                     return false;
                 }
                 haveValue = true;
-            } else if (is(ks, kl, "unit")) {
+            } else if (is(ks, kl, UNIT)) {
                 if (seenUnit || b[i] != '"') {
                     return false;
                 }
@@ -180,7 +184,7 @@ final class MetricScanner {
                 unitOff = i + 1;
                 unitLen = ve - unitOff;
                 ve++;
-            } else if (is(ks, kl, "tags")) {
+            } else if (is(ks, kl, TAGS)) {
                 if (seenTags || b[i] != '{') {
                     return false;
                 }
@@ -280,19 +284,30 @@ final class MetricScanner {
         return new String(b, from, to - from, StandardCharsets.ISO_8859_1);
     }
 
-    private boolean is(int off, int len, String s) {
-        if (len != s.length()) {
+    private boolean is(int off, int len, byte[] s) {
+        if (len != s.length) {
             return false;
         }
         for (int k = 0; k < len; k++) {
-            if (b[off + k] != s.charAt(k)) {
+            if (b[off + k] != s[k]) {
                 return false;
             }
         }
         return true;
     }
 
+    /**
+     * Skips whitespace. Small enough for C1 (the shipped JIT) to inline: lines are compact JSON, so the
+     * common case is no whitespace at all; past the end it throws, which {@link #scan} catches.
+     */
     private int ws(int i) {
+        if (b[i] > ' ') {
+            return i;
+        }
+        return wsRun(i);
+    }
+
+    private int wsRun(int i) {
         while (i < end) {
             byte c = b[i];
             if (c != ' ' && c != '\t' && c != '\n' && c != '\r') {

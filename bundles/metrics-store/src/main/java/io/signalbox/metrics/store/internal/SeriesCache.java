@@ -1,5 +1,8 @@
 package io.signalbox.metrics.store.internal;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.util.Arrays;
 
 /**
@@ -36,6 +39,8 @@ final class SeriesCache {
         }
     }
 
+    private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+
     private final int maxEntries;
     private Entry[] table = new Entry[1024];
     private int size;
@@ -54,19 +59,23 @@ final class SeriesCache {
         return h ^ (h >>> 16);
     }
 
+    /**
+     * Eight bytes at a time (a {@code VarHandle} read is C1's fastest way through a byte array, and the
+     * shipped JIT is C1): a series' bytes are ~50-100, hashed at every point.
+     */
     private static int mix(int h, byte[] b, int off, int len) {
+        long acc = h;
         int i = off;
         int end = off + len;
-        for (; i + 3 < end; i += 4) {
-            int k = (b[i] & 0xff) | (b[i + 1] & 0xff) << 8 | (b[i + 2] & 0xff) << 16 | (b[i + 3] & 0xff) << 24;
-            k *= 0xcc9e2d51;
-            k = Integer.rotateLeft(k, 15) * 0x1b873593;
-            h = Integer.rotateLeft(h ^ k, 13) * 5 + 0xe6546b64;
+        for (; i + 7 < end; i += 8) {
+            long k = (long) LONGS.get(b, i);
+            acc = Long.rotateLeft(acc ^ (k * 0x9E3779B97F4A7C15L), 29) * 0xBF58476D1CE4E5B9L;
         }
         for (; i < end; i++) {
-            h = (h ^ (b[i] & 0xff)) * 0x01000193;
+            acc = (acc ^ (b[i] & 0xff)) * 0x100000001B3L;
         }
-        return h ^ len;
+        acc ^= len;
+        return (int) (acc ^ (acc >>> 32));
     }
 
     /** The series of these bytes, {@link #FILTERED}, or {@code null} when unknown. */
