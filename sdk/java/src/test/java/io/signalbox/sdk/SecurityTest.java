@@ -189,15 +189,18 @@ class SecurityTest {
         try (PythonFakeSidecar side = new PythonFakeSidecar(conformance().resolve("fake_sidecar.py"),
                 Files.createDirectories(tmp.resolve("plain")), 0).with("--secret", SECRET).start()) {
             Monitoring none = track(fast("none").host("127.0.0.1").port(side.port()).build());
-            none.logEvent("info", "first"); // written at once: nothing to wait for without a secret
-            assertThat(Poll.until(WAIT, () -> none.sent() == 1)).isTrue();
+            none.logEvent("info", "first"); // written at once: nothing to wait for without a secret ...
+            // ... unless the sidecar's refusal of the hello already broke the connection (a busy machine):
+            // then the write failed and "first" stays in the buffer, which is just as right
+            assertThat(Poll.until(WAIT, () -> none.sent() == 1 || none.authFailures() >= 1)).isTrue();
             Thread.sleep(300); // the refusal arrives; it is read before the next write
+            long firstKept = 1 - none.sent();
             for (int i = 0; i < 3; i++) {
                 none.logEvent("info", "later " + i);
             }
             assertThat(Poll.until(WAIT, () -> none.authFailures() >= 2)).as("refusals counted").isTrue();
             assertThat(none.lastError()).isEqualTo("no_secret");
-            assertThat(none.buffered()).as("after a refusal messages wait for the verdict").isEqualTo(3);
+            assertThat(none.buffered()).as("after a refusal messages wait for the verdict").isEqualTo(3 + firstKept);
             assertThat(warnings).anyMatch(w -> w.contains("no secret is set (secret, SIGNALBOX_SECRET)"));
             assertThat(events(side.lines(), "later")).isEmpty();
         }
