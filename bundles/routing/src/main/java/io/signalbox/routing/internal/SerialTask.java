@@ -29,8 +29,11 @@ final class SerialTask {
     private final Condition idle = lock.newCondition();
     // guarded by lock
     private State state = State.IDLE;
+    /** The pending timer: scheduled and not fired yet ({@code null} once it fired). */
     private ScheduledFuture<?> timer;
     private long timerAt;
+    /** Identifies the latest timer, so that a replaced one firing late does not clear it. */
+    private long timerSeq;
     private Thread runner;
     private boolean finished;
 
@@ -64,25 +67,39 @@ final class SerialTask {
             if (finished) {
                 return;
             }
-            long now = System.nanoTime();
-            long at = now + nanos;
-            // a pending timer that fires no later stands; one whose time has come (it may be the
-            // very timer that woke this run, still finishing) does not count
-            if (timer != null && timerAt - now > 0 && timerAt - at <= 0) {
+            long at = System.nanoTime() + nanos;
+            // a pending timer (one that has not fired: it clears itself when it does) that fires no
+            // later stands, even if its time has come and a busy executor has not run it yet
+            if (timer != null && timerAt - at <= 0) {
                 return;
             }
             if (timer != null) {
-                timer.cancel(false);
+                timer.cancel(false); // if it is firing right now, it only makes one extra run
             }
             timerAt = at;
+            long seq = ++timerSeq;
             try {
-                timer = executor.schedule(this::wake, nanos, TimeUnit.NANOSECONDS);
+                timer = executor.schedule(() -> fire(seq), nanos, TimeUnit.NANOSECONDS);
             } catch (RejectedExecutionException e) {
+                timer = null;
                 LOG.debug("{}: executor shut down, timer not set", name, e);
             }
         } finally {
             lock.unlock();
         }
+    }
+
+    /** A timer fired: it is no longer pending (unless a newer one replaced it), then a wake. */
+    private void fire(long seq) {
+        lock.lock();
+        try {
+            if (seq == timerSeq) {
+                timer = null;
+            }
+        } finally {
+            lock.unlock();
+        }
+        wake();
     }
 
     /** The job is over: it runs no more (a wake is ignored); cancels its timer. */

@@ -82,6 +82,39 @@ class SerialTaskTest {
         await("five runs, each started by the 2 ms timer of the one before", () -> runs.get() == 5);
     }
 
+    /**
+     * A timer whose time has come but that a busy executor has not run yet is still pending: a later
+     * {@code wakeAfter} must not cancel it (it did, and the run then waited for the later timer: seen in
+     * CI as a flaky {@link #aTimerWakesItAndAnEarlierTimerStands}).
+     */
+    @Test
+    void aDueTimerThatTheBusyExecutorHasNotRunYetStands() throws InterruptedException {
+        ScheduledThreadPoolExecutor one = new ScheduledThreadPoolExecutor(1);
+        one.setRemoveOnCancelPolicy(true);
+        try {
+            CountDownLatch release = new CountDownLatch(1);
+            CountDownLatch blocked = new CountDownLatch(1);
+            one.execute(() -> {
+                blocked.countDown();
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            blocked.await();
+            AtomicInteger runs = new AtomicInteger();
+            SerialTask task = new SerialTask("t", one, runs::incrementAndGet);
+            task.wakeAfter(TimeUnit.MILLISECONDS.toNanos(1));
+            Thread.sleep(50); // its time has come; the only worker is busy
+            task.wakeAfter(TimeUnit.SECONDS.toNanos(60));
+            release.countDown();
+            await("the due 1 ms timer ran", () -> runs.get() == 1);
+        } finally {
+            one.shutdownNow();
+        }
+    }
+
     @Test
     void aLaterWakeAfterDoesNotDelayAnEarlierOneAndAnEarlierOneReplacesALaterOne() {
         AtomicInteger runs = new AtomicInteger();
