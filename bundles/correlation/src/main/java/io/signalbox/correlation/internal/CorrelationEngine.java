@@ -70,7 +70,7 @@ public final class CorrelationEngine implements Ingest, TraceStore, StatsSource 
         @AttributeDefinition(description = "A source's buffer is flushed when it holds this many messages.", min = "1") int batch_size() default 100;
         @AttributeDefinition(description = "A source's buffer is flushed when its oldest message waited this long (ms).", min = "1") long flush_interval_ms() default 5000;
         @AttributeDefinition(description = "High-water mark: messages accepted but not yet delivered by routing; above it offer() asks the transports to pause reading.", min = "1") int queue_capacity() default 100000;
-        @AttributeDefinition(description = "High-water mark in MiB: the lines in flight plus 256 bytes per message (the objects that carry them); above it offer() asks the transports to pause reading. bin/signalbox sizes the heap from it.", min = "1") int queue_max_mb() default 32;
+        @AttributeDefinition(description = "High-water mark in MiB: the lines in flight plus the objects that carry them (96 bytes a message, more with a trace id or for a span); above it offer() asks the transports to pause reading. bin/signalbox sizes the heap from it.", min = "1") int queue_max_mb() default 32;
         @AttributeDefinition(description = "Paused transports resume when in-flight drops to queue.capacity * this and queue.max.mb * this.", min = "0", max = "1") double resume_ratio() default 0.5;
         @AttributeDefinition(description = "Traces held; beyond it the least recently updated are evicted.", min = "1") int trace_max_traces() default 10000;
         @AttributeDefinition(description = "A trace not updated for this long (s) is evicted.", min = "1") long trace_ttl_seconds() default 3600;

@@ -25,11 +25,17 @@ final class InFlight extends AtomicLong {
     private static final long serialVersionUID = 1L;
 
     /**
-     * Heap a message costs besides its line, estimated on the high side: the {@code Message}
-     * (56 B), the line array's header, the trace and span id strings, its slot in a buffer and a
-     * batch (~200 B measured with {@code -prof gc} on the connection path).
+     * Heap a message costs besides its line: the {@code Message} (56 B), the line array's header
+     * and padding, its slots in a buffer and a batch. {@code -prof gc} on the connection path
+     * (session 12, C1) measures ~70-90 B besides the line for an event or a metric without ids.
+     * Until session 12 every message was weighed at 256 B here, which held ~40 % fewer messages in
+     * flight than the budget's bytes allow (load/README.md, "Session 12").
      */
-    static final int MESSAGE_OVERHEAD_BYTES = 256;
+    static final int MESSAGE_OVERHEAD_BYTES = 96;
+    /** A trace id's {@code String} and its bytes. */
+    static final int TRACE_ID_BYTES = 72;
+    /** A span's {@code SpanInfo}, its name and its span and parent ids. */
+    static final int SPAN_BYTES = 160;
 
     private final transient ConcurrentLinkedQueue<Runnable> waiting = new ConcurrentLinkedQueue<>();
     private final transient RateLimitedLog problems;
@@ -45,7 +51,14 @@ final class InFlight extends AtomicLong {
 
     /** What {@code message} counts against the byte budget while it is in flight. */
     static long weight(Message message) {
-        return (long) message.line().length + MESSAGE_OVERHEAD_BYTES;
+        long w = (long) message.line().length + MESSAGE_OVERHEAD_BYTES;
+        if (message.traceId() != null) {
+            w += TRACE_ID_BYTES;
+        }
+        if (message.span() != null) {
+            w += SPAN_BYTES;
+        }
+        return w;
     }
 
     /** The weight of a batch: the sum of its messages' (the same as was added for them). */

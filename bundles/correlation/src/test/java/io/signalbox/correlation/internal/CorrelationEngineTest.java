@@ -254,14 +254,14 @@ class CorrelationEngineTest {
     void largeLinesPauseTheTransportsAtTheByteBudgetLongBeforeTheMessageCapacity() {
         RecordingRouter holding = RecordingRouter.holdingDeliveries();
         CorrelationEngine engine = engine(holding, Map.of("batch.size", 4, "queue.capacity", 1000, "queue.max.mb", 1));
-        String big = "x".repeat(100 * 1024); // 100 KiB + 256 B each: the 11th crosses 1 MiB
+        String big = "x".repeat(100 * 1024); // 100 KiB + the overhead each: the 11th crosses 1 MiB
 
         for (int i = 0; i < 10; i++) {
             assertThat(engine.offer(info("a", big))).as("offer %d", i).isTrue();
         }
         assertThat(engine.offer(info("a", big))).isFalse();
         assertThat(engine.isWritable()).isFalse();
-        assertThat(metric(engine, "signalbox_pipeline_inflight_bytes")).isEqualTo(11L * (100 * 1024 + 256));
+        assertThat(metric(engine, "signalbox_pipeline_inflight_bytes")).isEqualTo(11L * InFlight.weight(info("a", big)));
         assertThat(metric(engine, "signalbox_pipeline_capacity_bytes")).isEqualTo(1024L * 1024);
 
         AtomicInteger resumed = new AtomicInteger();

@@ -91,9 +91,19 @@ class InFlightTest {
     }
 
     @Test
+    void aSpanWeighsItsTraceIdAndSpanDetailsToo() {
+        Message span = TestMessages.span("a", "t-1", "s-1", null, "handle", 1_700_000_000_000L);
+        assertThat(span.traceId()).isNotNull();
+        assertThat(span.span()).isNotNull();
+        assertThat(InFlight.weight(span)).isEqualTo(span.line().length + InFlight.MESSAGE_OVERHEAD_BYTES
+                + InFlight.TRACE_ID_BYTES + InFlight.SPAN_BYTES);
+    }
+
+    @Test
     void theWeightOfAMessageIsItsLinePlusTheFixedOverheadAndABatchSumsItsMessages() {
         Message m = TestMessages.event("a", "info", "{\"v\":1}");
         long one = InFlight.weight(m);
+        assertThat(m.traceId()).isNull();
         assertThat(one).isEqualTo(m.line().length + InFlight.MESSAGE_OVERHEAD_BYTES);
         assertThat(InFlight.weight(new Batch("a", List.of(m, m, m)))).isEqualTo(3 * one);
     }

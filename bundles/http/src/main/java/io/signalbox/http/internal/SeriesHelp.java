@@ -27,7 +27,7 @@ final class SeriesHelp {
             Map.entry("signalbox_messages_ingested", "Messages accepted by the correlation stage, all sources."),
             Map.entry("signalbox_pipeline_inflight", "Messages accepted and not yet written (or spooled) by every backend their routes name."),
             Map.entry("signalbox_pipeline_capacity", "In-flight messages above which ingest pushes back (queue.capacity)."),
-            Map.entry("signalbox_pipeline_inflight_bytes", "Weight of the messages in flight: their lines plus 256 bytes each."),
+            Map.entry("signalbox_pipeline_inflight_bytes", "Weight of the messages in flight: their lines plus the objects that carry them (~100 bytes each)."),
             Map.entry("signalbox_pipeline_capacity_bytes", "In-flight weight above which ingest pushes back (queue.max.mb)."),
             Map.entry("signalbox_batches_flushed", "Batches cut from per-source buffers, per reason (size, age, critical, shutdown)."),
             Map.entry("signalbox_sources_active", "Sources with a live buffer."),
