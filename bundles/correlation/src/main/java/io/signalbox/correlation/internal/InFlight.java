@@ -27,9 +27,10 @@ final class InFlight extends AtomicLong {
     /**
      * Heap a message costs besides its line: the {@code Message} (56 B), the line array's header
      * and padding, its slots in a buffer and a batch. {@code -prof gc} on the connection path
-     * (session 12, C1) measures ~70-90 B besides the line for an event or a metric without ids.
-     * Until session 12 every message was weighed at 256 B here, which held ~40 % fewer messages in
-     * flight than the budget's bytes allow (load/README.md, "Session 12").
+     * under C1 measures ~70-90 B besides the line for an event or a metric without ids; ids and
+     * span details add the amounts below. Weighing more than a message costs would only make
+     * batches smaller where the budget binds (many sources), not the heap safer: the heap bound is
+     * sized from the budget's bytes (load/README.md, "Session 12").
      */
     static final int MESSAGE_OVERHEAD_BYTES = 96;
     /** A trace id's {@code String} and its bytes. */

@@ -94,14 +94,7 @@ class SerialTaskTest {
         try {
             CountDownLatch release = new CountDownLatch(1);
             CountDownLatch blocked = new CountDownLatch(1);
-            one.execute(() -> {
-                blocked.countDown();
-                try {
-                    release.await();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            });
+            one.execute(holdUntil(blocked, release));
             blocked.await();
             AtomicInteger runs = new AtomicInteger();
             SerialTask task = new SerialTask("t", one, runs::incrementAndGet);
@@ -153,18 +146,23 @@ class SerialTaskTest {
     void awaitIdleTimesOutWhileARunIsStuck() throws InterruptedException {
         CountDownLatch release = new CountDownLatch(1);
         CountDownLatch entered = new CountDownLatch(1);
-        SerialTask task = new SerialTask("t", executor, () -> {
-            entered.countDown();
-            try {
-                release.await();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        });
+        SerialTask task = new SerialTask("t", executor, holdUntil(entered, release));
         task.wake();
         entered.await();
         assertThat(task.awaitIdle(50)).isFalse();
         release.countDown();
         assertThat(task.awaitIdle(5_000)).isTrue();
+    }
+
+    /** A job that says it has started, then holds its thread until {@code release}. */
+    private static Runnable holdUntil(CountDownLatch started, CountDownLatch release) {
+        return () -> {
+            started.countDown();
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        };
     }
 }
