@@ -50,7 +50,8 @@ my @lines = map { @{read_lines($_)} } sort glob($dist->home . "/data/files/$SRC/
 my @n = map { $_->{data}{msg} =~ /^n=(\d+)$/ ? $1 : () } grep { $_->{type} eq 'event' } @lines;
 is_deeply \@n, [1 .. 130, $first_over .. $first_over + $BOUND - 1],
     'the file backend has 1..130 and the oldest 100 of the overflow, in order, once'
-    or diag "got @n";
+    or diag "got @n\nthe sidecar's log, what each run received and wrote:\n"
+        . join('', grep { /stopped:|closed:|not drained|unrouted|rejected|ERROR/ } split /^/m, $dist->log);
 my ($bye) = grep { $_->{type} eq 'goodbye' } @lines;
 is_deeply $bye && $bye->{data}, { sent => 231, dropped => 50 }, 'goodbye: sent 231 (230 events, 1 span), dropped 50';
 my ($span) = grep { $_->{type} eq 'span' } @lines;

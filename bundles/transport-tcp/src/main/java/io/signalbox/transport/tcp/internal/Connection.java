@@ -2,9 +2,13 @@ package io.signalbox.transport.tcp.internal;
 
 import java.util.concurrent.atomic.AtomicBoolean;
 
+import org.apache.mina.core.buffer.IoBuffer;
+import org.apache.mina.core.future.DefaultWriteFuture;
+import org.apache.mina.core.future.WriteFuture;
 import org.apache.mina.core.service.IoProcessor;
 import org.apache.mina.core.session.AbstractIoSession;
 import org.apache.mina.core.session.IoSession;
+import org.apache.mina.core.write.DefaultWriteRequest;
 
 import io.signalbox.protocol.LineSession;
 
@@ -65,6 +69,30 @@ final class Connection {
                 processor.flush(session);
             }
         }
+    }
+
+    /**
+     * Asks the session's I/O thread for one full pass over its selector: an empty write request,
+     * queued straight on the processor, is completed in the flush step that follows the read step
+     * of the next pass. Once the returned future is done, whatever the client had sent before this
+     * call was in the kernel and has been read (or the session's reads are suspended, which the
+     * quiet check sees). Only for plain connections: with TLS the write would go through the TLS
+     * filter; {@code null} then, and for sessions that are not MINA's own.
+     */
+    static WriteFuture readPass(IoSession session) {
+        if (!(session instanceof AbstractIoSession) || session.getFilterChain().contains(TcpTransport.TLS_FILTER)) {
+            return null;
+        }
+        @SuppressWarnings("unchecked")
+        IoProcessor<IoSession> processor = (IoProcessor<IoSession>) ((AbstractIoSession) session).getProcessor();
+        if (processor == null) {
+            return null;
+        }
+        IoBuffer empty = IoBuffer.wrap(new byte[0]);
+        empty.mark(); // the processor resets a written buffer to its mark before messageSent
+        WriteFuture done = new DefaultWriteFuture(session);
+        processor.write(session, new DefaultWriteRequest(empty, done));
+        return done;
     }
 
     /**

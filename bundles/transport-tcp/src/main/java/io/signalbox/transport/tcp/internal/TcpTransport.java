@@ -4,11 +4,13 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
+import org.apache.mina.core.future.WriteFuture;
 import org.apache.mina.core.service.IoService;
 import org.apache.mina.core.service.IoServiceListener;
 import org.apache.mina.core.session.IdleStatus;
@@ -422,7 +424,10 @@ public final class TcpTransport implements StatsSource {
      * Graceful stop: no new connections; open ones (on the current listener and on listeners
      * retired by a move) are read until their clients close them or they have been quiet for
      * {@value #DRAIN_QUIET_MS} ms, for at most {@code shutdown.drain.ms}; a last line without
-     * newline is decoded when its connection closes. Then the I/O threads end.
+     * newline is decoded when its connection closes. Then the I/O threads end. "Quiet" is only
+     * trusted once the connection's I/O thread has made a pass after the stop began
+     * ({@link Connection#readPass}): an I/O thread busy with another connection would otherwise
+     * leave lines its client sent long before in the kernel, and closing would lose them.
      */
     @Deactivate
     synchronized void deactivate() {
@@ -442,22 +447,38 @@ public final class TcpTransport implements StatsSource {
         }
         long drain = settings.shutdownDrainMs();
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(drain);
+        long drainStart = System.currentTimeMillis();
+        // per session: the I/O thread's pass that proves what the client sent before the stop was read
+        Map<IoSession, WriteFuture> passes = new IdentityHashMap<>();
         int forced = 0;
         boolean interrupted = false;
-        while (acceptors.stream().anyMatch(a -> !a.getManagedSessions().isEmpty())) {
-            boolean late = System.nanoTime() - deadline >= 0;
+        while (true) {
             long now = System.currentTimeMillis();
+            // a connection the acceptor took just before unbind() reaches the managed sessions a
+            // moment later: the drain lasts at least DRAIN_QUIET_MS so that it is drained too
+            boolean settled = now - drainStart >= DRAIN_QUIET_MS;
+            if (settled && acceptors.stream().allMatch(a -> a.getManagedSessions().isEmpty())) {
+                break;
+            }
+            boolean late = System.nanoTime() - deadline >= 0;
             for (NioSocketAcceptor a : acceptors) {
                 for (IoSession s : a.getManagedSessions().values()) {
                     if (s.isClosing()) {
                         continue;
                     }
+                    if (late) {
+                        forced++;
+                        s.closeNow();
+                        continue;
+                    }
                     Connection c = LineHandler.connection(s);
-                    boolean quiet = c == null || c.quietFor(DRAIN_QUIET_MS, now);
-                    if (late || quiet) {
-                        if (!quiet) {
-                            forced++;
-                        }
+                    if (c == null) {
+                        continue; // still opening (a refused one is already closing)
+                    }
+                    WriteFuture pass = passes.computeIfAbsent(s, Connection::readPass);
+                    // without a pass (TLS), DRAIN_QUIET_MS after the stop began stands in for it
+                    boolean passed = pass != null ? pass.isDone() : settled;
+                    if (passed && c.quietFor(DRAIN_QUIET_MS, now)) {
                         s.closeNow();
                     }
                 }
@@ -473,7 +494,7 @@ public final class TcpTransport implements StatsSource {
             }
         }
         if (forced > 0) {
-            LOG.warn("{} connection(s) still sending after shutdown.drain.ms={}: closed", forced, drain);
+            LOG.warn("{} connection(s) not drained after shutdown.drain.ms={}: closed", forced, drain);
         }
         for (NioSocketAcceptor a : acceptors) {
             a.dispose(true);

@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -32,6 +33,7 @@ import org.osgi.util.converter.Converters;
 import io.signalbox.api.ConfigCheck;
 import io.signalbox.api.DropReason;
 import io.signalbox.api.FakeIngest;
+import io.signalbox.api.Message;
 import io.signalbox.api.MetricSamples;
 import io.signalbox.protocol.AuthStats;
 import io.signalbox.protocol.RejectCounters;
@@ -370,6 +372,55 @@ class TcpTransportTest {
         assertThat(s.getInputStream().read()).as("closed by the server").isEqualTo(-1);
         assertThatThrownBy(() -> new Socket("127.0.0.1", transport.port()).close()).isInstanceOf(ConnectException.class);
         assertThat(stat(TcpStats.ACTIVE)).isZero();
+    }
+
+    /**
+     * The hole behind a rare loss in the SDK scenarios: a stop that came while the I/O thread was
+     * busy (here: held inside the ingest by another connection's line) judged an idle connection
+     * "quiet" by its last read and closed it with the client's lines unread in the kernel.
+     */
+    @Test
+    void deactivateReadsWhatAnIdleClientSentWhileTheIoThreadWasBusy() throws Exception {
+        CountDownLatch inside = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        FakeIngest held = new FakeIngest() {
+            @Override
+            public boolean offer(Message message) {
+                if (message.source().equals("hold") && inside.getCount() > 0) {
+                    inside.countDown();
+                    try {
+                        release.await();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+                return super.offer(message);
+            }
+        };
+        Map<String, Object> props = Map.of("host", "127.0.0.1", "port", 0, "io.threads", 1, "shutdown.drain.ms", 10_000);
+        TcpTransport t = new TcpTransport(config(props), props, held);
+        ExecutorService stopper = Executors.newSingleThreadExecutor();
+        try (Socket idle = new Socket("127.0.0.1", t.port()); Socket busy = new Socket("127.0.0.1", t.port())) {
+            waitUntil("both connections open", () -> (long) MetricSamples.of(t).value(TcpStats.ACCEPTED) == 2);
+            Thread.sleep(TcpTransport.DRAIN_QUIET_MS + 50); // the idle one has read nothing for longer than that
+            write(busy, Lines.event("hold", 1) + "\n");
+            assertThat(inside.await(DEADLINE.toSeconds(), TimeUnit.SECONDS)).isTrue(); // the only I/O thread is held
+            List<String> lines = events("idle", 0, 50);
+            write(idle, joined(lines)); // into the kernel: nobody reads it now
+
+            Future<?> stop = stopper.submit(t::deactivate);
+            Thread.sleep(TcpTransport.DRAIN_QUIET_MS * 2); // the old check closed the idle connection here
+            release.countDown();
+            stop.get(DEADLINE.toSeconds(), TimeUnit.SECONDS);
+
+            assertThat(held.lines().stream().filter(l -> l.contains("\"idle\"")).collect(Collectors.toList()))
+                    .containsExactlyElementsOf(lines);
+            assertThat(held.count()).isEqualTo(51);
+        } finally {
+            release.countDown();
+            stopper.shutdownNow();
+            held.close();
+        }
     }
 
     @Test

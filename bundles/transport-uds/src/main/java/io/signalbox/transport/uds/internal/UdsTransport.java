@@ -345,8 +345,8 @@ public final class UdsTransport implements StatsSource {
 
     /**
      * Graceful stop: no new connections, the socket file is removed; open connections are read until
-     * their clients close them or they have been quiet for {@value #DRAIN_QUIET_MS} ms, for at most
-     * {@code shutdown.drain.ms}.
+     * their clients close them or they have been quiet for {@value #DRAIN_QUIET_MS} ms (and that long
+     * has passed since the stop began), for at most {@code shutdown.drain.ms}.
      */
     @Deactivate
     synchronized void deactivate() {
@@ -354,13 +354,17 @@ public final class UdsTransport implements StatsSource {
         watchdog.shutdownNow();
         long drain = settings.shutdownDrainMs();
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(drain);
+        long drainStart = System.currentTimeMillis();
         int forced = 0;
         boolean interrupted = false;
         while (!connections.isEmpty()) {
             boolean late = System.nanoTime() - deadline >= 0;
             long now = System.currentTimeMillis();
+            // a reader thread that was not scheduled yet gets DRAIN_QUIET_MS after the stop began to
+            // read what its client had sent, however long the connection was quiet before
+            boolean settled = now - drainStart >= DRAIN_QUIET_MS;
             for (UdsConnection c : new ArrayList<>(connections)) {
-                boolean quiet = c.quietFor(DRAIN_QUIET_MS, now);
+                boolean quiet = settled && c.quietFor(DRAIN_QUIET_MS, now);
                 if (late || quiet) {
                     if (!quiet) {
                         forced++;
