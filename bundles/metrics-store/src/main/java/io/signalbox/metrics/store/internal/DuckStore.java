@@ -91,6 +91,9 @@ final class DuckStore implements Storage, AutoCloseable {
         void seriesLimited(String name, String source);
     }
 
+    /** Most series one INSERT statement carries. */
+    static final int SERIES_ROWS = 128;
+
     private final Settings settings;
     private final DuckDBConnection writer;
     private final DuckDBAppender appender;
@@ -105,7 +108,11 @@ final class DuckStore implements Storage, AutoCloseable {
     private final java.util.concurrent.locks.ReentrantLock dbLock = new java.util.concurrent.locks.ReentrantLock();
     /** The connection queries are duplicated from (not the writer's: they need not wait for its lock). */
     private final DuckDBConnection readBase;
-    private final PreparedStatement insertSeries;
+    /**
+     * {@code INSERT INTO series} of 1..{@value #SERIES_ROWS} rows at once, by row count (index), prepared on
+     * first use: one statement a series cost ~160 us of CPU (10,000 new sources: 1.6 s of the store's thread).
+     */
+    private final PreparedStatement[] insertSeries = new PreparedStatement[SERIES_ROWS + 1];
     private final Map<String, Series> byKey = new ConcurrentHashMap<>();
     private final SeriesCache cache;
     private final MetricScanner scanner = new MetricScanner();
@@ -165,7 +172,6 @@ final class DuckStore implements Storage, AutoCloseable {
                     + "UNION ALL SELECT series_id, ts, value FROM points");
         }
         loadSeries();
-        insertSeries = writer.prepareStatement("INSERT INTO series VALUES (?, ?, ?, ?, ?)");
         appender = writer.createAppender(DuckDBConnection.DEFAULT_SCHEMA, "points");
         appenderLock = appender.unsafeBreakThreadConfinement();
         readBase = (DuckDBConnection) writer.duplicate();
@@ -444,14 +450,7 @@ final class DuckStore implements Storage, AutoCloseable {
             if (c == null) {
                 return;
             }
-            for (Series s : c.created) {
-                insertSeries.setInt(1, s.id());
-                insertSeries.setString(2, s.name());
-                insertSeries.setString(3, s.source());
-                insertSeries.setString(4, json(s.tags()));
-                insertSeries.setString(5, s.unit());
-                insertSeries.executeUpdate(); // in the transaction of (before) its first points
-            }
+            insertSeries(c.created); // in the transaction of (before) their first points
             int n = c.n;
             int[] ids = c.series;
             long[] ts = c.ts;
@@ -472,6 +471,29 @@ final class DuckStore implements Storage, AutoCloseable {
                     spare.addLast(c);
                 }
             }
+        }
+    }
+
+    /** Inserts {@code created} with as few statements as {@link #SERIES_ROWS} allows; under {@link #dbLock}. */
+    private void insertSeries(List<Series> created) throws SQLException {
+        for (int from = 0; from < created.size(); from += SERIES_ROWS) {
+            int n = Math.min(SERIES_ROWS, created.size() - from);
+            PreparedStatement st = insertSeries[n];
+            if (st == null) {
+                st = writer.prepareStatement("INSERT INTO series VALUES "
+                        + String.join(", ", java.util.Collections.nCopies(n, "(?, ?, ?, ?, ?)")));
+                insertSeries[n] = st;
+            }
+            int p = 1;
+            for (int i = from; i < from + n; i++) {
+                Series s = created.get(i);
+                st.setInt(p++, s.id());
+                st.setString(p++, s.name());
+                st.setString(p++, s.source());
+                st.setString(p++, json(s.tags()));
+                st.setString(p++, s.unit());
+            }
+            st.executeUpdate();
         }
     }
 
@@ -1180,7 +1202,11 @@ final class DuckStore implements Storage, AutoCloseable {
             notifyAll(); // writers waiting for room: they find the store closed
         }
         try {
-            insertSeries.close();
+            for (PreparedStatement st : insertSeries) {
+                if (st != null) {
+                    st.close();
+                }
+            }
             readBase.close();
             writer.close();
         } catch (SQLException e) {

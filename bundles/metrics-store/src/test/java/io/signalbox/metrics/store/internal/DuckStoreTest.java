@@ -97,6 +97,32 @@ class DuckStoreTest {
         }
     }
 
+    /** New series go in with multi-row INSERTs (128 a statement): full ones, a partial one, all of them kept across a reopen. */
+    @Test
+    void manyNewSeriesAtOnceAreAllStoredWithTheirTagsAndUnitAndSurviveAReopen() throws Exception {
+        int n = 2 * DuckStore.SERIES_ROWS + 44;
+        try (DuckStore s = open(15)) {
+            for (int i = 0; i < n; i++) {
+                TreeMap<String, String> tags = new TreeMap<>(Map.of("instance", "i" + i, "region", "eu"));
+                assertThat(s.append("svc" + (i % 3), 1000 + i, new MetricLine("lat", i, i % 2 == 0 ? "ms" : null, tags))).isTrue();
+            }
+            s.flush();
+            assertThat(s.seriesCount()).isEqualTo(n);
+        }
+        try (DuckStore s = open(15)) {
+            assertThat(s.seriesCount()).isEqualTo(n);
+            List<DuckStore.RawPoint> pts = s.raw("lat", 0, 10_000, 10_000);
+            assertThat(pts).hasSize(n);
+            for (DuckStore.RawPoint p : pts) {
+                int i = (int) (p.ts() - 1000);
+                assertThat(p.value()).isEqualTo(i);
+                assertThat(p.series().source()).isEqualTo("svc" + (i % 3));
+                assertThat(p.series().tags()).isEqualTo(Map.of("instance", "i" + i, "region", "eu"));
+                assertThat(p.series().unit()).isEqualTo(i % 2 == 0 ? "ms" : null);
+            }
+        }
+    }
+
     @Test
     void aNewSeriesBeyondMaxSeriesIsNotStoredWhileKnownSeriesGoOn() throws Exception {
         try (DuckStore s = new DuckStore(new DuckStore.Settings(dir, 15, 0, 64, 1, 1_000_000, 2))) {
