@@ -72,10 +72,7 @@ public class MetricStoreIngestBenchmark {
     @Setup(Level.Trial)
     public void setUp() throws Exception {
         dir = Files.createTempDirectory("signalbox-store-bench");
-        StoreConfig config = Converters.standardConverter()
-                .convert(Map.of("path", dir.toString(), "max.series", Integer.toString(Math.max(100_000, series))))
-                .to(StoreConfig.class);
-        store = new MetricStoreComponent(config);
+        store = open(dir, Math.max(100_000, series));
         sourceNames = new String[SOURCES];
         for (int i = 0; i < SOURCES; i++) {
             sourceNames[i] = "svc" + i;
@@ -146,6 +143,19 @@ public class MetricStoreIngestBenchmark {
 
     @TearDown(Level.Trial)
     public void tearDown() throws Exception {
+        close(store, dir);
+    }
+
+    /** The store with the shipped configuration but its folder and series limit. */
+    static MetricStoreComponent open(Path dir, int maxSeries) throws Exception {
+        StoreConfig config = Converters.standardConverter()
+                .convert(Map.of("path", dir.toString(), "max.series", Integer.toString(maxSeries)))
+                .to(StoreConfig.class);
+        return new MetricStoreComponent(config);
+    }
+
+    /** Stops the store as DS would (its final commit and checkpoint) and deletes its folder. */
+    static void close(MetricStoreComponent store, Path dir) throws Exception {
         Method deactivate = MetricStoreComponent.class.getDeclaredMethod("deactivate");
         deactivate.setAccessible(true);
         deactivate.invoke(store);

@@ -1,12 +1,10 @@
 package io.signalbox.load.jmh;
 
-import java.lang.reflect.Method;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import org.openjdk.jmh.annotations.Benchmark;
@@ -22,13 +20,11 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
-import org.osgi.util.converter.Converters;
 
 import io.signalbox.api.Batch;
 import io.signalbox.api.Message;
 import io.signalbox.api.MessageType;
 import io.signalbox.metrics.store.internal.MetricStoreComponent;
-import io.signalbox.metrics.store.internal.StoreConfig;
 
 /**
  * New series in the metrics store: every point of every batch is the first of its series (a new
@@ -57,10 +53,7 @@ public class MetricStoreNewSeriesBenchmark {
     @Setup(Level.Trial)
     public void setUp() throws Exception {
         dir = Files.createTempDirectory("signalbox-store-series-bench");
-        StoreConfig config = Converters.standardConverter()
-                .convert(Map.of("path", dir.toString(), "max.series", "100000000"))
-                .to(StoreConfig.class);
-        store = new MetricStoreComponent(config);
+        store = MetricStoreIngestBenchmark.open(dir, 100_000_000);
         t0 = System.currentTimeMillis();
     }
 
@@ -82,9 +75,6 @@ public class MetricStoreNewSeriesBenchmark {
 
     @TearDown(Level.Trial)
     public void tearDown() throws Exception {
-        Method deactivate = MetricStoreComponent.class.getDeclaredMethod("deactivate");
-        deactivate.setAccessible(true);
-        deactivate.invoke(store);
-        ThroughputBenchmark.deleteTree(dir);
+        MetricStoreIngestBenchmark.close(store, dir);
     }
 }
