@@ -202,9 +202,9 @@ abstract class JsonCursor extends FieldTally {
             long w = (long) LONGS.get(b, p);
             long special = special(w);
             if (special != 0) {
-                int bit = Long.numberOfTrailingZeros(special); // the high bit of the first special byte
-                p += bit >>> 3;
-                return (byte) (w >>> (bit & ~7)) == '"' ? plainString(from, p) : stringRest(from, p);
+                int k = Swar.firstMarkedByte(special); // the first special byte
+                p += k;
+                return (byte) (w >>> (k << 3)) == '"' ? plainString(from, p) : stringRest(from, p);
             }
         }
         byte c = 0;
@@ -233,7 +233,7 @@ abstract class JsonCursor extends FieldTally {
             p += 8;
         }
         if (special != 0) {
-            return p + (Long.numberOfTrailingZeros(special) >>> 3);
+            return p + Swar.firstMarkedByte(special);
         }
         byte c;
         while (p < end && (c = b[p]) >= 0x20 && c != '"' && c != '\\') {

@@ -150,7 +150,7 @@ public final class LineFramer {
             long x = (long) LONGS.get(buf, i) ^ NEWLINES;
             long found = (x - ONES) & ~x & HIGHS;
             if (found != 0) {
-                return i + (Long.numberOfTrailingZeros(found) >>> 3);
+                return i + Swar.firstMarkedByte(found);
             }
         }
         for (; i < to; i++) {

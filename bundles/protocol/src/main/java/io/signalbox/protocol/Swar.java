@@ -38,7 +38,19 @@ final class Swar {
     static int leadingDigits(long w) {
         long x = (w & 0xF0F0F0F0F0F0F0F0L ^ ZEROS) | ((w + 0x0606060606060606L) & 0xF0F0F0F0F0F0F0F0L ^ ZEROS);
         long nonDigits = ((x & 0x7F7F7F7F7F7F7F7FL) + 0x7F7F7F7F7F7F7F7FL | x) & HIGH_BITS; // exact per byte
-        return Long.numberOfTrailingZeros(nonDigits) >>> 3;
+        return nonDigits == 0 ? 8 : firstMarkedByte(nonDigits);
+    }
+
+    /**
+     * The index (0 to 7, the first byte lowest) of the lowest byte whose high bit is set in
+     * {@code marks}, which has no other bits set and is not {@code 0}: {@code
+     * Long.numberOfTrailingZeros(marks) >>> 3} without the call. C1, the shipped JIT, does not make
+     * {@code numberOfTrailingZeros} an instruction: it was a call of its own (~3 % of the I/O threads'
+     * samples). The lowest mark, shifted down to bit 8k, times 0x0001020304050607 puts 7 - (7 - k) = k
+     * in the top byte; the other products land in lower bytes without carries (each is at most 7).
+     */
+    static int firstMarkedByte(long marks) {
+        return (int) ((((marks & -marks) >>> 7) * 0x0001020304050607L) >>> 56);
     }
 
     /** The value of the first {@code n} (1 to 8) bytes of {@code w}, ASCII digits. */

@@ -30,6 +30,22 @@ class SwarTest {
         return b;
     }
 
+    /** Every mask of byte high bits (all 255 non-empty ones): the lowest marked byte, as numberOfTrailingZeros says. */
+    @Test
+    void firstMarkedByteIsTheLowestByteWhoseHighBitIsSet() {
+        for (int bits = 1; bits < 256; bits++) {
+            long marks = 0;
+            for (int k = 0; k < 8; k++) {
+                if ((bits & 1 << k) != 0) {
+                    marks |= 0x80L << (8 * k);
+                }
+            }
+            assertThat(Swar.firstMarkedByte(marks)).as("marks %016x", marks)
+                    .isEqualTo(Long.numberOfTrailingZeros(marks) >>> 3)
+                    .isEqualTo(Integer.numberOfTrailingZeros(bits));
+        }
+    }
+
     @Test
     void leadingDigitsAndTheirValueAreThoseOfTheBytes() {
         SplittableRandom random = new SplittableRandom(12);
