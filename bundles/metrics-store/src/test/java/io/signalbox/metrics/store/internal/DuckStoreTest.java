@@ -97,7 +97,7 @@ class DuckStoreTest {
         }
     }
 
-    /** New series go in with multi-row INSERTs (128 a statement): full ones, a partial one, all of them kept across a reopen. */
+    /** New series go in with multi-row INSERTs: 300 = 128 + 128 + 32 + 8 + 4 rows, all of them kept across a reopen. */
     @Test
     void manyNewSeriesAtOnceAreAllStoredWithTheirTagsAndUnitAndSurviveAReopen() throws Exception {
         int n = 2 * DuckStore.SERIES_ROWS + 44;
